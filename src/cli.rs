@@ -1,0 +1,176 @@
+//! The command line: argument parsing and dispatch. Kept thin; the work is in the library.
+
+use crate::catalog::{Catalog, CATALOG_ENV};
+use crate::config::ConfigFlags;
+use crate::diagnostic::Diagnostic;
+use crate::errors;
+use crate::plan;
+use crate::project::{self, ProjectArgs};
+use clap::{Args, Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "apprunner-build", version, about = "Build AWS App Runner source-code services (Python, Node.js) into container images")]
+pub struct Cli {
+    /// A runtime catalog (TOML) layered over the shipped one; its runtimes replace shipped ones of the same name.
+    #[arg(long, global = true, env = CATALOG_ENV, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check apprunner.yaml (or the flags) and the runtime; exit 1 with located errors if anything is wrong.
+    Validate(ProjectOpts),
+    /// Print what a build would do, without running anything.
+    Plan {
+        #[command(flatten)]
+        project: ProjectOpts,
+        /// Print the plan as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the runtimes and versions in the catalog.
+    Runtimes {
+        /// Print the catalog as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ProjectOpts {
+    /// The repository directory.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// App Runner's source directory inside the repository: it holds apprunner.yaml and is the build root.
+    #[arg(long, value_name = "DIR")]
+    pub source_directory: Option<PathBuf>,
+    /// Runtime, when there is no apprunner.yaml (App Runner's API setting).
+    #[arg(long, help_heading = "Settings without apprunner.yaml")]
+    pub runtime: Option<String>,
+    /// Build command (App Runner's API setting).
+    #[arg(long, help_heading = "Settings without apprunner.yaml")]
+    pub build_command: Option<String>,
+    /// Start command (App Runner's API setting).
+    #[arg(long, help_heading = "Settings without apprunner.yaml")]
+    pub start_command: Option<String>,
+    /// Port (App Runner's API setting; default 8080).
+    #[arg(long, help_heading = "Settings without apprunner.yaml")]
+    pub port: Option<u16>,
+    /// Runtime environment variable NAME=VALUE (repeatable).
+    #[arg(long = "env", value_name = "NAME=VALUE", help_heading = "Settings without apprunner.yaml")]
+    pub env: Vec<String>,
+}
+
+impl ProjectOpts {
+    pub fn project_args(&self) -> ProjectArgs {
+        ProjectArgs {
+            dir: self.dir.clone(),
+            source_directory: self.source_directory.clone(),
+            flags: ConfigFlags {
+                runtime: self.runtime.clone(),
+                build_command: self.build_command.clone(),
+                start_command: self.start_command.clone(),
+                port: self.port,
+                env: self.env.clone(),
+            },
+        }
+    }
+}
+
+/// Run the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let catalog = match Catalog::load(cli.catalog.as_slice()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprint!("{}", errors::render(&Diagnostic::from(e)));
+            return 2;
+        }
+    };
+    let today = chrono::Local::now().date_naive();
+    match cli.command {
+        Command::Validate(opts) => {
+            let loaded = project::load(&opts.project_args(), &catalog, today);
+            eprint!("{}", errors::render_all(&loaded.diagnostics, &config_name(&opts)));
+            match loaded.plan {
+                Some(plan) => {
+                    println!(
+                        "{} is valid: {} {} ({})",
+                        config_name(&opts),
+                        plan.runtime.name,
+                        plan.runtime.version,
+                        plan.runtime.reason
+                    );
+                    0
+                }
+                None => 1,
+            }
+        }
+        Command::Plan { project: opts, json } => {
+            let loaded = project::load(&opts.project_args(), &catalog, today);
+            eprint!("{}", errors::render_all(&loaded.diagnostics, &config_name(&opts)));
+            let Some(plan) = loaded.plan else { return 1 };
+            let out = if json {
+                serde_json::to_string_pretty(&plan).expect("a plan always serializes") + "\n"
+            } else {
+                plan::render(&plan)
+            };
+            let _ = std::io::stdout().write_all(out.as_bytes());
+            0
+        }
+        Command::Runtimes { json } => {
+            if json {
+                let list: Vec<_> = catalog.runtimes.values().collect();
+                println!("{}", serde_json::to_string_pretty(&list).expect("catalog serializes"));
+            } else {
+                print!("{}", render_runtimes(&catalog, today));
+            }
+            0
+        }
+    }
+}
+
+fn config_name(opts: &ProjectOpts) -> String {
+    let args = opts.project_args();
+    if args.flags.any() {
+        return "the configuration".into();
+    }
+    let (_, shown) = args.roots();
+    shown.join(crate::config::CONFIG_FILE_NAME).display().to_string()
+}
+
+pub fn render_runtimes(catalog: &Catalog, today: chrono::NaiveDate) -> String {
+    let mut out = String::new();
+    for rt in catalog.runtimes.values() {
+        let mut flags = Vec::new();
+        flags.push(format!("{} build", rt.build_process));
+        if !rt.app_runner {
+            flags.push("extension: not an App Runner runtime".into());
+        }
+        match rt.end_of_support {
+            Some(d) if rt.is_past_end_of_support(today) => flags.push(format!("END OF SUPPORT since {d}")),
+            Some(d) => flags.push(format!("supported until {d}")),
+            None => {}
+        }
+        out.push_str(&format!("{:<10} {:<8} {}\n", rt.name, rt.language.to_string(), flags.join("; ")));
+        out.push_str(&format!("           versions: {}\n", rt.version_list()));
+        if let Some(latest) = rt.latest() {
+            if latest.build_image != latest.image {
+                out.push_str(&format!("           latest:   {} (build: {})\n", latest.image, latest.build_image));
+            } else {
+                out.push_str(&format!("           latest:   {}\n", latest.image));
+            }
+        }
+    }
+    if !catalog.unsupported.is_empty() {
+        out.push_str("\nApp Runner runtimes apprunner-build does not build: ");
+        out.push_str(&catalog.unsupported.keys().cloned().collect::<Vec<_>>().join(", "));
+        out.push('\n');
+    }
+    out
+}

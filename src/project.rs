@@ -1,0 +1,123 @@
+//! From a directory on disk to a checked configuration and a plan, collecting every problem.
+
+use crate::catalog::Catalog;
+use crate::config::{self, ConfigFlags, Parsed};
+use crate::diagnostic::{Diagnostic, Diagnostics, Location};
+use crate::nodejs::PackageJson;
+use crate::plan::{self, BuildPlan};
+use std::path::{Path, PathBuf};
+
+/// What the user pointed us at.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectArgs {
+    /// The repository directory (App Runner's repository root).
+    pub dir: PathBuf,
+    /// App Runner's "source directory" inside the repository (monorepos).
+    pub source_directory: Option<PathBuf>,
+    pub flags: ConfigFlags,
+}
+
+/// A plan when everything checked out, and all that was found along the way.
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub plan: Option<BuildPlan>,
+    pub diagnostics: Diagnostics,
+}
+
+impl ProjectArgs {
+    /// The build root on disk, and the same path as shown in messages (relative to where the
+    /// user stands, so `apprunner.yaml:3:5` rather than `/home/…/apprunner.yaml:3:5`).
+    pub fn roots(&self) -> (PathBuf, PathBuf) {
+        let shown_dir = if self.dir == Path::new(".") {
+            PathBuf::new()
+        } else {
+            self.dir.clone()
+        };
+        match &self.source_directory {
+            Some(sub) => (self.dir.join(sub), shown_dir.join(sub)),
+            None => (self.dir.clone(), shown_dir),
+        }
+    }
+}
+
+pub fn load(args: &ProjectArgs, catalog: &Catalog, today: chrono::NaiveDate) -> Loaded {
+    let mut out = Loaded::default();
+    let (root, shown_root) = args.roots();
+    if !root.is_dir() {
+        let what = if args.source_directory.is_some() { "source directory" } else { "directory" };
+        out.diagnostics.push(
+            Diagnostic::error(format!("{what} `{}` does not exist or is not a directory", root.display()))
+                .with_help(if args.source_directory.is_some() {
+                    "--source-directory is relative to the repository directory, as in App Runner's settings"
+                } else {
+                    "pass the directory that holds your application's source"
+                }),
+        );
+        return out;
+    }
+    let package = match PackageJson::read(&root, &shown_root) {
+        Ok(p) => p,
+        Err(d) => {
+            out.diagnostics.push(d);
+            None
+        }
+    };
+    let parsed: Parsed = if args.flags.any() {
+        if root.join(config::CONFIG_FILE_NAME).is_file() {
+            out.diagnostics.push(
+                Diagnostic::warning(format!(
+                    "{} is ignored because configuration flags were given",
+                    shown_root.join(config::CONFIG_FILE_NAME).display()
+                ))
+                .with_note("as in App Runner, settings come either from the API (here: flags) or from the file"),
+            );
+        }
+        args.flags.to_config()
+    } else {
+        match config::find_config(&root, &shown_root) {
+            Ok(Some(file)) => config::parse(&file.source),
+            Ok(None) => {
+                out.diagnostics.push(
+                    Diagnostic::error(format!("no {} in {}", config::CONFIG_FILE_NAME, display_dir(&shown_root)))
+                        .at(Location::file(&shown_root.join(config::CONFIG_FILE_NAME)))
+                        .with_help("add an apprunner.yaml, or give the settings as flags: --runtime, --build-command, --start-command, --port, --env"),
+                );
+                return out;
+            }
+            Err(diags) => {
+                out.diagnostics.extend(diags);
+                return out;
+            }
+        }
+    };
+    out.diagnostics.extend(parsed.diagnostics);
+    let config_path = parsed.config.as_ref().and_then(|c| c.source()).map(|s| s.path.clone());
+    let config_path = config_path.or_else(|| Some(shown_root.join(config::CONFIG_FILE_NAME)));
+    let resolution = plan::check_runtime(catalog, &parsed.hints, config_path.as_ref(), package.as_ref(), today);
+    let resolution = match resolution {
+        Ok(r) => {
+            out.diagnostics.0.extend(r.remarks.iter().cloned());
+            Some(r)
+        }
+        Err(errors) => {
+            out.diagnostics.0.extend(errors);
+            None
+        }
+    };
+    out.diagnostics = std::mem::take(&mut out.diagnostics).sorted();
+    if out.diagnostics.has_errors() {
+        return out;
+    }
+    if let (Some(config), Some(resolution)) = (parsed.config, resolution) {
+        out.plan = Some(plan::make_plan(root, &config, resolution.runtime));
+    }
+    out
+}
+
+fn display_dir(p: &Path) -> String {
+    if p.as_os_str().is_empty() {
+        "the current directory".into()
+    } else {
+        p.display().to_string()
+    }
+}
