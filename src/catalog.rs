@@ -12,9 +12,18 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 const SHIPPED: &[(&str, &str)] = &[
-    ("runtimes/python.toml", include_str!("../runtimes/python.toml")),
-    ("runtimes/nodejs.toml", include_str!("../runtimes/nodejs.toml")),
-    ("runtimes/unsupported.toml", include_str!("../runtimes/unsupported.toml")),
+    (
+        "runtimes/python.toml",
+        include_str!("../runtimes/python.toml"),
+    ),
+    (
+        "runtimes/nodejs.toml",
+        include_str!("../runtimes/nodejs.toml"),
+    ),
+    (
+        "runtimes/unsupported.toml",
+        include_str!("../runtimes/unsupported.toml"),
+    ),
 ];
 
 pub const CATALOG_ENV: &str = "APPRUNNER_BUILD_CATALOG";
@@ -187,8 +196,9 @@ impl Catalog {
         for (rt_name, rt) in parsed.runtimes {
             let mut versions = Vec::new();
             for v in rt.versions {
-                let version = Version::parse(&v.version)
-                    .map_err(|e| invalid(format!("runtime {rt_name}: version `{}`: {e}", v.version)))?;
+                let version = Version::parse(&v.version).map_err(|e| {
+                    invalid(format!("runtime {rt_name}: version `{}`: {e}", v.version))
+                })?;
                 versions.push(RuntimeVersion {
                     version,
                     build_image: v.build_image.unwrap_or_else(|| v.image.clone()),
@@ -202,8 +212,9 @@ impl Catalog {
             let end_of_support = rt
                 .end_of_support
                 .map(|d| {
-                    NaiveDate::parse_from_str(&d, "%Y-%m-%d")
-                        .map_err(|e| invalid(format!("runtime {rt_name}: end_of_support `{d}`: {e}")))
+                    NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|e| {
+                        invalid(format!("runtime {rt_name}: end_of_support `{d}`: {e}"))
+                    })
                 })
                 .transpose()?;
             self.unsupported.remove(&rt_name);
@@ -233,7 +244,9 @@ impl Catalog {
     }
 
     pub fn of_language(&self, language: Language) -> impl Iterator<Item = &Runtime> {
-        self.runtimes.values().filter(move |r| r.language == language)
+        self.runtimes
+            .values()
+            .filter(move |r| r.language == language)
     }
 }
 
@@ -245,10 +258,19 @@ mod tests {
     fn shipped_catalog_has_app_runners_exact_versions() {
         let c = Catalog::shipped();
         let list = |n: &str| c.get(n).unwrap().version_list();
-        assert_eq!(list("python3"), "3.7.10, 3.7.15, 3.7.16, 3.8.15, 3.8.16, 3.8.20");
-        assert_eq!(list("python311"), "3.11.7, 3.11.8, 3.11.9, 3.11.10, 3.11.11, 3.11.12, 3.11.13, 3.11.14");
+        assert_eq!(
+            list("python3"),
+            "3.7.10, 3.7.15, 3.7.16, 3.8.15, 3.8.16, 3.8.20"
+        );
+        assert_eq!(
+            list("python311"),
+            "3.11.7, 3.11.8, 3.11.9, 3.11.10, 3.11.11, 3.11.12, 3.11.13, 3.11.14"
+        );
         assert_eq!(list("nodejs12"), "12.21.0, 12.22.12");
-        assert_eq!(list("nodejs14"), "14.19.0, 14.20.1, 14.21.1, 14.21.2, 14.21.3");
+        assert_eq!(
+            list("nodejs14"),
+            "14.19.0, 14.20.1, 14.21.1, 14.21.2, 14.21.3"
+        );
         assert_eq!(
             list("nodejs16"),
             "16.17.0, 16.17.1, 16.18.1, 16.19.0, 16.19.1, 16.20.0, 16.20.1, 16.20.2"
@@ -257,17 +279,26 @@ mod tests {
             list("nodejs18"),
             "18.19.0, 18.19.1, 18.20.2, 18.20.3, 18.20.4, 18.20.5, 18.20.6, 18.20.7, 18.20.8"
         );
-        assert_eq!(list("nodejs22"), "22.14.0, 22.16.0, 22.17.0, 22.20.0, 22.21.1");
+        assert_eq!(
+            list("nodejs22"),
+            "22.14.0, 22.16.0, 22.17.0, 22.20.0, 22.21.1"
+        );
         for ext in ["python312", "python313", "nodejs20", "nodejs24"] {
             assert!(!c.get(ext).unwrap().app_runner, "{ext} is an extension");
         }
         for original in ["python3", "nodejs12", "nodejs14", "nodejs16"] {
-            assert_eq!(c.get(original).unwrap().build_process, BuildProcess::Original);
+            assert_eq!(
+                c.get(original).unwrap().build_process,
+                BuildProcess::Original
+            );
         }
         for revised in ["python311", "nodejs18", "nodejs22"] {
             assert_eq!(c.get(revised).unwrap().build_process, BuildProcess::Revised);
         }
-        assert_eq!(c.get("python3").unwrap().latest().unwrap().image, "python:3.8.20-slim");
+        assert_eq!(
+            c.get("python3").unwrap().latest().unwrap().image,
+            "python:3.8.20-slim"
+        );
         assert!(c.unsupported.contains_key("dotnet6"));
     }
 
@@ -299,7 +330,10 @@ versions = [{ version = "1.0.0", image = "x" }]
     fn a_broken_overlay_says_which_file_and_what() {
         let mut c = Catalog::default();
         let e = c
-            .add_text("bad.toml", "[runtimes.x]\nlanguage = \"cobol\"\nbuild_process = \"original\"\nversions = []\n")
+            .add_text(
+                "bad.toml",
+                "[runtimes.x]\nlanguage = \"cobol\"\nbuild_process = \"original\"\nversions = []\n",
+            )
             .unwrap_err()
             .to_string();
         assert!(e.contains("bad.toml") && e.contains("cobol"), "{e}");

@@ -11,7 +11,11 @@ use std::io::Write;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "apprunner-build", version, about = "Build AWS App Runner source-code services (Python, Node.js) into container images")]
+#[command(
+    name = "apprunner-build",
+    version,
+    about = "Build AWS App Runner source-code services (Python, Node.js) into container images"
+)]
 pub struct Cli {
     /// A runtime catalog (TOML) layered over the shipped one; its runtimes replace shipped ones of the same name.
     #[arg(long, global = true, env = CATALOG_ENV, value_name = "FILE")]
@@ -62,7 +66,11 @@ pub struct ProjectOpts {
     #[arg(long, help_heading = "Settings without apprunner.yaml")]
     pub port: Option<u16>,
     /// Runtime environment variable NAME=VALUE (repeatable).
-    #[arg(long = "env", value_name = "NAME=VALUE", help_heading = "Settings without apprunner.yaml")]
+    #[arg(
+        long = "env",
+        value_name = "NAME=VALUE",
+        help_heading = "Settings without apprunner.yaml"
+    )]
     pub env: Vec<String>,
 }
 
@@ -96,7 +104,10 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Validate(opts) => {
             let loaded = project::load(&opts.project_args(), &catalog, today);
-            eprint!("{}", errors::render_all(&loaded.diagnostics, &config_name(&opts)));
+            eprint!(
+                "{}",
+                errors::render_all(&loaded.diagnostics, &config_name(&opts))
+            );
             match loaded.plan {
                 Some(plan) => {
                     println!(
@@ -111,9 +122,15 @@ pub fn main() -> i32 {
                 None => 1,
             }
         }
-        Command::Plan { project: opts, json } => {
+        Command::Plan {
+            project: opts,
+            json,
+        } => {
             let loaded = project::load(&opts.project_args(), &catalog, today);
-            eprint!("{}", errors::render_all(&loaded.diagnostics, &config_name(&opts)));
+            eprint!(
+                "{}",
+                errors::render_all(&loaded.diagnostics, &config_name(&opts))
+            );
             let Some(plan) = loaded.plan else { return 1 };
             let out = if json {
                 serde_json::to_string_pretty(&plan).expect("a plan always serializes") + "\n"
@@ -126,7 +143,10 @@ pub fn main() -> i32 {
         Command::Runtimes { json } => {
             if json {
                 let list: Vec<_> = catalog.runtimes.values().collect();
-                println!("{}", serde_json::to_string_pretty(&list).expect("catalog serializes"));
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&list).expect("catalog serializes")
+                );
             } else {
                 print!("{}", render_runtimes(&catalog, today));
             }
@@ -141,7 +161,10 @@ fn config_name(opts: &ProjectOpts) -> String {
         return "the configuration".into();
     }
     let (_, shown) = args.roots();
-    shown.join(crate::config::CONFIG_FILE_NAME).display().to_string()
+    shown
+        .join(crate::config::CONFIG_FILE_NAME)
+        .display()
+        .to_string()
 }
 
 pub fn render_runtimes(catalog: &Catalog, today: chrono::NaiveDate) -> String {
@@ -153,15 +176,25 @@ pub fn render_runtimes(catalog: &Catalog, today: chrono::NaiveDate) -> String {
             flags.push("extension: not an App Runner runtime".into());
         }
         match rt.end_of_support {
-            Some(d) if rt.is_past_end_of_support(today) => flags.push(format!("END OF SUPPORT since {d}")),
+            Some(d) if rt.is_past_end_of_support(today) => {
+                flags.push(format!("END OF SUPPORT since {d}"))
+            }
             Some(d) => flags.push(format!("supported until {d}")),
             None => {}
         }
-        out.push_str(&format!("{:<10} {:<8} {}\n", rt.name, rt.language.to_string(), flags.join("; ")));
+        out.push_str(&format!(
+            "{:<10} {:<8} {}\n",
+            rt.name,
+            rt.language.to_string(),
+            flags.join("; ")
+        ));
         out.push_str(&format!("           versions: {}\n", rt.version_list()));
         if let Some(latest) = rt.latest() {
             if latest.build_image != latest.image {
-                out.push_str(&format!("           latest:   {} (build: {})\n", latest.image, latest.build_image));
+                out.push_str(&format!(
+                    "           latest:   {} (build: {})\n",
+                    latest.image, latest.build_image
+                ));
             } else {
                 out.push_str(&format!("           latest:   {}\n", latest.image));
             }
@@ -169,7 +202,14 @@ pub fn render_runtimes(catalog: &Catalog, today: chrono::NaiveDate) -> String {
     }
     if !catalog.unsupported.is_empty() {
         out.push_str("\nApp Runner runtimes apprunner-build does not build: ");
-        out.push_str(&catalog.unsupported.keys().cloned().collect::<Vec<_>>().join(", "));
+        out.push_str(
+            &catalog
+                .unsupported
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
         out.push('\n');
     }
     out

@@ -22,16 +22,23 @@ pub fn render(d: &Diagnostic) -> String {
     }
     let pad = gutter_width(d.location.as_ref());
     for note in &d.notes {
-        out.push_str(&indent_after_first(&format!("{:pad$} = note: {note}", ""), pad + 9));
+        out.push_str(&indent_after_first(
+            &format!("{:pad$} = note: {note}", ""),
+            pad + 9,
+        ));
     }
     if let Some(help) = &d.help {
-        out.push_str(&indent_after_first(&format!("{:pad$} = help: {help}", ""), pad + 9));
+        out.push_str(&indent_after_first(
+            &format!("{:pad$} = help: {help}", ""),
+            pad + 9,
+        ));
     }
     out
 }
 
 fn gutter_width(loc: Option<&Location>) -> usize {
-    loc.and_then(|l| l.position).map_or(1, |p| p.line.to_string().len())
+    loc.and_then(|l| l.position)
+        .map_or(1, |p| p.line.to_string().len())
 }
 
 fn indent_after_first(text: &str, by: usize) -> String {
@@ -56,7 +63,10 @@ fn snippet(loc: &Location) -> String {
         return out;
     };
     // Tabs would misalign the caret; show them as single spaces.
-    let shown: String = line.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
+    let shown: String = line
+        .chars()
+        .map(|c| if c == '\t' { ' ' } else { c })
+        .collect();
     out.push_str(&format!("{:pad$} |\n", ""));
     out.push_str(&format!("{} | {}\n", pos.line, shown.trim_end()));
     out.push_str(&format!(

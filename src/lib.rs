@@ -4,6 +4,9 @@
 //! [`runtime`] resolves the requested runtime version against the [`catalog`], [`plan`] computes a
 //! pure, printable build plan. All user-facing error text is written in [`errors`].
 
+// Errors carry the located source line they point at; they are built once per run, not in hot paths.
+#![allow(clippy::result_large_err)]
+
 pub mod catalog;
 pub mod cli;
 pub mod config;

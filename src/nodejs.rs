@@ -19,21 +19,24 @@ impl PackageJson {
             return Ok(None);
         }
         let shown = shown_root.join("package.json");
-        let text = std::fs::read_to_string(&path)
-            .map_err(|e| Diagnostic::error(format!("cannot read package.json: {e}")).at(Location::file(&shown)))?;
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            Diagnostic::error(format!("cannot read package.json: {e}")).at(Location::file(&shown))
+        })?;
         let source = SourceText::new(&shown, text);
         match serde_json::from_str::<serde_json::Value>(&source.text) {
             Ok(json) => Ok(Some(Self { source, json })),
-            Err(e) => Err(Diagnostic::error(format!("package.json is not valid JSON: {e}"))
-                .at(Location::at(
-                    &source,
-                    Position {
-                        line: e.line().max(1),
-                        column: e.column().max(1),
-                    },
-                    1,
-                ))
-                .with_help("fix the JSON syntax (npm would fail on it too)")),
+            Err(e) => Err(
+                Diagnostic::error(format!("package.json is not valid JSON: {e}"))
+                    .at(Location::at(
+                        &source,
+                        Position {
+                            line: e.line().max(1),
+                            column: e.column().max(1),
+                        },
+                        1,
+                    ))
+                    .with_help("fix the JSON syntax (npm would fail on it too)"),
+            ),
         }
     }
 
@@ -59,8 +62,18 @@ impl PackageJson {
         let engines = text.find("\"engines\"")?;
         let node = engines + text[engines..].find("\"node\"")?;
         let line = text[..node].matches('\n').count() + 1;
-        let column = text[..node].rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        let width = text[node..].split('\n').next().unwrap_or("").trim_end_matches([',', '\r']).chars().count();
+        let column = text[..node]
+            .rsplit('\n')
+            .next()
+            .map_or(0, |l| l.chars().count())
+            + 1;
+        let width = text[node..]
+            .split('\n')
+            .next()
+            .unwrap_or("")
+            .trim_end_matches([',', '\r'])
+            .chars()
+            .count();
         Some(Location::at(&self.source, Position { line, column }, width))
     }
 }

@@ -112,7 +112,9 @@ pub fn check_runtime(
     let mut requests = Vec::new();
     if let Some(v) = &hints.runtime_version {
         let origin = VersionOrigin::ConfigRuntimeVersion {
-            path: config_path.cloned().unwrap_or_else(|| "apprunner.yaml".into()),
+            path: config_path
+                .cloned()
+                .unwrap_or_else(|| "apprunner.yaml".into()),
             line: v.location.as_ref().and_then(|l| l.position).map(|p| p.line),
         };
         match RequestedVersion::from_runtime_version(v, origin) {
@@ -149,7 +151,11 @@ fn pre_run_on_original(runtime: &str, at: Location) -> Diagnostic {
 }
 
 /// The plan for a checked configuration and its resolved runtime.
-pub fn make_plan(source_root: PathBuf, config: &AppRunnerConfig, runtime: ResolvedRuntime) -> BuildPlan {
+pub fn make_plan(
+    source_root: PathBuf,
+    config: &AppRunnerConfig,
+    runtime: ResolvedRuntime,
+) -> BuildPlan {
     let phases = [
         (PhaseName::PreBuild, &config.build.pre_build),
         (PhaseName::Build, &config.build.build),
@@ -168,10 +174,19 @@ pub fn make_plan(source_root: PathBuf, config: &AppRunnerConfig, runtime: Resolv
     };
     let mut labels = BTreeMap::new();
     labels.insert(labels::RUNTIME.to_string(), runtime.name.clone());
-    labels.insert(labels::RUNTIME_VERSION.to_string(), runtime.version.to_string());
+    labels.insert(
+        labels::RUNTIME_VERSION.to_string(),
+        runtime.version.to_string(),
+    );
     labels.insert(labels::RUNTIME_ORIGIN.to_string(), runtime.reason.clone());
-    labels.insert(labels::CONFIG_DIGEST.to_string(), format!("sha256:{digest}"));
-    labels.insert(labels::ENGINE_VERSION.to_string(), env!("CARGO_PKG_VERSION").to_string());
+    labels.insert(
+        labels::CONFIG_DIGEST.to_string(),
+        format!("sha256:{digest}"),
+    );
+    labels.insert(
+        labels::ENGINE_VERSION.to_string(),
+        env!("CARGO_PKG_VERSION").to_string(),
+    );
     BuildPlan {
         source_root,
         config_file,
@@ -205,14 +220,20 @@ pub fn render(plan: &BuildPlan) -> String {
     line(format!("Source:        {}", shown(&plan.source_root)));
     line(format!(
         "Configuration: {}",
-        plan.config_file.as_ref().map_or("command-line flags".into(), |p| shown(p))
+        plan.config_file
+            .as_ref()
+            .map_or("command-line flags".into(), |p| shown(p))
     ));
     line(format!(
         "Runtime:       {} {} ({} build{})",
         rt.name,
         rt.version,
         rt.build_process,
-        if rt.app_runner { "" } else { "; not an App Runner runtime" }
+        if rt.app_runner {
+            ""
+        } else {
+            "; not an App Runner runtime"
+        }
     ));
     line(format!("  why:         {}", rt.reason));
     match rt.build_process {
@@ -260,7 +281,10 @@ pub fn render(plan: &BuildPlan) -> String {
 }
 
 fn names(vars: &[EnvVar]) -> String {
-    vars.iter().map(|v| format!("{}={}", v.name, v.value)).collect::<Vec<_>>().join(" ")
+    vars.iter()
+        .map(|v| format!("{}={}", v.name, v.value))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn shown(p: &std::path::Path) -> String {

@@ -44,7 +44,11 @@ pub fn load(args: &ProjectArgs, catalog: &Catalog, today: chrono::NaiveDate) -> 
     let mut out = Loaded::default();
     let (root, shown_root) = args.roots();
     if !root.is_dir() {
-        let what = if args.source_directory.is_some() { "source directory" } else { "directory" };
+        let what = if args.source_directory.is_some() {
+            "source directory"
+        } else {
+            "directory"
+        };
         out.diagnostics.push(
             Diagnostic::error(format!("{what} `{}` does not exist or is not a directory", root.display()))
                 .with_help(if args.source_directory.is_some() {
@@ -75,7 +79,14 @@ pub fn load(args: &ProjectArgs, catalog: &Catalog, today: chrono::NaiveDate) -> 
         args.flags.to_config()
     } else {
         match config::find_config(&root, &shown_root) {
-            Ok(Some(file)) => config::parse(&file.source),
+            Ok(Some(file)) => {
+                let mut parsed = config::parse(&file.source);
+                if file.found.has_errors() {
+                    parsed.config = None;
+                }
+                parsed.diagnostics.0.splice(0..0, file.found.0);
+                parsed
+            }
             Ok(None) => {
                 out.diagnostics.push(
                     Diagnostic::error(format!("no {} in {}", config::CONFIG_FILE_NAME, display_dir(&shown_root)))
@@ -91,9 +102,19 @@ pub fn load(args: &ProjectArgs, catalog: &Catalog, today: chrono::NaiveDate) -> 
         }
     };
     out.diagnostics.extend(parsed.diagnostics);
-    let config_path = parsed.config.as_ref().and_then(|c| c.source()).map(|s| s.path.clone());
+    let config_path = parsed
+        .config
+        .as_ref()
+        .and_then(|c| c.source())
+        .map(|s| s.path.clone());
     let config_path = config_path.or_else(|| Some(shown_root.join(config::CONFIG_FILE_NAME)));
-    let resolution = plan::check_runtime(catalog, &parsed.hints, config_path.as_ref(), package.as_ref(), today);
+    let resolution = plan::check_runtime(
+        catalog,
+        &parsed.hints,
+        config_path.as_ref(),
+        package.as_ref(),
+        today,
+    );
     let resolution = match resolution {
         Ok(r) => {
             out.diagnostics.0.extend(r.remarks.iter().cloned());

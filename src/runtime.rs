@@ -36,9 +36,13 @@ impl fmt::Display for VersionOrigin {
             VersionOrigin::ConfigRuntimeVersion { path, line } => {
                 write!(f, "run.runtime-version in {}", at(path, line))
             }
-            VersionOrigin::EnginesNode { path, line } => write!(f, "engines.node in {}", at(path, line)),
+            VersionOrigin::EnginesNode { path, line } => {
+                write!(f, "engines.node in {}", at(path, line))
+            }
             VersionOrigin::VersionFile { path } => write!(f, "{}", path.display()),
-            VersionOrigin::RequiresPython { path } => write!(f, "requires-python in {}", path.display()),
+            VersionOrigin::RequiresPython { path } => {
+                write!(f, "requires-python in {}", path.display())
+            }
             VersionOrigin::Flag(flag) => write!(f, "the {flag} flag"),
         }
     }
@@ -55,11 +59,16 @@ pub struct RequestedVersion {
 
 impl RequestedVersion {
     /// App Runner's `runtime-version`: `major[.minor[.patch]]`, digits only.
-    pub fn from_runtime_version(value: &Spanned<String>, origin: VersionOrigin) -> Result<Self, ResolveError> {
+    pub fn from_runtime_version(
+        value: &Spanned<String>,
+        origin: VersionOrigin,
+    ) -> Result<Self, ResolveError> {
         let text = value.value.trim();
         let parts: Vec<&str> = text.split('.').collect();
         let well_formed = (1..=3).contains(&parts.len())
-            && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
         let bad = || ResolveError::MalformedVersion {
             text: text.to_string(),
             origin: origin.clone(),
@@ -80,7 +89,11 @@ impl RequestedVersion {
     }
 
     /// An npm semver range (`^18`, `>=16 <19`, `18.x || 20.x`, `v18.20.8`, `lts/*` is not one).
-    pub fn from_npm_range(text: &str, origin: VersionOrigin, location: Option<Location>) -> Result<Self, ResolveError> {
+    pub fn from_npm_range(
+        text: &str,
+        origin: VersionOrigin,
+        location: Option<Location>,
+    ) -> Result<Self, ResolveError> {
         let trimmed = text.trim();
         let range = Range::parse(trimmed).map_err(|_| ResolveError::MalformedVersion {
             text: trimmed.to_string(),
@@ -157,13 +170,18 @@ pub struct Resolution {
 }
 
 /// Look up the runtime named in the configuration.
-pub fn find_runtime<'c>(catalog: &'c Catalog, name: &Spanned<String>) -> Result<&'c Runtime, ResolveError> {
-    catalog.get(&name.value).ok_or_else(|| ResolveError::UnknownRuntime {
-        name: name.value.clone(),
-        location: name.location.clone(),
-        known: catalog.names().iter().map(|s| s.to_string()).collect(),
-        unsupported: catalog.unsupported.get(&name.value).cloned(),
-    })
+pub fn find_runtime<'c>(
+    catalog: &'c Catalog,
+    name: &Spanned<String>,
+) -> Result<&'c Runtime, ResolveError> {
+    catalog
+        .get(&name.value)
+        .ok_or_else(|| ResolveError::UnknownRuntime {
+            name: name.value.clone(),
+            location: name.location.clone(),
+            known: catalog.names().iter().map(|s| s.to_string()).collect(),
+            unsupported: catalog.unsupported.get(&name.value).cloned(),
+        })
 }
 
 /// Resolve `runtime` under every requirement in `requests`: the highest version allowed by all.
@@ -201,24 +219,33 @@ pub fn resolve(
         );
     }
     if runtime.is_past_end_of_support(today) {
-        let date = runtime.end_of_support.map(|d| d.to_string()).unwrap_or_default();
+        let date = runtime
+            .end_of_support
+            .map(|d| d.to_string())
+            .unwrap_or_default();
         remarks.push(
             Diagnostic::warning(format!("{} reached end of support on {date}", runtime.name))
                 .with_note("it gets no security fixes; App Runner may stop building it")
                 .with_help(app_runner_alternative(catalog, runtime, today)),
         );
     }
-    let same_line = runtime
-        .versions
-        .iter()
-        .filter(|v| v.version.major == chosen.version.major && v.version.minor == chosen.version.minor)
-        .next_back();
+    let same_line = runtime.versions.iter().rfind(|v| {
+        v.version.major == chosen.version.major && v.version.minor == chosen.version.minor
+    });
     if let Some(latest) = same_line.filter(|l| l.version != chosen.version) {
-        let by = requests.iter().map(|r| r.origin.to_string()).collect::<Vec<_>>().join(" and ");
+        let by = requests
+            .iter()
+            .map(|r| r.origin.to_string())
+            .collect::<Vec<_>>()
+            .join(" and ");
         remarks.push(
             Diagnostic::note(format!(
                 "{} {} is locked by {by}; the latest {}.{} patch is {}",
-                runtime.name, chosen.version, chosen.version.major, chosen.version.minor, latest.version
+                runtime.name,
+                chosen.version,
+                chosen.version.major,
+                chosen.version.minor,
+                latest.version
             ))
             .with_help(format!(
                 "write `runtime-version: {}.{}` to get patch updates",
@@ -235,7 +262,10 @@ pub fn resolve(
             version: chosen.version.clone(),
             image: chosen.image.clone(),
             build_image: chosen.build_image.clone(),
-            requested: requests.iter().map(|r| format!("{} ({})", r.text, r.origin)).collect(),
+            requested: requests
+                .iter()
+                .map(|r| format!("{} ({})", r.text, r.origin))
+                .collect(),
             reason,
             end_of_support: runtime.end_of_support,
         },
@@ -269,13 +299,24 @@ fn no_match(catalog: &Catalog, runtime: &Runtime, requests: &[RequestedVersion])
 }
 
 /// "use nodejs22 (App Runner, supported)" — the newest supported App Runner runtime of the language.
-fn app_runner_alternative(catalog: &Catalog, runtime: &Runtime, today: chrono::NaiveDate) -> String {
+fn app_runner_alternative(
+    catalog: &Catalog,
+    runtime: &Runtime,
+    today: chrono::NaiveDate,
+) -> String {
     let best = catalog
         .of_language(runtime.language)
         .filter(|r| r.app_runner && !r.is_past_end_of_support(today))
-        .max_by(|a, b| a.latest().map(|v| &v.version).cmp(&b.latest().map(|v| &v.version)));
+        .max_by(|a, b| {
+            a.latest()
+                .map(|v| &v.version)
+                .cmp(&b.latest().map(|v| &v.version))
+        });
     match best {
-        Some(b) if b.name != runtime.name => format!("move to `runtime: {}`, a supported App Runner runtime", b.name),
+        Some(b) if b.name != runtime.name => format!(
+            "move to `runtime: {}`, a supported App Runner runtime",
+            b.name
+        ),
         _ => "see `apprunner-build runtimes` for the supported runtimes".to_string(),
     }
 }

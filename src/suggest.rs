@@ -19,9 +19,15 @@ mod tests {
     #[test]
     fn finds_typos_and_case_and_underscores() {
         assert_eq!(closest("comand", &["command", "env"]), Some("command"));
-        assert_eq!(closest("pre_build", &["pre-build", "build"]), Some("pre-build"));
+        assert_eq!(
+            closest("pre_build", &["pre-build", "build"]),
+            Some("pre-build")
+        );
         assert_eq!(closest("Runtime", &["runtime", "run"]), Some("runtime"));
-        assert_eq!(closest("post-biuld", &["pre-build", "post-build"]), Some("post-build"));
+        assert_eq!(
+            closest("post-biuld", &["pre-build", "post-build"]),
+            Some("post-build")
+        );
     }
 
     #[test]

@@ -11,6 +11,8 @@ pub const MAX_CONFIG_SIZE: u64 = 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct ConfigFile {
     pub source: SourceText,
+    /// Problems found before parsing that did not stop it (a BOM).
+    pub found: Diagnostics,
 }
 
 /// Look for `apprunner.yaml` in `root`. `Ok(None)`: there is none (nor a misnamed one).
@@ -19,7 +21,12 @@ pub fn find_config(root: &Path, shown_root: &Path) -> Result<Option<ConfigFile>,
     if path.is_file() {
         return read(&path, &shown_root.join(CONFIG_FILE_NAME)).map(Some);
     }
-    for wrong in ["apprunner.yml", "AppRunner.yaml", "apprunner.YAML", "Apprunner.yaml"] {
+    for wrong in [
+        "apprunner.yml",
+        "AppRunner.yaml",
+        "apprunner.YAML",
+        "Apprunner.yaml",
+    ] {
         let candidate = root.join(wrong);
         // The directory listing, not `exists`, so that case-insensitive file systems don't fool us.
         if listed(root, wrong) && candidate.is_file() {
@@ -30,7 +37,9 @@ pub fn find_config(root: &Path, shown_root: &Path) -> Result<Option<ConfigFile>,
                     "found `{wrong}`, but App Runner reads only a file named `{CONFIG_FILE_NAME}`"
                 ))
                 .at(Location::file(&shown))
-                .with_note("App Runner would ignore this file and use the settings of the service instead")
+                .with_note(
+                    "App Runner would ignore this file and use the settings of the service instead",
+                )
                 .with_help(format!(
                     "rename it: git mv {} {}",
                     shown.display(),
@@ -71,14 +80,9 @@ pub fn read(path: &Path, shown: &Path) -> Result<ConfigFile, Diagnostics> {
         Ok(b) => b,
         Err(e) => return fail(Diagnostic::error(format!("cannot read the file: {e}")).at(here)),
     };
-    let empty_source = SourceText::new(shown, "");
-    if bytes.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        return fail(
-            Diagnostic::error("the file starts with a byte-order mark (BOM)")
-                .at(Location::at(&empty_source, Position { line: 1, column: 1 }, 1))
-                .with_help("save the file as UTF-8 without a BOM (most editors call it \"UTF-8\", not \"UTF-8 with BOM\")"),
-        );
-    }
+    // A BOM is reported, then skipped so that the rest of the file is still checked in the same run.
+    let bom = bytes.starts_with(&[0xEF, 0xBB, 0xBF]);
+    let bytes = if bom { bytes[3..].to_vec() } else { bytes };
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -87,7 +91,8 @@ pub fn read(path: &Path, shown: &Path) -> Result<ConfigFile, Diagnostics> {
             let prefix = std::str::from_utf8(good).unwrap_or_default();
             let line = prefix.matches('\n').count() + 1;
             let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            let shown_text = SourceText::new(shown, String::from_utf8_lossy(e.as_bytes()).into_owned());
+            let shown_text =
+                SourceText::new(shown, String::from_utf8_lossy(e.as_bytes()).into_owned());
             return fail(
                 Diagnostic::error(format!(
                     "the file is not valid UTF-8 (byte 0x{:02X} at offset {})",
@@ -117,14 +122,26 @@ pub fn read(path: &Path, shown: &Path) -> Result<ConfigFile, Diagnostics> {
     if tabs.has_errors() {
         return Err(tabs);
     }
-    Ok(ConfigFile { source })
+    let mut found = Diagnostics::default();
+    if bom {
+        found.push(
+            Diagnostic::error("the file starts with a byte-order mark (BOM)")
+                .at(Location::at(&source, Position { line: 1, column: 1 }, 1))
+                .with_note("App Runner's parser and many YAML tools reject or misread it")
+                .with_help("save the file as UTF-8 without a BOM (most editors call it \"UTF-8\", not \"UTF-8 with BOM\")"),
+        );
+    }
+    Ok(ConfigFile { source, found })
 }
 
 /// YAML forbids tabs in indentation; the parser's own message for them is cryptic, so say it plainly.
 fn tab_indentation(source: &SourceText) -> Diagnostics {
     let mut all = Diagnostics::default();
     for (i, line) in source.text.split('\n').enumerate() {
-        let indent: String = line.chars().take_while(|c| *c == ' ' || *c == '\t').collect();
+        let indent: String = line
+            .chars()
+            .take_while(|c| *c == ' ' || *c == '\t')
+            .collect();
         if let Some(col) = indent.chars().position(|c| c == '\t') {
             if line.trim().is_empty() {
                 continue;

@@ -1,7 +1,10 @@
 //! Settings given on the command line, mirroring App Runner's API configuration
 //! (`CodeConfigurationValues`): used when the configuration source is the API, not a file.
 
-use super::{check_env_names, AppRunnerConfig, BuildSection, ConfigOrigin, EnvVar, Parsed, RunSection, Spanned, DEFAULT_PORT};
+use super::{
+    check_env_names, AppRunnerConfig, BuildSection, ConfigOrigin, EnvVar, Parsed, RunSection,
+    Spanned, DEFAULT_PORT,
+};
 use crate::diagnostic::{Diagnostic, Diagnostics};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -27,8 +30,10 @@ impl ConfigFlags {
         let mut diags = Diagnostics::default();
         if self.runtime.is_none() {
             diags.push(
-                Diagnostic::error("no runtime given: `--runtime` is required without an apprunner.yaml")
-                    .with_help("pass e.g. `--runtime python311` or `--runtime nodejs22`"),
+                Diagnostic::error(
+                    "no runtime given: `--runtime` is required without an apprunner.yaml",
+                )
+                .with_help("pass e.g. `--runtime python311` or `--runtime nodejs22`"),
             );
         }
         if self.start_command.is_none() {
@@ -53,7 +58,11 @@ impl ConfigFlags {
                 ),
             }
         }
-        check_env_names(env.iter().map(|e| (e.name.as_str(), None)), "`--env`", &mut diags);
+        check_env_names(
+            env.iter().map(|e| (e.name.as_str(), None)),
+            "`--env`",
+            &mut diags,
+        );
         let config = (!diags.has_errors()).then(|| AppRunnerConfig {
             origin: ConfigOrigin::Flags,
             version: "1.0".into(),

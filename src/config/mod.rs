@@ -160,7 +160,8 @@ pub(crate) fn check_env_names<'a>(
     for (name, loc) in items {
         if let Some(why) = env_name_problem(name) {
             diags.push(
-                Diagnostic::error(format!("invalid variable name in {what}: {why}")).at_opt(loc.clone()),
+                Diagnostic::error(format!("invalid variable name in {what}: {why}"))
+                    .at_opt(loc.clone()),
             );
         } else if let Some(why) = reserved_name(name) {
             diags.push(

@@ -34,14 +34,10 @@ fn check_arn(rest: &str) -> Result<(), String> {
         ));
     }
     if !is_region(region) {
-        return Err(format!(
-            "`{region}` is not a region name such as us-east-1"
-        ));
+        return Err(format!("`{region}` is not a region name such as us-east-1"));
     }
     if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {
-        return Err(format!(
-            "`{account}` is not a 12-digit account ID"
-        ));
+        return Err(format!("`{account}` is not a 12-digit account ID"));
     }
     match service {
         "secretsmanager" => match resource.strip_prefix("secret:") {
@@ -61,8 +57,14 @@ fn check_arn(rest: &str) -> Result<(), String> {
 fn is_region(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();
     parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()))
 }
 
 #[cfg(test)]
@@ -71,8 +73,12 @@ mod tests {
 
     #[test]
     fn accepts_the_three_forms() {
-        assert!(check("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-pass-AbCdEf").is_ok());
-        assert!(check("arn:aws:secretsmanager:eu-west-1:123456789012:secret:db:password::").is_ok());
+        assert!(
+            check("arn:aws:secretsmanager:us-east-1:123456789012:secret:db-pass-AbCdEf").is_ok()
+        );
+        assert!(
+            check("arn:aws:secretsmanager:eu-west-1:123456789012:secret:db:password::").is_ok()
+        );
         assert!(check("arn:aws:ssm:us-gov-west-1:123456789012:parameter/app/db").is_ok());
         assert!(check("arn:aws-cn:ssm:cn-north-1:123456789012:parameter/x").is_ok());
         assert!(check("/app/prod/db_password").is_ok());
@@ -81,11 +87,21 @@ mod tests {
 
     #[test]
     fn rejects_malformed_references() {
-        assert!(check("arn:aws:secretsmanager:us-east-1:1234:secret:x").unwrap_err().contains("12-digit"));
-        assert!(check("arn:aws:s3:us-east-1:123456789012:bucket").unwrap_err().contains("s3"));
-        assert!(check("arn:aws:ssm:us-east-1:123456789012:parameter").unwrap_err().contains("parameter/NAME"));
-        assert!(check("arn:aws:ssm:useast1:123456789012:parameter/x").unwrap_err().contains("region"));
-        assert!(check("arn:aws:secretsmanager").unwrap_err().contains("form"));
+        assert!(check("arn:aws:secretsmanager:us-east-1:1234:secret:x")
+            .unwrap_err()
+            .contains("12-digit"));
+        assert!(check("arn:aws:s3:us-east-1:123456789012:bucket")
+            .unwrap_err()
+            .contains("s3"));
+        assert!(check("arn:aws:ssm:us-east-1:123456789012:parameter")
+            .unwrap_err()
+            .contains("parameter/NAME"));
+        assert!(check("arn:aws:ssm:useast1:123456789012:parameter/x")
+            .unwrap_err()
+            .contains("region"));
+        assert!(check("arn:aws:secretsmanager")
+            .unwrap_err()
+            .contains("form"));
         assert!(check("my secret").unwrap_err().contains("not ` `"));
         assert!(check("").is_err());
     }

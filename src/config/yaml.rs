@@ -1,8 +1,8 @@
 //! Walking the YAML tree of `apprunner.yaml`, collecting every problem with its position.
 
 use super::{
-    check_env_names, check_secret_reference, AppRunnerConfig, BuildSection, ConfigOrigin, EnvVar, Parsed,
-    RunSection, RuntimeHints, Secret, Spanned, DEFAULT_PORT,
+    check_env_names, check_secret_reference, AppRunnerConfig, BuildSection, ConfigOrigin, EnvVar,
+    Parsed, RunSection, RuntimeHints, Secret, Spanned, DEFAULT_PORT,
 };
 use crate::diagnostic::{Diagnostic, Diagnostics, Location, Position, SourceText};
 use marked_yaml::loader::LoadError;
@@ -12,7 +12,14 @@ use marked_yaml::{parse_yaml_with_options, LoaderOptions, Span};
 const TOP_KEYS: &[&str] = &["version", "runtime", "build", "run"];
 const BUILD_KEYS: &[&str] = &["commands", "env"];
 const COMMAND_KEYS: &[&str] = &["pre-build", "build", "post-build"];
-const RUN_KEYS: &[&str] = &["runtime-version", "pre-run", "command", "network", "env", "secrets"];
+const RUN_KEYS: &[&str] = &[
+    "runtime-version",
+    "pre-run",
+    "command",
+    "network",
+    "env",
+    "secrets",
+];
 const NETWORK_KEYS: &[&str] = &["port", "env"];
 const ENV_KEYS: &[&str] = &["name", "value"];
 const SECRET_KEYS: &[&str] = &["name", "value-from"];
@@ -41,7 +48,10 @@ pub(super) fn parse(source: &SourceText) -> Parsed {
         src: source,
         diags: Diagnostics::default(),
     };
-    let options = LoaderOptions::default().error_on_duplicate_keys(true);
+    // prevent_coercion marks quoted scalars, so `""` (a value) differs from an empty key (no value).
+    let options = LoaderOptions::default()
+        .error_on_duplicate_keys(true)
+        .prevent_coercion(true);
     let root = match parse_yaml_with_options(0, &*source.text, options) {
         Ok(root) => root,
         Err(e) => {
@@ -57,7 +67,11 @@ pub(super) fn parse(source: &SourceText) -> Parsed {
     let hints = w.hints(&root);
     let diagnostics = w.diags.sorted();
     Parsed {
-        config: if diagnostics.has_errors() { None } else { config },
+        config: if diagnostics.has_errors() {
+            None
+        } else {
+            config
+        },
         diagnostics,
         hints,
     }
@@ -171,14 +185,28 @@ impl Walker<'_> {
             if allowed.contains(&k) {
                 continue;
             }
-            let place = if section.is_empty() { "at the top level".to_string() } else { format!("in `{section}`") };
-            let mut d = Diagnostic::error(format!("unknown key `{k}` {place}")).at_opt(self.key_loc(key));
+            let place = if section.is_empty() {
+                "at the top level".to_string()
+            } else {
+                format!("in `{section}`")
+            };
+            let mut d =
+                Diagnostic::error(format!("unknown key `{k}` {place}")).at_opt(self.key_loc(key));
             if let Some(near) = crate::suggest::closest(k, allowed) {
                 d = d.with_help(format!("did you mean `{near}`?"));
-            } else if let Some((_, hint)) = MISPLACED.iter().find(|(m, _)| m.eq_ignore_ascii_case(k)) {
+            } else if let Some((_, hint)) =
+                MISPLACED.iter().find(|(m, _)| m.eq_ignore_ascii_case(k))
+            {
                 d = d.with_help(*hint);
             } else {
-                d = d.with_note(format!("keys allowed here: {}", allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")));
+                d = d.with_note(format!(
+                    "keys allowed here: {}",
+                    allowed
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
             }
             self.err(d);
         }
@@ -186,16 +214,28 @@ impl Walker<'_> {
 
     fn missing(&mut self, what: &str, parent: Option<Location>, help: &str) {
         let loc = parent.or_else(|| Some(Location::file(&self.src.path)));
-        self.err(Diagnostic::error(format!("missing required key `{what}`")).at_opt(loc).with_help(help.to_string()));
+        self.err(
+            Diagnostic::error(format!("missing required key `{what}`"))
+                .at_opt(loc)
+                .with_help(help.to_string()),
+        );
     }
 
-    fn expect_mapping<'n>(&mut self, node: &'n Node, what: &str, help: &str) -> Option<&'n MarkedMappingNode> {
+    fn expect_mapping<'n>(
+        &mut self,
+        node: &'n Node,
+        what: &str,
+        help: &str,
+    ) -> Option<&'n MarkedMappingNode> {
         match node {
             Node::Mapping(m) => Some(m),
             other => {
-                let d = Diagnostic::error(format!("`{what}` must be a mapping, but it is {}", describe(other)))
-                    .at_opt(self.node_loc(other))
-                    .with_help(help.to_string());
+                let d = Diagnostic::error(format!(
+                    "`{what}` must be a mapping, but it is {}",
+                    describe(other)
+                ))
+                .at_opt(self.node_loc(other))
+                .with_help(help.to_string());
                 self.err(d);
                 None
             }
@@ -205,9 +245,16 @@ impl Walker<'_> {
     /// A non-empty scalar, as the text written (so `3.10` stays `3.10`).
     fn scalar(&mut self, node: &Node, what: &str) -> Option<Spanned<String>> {
         match node {
-            Node::Scalar(s) if !is_null(s) => Some(Spanned::new(s.as_str().trim().to_string(), self.loc(s.span(), Some(s.as_str())))),
+            Node::Scalar(s) if !is_null(s) => Some(Spanned::new(
+                s.as_str().trim().to_string(),
+                self.loc(s.span(), Some(s.as_str())),
+            )),
             other => {
-                let d = Diagnostic::error(format!("`{what}` must be a single value, but it is {}", describe(other))).at_opt(self.node_loc(other));
+                let d = Diagnostic::error(format!(
+                    "`{what}` must be a single value, but it is {}",
+                    describe(other)
+                ))
+                .at_opt(self.node_loc(other));
                 self.err(d);
                 None
             }
@@ -216,7 +263,10 @@ impl Walker<'_> {
 
     fn hints(&self, root: &Node) -> RuntimeHints {
         let scalar = |n: Option<&Node>| match n {
-            Some(Node::Scalar(s)) if !is_null(s) => Some(Spanned::new(s.as_str().trim().to_string(), self.loc(s.span(), Some(s.as_str())))),
+            Some(Node::Scalar(s)) if !is_null(s) => Some(Spanned::new(
+                s.as_str().trim().to_string(),
+                self.loc(s.span(), Some(s.as_str())),
+            )),
             _ => None,
         };
         let map = root.as_mapping();
@@ -224,7 +274,9 @@ impl Walker<'_> {
         RuntimeHints {
             runtime: scalar(map.and_then(|m| m.get_node("runtime"))),
             runtime_version: scalar(run.and_then(|r| r.get_node("runtime-version"))),
-            pre_run: run.and_then(|r| r.keys().find(|k| k.as_str() == "pre-run")).and_then(|k| self.key_loc(k)),
+            pre_run: run
+                .and_then(|r| r.keys().find(|k| k.as_str() == "pre-run"))
+                .and_then(|k| self.key_loc(k)),
         }
     }
 
@@ -248,14 +300,22 @@ impl Walker<'_> {
         let build = match map.get_node("build") {
             Some(n) => self.build(n, self.key_loc(map.keys().find(|k| k.as_str() == "build")?)),
             None => {
-                self.missing("build", None, "add a `build:` section with `commands:` → `build:` (a list of commands)");
+                self.missing(
+                    "build",
+                    None,
+                    "add a `build:` section with `commands:` → `build:` (a list of commands)",
+                );
                 None
             }
         };
         let run = match map.get_node("run") {
             Some(n) => self.run(n, self.key_loc(map.keys().find(|k| k.as_str() == "run")?)),
             None => {
-                self.missing("run", None, "add a `run:` section with at least `command:` (how to start your application)");
+                self.missing(
+                    "run",
+                    None,
+                    "add a `run:` section with at least `command:` (how to start your application)",
+                );
                 None
             }
         };
@@ -274,17 +334,24 @@ impl Walker<'_> {
             Some("1.0".into())
         } else {
             self.err(
-                Diagnostic::error(format!("unsupported configuration file version `{}`", v.value))
-                    .at_opt(v.location)
-                    .with_note("App Runner knows configuration file version 1.0 only")
-                    .with_help("write `version: 1.0`"),
+                Diagnostic::error(format!(
+                    "unsupported configuration file version `{}`",
+                    v.value
+                ))
+                .at_opt(v.location)
+                .with_note("App Runner knows configuration file version 1.0 only")
+                .with_help("write `version: 1.0`"),
             );
             None
         }
     }
 
     fn build(&mut self, node: &Node, key: Option<Location>) -> Option<BuildSection> {
-        let map = self.expect_mapping(node, "build", "`build:` holds `commands:` and optionally `env:`")?;
+        let map = self.expect_mapping(
+            node,
+            "build",
+            "`build:` holds `commands:` and optionally `env:`",
+        )?;
         self.unknown_keys(map, BUILD_KEYS, "build");
         let mut section = BuildSection::default();
         let mut ok = true;
@@ -299,18 +366,39 @@ impl Walker<'_> {
             }
             Some(n) => {
                 let commands_key = self.key_loc(map.keys().find(|k| k.as_str() == "commands")?);
-                match self.expect_mapping(n, "build.commands", "`commands:` holds `pre-build`, `build` and `post-build` lists") {
+                match self.expect_mapping(
+                    n,
+                    "build.commands",
+                    "`commands:` holds `pre-build`, `build` and `post-build` lists",
+                ) {
                     Some(cmds) => {
                         self.unknown_keys(cmds, COMMAND_KEYS, "build.commands");
-                        section.pre_build = self.command_list(cmds.get_node("pre-build"), "build.commands.pre-build").unwrap_or_else(|| { ok = false; vec![] });
+                        section.pre_build = self
+                            .command_list(cmds.get_node("pre-build"), "build.commands.pre-build")
+                            .unwrap_or_else(|| {
+                                ok = false;
+                                vec![]
+                            });
+                        section.post_build = self
+                            .command_list(cmds.get_node("post-build"), "build.commands.post-build")
+                            .unwrap_or_else(|| {
+                                ok = false;
+                                vec![]
+                            });
                         match cmds.get_node("build") {
                             Some(b) => section.build = self.command_list(Some(b), "build.commands.build").unwrap_or_else(|| { ok = false; vec![] }),
+                            // App Runner's reference calls `build` required, yet files with only
+                            // pre-build/post-build deploy; say so without failing them.
+                            None if !section.pre_build.is_empty() || !section.post_build.is_empty() => self.err(
+                                Diagnostic::warning("`build.commands` has no `build` phase; only the other phases will run")
+                                    .at_opt(commands_key)
+                                    .with_help("App Runner's reference lists `build` as required: add `build:` with your build commands"),
+                            ),
                             None => {
                                 ok = false;
                                 self.missing("build.commands.build", commands_key, "add `build:` with the list of commands that build your application");
                             }
                         }
-                        section.post_build = self.command_list(cmds.get_node("post-build"), "build.commands.post-build").unwrap_or_else(|| { ok = false; vec![] });
                     }
                     None => ok = false,
                 }
@@ -321,7 +409,7 @@ impl Walker<'_> {
             }
         }
         if let Some(env) = map.get_node("env") {
-            match self.env_list(env, "build.env") {
+            match self.env_list(env, "build.env", None) {
                 Some(vars) => section.env = vars,
                 None => ok = false,
             }
@@ -340,14 +428,23 @@ impl Walker<'_> {
             Node::Sequence(seq) => seq,
             Node::Scalar(s) => {
                 self.err(
-                    Diagnostic::error(format!("`{what}` must be a list of commands, but it is a single value"))
-                        .at_opt(self.loc(s.span(), Some(s.as_str())))
-                        .with_help(format!("write each command on its own line starting with `- `:\n  - {}", s.as_str())),
+                    Diagnostic::error(format!(
+                        "`{what}` must be a list of commands, but it is a single value"
+                    ))
+                    .at_opt(self.loc(s.span(), Some(s.as_str())))
+                    .with_help(format!(
+                        "write each command on its own line starting with `- `:\n  - {}",
+                        s.as_str()
+                    )),
                 );
                 return None;
             }
             other => {
-                let d = Diagnostic::error(format!("`{what}` must be a list of commands, but it is {}", describe(other))).at_opt(self.node_loc(other));
+                let d = Diagnostic::error(format!(
+                    "`{what}` must be a list of commands, but it is {}",
+                    describe(other)
+                ))
+                .at_opt(self.node_loc(other));
                 self.err(d);
                 return None;
             }
@@ -359,7 +456,13 @@ impl Walker<'_> {
                 Node::Scalar(s) if !is_null(s) => out.push(s.as_str().to_string()),
                 Node::Mapping(_) => {
                     ok = false;
-                    let line = self.pos(item.span()).and_then(|p| self.src.line(p.line)).unwrap_or("").trim().trim_start_matches("- ").to_string();
+                    let line = self
+                        .pos(item.span())
+                        .and_then(|p| self.src.line(p.line))
+                        .unwrap_or("")
+                        .trim()
+                        .trim_start_matches("- ")
+                        .to_string();
                     self.err(
                         Diagnostic::error(format!("a command in `{what}` is not a string: YAML read it as a mapping"))
                             .at_opt(self.node_loc(item))
@@ -369,7 +472,11 @@ impl Walker<'_> {
                 }
                 other => {
                     ok = false;
-                    let d = Diagnostic::error(format!("a command in `{what}` must be a string, but it is {}", describe(other))).at_opt(self.node_loc(other));
+                    let d = Diagnostic::error(format!(
+                        "a command in `{what}` must be a string, but it is {}",
+                        describe(other)
+                    ))
+                    .at_opt(self.node_loc(other));
                     self.err(d);
                 }
             }
@@ -377,36 +484,73 @@ impl Walker<'_> {
         ok.then_some(out)
     }
 
-    fn env_list(&mut self, node: &Node, what: &str) -> Option<Vec<EnvVar>> {
-        let items = self.item_list(node, what, ENV_KEYS, "- name: MY_VARIABLE\n    value: \"my value\"")?;
+    /// `port`: for `run.env`, the service port, so that a quoted restatement of it as PORT is
+    /// tolerated (it changes nothing) while any other PORT is an error.
+    fn env_list(&mut self, node: &Node, what: &str, port: Option<u16>) -> Option<Vec<EnvVar>> {
+        let items = self.item_list(
+            node,
+            what,
+            ENV_KEYS,
+            "- name: MY_VARIABLE\n  value: \"my value\"",
+        )?;
         let mut vars = Vec::new();
         let mut names = Vec::new();
         let mut ok = true;
         for (map, loc) in items {
             let name = self.item_field(map, "name", what, loc.clone());
             let value = self.item_field(map, "value", what, loc.clone());
-            match (name, value) {
-                (Some(n), Some(v)) => {
-                    names.push((n.value.clone(), n.location.clone()));
-                    vars.push(EnvVar { name: n.value, value: v.value });
-                }
-                _ => ok = false,
+            let (Some(n), Some(v)) = (name, value) else {
+                ok = false;
+                continue;
+            };
+            let quoted = map.get_scalar("value").is_some_and(|s| !s.may_coerce());
+            if let Some(port) =
+                port.filter(|p| n.value == "PORT" && quoted && v.value == p.to_string())
+            {
+                self.err(
+                    Diagnostic::warning(format!("`PORT` in `{what}` only repeats the port ({port}); App Runner sets PORT itself"))
+                        .at_opt(n.location.clone())
+                        .with_help("remove this item; PORT always equals `run.network.port`"),
+                );
+                continue;
             }
+            names.push((n.value.clone(), n.location.clone()));
+            vars.push(EnvVar {
+                name: n.value,
+                value: v.value,
+            });
         }
         let before = self.diags.error_count();
-        check_env_names(names.iter().map(|(n, l)| (n.as_str(), l.clone())), &format!("`{what}`"), &mut self.diags);
+        check_env_names(
+            names.iter().map(|(n, l)| (n.as_str(), l.clone())),
+            &format!("`{what}`"),
+            &mut self.diags,
+        );
         (ok && self.diags.error_count() == before).then_some(vars)
     }
 
     /// A list of mappings with the given keys (env and secrets items).
-    fn item_list<'n>(&mut self, node: &'n Node, what: &str, keys: &[&str], example: &str) -> Option<Vec<(&'n MarkedMappingNode, Option<Location>)>> {
+    fn item_list<'n>(
+        &mut self,
+        node: &'n Node,
+        what: &str,
+        keys: &[&str],
+        example: &str,
+    ) -> Option<Vec<(&'n MarkedMappingNode, Option<Location>)>> {
         let seq = match node {
             Node::Sequence(seq) => seq,
             Node::Scalar(s) if is_null(s) => return Some(vec![]),
             other => {
-                let d = Diagnostic::error(format!("`{what}` must be a list of name/value items, but it is {}", describe(other)))
-                    .at_opt(self.node_loc(other))
-                    .with_help(format!("write it as:\n  {what}:\n    {example}"));
+                let d = Diagnostic::error(format!(
+                    "`{what}` must be a list of name/value items, but it is {}",
+                    describe(other)
+                ))
+                .at_opt(self.node_loc(other))
+                .with_help(format!(
+                    "write it as:\n  {}:\n    {}",
+                    what.rsplit('.').next().unwrap_or(what),
+                    example.replace('\n', "\n    ")
+                ));
                 self.err(d);
                 return None;
             }
@@ -421,9 +565,16 @@ impl Walker<'_> {
                 }
                 other => {
                     ok = false;
-                    let d = Diagnostic::error(format!("an item of `{what}` must have {}, but it is {}", keys.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(" and "), describe(other)))
-                        .at_opt(self.node_loc(other))
-                        .with_help(format!("write it as:\n  {example}"));
+                    let d = Diagnostic::error(format!(
+                        "an item of `{what}` must have {}, but it is {}",
+                        keys.iter()
+                            .map(|k| format!("`{k}`"))
+                            .collect::<Vec<_>>()
+                            .join(" and "),
+                        describe(other)
+                    ))
+                    .at_opt(self.node_loc(other))
+                    .with_help(format!("write it as:\n  {}", example.replace('\n', "\n  ")));
                     self.err(d);
                 }
             }
@@ -431,7 +582,13 @@ impl Walker<'_> {
         ok.then_some(out)
     }
 
-    fn item_field(&mut self, map: &MarkedMappingNode, field: &str, what: &str, item: Option<Location>) -> Option<Spanned<String>> {
+    fn item_field(
+        &mut self,
+        map: &MarkedMappingNode,
+        field: &str,
+        what: &str,
+        item: Option<Location>,
+    ) -> Option<Spanned<String>> {
         match map.get_node(field) {
             Some(Node::Scalar(s)) if is_null(s) && field == "value" => {
                 // An explicitly empty value (`value: ""`) is a value; `value:` with nothing is not.
@@ -472,11 +629,16 @@ impl Walker<'_> {
             ok &= v.is_some();
             v
         });
-        let pre_run_location = map.keys().find(|k| k.as_str() == "pre-run").and_then(|k| self.key_loc(k));
-        let pre_run = self.command_list(map.get_node("pre-run"), "run.pre-run").unwrap_or_else(|| {
-            ok = false;
-            vec![]
-        });
+        let pre_run_location = map
+            .keys()
+            .find(|k| k.as_str() == "pre-run")
+            .and_then(|k| self.key_loc(k));
+        let pre_run = self
+            .command_list(map.get_node("pre-run"), "run.pre-run")
+            .unwrap_or_else(|| {
+                ok = false;
+                vec![]
+            });
         let command = match map.get_node("command") {
             Some(n) => self.scalar(n, "run.command").map(|s| s.value),
             None => {
@@ -492,7 +654,7 @@ impl Walker<'_> {
             None => (DEFAULT_PORT, None),
         };
         let env = match map.get_node("env") {
-            Some(n) => self.env_list(n, "run.env").unwrap_or_else(|| {
+            Some(n) => self.env_list(n, "run.env", Some(port)).unwrap_or_else(|| {
                 ok = false;
                 vec![]
             }),
@@ -509,28 +671,50 @@ impl Walker<'_> {
             if let Some(clash) = env.iter().find(|e| &e.name == pe) {
                 ok = false;
                 self.err(
-                    Diagnostic::error(format!("`{}` is both `run.network.env` and a variable in `run.env`", clash.name))
-                        .at_opt(map.get_mapping("network").and_then(|n| n.get_node("env")).and_then(|n| self.node_loc(n)))
-                        .with_note("App Runner sets the `run.network.env` variable to the port")
-                        .with_help("remove it from `run.env`"),
+                    Diagnostic::error(format!(
+                        "`{}` is both `run.network.env` and a variable in `run.env`",
+                        clash.name
+                    ))
+                    .at_opt(
+                        map.get_mapping("network")
+                            .and_then(|n| n.get_node("env"))
+                            .and_then(|n| self.node_loc(n)),
+                    )
+                    .with_note("App Runner sets the `run.network.env` variable to the port")
+                    .with_help("remove it from `run.env`"),
                 );
             }
         }
         let command = command?;
-        ok.then_some(RunSection { runtime_version, pre_run, pre_run_location, command, port, port_env, env, secrets })
+        ok.then_some(RunSection {
+            runtime_version,
+            pre_run,
+            pre_run_location,
+            command,
+            port,
+            port_env,
+            env,
+            secrets,
+        })
     }
 
     fn network(&mut self, node: &Node) -> Option<(u16, Option<String>)> {
         let map = match node {
             Node::Scalar(s) if is_null(s) => {
                 self.err(
-                    Diagnostic::warning("`run.network` is empty: the defaults apply (port 8080, no extra variable)")
-                        .at_opt(self.loc(s.span(), None))
-                        .with_help("remove `network:`, or give it `port:` and optionally `env:`"),
+                    Diagnostic::warning(
+                        "`run.network` is empty: the defaults apply (port 8080, no extra variable)",
+                    )
+                    .at_opt(self.loc(s.span(), None))
+                    .with_help("remove `network:`, or give it `port:` and optionally `env:`"),
                 );
                 return Some((DEFAULT_PORT, None));
             }
-            n => self.expect_mapping(n, "run.network", "`network:` holds `port:` and optionally `env:`")?,
+            n => self.expect_mapping(
+                n,
+                "run.network",
+                "`network:` holds `port:` and optionally `env:`",
+            )?,
         };
         self.unknown_keys(map, NETWORK_KEYS, "run.network");
         let mut ok = true;
@@ -561,7 +745,12 @@ impl Walker<'_> {
                 Some(name) => {
                     if let Some(why) = super::env_name_problem(&name.value) {
                         ok = false;
-                        self.err(Diagnostic::error(format!("invalid variable name in `run.network.env`: {why}")).at_opt(name.location));
+                        self.err(
+                            Diagnostic::error(format!(
+                                "invalid variable name in `run.network.env`: {why}"
+                            ))
+                            .at_opt(name.location),
+                        );
                         None
                     } else if name.value == "PORT" {
                         self.err(
@@ -572,7 +761,14 @@ impl Walker<'_> {
                         None
                     } else if let Some(why) = super::reserved_name(&name.value) {
                         ok = false;
-                        self.err(Diagnostic::error(format!("`{}` in `run.network.env` is reserved", name.value)).at_opt(name.location).with_note(why));
+                        self.err(
+                            Diagnostic::error(format!(
+                                "`{}` in `run.network.env` is reserved",
+                                name.value
+                            ))
+                            .at_opt(name.location)
+                            .with_note(why),
+                        );
                         None
                     } else {
                         Some(name.value)
@@ -588,7 +784,7 @@ impl Walker<'_> {
     }
 
     fn secrets(&mut self, node: &Node, env: &[EnvVar]) -> Option<Vec<Secret>> {
-        let items = self.item_list(node, "run.secrets", SECRET_KEYS, "- name: DB_PASSWORD\n    value-from: arn:aws:secretsmanager:us-east-1:123456789012:secret:db-password")?;
+        let items = self.item_list(node, "run.secrets", SECRET_KEYS, "- name: DB_PASSWORD\n  value-from: arn:aws:secretsmanager:us-east-1:123456789012:secret:db-password")?;
         let mut out = Vec::new();
         let mut names = Vec::new();
         let mut ok = true;
@@ -610,16 +806,26 @@ impl Walker<'_> {
             if env.iter().any(|e| e.name == name.value) {
                 ok = false;
                 self.err(
-                    Diagnostic::error(format!("`{}` is both a secret and a variable in `run.env`", name.value))
-                        .at_opt(name.location.clone())
-                        .with_help("keep one of them"),
+                    Diagnostic::error(format!(
+                        "`{}` is both a secret and a variable in `run.env`",
+                        name.value
+                    ))
+                    .at_opt(name.location.clone())
+                    .with_help("keep one of them"),
                 );
             }
             names.push((name.value.clone(), name.location.clone()));
-            out.push(Secret { name: name.value, value_from: from.value });
+            out.push(Secret {
+                name: name.value,
+                value_from: from.value,
+            });
         }
         let before = self.diags.error_count();
-        check_env_names(names.iter().map(|(n, l)| (n.as_str(), l.clone())), "`run.secrets`", &mut self.diags);
+        check_env_names(
+            names.iter().map(|(n, l)| (n.as_str(), l.clone())),
+            "`run.secrets`",
+            &mut self.diags,
+        );
         (ok && self.diags.error_count() == before).then_some(out)
     }
 }

@@ -1,0 +1,132 @@
+//! The binary: exit codes and output of validate, plan and runtimes.
+
+mod common;
+
+use std::process::Command;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_apprunner-build"));
+    c.env_remove("APPRUNNER_BUILD_CATALOG");
+    c
+}
+
+fn example() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python-hello")
+}
+
+#[test]
+fn validate_exits_0_on_a_valid_file_and_1_with_located_errors() {
+    let out = bin().arg("validate").arg(example()).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("is valid: python311 3.11.14"));
+
+    let dir = common::project_dir(&[(
+        "apprunner.yaml",
+        b"version: 1.0\nruntime: python311\nrun:\n  comand: x\n",
+    )]);
+    let out = bin()
+        .current_dir(dir.path())
+        .arg("validate")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("apprunner.yaml:4:3") && err.contains("did you mean `command`?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn plan_prints_a_human_view_and_json() {
+    let out = bin().arg("plan").arg(example()).output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Runtime:       python311 3.11.14 (revised build)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("port:    8080 (in PORT and APP_PORT)"),
+        "{text}"
+    );
+
+    let out = bin()
+        .arg("plan")
+        .arg("--json")
+        .arg(example())
+        .output()
+        .unwrap();
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(plan["runtime"]["name"], "python311");
+    assert_eq!(plan["runtime"]["version"], "3.11.14");
+    assert_eq!(plan["runtime"]["build_process"], "revised");
+    assert_eq!(plan["phases"][0]["name"], "build");
+    assert_eq!(
+        plan["phases"][0]["commands"][0],
+        "pip install -r requirements.txt"
+    );
+    assert_eq!(plan["run"]["port_env"], "APP_PORT");
+    assert_eq!(plan["labels"]["apprunner-build.runtime-version"], "3.11.14");
+}
+
+#[test]
+fn runtimes_lists_the_catalog_with_end_of_support() {
+    let out = bin().arg("runtimes").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("python3    Python   original build; END OF SUPPORT since 2025-12-01"),
+        "{text}"
+    );
+    assert!(
+        text.contains("nodejs24   Node.js  revised build; extension: not an App Runner runtime"),
+        "{text}"
+    );
+    assert!(
+        text.contains("versions: 22.14.0, 22.16.0, 22.17.0, 22.20.0, 22.21.1"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_catalog_file_overrides_the_shipped_one() {
+    let dir = common::project_dir(&[(
+        "catalog.toml",
+        b"[runtimes.python311]\nlanguage = \"python\"\nbuild_process = \"revised\"\nversions = [{ version = \"3.11.2\", image = \"mirror.local/python:3.11\" }]\n",
+    )]);
+    let catalog = dir.path().join("catalog.toml");
+    let out = bin()
+        .arg("plan")
+        .arg(example())
+        .arg("--catalog")
+        .arg(&catalog)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("python311 3.11.2") && text.contains("mirror.local/python:3.11"),
+        "{text}"
+    );
+    let out = bin()
+        .arg("plan")
+        .arg(example())
+        .env("APPRUNNER_BUILD_CATALOG", &catalog)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("python311 3.11.2"));
+
+    std::fs::write(&catalog, "[runtimes.x]\nlanguage = 3\n").unwrap();
+    let out = bin()
+        .arg("runtimes")
+        .arg("--catalog")
+        .arg(&catalog)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("catalog.toml"));
+}

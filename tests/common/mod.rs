@@ -1,0 +1,56 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use apprunner_build::catalog::Catalog;
+use apprunner_build::errors;
+use apprunner_build::project::{self, Loaded, ProjectArgs};
+use std::path::{Path, PathBuf};
+
+/// A fixed "today" so end-of-support remarks do not change with the calendar.
+pub fn today() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+}
+
+/// Write `files` (path, contents) into a fresh temporary directory.
+pub fn project_dir(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, contents) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, contents).unwrap();
+    }
+    dir
+}
+
+/// Load a project the way `apprunner-build validate DIR` does, with paths shown relative to DIR.
+pub fn load(dir: &Path) -> Loaded {
+    load_args(ProjectArgs {
+        dir: dir.to_path_buf(),
+        ..Default::default()
+    })
+}
+
+pub fn load_args(args: ProjectArgs) -> Loaded {
+    // Run from inside the directory so messages show `apprunner.yaml:3:5`, as a user would see them.
+    let dir = args.dir.clone();
+    let args = ProjectArgs {
+        dir: PathBuf::from("."),
+        ..args
+    };
+    let _guard = CWD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let before = std::env::current_dir().unwrap();
+    std::env::set_current_dir(&dir).unwrap();
+    let loaded = project::load(&args, &Catalog::shipped(), today());
+    std::env::set_current_dir(before).unwrap();
+    loaded
+}
+
+static CWD_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Everything the user would read on stderr.
+pub fn report(loaded: &Loaded) -> String {
+    errors::render_all(&loaded.diagnostics, "apprunner.yaml")
+}
+
+/// A minimal valid apprunner.yaml with `extra` appended under `run:`.
+pub const MINIMAL: &str = "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - pip install -r requirements.txt\nrun:\n  command: python server.py\n";

@@ -1,0 +1,291 @@
+//! Bad input gets located, actionable errors (snapshots of the whole message), never a panic.
+
+mod common;
+
+use apprunner_build::config::ConfigFlags;
+use apprunner_build::project::ProjectArgs;
+use common::{load, project_dir, report, MINIMAL};
+
+fn check(yaml: &str) -> String {
+    let dir = project_dir(&[("apprunner.yaml", yaml.as_bytes())]);
+    let loaded = load(dir.path());
+    assert!(
+        loaded.plan.is_none(),
+        "expected the file to be rejected:\n{yaml}"
+    );
+    report(&loaded)
+}
+
+#[test]
+fn unknown_keys_get_a_suggestion() {
+    insta::assert_snapshot!(check(
+        "version: 1.0\nruntime: python311\nbuild:\n  comands:\n    build:\n      - pip install -r requirements.txt\nrun:\n  comand: python server.py\n  port: 8000\n"
+    ));
+}
+
+#[test]
+fn wrong_types_are_located() {
+    insta::assert_snapshot!(check(&format!(
+        "{MINIMAL}  network:\n    port: abc\n  env: NAME=value\n"
+    )));
+}
+
+#[test]
+fn port_out_of_range() {
+    let out = check(&format!("{MINIMAL}  network:\n    port: 70000\n"));
+    assert!(
+        out.contains("apprunner.yaml:10:11") && out.contains("70000"),
+        "{out}"
+    );
+}
+
+#[test]
+fn missing_required_keys_are_all_reported() {
+    insta::assert_snapshot!(check(
+        "build:\n  env:\n    - name: A\n      value: b\nrun:\n  network:\n    port: 8000\n"
+    ));
+}
+
+#[test]
+fn reserved_and_duplicate_variable_names() {
+    insta::assert_snapshot!(check(&format!(
+        "{MINIMAL}  env:\n    - name: PORT\n      value: 9000\n    - name: AWSAPPRUNNER_X\n      value: a\n    - name: MODE\n      value: a\n    - name: MODE\n      value: b\n"
+    )));
+}
+
+#[test]
+fn build_env_names_are_checked_too() {
+    let out = check(
+        "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - make\n  env:\n    - name: A\n      value: 1\n    - name: A\n      value: 2\nrun:\n  command: x\n",
+    );
+    assert!(
+        out.contains("`A` is defined more than once in `build.env`")
+            && out.contains("first defined on line 8"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_command_yaml_reads_as_a_mapping() {
+    insta::assert_snapshot!(check(
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo \"Node version: $(node --version)\"\n      - - nested\nrun:\n  command: npm start\n"
+    ));
+}
+
+#[test]
+fn impossible_runtime_version() {
+    insta::assert_snapshot!(check("version: 1.0\nruntime: python3\nbuild:\n  commands:\n    build:\n      - pip install -r requirements.txt\nrun:\n  runtime-version: 4.1\n  command: python app.py\n"));
+}
+
+#[test]
+fn runtime_version_not_in_catalog_lists_the_versions() {
+    let out = check("version: 1.0\nruntime: nodejs18\nbuild:\n  commands:\n    build:\n      - npm ci\nrun:\n  runtime-version: 18.20.1\n  command: npm start\n");
+    assert!(
+        out.contains("18.19.0, 18.19.1, 18.20.2") && out.contains("apprunner.yaml:8:20"),
+        "{out}"
+    );
+}
+
+#[test]
+fn runtime_version_must_look_like_a_version() {
+    let out = check("version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - make\nrun:\n  runtime-version: latest\n  command: x\n");
+    assert!(
+        out.contains("`latest`") && out.contains("major[.minor[.patch]]"),
+        "{out}"
+    );
+}
+
+#[test]
+fn pre_run_only_with_the_revised_build() {
+    insta::assert_snapshot!(check("version: 1.0\nruntime: nodejs16\nbuild:\n  commands:\n    build:\n      - npm ci\nrun:\n  pre-run:\n    - node migrate.js\n  command: npm start\n"));
+}
+
+#[test]
+fn malformed_secret_references() {
+    insta::assert_snapshot!(check(&format!(
+        "{MINIMAL}  secrets:\n    - name: DB_PASSWORD\n      value-from: arn:aws:secretsmanager:us-east-1:42:secret:db\n    - name: TOKEN\n      value-from: \"my token\"\n    - name: KEY\n"
+    )));
+}
+
+#[test]
+fn malformed_yaml() {
+    insta::assert_snapshot!(check("version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - pip install\n     - broken indentation\nrun:\n  command: \"unterminated\n"));
+}
+
+#[test]
+fn duplicate_keys() {
+    let out = check(&format!("{MINIMAL}  command: python other.py\n"));
+    assert!(
+        out.contains("`command` appears twice") && out.contains("first written on line 8"),
+        "{out}"
+    );
+}
+
+#[test]
+fn tabs_in_indentation() {
+    insta::assert_snapshot!(check("version: 1.0\nruntime: python311\nbuild:\n\tcommands:\n    build:\n      - make\nrun:\n\tcommand: x\n"));
+}
+
+#[test]
+fn byte_order_mark() {
+    let mut bytes = vec![0xEF, 0xBB, 0xBF];
+    bytes.extend_from_slice(MINIMAL.as_bytes());
+    let dir = project_dir(&[("apprunner.yaml", &bytes)]);
+    let loaded = load(dir.path());
+    assert!(loaded.plan.is_none());
+    insta::assert_snapshot!(report(&loaded));
+}
+
+#[test]
+fn non_utf8_bytes() {
+    let mut bytes = b"version: 1.0\nruntime: python311\nrun:\n  command: caf".to_vec();
+    bytes.extend_from_slice(&[0xE9, b'\n']);
+    let dir = project_dir(&[("apprunner.yaml", &bytes)]);
+    insta::assert_snapshot!(report(&load(dir.path())));
+}
+
+#[test]
+fn empty_file() {
+    for text in ["", "\n\n", "# only a comment\n"] {
+        let out = check(text);
+        assert!(out.contains("the file is empty"), "{out}");
+    }
+}
+
+#[test]
+fn file_over_one_mebibyte() {
+    let big = format!("{MINIMAL}# {}\n", "x".repeat(1024 * 1024));
+    let out = check(&big);
+    assert!(
+        out.contains("at most 1 MiB") && out.contains("apprunner.yaml"),
+        "{out}"
+    );
+}
+
+#[test]
+fn top_level_must_be_a_mapping() {
+    for text in ["just a string\n", "- a\n- list\n"] {
+        let out = check(text);
+        assert!(
+            out.contains("must be a mapping") && out.contains("apprunner.yaml:1:1"),
+            "{out}"
+        );
+    }
+}
+
+#[test]
+fn apprunner_yml_is_not_read() {
+    let dir = project_dir(&[("apprunner.yml", MINIMAL.as_bytes())]);
+    let loaded = load(dir.path());
+    assert!(loaded.plan.is_none());
+    insta::assert_snapshot!(report(&loaded));
+}
+
+#[test]
+fn no_configuration_at_all() {
+    let dir = project_dir(&[("server.py", b"print(1)\n")]);
+    let out = report(&load(dir.path()));
+    assert!(
+        out.contains("no apprunner.yaml") && out.contains("--runtime"),
+        "{out}"
+    );
+}
+
+#[test]
+fn unsupported_and_unknown_runtimes() {
+    let with = |rt: &str| check(&MINIMAL.replace("python311", rt));
+    assert!(with("ruby31").contains("an App Runner runtime that apprunner-build does not build"));
+    assert!(with("docker").contains("image-based"));
+    assert!(with("pyhton311").contains("did you mean `python311`?"));
+    assert!(with("Nodejs 12").contains("write `runtime: nodejs12`"));
+}
+
+#[test]
+fn unsupported_version_numbers_of_the_file() {
+    let out = check(&MINIMAL.replace("version: 1.0", "version: 1.10"));
+    assert!(
+        out.contains("`1.10`") && out.contains("version: 1.0"),
+        "{out}"
+    );
+    for ok in ["version: 1", "version: \"1.0\""] {
+        let dir = project_dir(&[(
+            "apprunner.yaml",
+            MINIMAL.replace("version: 1.0", ok).as_bytes(),
+        )]);
+        assert!(load(dir.path()).plan.is_some(), "{ok}");
+    }
+}
+
+#[test]
+fn engines_node_conflict_names_both_origins() {
+    let dir = project_dir(&[
+        (
+            "apprunner.yaml",
+            b"version: 1.0\nruntime: nodejs18\nbuild:\n  commands:\n    build:\n      - npm ci\nrun:\n  runtime-version: 18.19.1\n  command: npm start\n",
+        ),
+        ("package.json", b"{\n  \"name\": \"app\",\n  \"engines\": {\n    \"node\": \">=18.20\"\n  }\n}\n"),
+    ]);
+    let loaded = load(dir.path());
+    assert!(loaded.plan.is_none());
+    insta::assert_snapshot!(report(&loaded));
+}
+
+#[test]
+fn source_directory_is_the_config_and_build_root() {
+    let dir = project_dir(&[("services/api/apprunner.yaml", MINIMAL.as_bytes())]);
+    let loaded = common::load_args(ProjectArgs {
+        dir: dir.path().to_path_buf(),
+        source_directory: Some("services/api".into()),
+        ..Default::default()
+    });
+    let plan = loaded.plan.expect("valid");
+    assert!(plan.source_root.ends_with("services/api"));
+    assert_eq!(
+        plan.config_file.unwrap(),
+        std::path::Path::new("services/api/apprunner.yaml")
+    );
+
+    let loaded = common::load_args(ProjectArgs {
+        dir: dir.path().to_path_buf(),
+        source_directory: Some("services/web".into()),
+        ..Default::default()
+    });
+    let out = report(&loaded);
+    assert!(
+        out.contains("source directory") && out.contains("services/web"),
+        "{out}"
+    );
+}
+
+#[test]
+fn flags_stand_in_for_the_file() {
+    let dir = project_dir(&[("server.py", b"")]);
+    let flags = ConfigFlags {
+        runtime: Some("python311".into()),
+        build_command: Some("pip install -r requirements.txt".into()),
+        start_command: Some("python server.py".into()),
+        port: Some(8000),
+        env: vec!["NAME=Ada".into()],
+    };
+    let loaded = common::load_args(ProjectArgs {
+        dir: dir.path().to_path_buf(),
+        flags,
+        ..Default::default()
+    });
+    let plan = loaded.plan.expect("valid");
+    assert_eq!(plan.run.port, 8000);
+    assert_eq!(plan.run.env[0].name, "NAME");
+    assert!(plan.config_file.is_none());
+
+    let loaded = common::load_args(ProjectArgs {
+        dir: dir.path().to_path_buf(),
+        flags: ConfigFlags {
+            build_command: Some("make".into()),
+            env: vec!["PORT=1".into(), "JUSTNAME".into()],
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    assert!(loaded.plan.is_none());
+    insta::assert_snapshot!(report(&loaded));
+}
