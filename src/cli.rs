@@ -3,7 +3,9 @@
 use crate::catalog::{Catalog, CATALOG_ENV};
 use crate::config::ConfigFlags;
 use crate::diagnostic::Diagnostic;
+use crate::engine::{self, BuildOptions, Cleanup, EngineError, ImageName};
 use crate::errors;
+use crate::log::{BuildLog, LogFormat};
 use crate::plan;
 use crate::project::{self, ProjectArgs};
 use clap::{Args, Parser, Subcommand};
@@ -37,12 +39,36 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Build the application into a container image through the Docker Engine API.
+    Build(BuildOpts),
     /// List the runtimes and versions in the catalog.
     Runtimes {
         /// Print the catalog as JSON.
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct BuildOpts {
+    #[command(flatten)]
+    pub project: ProjectOpts,
+    /// Name of the image to produce, NAME[:TAG] (default: the directory's name).
+    #[arg(short = 't', long = "tag", value_name = "NAME[:TAG]")]
+    pub tag: Option<String>,
+    /// Docker network for the build containers.
+    #[arg(long, value_name = "NAME")]
+    pub network: Option<String>,
+    /// CA bundle (PEM) mounted read-only into build containers, for TLS-intercepting proxies.
+    /// Never part of the image.
+    #[arg(long, value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
+    /// Also write the log to this file.
+    #[arg(long, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+    /// `text`: App Runner's log lines; `json`: one JSON object per line, for CI.
+    #[arg(long, value_enum, default_value_t)]
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -140,6 +166,19 @@ pub fn main() -> i32 {
             let _ = std::io::stdout().write_all(out.as_bytes());
             0
         }
+        Command::Build(opts) => {
+            let loaded = project::load(&opts.project.project_args(), &catalog, today);
+            eprint!(
+                "{}",
+                errors::render_all(&loaded.diagnostics, &config_name(&opts.project))
+            );
+            let Some(plan) = loaded.plan else { return 1 };
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("a tokio runtime starts");
+            runtime.block_on(run_build(plan, opts))
+        }
         Command::Runtimes { json } => {
             if json {
                 let list: Vec<_> = catalog.runtimes.values().collect();
@@ -213,4 +252,90 @@ pub fn render_runtimes(catalog: &Catalog, today: chrono::NaiveDate) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Build, and remove every build container whatever happens: success, failure, SIGINT, SIGTERM.
+async fn run_build(plan: plan::BuildPlan, opts: BuildOpts) -> i32 {
+    let log = match BuildLog::new(opts.log_format, opts.log_file.as_deref()) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot write the log file: {e}");
+            return 2;
+        }
+    };
+    let fail = |e: &EngineError| {
+        log.engine(format!(
+            "Failed to build your application source code. Reason: {}",
+            errors::build_failure_reason(e)
+        ));
+        if let Some(help) = errors::engine_help(e) {
+            eprintln!("help: {help}");
+        }
+        1
+    };
+    let default_name = plan
+        .source_root
+        .canonicalize()
+        .ok()
+        .and_then(|p| {
+            p.file_name()
+                .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        })
+        .unwrap_or_else(|| "app".into());
+    let name = match ImageName::parse(opts.tag.as_deref().unwrap_or(&default_name)) {
+        Ok(n) => n,
+        Err(e) => return fail(&e),
+    };
+    let docker = match engine::connect().await {
+        Ok(d) => d,
+        Err(e) => return fail(&e),
+    };
+    let options = BuildOptions {
+        image: name,
+        network: opts.network,
+        ca_bundle: opts.ca_bundle,
+    };
+    let cleanup = Cleanup::default();
+    let outcome = tokio::select! {
+        r = engine::build(&docker, &plan, &options, &log, &cleanup) => Some(r),
+        _ = interrupted() => None,
+    };
+    match outcome {
+        Some(Ok(built)) => {
+            cleanup.run(&docker).await;
+            println!("{}", built.id);
+            0
+        }
+        Some(Err(e)) => {
+            cleanup.run(&docker).await;
+            fail(&e)
+        }
+        None => {
+            log.engine(
+                "Interrupted: removing build containers (press Ctrl-C again to quit at once).",
+            );
+            tokio::spawn(async {
+                interrupted().await;
+                std::process::exit(130);
+            });
+            let removed = cleanup.run(&docker).await;
+            log.engine(format!("Removed {removed} build container(s)."));
+            fail(&EngineError::Interrupted);
+            130
+        }
+    }
+}
+
+async fn interrupted() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }

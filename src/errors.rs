@@ -6,6 +6,7 @@
 
 use crate::catalog::CatalogError;
 use crate::diagnostic::{Diagnostic, Diagnostics, Location, Severity};
+use crate::engine::EngineError;
 use crate::runtime::ResolveError;
 use crate::suggest;
 
@@ -207,5 +208,48 @@ impl From<CatalogError> for Diagnostic {
         Diagnostic::error(e.to_string()).with_help(
             "fix the catalog file given with --catalog or APPRUNNER_BUILD_CATALOG (see runtimes/*.toml for the format)",
         )
+    }
+}
+
+/// The reason in App Runner's failure line:
+/// `Failed to build your application source code. Reason: <this>`.
+pub fn build_failure_reason(e: &EngineError) -> String {
+    match e {
+        EngineError::CommandFailed {
+            phase,
+            command,
+            exit_code,
+        } => {
+            format!("Failed to execute '{phase}' command '{command}' (exit code {exit_code}).")
+        }
+        EngineError::Pull { image, reason } => {
+            format!("Failed to pull the runtime image {image}: {reason}.")
+        }
+        EngineError::Interrupted => "The build was interrupted.".to_string(),
+        other => format!("{}.", capitalize(&other.to_string())),
+    }
+}
+
+/// What to do about an engine error, when there is something to say.
+pub fn engine_help(e: &EngineError) -> Option<String> {
+    match e {
+        EngineError::Connect { .. } => Some(
+            "start a Docker engine (on Debian: apt-get install docker.io, then dockerd), or point DOCKER_HOST at one (unix:// or tcp://)".into(),
+        ),
+        EngineError::Pull { image, .. } => Some(format!(
+            "no registry serves {image} from here: load or build the image locally under that name, or point the runtime at a mirror with --catalog FILE (format: runtimes/*.toml)"
+        )),
+        EngineError::CommandFailed { .. } => Some("the command's output is above, under its phase's prefix".into()),
+        EngineError::InvalidImageName(_) => Some("use NAME[:TAG] with a lowercase name, e.g. -t my-app:latest".into()),
+        EngineError::CaBundle { .. } => Some("pass a PEM file of CA certificates, e.g. --ca-bundle /etc/ssl/certs/ca-certificates.crt".into()),
+        _ => None,
+    }
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => first.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
     }
 }

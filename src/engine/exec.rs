@@ -1,0 +1,74 @@
+//! Running one shell command in a container, streaming its output into the build log.
+
+use super::EngineError;
+use crate::log::{BuildLog, LineSplitter, Stream};
+use bollard::container::LogOutput;
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use bollard::Docker;
+use futures_util::StreamExt;
+use std::time::Duration;
+
+/// Run `command` through `sh -c` in `/app`; every line it prints is logged under `prefix`.
+/// Returns the exit code (non-zero is not an error here: the caller decides).
+pub(crate) async fn run(
+    docker: &Docker,
+    container: &str,
+    command: &str,
+    env: &[String],
+    prefix: &str,
+    log: &BuildLog,
+) -> Result<i64, EngineError> {
+    let options = CreateExecOptions {
+        cmd: Some(vec!["/bin/sh", "-c", command]),
+        env: Some(env.iter().map(String::as_str).collect()),
+        working_dir: Some("/app"),
+        attach_stdout: Some(true),
+        attach_stderr: Some(true),
+        tty: Some(false),
+        ..Default::default()
+    };
+    let exec = docker
+        .create_exec(container, options)
+        .await
+        .map_err(EngineError::docker(
+            "creating a command in the build container",
+        ))?;
+    let started = docker
+        .start_exec(&exec.id, None)
+        .await
+        .map_err(EngineError::docker(
+            "starting a command in the build container",
+        ))?;
+    if let StartExecResults::Attached { mut output, .. } = started {
+        let (mut out, mut err) = (LineSplitter::default(), LineSplitter::default());
+        while let Some(chunk) = output.next().await {
+            let chunk = chunk.map_err(EngineError::docker("reading command output"))?;
+            let (splitter, stream, bytes) = match chunk {
+                LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                    (&mut out, Stream::Stdout, message)
+                }
+                LogOutput::StdErr { message } => (&mut err, Stream::Stderr, message),
+                LogOutput::StdIn { .. } => continue,
+            };
+            for line in splitter.push(&bytes) {
+                log.line(prefix, stream, &line);
+            }
+        }
+        for (splitter, stream) in [(&mut out, Stream::Stdout), (&mut err, Stream::Stderr)] {
+            if let Some(rest) = splitter.finish() {
+                log.line(prefix, stream, &rest);
+            }
+        }
+    }
+    // The stream ends a moment before the engine records the exit code.
+    loop {
+        let inspect = docker
+            .inspect_exec(&exec.id)
+            .await
+            .map_err(EngineError::docker("reading a command's exit code"))?;
+        if inspect.running != Some(true) {
+            return Ok(inspect.exit_code.unwrap_or(-1));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
