@@ -237,7 +237,7 @@ pub fn engine_help(e: &EngineError) -> Option<String> {
             "start a Docker engine (on Debian: apt-get install docker.io, then dockerd), or point DOCKER_HOST at one (unix:// or tcp://)".into(),
         ),
         EngineError::Pull { image, .. } => Some(format!(
-            "no registry serves {image} from here: load or build the image locally under that name, or point the runtime at a mirror with --catalog FILE (format: runtimes/*.toml)"
+            "if no registry is reachable from here, load or build {image} locally under that name, or point the runtime at a mirror or a local image with --catalog FILE (format: runtimes/*.toml)"
         )),
         EngineError::CommandFailed { .. } => Some("the command's output is above, under its phase's prefix".into()),
         EngineError::InvalidImageName(_) => Some("use NAME[:TAG] with a lowercase name, e.g. -t my-app:latest".into()),

@@ -205,6 +205,57 @@ pub fn make_plan(
     }
 }
 
+/// Commands that work under App Runner's original build but lose their effect under the revised
+/// one, where only /app reaches the runtime image.
+pub fn lint(plan: &BuildPlan) -> Vec<Diagnostic> {
+    if plan.runtime.build_process != BuildProcess::Revised {
+        return vec![];
+    }
+    let mut found = Vec::new();
+    for phase in plan
+        .phases
+        .iter()
+        .filter(|p| p.name != PhaseName::PostBuild)
+    {
+        for command in &phase.commands {
+            let words: Vec<&str> = command.split_whitespace().collect();
+            let pip = words
+                .windows(2)
+                .any(|w| w[0].ends_with("pip") || w[0].ends_with("pip3"))
+                && words.contains(&"install");
+            let pip_into_app = ["--target", "-t", "--prefix", "--root"]
+                .iter()
+                .any(|f| words.iter().any(|w| w.starts_with(f)))
+                || command.contains("venv")
+                || command.contains("/app");
+            let npm_global = (words.contains(&"npm") || words.contains(&"yarn"))
+                && (words.contains(&"-g")
+                    || words.contains(&"--global")
+                    || words.contains(&"global"));
+            let what = if pip && !pip_into_app {
+                "pip installs packages outside /app"
+            } else if npm_global {
+                "a global npm/yarn install writes outside /app"
+            } else {
+                continue;
+            };
+            found.push(
+                Diagnostic::warning(format!("'{}' command `{command}`: {what}", phase.name))
+                    .with_note(format!(
+                        "{} uses App Runner's revised build: only /app is copied into the runtime image, so this has no effect at run time",
+                        plan.runtime.name
+                    ))
+                    .with_help(if pip {
+                        "install in `run.pre-run` instead, or into /app (`pip install --target ./packages -r requirements.txt` with PYTHONPATH, or a venv under /app)"
+                    } else {
+                        "install locally (without -g) so the packages land in /app/node_modules, or install in `run.pre-run`"
+                    }),
+            );
+        }
+    }
+    found
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }

@@ -130,7 +130,9 @@ pub fn load(args: &ProjectArgs, catalog: &Catalog, today: chrono::NaiveDate) -> 
         return out;
     }
     if let (Some(config), Some(resolution)) = (parsed.config, resolution) {
-        out.plan = Some(plan::make_plan(root, &config, resolution.runtime));
+        let plan = plan::make_plan(root, &config, resolution.runtime);
+        out.diagnostics.0.extend(plan::lint(&plan));
+        out.plan = Some(plan);
     }
     out
 }

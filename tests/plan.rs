@@ -88,3 +88,32 @@ fn defaults_port_8080_and_no_optional_phases() {
     assert_eq!(p.phases.len(), 1);
     assert!(p.pre_run.is_empty());
 }
+
+#[test]
+fn revised_build_warns_when_installs_land_outside_app() {
+    let yaml = |runtime: &str, cmd: &str| {
+        format!("version: 1.0\nruntime: {runtime}\nbuild:\n  commands:\n    build:\n      - {cmd}\nrun:\n  command: x\n")
+    };
+    let warned = |runtime: &str, cmd: &str| {
+        let dir = project_dir(&[("apprunner.yaml", yaml(runtime, cmd).as_bytes())]);
+        let loaded = load(dir.path());
+        assert!(loaded.plan.is_some());
+        common::report(&loaded).contains("only /app is copied into the runtime image")
+    };
+    assert!(warned("python311", "pip install -r requirements.txt"));
+    assert!(warned("python311", "python -m pip install flask"));
+    assert!(warned("nodejs22", "npm install -g typescript"));
+    assert!(!warned(
+        "python311",
+        "pip install --target ./packages -r requirements.txt"
+    ));
+    assert!(!warned(
+        "python311",
+        "python -m venv .venv && .venv/bin/pip install -r requirements.txt"
+    ));
+    assert!(!warned("nodejs22", "npm ci"));
+    assert!(
+        !warned("python3", "pip install -r requirements.txt"),
+        "the original build keeps it"
+    );
+}

@@ -173,9 +173,10 @@ pub async fn build(
     let builder = cx.start_container(build_from, "build").await?;
     let summary = cx.upload_source(&builder).await?;
     log.engine(format!(
-        "Copied the source ({} files, {}) to /app in {}.",
+        "Copied the source ({} file{}, {}) to /app in {}.",
         summary.files,
-        megabytes(summary.bytes),
+        if summary.files == 1 { "" } else { "s" },
+        size(summary.bytes),
         secs(t.elapsed())
     ));
 
@@ -227,7 +228,7 @@ pub async fn build(
     log.engine(format!(
         "Successfully built image {} ({}) as {} in {} (build commands {}, engine {}).",
         short_id(&image_id),
-        megabytes(size),
+        self::size(size),
         opts.image,
         secs(total),
         secs(cx.command_time),
@@ -449,8 +450,12 @@ fn secs(d: Duration) -> String {
     format!("{:.1} s", d.as_secs_f64())
 }
 
-fn megabytes(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1_000_000.0)
+fn size(bytes: u64) -> String {
+    match bytes {
+        0..=9_999 => format!("{bytes} B"),
+        10_000..=9_999_999 => format!("{:.1} kB", bytes as f64 / 1_000.0),
+        _ => format!("{:.1} MB", bytes as f64 / 1_000_000.0),
+    }
 }
 
 fn short_id(id: &str) -> &str {

@@ -130,6 +130,11 @@ impl Cleanup {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The containers not yet removed.
+    pub fn containers(&self) -> Vec<String> {
+        self.state().containers.clone()
+    }
+
     pub(crate) fn add_container(&self, id: &str) {
         self.state().containers.push(id.to_string());
     }

@@ -1,0 +1,416 @@
+//! End to end on a real Docker engine: real apps built into real images, started, and asked over HTTP.
+//! Run with scripts/test.sh (it starts dockerd and builds the fixture runtime images).
+
+mod support;
+
+use apprunner_build::engine::EngineError;
+use apprunner_build::errors::build_failure_reason;
+use apprunner_build::plan::PhaseName;
+use std::path::Path;
+use support::*;
+
+fn example() -> &'static Path {
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/python-hello"
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_the_guides_python_example_answers_hello() {
+    let docker = docker().await;
+    let b = build(&docker, example(), "python-hello").await;
+    let built = b.result.expect("the example builds");
+    let image = built.name.to_string();
+    let app = start(&docker, &image, &[], None).await;
+    assert_eq!(http_get(&app, 8080).await, "Hello, world!\n");
+    stop(&docker, &app).await;
+    let app = start(&docker, &image, &["NAME=Ada"], None).await;
+    assert_eq!(http_get(&app, 8080).await, "Hello, Ada!\n");
+    stop(&docker, &app).await;
+
+    // The CA bundle served the build and is nowhere in the image: not the file, not the variables.
+    let inspect = docker.inspect_image(&image).await.unwrap();
+    let env = inspect.config.unwrap().env.unwrap();
+    assert!(
+        !env.iter()
+            .any(|e| e.contains("apprunner-build-ca") || e.starts_with("PIP_CERT")),
+        "{env:?}"
+    );
+    let files = output_of(
+        &docker,
+        &image,
+        "ls -la /dev; find / -xdev -name '*apprunner-build-ca*' 2>/dev/null; echo done",
+    )
+    .await;
+    assert!(!files.contains("apprunner-build-ca"), "{files}");
+    assert!(log_has(
+        &b.log,
+        "[AppRunner] Starting to build your application source code."
+    ));
+    assert!(
+        log_has(&b.log, "[PreRun] Successfully installed"),
+        "pip's output is logged under [PreRun]"
+    );
+    remove_image(&docker, &built.name).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn b_nodejs18_answers_on_the_configured_port_with_the_port_variable() {
+    let docker = docker().await;
+    let app = write_app(&[
+        (
+            "apprunner.yaml",
+            "version: 1.0\nruntime: nodejs18\nbuild:\n  commands:\n    build:\n      - npm install\nrun:\n  command: node server.js\n  network:\n    port: 8000\n    env: APP_PORT\n",
+        ),
+        ("package.json", r#"{"name":"hello18","version":"1.0.0","private":true}"#),
+        (
+            "server.js",
+            "require('http').createServer((q, s) => s.end(`node ${process.version} PORT=${process.env.PORT} APP_PORT=${process.env.APP_PORT}\\n`)).listen(process.env.PORT);\n",
+        ),
+    ]);
+    let built = build(&docker, app.path(), "node18")
+        .await
+        .result
+        .expect("builds");
+    let c = start(&docker, &built.name.to_string(), &[], None).await;
+    assert_eq!(
+        http_get(&c, 8000).await,
+        "node v18.20.8 PORT=8000 APP_PORT=8000\n"
+    );
+    stop(&docker, &c).await;
+    let inspect = docker
+        .inspect_image(&built.name.to_string())
+        .await
+        .unwrap()
+        .config
+        .unwrap();
+    assert_eq!(inspect.exposed_ports.unwrap(), vec!["8000/tcp".to_string()]);
+    remove_image(&docker, &built.name).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn c_nodejs12_locked_version_and_e_post_build_leaves_no_trace() {
+    let docker = docker().await;
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs12\nbuild:\n  commands:\n    build:\n      - node --version > built-with.txt\n    post-build:\n      - touch /app/post-build.txt /opt/post-build.txt\nrun:\n  runtime-version: 12.22.12\n  command: node -e 'setInterval(() => {}, 1000)'\n",
+    )]);
+    let b = build(&docker, app.path(), "node12").await;
+    let built = b.result.expect("builds");
+    let image = built.name.to_string();
+    assert_eq!(
+        output_of(&docker, &image, "node --version").await.trim(),
+        "v12.22.12"
+    );
+    assert_eq!(
+        output_of(&docker, &image, "cat built-with.txt")
+            .await
+            .trim(),
+        "v12.22.12"
+    );
+    let post = output_of(
+        &docker,
+        &image,
+        "ls /app/post-build.txt /opt/post-build.txt 2>&1 || true",
+    )
+    .await;
+    assert_eq!(post.matches("No such file").count(), 2, "{post}");
+    assert!(
+        log_has(&b.log, "Executing 'post-build' command"),
+        "post-build ran"
+    );
+    let labels = docker
+        .inspect_image(&image)
+        .await
+        .unwrap()
+        .config
+        .unwrap()
+        .labels
+        .unwrap();
+    assert_eq!(labels["apprunner-build.runtime-version"], "12.22.12");
+    assert!(labels["apprunner-build.runtime-version-origin"].contains("run.runtime-version in"));
+    assert!(labels["apprunner-build.source-digest"].starts_with("sha256:"));
+    remove_image(&docker, &built.name).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn d_revised_build_keeps_only_app_and_pre_run_effects() {
+    let docker = docker().await;
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo built > /app/inside.txt\n      - echo lost > /opt/outside.txt\n    post-build:\n      - echo post > /app/post.txt\nrun:\n  pre-run:\n    - echo pre-run > /opt/pre-run.txt\n  command: sleep 1000\n",
+    )]);
+    let built = build(&docker, app.path(), "revised")
+        .await
+        .result
+        .expect("builds");
+    let out = output_of(
+        &docker,
+        &built.name.to_string(),
+        "cat /app/inside.txt /opt/pre-run.txt; ls /opt/outside.txt /app/post.txt 2>&1 || true",
+    )
+    .await;
+    assert!(out.contains("built\npre-run\n"), "{out}");
+    assert_eq!(out.matches("No such file").count(), 2, "{out}");
+    remove_image(&docker, &built.name).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn f_a_failing_command_fails_the_build_and_leaves_no_container() {
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo about to fail\n      - echo oops >&2; exit 3\n      - echo never\nrun:\n  command: node server.js\n",
+    )]);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
+        .args(["build", "-t", "apprunner-build-test/fails"])
+        .arg(app.path())
+        .env("APPRUNNER_BUILD_CATALOG", test_catalog())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("[Build] about to fail") && stdout.contains("[Build] oops"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("never"), "{stdout}");
+    assert!(
+        stdout.contains("[AppRunner] Failed to build your application source code. Reason: Failed to execute 'build' command 'echo oops >&2; exit 3' (exit code 3)."),
+        "{stdout}"
+    );
+    let docker = docker().await;
+    assert_eq!(
+        leftover_containers(&docker, pid).await,
+        Vec::<String>::new()
+    );
+    assert!(
+        docker
+            .inspect_image("apprunner-build-test/fails:latest")
+            .await
+            .is_err(),
+        "no image is tagged"
+    );
+
+    // The same through the library: a typed error.
+    let b = build(&docker, app.path(), "fails-lib").await;
+    match b.result {
+        Err(
+            e @ EngineError::CommandFailed {
+                phase: PhaseName::Build,
+                exit_code: 3,
+                ..
+            },
+        ) => {
+            assert!(build_failure_reason(&e).starts_with("Failed to execute 'build' command"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(b.leftovers, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn g_build_env_in_every_build_phase_and_not_in_the_image() {
+    let docker = docker().await;
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    pre-build:\n      - echo \"pre-build sees $BUILD_ONLY\"\n    build:\n      - echo \"build sees $BUILD_ONLY\"\n    post-build:\n      - echo \"post-build sees $BUILD_ONLY\"\n  env:\n    - name: BUILD_ONLY\n      value: b-value\n    - name: SHARED\n      value: from-build\nrun:\n  pre-run:\n    - echo \"pre-run sees $BUILD_ONLY\"\n  command: sleep 1000\n  network:\n    port: 9000\n    env: HTTP_PORT\n  env:\n    - name: SHARED\n      value: from-run\n    - name: RUN_ONLY\n      value: r\n",
+    )]);
+    let b = build(&docker, app.path(), "env").await;
+    let built = b.result.expect("builds");
+    for phase in [
+        "[PreBuild] pre-build",
+        "[Build] build",
+        "[PostBuild] post-build",
+        "[PreRun] pre-run",
+    ] {
+        assert!(
+            log_has(&b.log, &format!("{phase} sees b-value")),
+            "{phase}: {:#?}",
+            b.log
+        );
+    }
+    let env = docker
+        .inspect_image(&built.name.to_string())
+        .await
+        .unwrap()
+        .config
+        .unwrap()
+        .env
+        .unwrap();
+    assert!(!env.iter().any(|e| e.starts_with("BUILD_ONLY=")), "{env:?}");
+    for expected in [
+        "SHARED=from-run",
+        "RUN_ONLY=r",
+        "PORT=9000",
+        "HTTP_PORT=9000",
+    ] {
+        assert!(env.iter().any(|e| e == expected), "{expected} in {env:?}");
+    }
+    assert!(
+        env.iter().any(|e| e.starts_with("PATH=")),
+        "the base image's env is kept: {env:?}"
+    );
+    remove_image(&docker, &built.name).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn interrupting_a_build_removes_its_containers() {
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo started; sleep 60\nrun:\n  command: node server.js\n",
+    )]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
+        .args(["build", "-t", "apprunner-build-test/interrupted"])
+        .arg(app.path())
+        .env("APPRUNNER_BUILD_CATALOG", test_catalog())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let stdout = child.stdout.take().unwrap();
+    let seen = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut lines = std::io::BufReader::new(stdout).lines();
+        let mut all = Vec::new();
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            let started = line.contains("[Build] started");
+            all.push(line);
+            if started {
+                std::process::Command::new("kill")
+                    .args(["-INT", &pid.to_string()])
+                    .status()
+                    .unwrap();
+                break;
+            }
+        }
+        all.extend(lines.map_while(Result::ok));
+        all
+    })
+    .await
+    .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{seen:#?}");
+    assert!(
+        seen.iter()
+            .any(|l| l.contains("Removed 1 build container(s).")),
+        "{seen:#?}"
+    );
+    let docker = docker().await;
+    assert_eq!(
+        leftover_containers(&docker, pid).await,
+        Vec::<String>::new()
+    );
+}
+
+fn cli() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_apprunner-build"));
+    c.env("APPRUNNER_BUILD_CATALOG", test_catalog());
+    c
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_log_for_ci_and_log_file_and_docker_host() {
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo to-stdout; echo to-stderr >&2\nrun:\n  command: sleep 1000\n",
+    )]);
+    let log_file = app.path().join("build.log");
+    let out = cli()
+        .args([
+            "build",
+            "-t",
+            "apprunner-build-test/json:1",
+            "--log-format",
+            "json",
+            "--log-file",
+        ])
+        .arg(&log_file)
+        .arg(app.path())
+        .env("DOCKER_HOST", "unix:///var/run/docker.sock")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut lines: Vec<&str> = stdout.lines().collect();
+    let image_id = lines.pop().unwrap();
+    assert!(
+        image_id.starts_with("sha256:"),
+        "the image id comes last: {image_id}"
+    );
+    let parsed: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(parsed
+        .iter()
+        .any(|v| v["prefix"] == "Build" && v["stream"] == "stdout" && v["text"] == "to-stdout"));
+    assert!(parsed
+        .iter()
+        .any(|v| v["prefix"] == "Build" && v["stream"] == "stderr" && v["text"] == "to-stderr"));
+    assert!(parsed.iter().all(|v| v["time"].is_string()));
+    assert_eq!(
+        std::fs::read_to_string(&log_file)
+            .unwrap()
+            .lines()
+            .collect::<Vec<_>>(),
+        lines
+    );
+    let docker = docker().await;
+    remove_image(
+        &docker,
+        &apprunner_build::engine::ImageName::parse("apprunner-build-test/json:1").unwrap(),
+    )
+    .await;
+
+    let out = cli()
+        .args(["build", "-t", "x"])
+        .arg(app.path())
+        .env("DOCKER_HOST", "tcp://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("Reason: Cannot reach the Docker engine at tcp://127.0.0.1:9"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_runtime_image_that_cannot_be_pulled_says_which_and_what_to_do() {
+    let app = write_app(&[
+        (
+            "catalog.toml",
+            "[runtimes.nodejs22]\nlanguage = \"nodejs\"\nbuild_process = \"revised\"\nversions = [{ version = \"22.21.1\", image = \"apprunner-build-test/absent:22\" }]\n",
+        ),
+        ("apprunner.yaml", "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - npm ci\nrun:\n  command: node server.js\n"),
+    ]);
+    let out = cli()
+        .args(["build", "-t", "x", "--catalog"])
+        .arg(app.path().join("catalog.toml"))
+        .arg(app.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stdout.contains("[AppRunner] Pulling image apprunner-build-test/absent:22"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Failed to pull the runtime image apprunner-build-test/absent:22: "),
+        "{stdout}"
+    );
+    assert!(stderr.contains("--catalog FILE"), "{stderr}");
+}

@@ -1,0 +1,235 @@
+//! Helpers for tests that run on a real Docker engine with the fixture runtime images
+//! (`scripts/fixture-images.sh` builds them and writes the catalog `APPRUNNER_TEST_CATALOG` names).
+#![allow(dead_code)]
+
+use apprunner_build::catalog::Catalog;
+use apprunner_build::engine::{self, BuildOptions, BuiltImage, Cleanup, EngineError, ImageName};
+use apprunner_build::log::{BuildLog, LogFormat};
+use apprunner_build::plan::BuildPlan;
+use apprunner_build::project::{self, ProjectArgs};
+use bollard::models::{ContainerCreateBody, HostConfig};
+use bollard::query_parameters::{
+    LogsOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
+};
+use bollard::Docker;
+use futures_util::StreamExt;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// The test catalog; these tests need the fixture images and say so plainly when they are missing.
+pub fn test_catalog() -> PathBuf {
+    let path = std::env::var("APPRUNNER_TEST_CATALOG").expect(
+        "APPRUNNER_TEST_CATALOG is not set: run the suite with scripts/test.sh, which starts dockerd and builds the fixture images",
+    );
+    PathBuf::from(path)
+}
+
+pub async fn docker() -> Docker {
+    engine::connect()
+        .await
+        .expect("a Docker engine answers (scripts/start-dockerd.sh starts one)")
+}
+
+pub fn write_app(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+pub fn plan_for(dir: &Path) -> BuildPlan {
+    let catalog = Catalog::load(&[test_catalog()]).unwrap();
+    let loaded = project::load(
+        &ProjectArgs {
+            dir: dir.to_path_buf(),
+            ..Default::default()
+        },
+        &catalog,
+        chrono::Local::now().date_naive(),
+    );
+    let report = apprunner_build::errors::render_all(&loaded.diagnostics, "apprunner.yaml");
+    loaded
+        .plan
+        .unwrap_or_else(|| panic!("the test app is valid:\n{report}"))
+}
+
+/// A unique image name for one test.
+pub fn image_name(test: &str) -> ImageName {
+    ImageName::parse(&format!(
+        "apprunner-build-test/{test}:{}",
+        std::process::id()
+    ))
+    .unwrap()
+}
+
+pub struct Build {
+    pub result: Result<BuiltImage, EngineError>,
+    pub log: Vec<String>,
+    /// Containers the build made that still exist after its cleanup (there must be none).
+    pub leftovers: Vec<String>,
+}
+
+pub async fn build(docker: &Docker, dir: &Path, test: &str) -> Build {
+    let plan = plan_for(dir);
+    let log = BuildLog::in_memory(LogFormat::Text).echo_to_stderr();
+    let options = BuildOptions {
+        image: image_name(test),
+        network: None,
+        ca_bundle: Some("/etc/ssl/certs/ca-certificates.crt".into()),
+    };
+    let cleanup = Cleanup::default();
+    let result = engine::build(docker, &plan, &options, &log, &cleanup).await;
+    let made = cleanup.containers();
+    assert!(!made.is_empty(), "a build makes at least one container");
+    cleanup.run(docker).await;
+    let mut leftovers = Vec::new();
+    for id in made {
+        if docker
+            .inspect_container(
+                &id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await
+            .is_ok()
+        {
+            leftovers.push(id);
+        }
+    }
+    Build {
+        result,
+        log: log.lines(),
+        leftovers,
+    }
+}
+
+pub async fn remove_image(docker: &Docker, name: &ImageName) {
+    let _ = docker
+        .remove_image(
+            &name.to_string(),
+            Some(RemoveImageOptionsBuilder::new().force(true).build()),
+            None,
+        )
+        .await;
+}
+
+/// A container of `image`, removed when dropped... explicitly, by `stop`.
+pub struct Running {
+    pub id: String,
+    pub ip: String,
+}
+
+pub async fn start(docker: &Docker, image: &str, env: &[&str], cmd: Option<&str>) -> Running {
+    let body = ContainerCreateBody {
+        image: Some(image.to_string()),
+        env: Some(env.iter().map(|s| s.to_string()).collect()),
+        cmd: cmd.map(|c| vec!["/bin/sh".to_string(), "-c".to_string(), c.to_string()]),
+        host_config: Some(HostConfig::default()),
+        ..Default::default()
+    };
+    let id = docker.create_container(None, body).await.unwrap().id;
+    docker
+        .start_container(
+            &id,
+            None::<bollard::query_parameters::StartContainerOptions>,
+        )
+        .await
+        .unwrap();
+    let inspect = docker
+        .inspect_container(
+            &id,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
+        .await
+        .unwrap();
+    let ip = inspect
+        .network_settings
+        .and_then(|n| n.networks)
+        .and_then(|n| n.get("bridge").cloned())
+        .and_then(|e| e.ip_address)
+        .unwrap_or_default();
+    Running { id, ip }
+}
+
+pub async fn stop(docker: &Docker, c: &Running) {
+    let _ = docker
+        .remove_container(
+            &c.id,
+            Some(RemoveContainerOptionsBuilder::new().force(true).build()),
+        )
+        .await;
+}
+
+/// GET / on the container until it answers (the app may take a moment to listen).
+pub async fn http_get(c: &Running, port: u16) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let addr = format!("{}:{port}", c.ip);
+    loop {
+        let attempt = tokio::task::spawn_blocking({
+            let addr = addr.clone();
+            move || -> std::io::Result<String> {
+                let mut s = std::net::TcpStream::connect_timeout(
+                    &addr.parse().unwrap(),
+                    Duration::from_secs(2),
+                )?;
+                s.set_read_timeout(Some(Duration::from_secs(5)))?;
+                s.write_all(b"GET / HTTP/1.0\r\nHost: test\r\n\r\n")?;
+                let mut out = String::new();
+                s.read_to_string(&mut out)?;
+                Ok(out)
+            }
+        })
+        .await
+        .unwrap();
+        match attempt {
+            Ok(response) if !response.is_empty() => {
+                return response.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+            }
+            _ if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(200)).await,
+            other => panic!("{addr} did not answer: {other:?}"),
+        }
+    }
+}
+
+/// Run `cmd` in a fresh container of `image` and return what it printed (stdout and stderr).
+pub async fn output_of(docker: &Docker, image: &str, cmd: &str) -> String {
+    let c = start(docker, image, &[], Some(cmd)).await;
+    let mut wait = docker.wait_container(
+        &c.id,
+        None::<bollard::query_parameters::WaitContainerOptions>,
+    );
+    while let Some(_status) = wait.next().await {}
+    let mut logs = docker.logs(
+        &c.id,
+        Some(LogsOptionsBuilder::new().stdout(true).stderr(true).build()),
+    );
+    let mut out = String::new();
+    while let Some(Ok(chunk)) = logs.next().await {
+        out.push_str(&chunk.to_string());
+    }
+    stop(docker, &c).await;
+    out
+}
+
+/// Containers this process's builds left behind (there must be none).
+pub async fn leftover_containers(docker: &Docker, pid: u32) -> Vec<String> {
+    let prefix = format!("apprunner-build-{pid}-");
+    let options = bollard::query_parameters::ListContainersOptionsBuilder::new()
+        .all(true)
+        .build();
+    docker
+        .list_containers(Some(options))
+        .await
+        .unwrap()
+        .into_iter()
+        .flat_map(|c| c.names.unwrap_or_default())
+        .filter(|n| n.trim_start_matches('/').starts_with(&prefix))
+        .collect()
+}
+
+pub fn log_has(log: &[String], needle: &str) -> bool {
+    log.iter().any(|l| l.contains(needle))
+}
