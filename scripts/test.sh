@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 scripts/start-dockerd.sh
 catalog=$(scripts/fixture-images.sh | tail -n 1)
 export APPRUNNER_TEST_CATALOG="$catalog"
-cargo test --locked "$@"
+cargo test --locked --no-fail-fast "$@"

@@ -69,8 +69,9 @@ fn plan_prints_a_human_view_and_json() {
     assert_eq!(plan["phases"][0]["name"], "build");
     assert_eq!(
         plan["phases"][0]["commands"][0],
-        "pip install -r requirements.txt"
+        "python -m compileall -q ."
     );
+    assert_eq!(plan["pre_run"][0], "pip install -r requirements.txt");
     assert_eq!(plan["run"]["port_env"], "APP_PORT");
     assert_eq!(plan["labels"]["apprunner-build.runtime-version"], "3.11.14");
 }
