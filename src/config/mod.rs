@@ -7,6 +7,7 @@ mod file;
 mod flags;
 mod secrets;
 mod yaml;
+mod yaml_items;
 
 pub use file::{find_config, ConfigFile, CONFIG_FILE_NAME, MAX_CONFIG_SIZE};
 pub use flags::ConfigFlags;

@@ -1,8 +1,8 @@
 //! Walking the YAML tree of `apprunner.yaml`, collecting every problem with its position.
 
 use super::{
-    check_env_names, check_secret_reference, AppRunnerConfig, BuildSection, ConfigOrigin, EnvVar,
-    Parsed, RunSection, RuntimeHints, Secret, Spanned, DEFAULT_PORT,
+    AppRunnerConfig, BuildSection, ConfigOrigin, Parsed, RunSection, RuntimeHints, Spanned,
+    DEFAULT_PORT,
 };
 use crate::diagnostic::{Diagnostic, Diagnostics, Location, Position, SourceText};
 use marked_yaml::loader::LoadError;
@@ -20,9 +20,9 @@ const RUN_KEYS: &[&str] = &[
     "env",
     "secrets",
 ];
-const NETWORK_KEYS: &[&str] = &["port", "env"];
-const ENV_KEYS: &[&str] = &["name", "value"];
-const SECRET_KEYS: &[&str] = &["name", "value-from"];
+pub(super) const NETWORK_KEYS: &[&str] = &["port", "env"];
+pub(super) const ENV_KEYS: &[&str] = &["name", "value"];
+pub(super) const SECRET_KEYS: &[&str] = &["name", "value-from"];
 
 /// Keys people put in the wrong section, and where they belong.
 const MISPLACED: &[(&str, &str)] = &[
@@ -77,12 +77,12 @@ pub(super) fn parse(source: &SourceText) -> Parsed {
     }
 }
 
-struct Walker<'a> {
-    src: &'a SourceText,
-    diags: Diagnostics,
+pub(super) struct Walker<'a> {
+    pub(super) src: &'a SourceText,
+    pub(super) diags: Diagnostics,
 }
 
-fn describe(node: &Node) -> &'static str {
+pub(super) fn describe(node: &Node) -> &'static str {
     match node {
         Node::Mapping(_) => "a mapping",
         Node::Sequence(_) => "a list",
@@ -91,12 +91,12 @@ fn describe(node: &Node) -> &'static str {
     }
 }
 
-fn is_null(s: &MarkedScalarNode) -> bool {
+pub(super) fn is_null(s: &MarkedScalarNode) -> bool {
     s.may_coerce() && matches!(s.as_str(), "" | "~" | "null" | "Null" | "NULL")
 }
 
 impl Walker<'_> {
-    fn pos(&self, span: &Span) -> Option<Position> {
+    pub(super) fn pos(&self, span: &Span) -> Option<Position> {
         span.start().map(|m| Position {
             line: m.line(),
             column: m.column(),
@@ -104,7 +104,7 @@ impl Walker<'_> {
     }
 
     /// Location of a node; underlines the rest of its first line (or the scalar's text).
-    fn loc(&self, span: &Span, text: Option<&str>) -> Option<Location> {
+    pub(super) fn loc(&self, span: &Span, text: Option<&str>) -> Option<Location> {
         let position = self.pos(span)?;
         let line = self.src.line(position.line).unwrap_or("");
         let rest = line.chars().skip(position.column - 1).collect::<String>();
@@ -115,11 +115,11 @@ impl Walker<'_> {
         Some(Location::at(self.src, position, width))
     }
 
-    fn key_loc(&self, key: &MarkedScalarNode) -> Option<Location> {
+    pub(super) fn key_loc(&self, key: &MarkedScalarNode) -> Option<Location> {
         self.loc(key.span(), Some(key.as_str()))
     }
 
-    fn node_loc(&self, node: &Node) -> Option<Location> {
+    pub(super) fn node_loc(&self, node: &Node) -> Option<Location> {
         match node {
             Node::Scalar(s) => self.loc(s.span(), Some(s.as_str())),
             // A mapping's span starts at its first value; its first key is where a reader looks.
@@ -131,7 +131,7 @@ impl Walker<'_> {
         }
     }
 
-    fn err(&mut self, d: Diagnostic) {
+    pub(super) fn err(&mut self, d: Diagnostic) {
         self.diags.push(d);
     }
 
@@ -179,7 +179,12 @@ impl Walker<'_> {
     }
 
     /// Report keys of `map` not in `allowed`, with a suggestion. `section` is e.g. "run.network".
-    fn unknown_keys(&mut self, map: &MarkedMappingNode, allowed: &[&str], section: &str) {
+    pub(super) fn unknown_keys(
+        &mut self,
+        map: &MarkedMappingNode,
+        allowed: &[&str],
+        section: &str,
+    ) {
         for key in map.keys() {
             let k = key.as_str();
             if allowed.contains(&k) {
@@ -212,7 +217,27 @@ impl Walker<'_> {
         }
     }
 
-    fn missing(&mut self, what: &str, parent: Option<Location>, help: &str) {
+    /// The value of a required top-level key, or a "missing" error.
+    fn required<'n>(
+        &mut self,
+        map: &'n MarkedMappingNode,
+        key: &str,
+        help: &str,
+    ) -> Option<&'n Node> {
+        let node = map.get_node(key);
+        if node.is_none() {
+            self.missing(key, None, help);
+        }
+        node
+    }
+
+    fn key_loc_of(&self, map: &MarkedMappingNode, key: &str) -> Option<Location> {
+        map.keys()
+            .find(|k| k.as_str() == key)
+            .and_then(|k| self.key_loc(k))
+    }
+
+    pub(super) fn missing(&mut self, what: &str, parent: Option<Location>, help: &str) {
         let loc = parent.or_else(|| Some(Location::file(&self.src.path)));
         self.err(
             Diagnostic::error(format!("missing required key `{what}`"))
@@ -221,7 +246,7 @@ impl Walker<'_> {
         );
     }
 
-    fn expect_mapping<'n>(
+    pub(super) fn expect_mapping<'n>(
         &mut self,
         node: &'n Node,
         what: &str,
@@ -243,7 +268,7 @@ impl Walker<'_> {
     }
 
     /// A non-empty scalar, as the text written (so `3.10` stays `3.10`).
-    fn scalar(&mut self, node: &Node, what: &str) -> Option<Spanned<String>> {
+    pub(super) fn scalar(&mut self, node: &Node, what: &str) -> Option<Spanned<String>> {
         match node {
             Node::Scalar(s) if !is_null(s) => Some(Spanned::new(
                 s.as_str().trim().to_string(),
@@ -283,42 +308,26 @@ impl Walker<'_> {
     fn top(&mut self, root: &Node) -> Option<AppRunnerConfig> {
         let map = root.as_mapping()?;
         self.unknown_keys(map, TOP_KEYS, "");
-        let version = match map.get_node("version") {
-            Some(n) => self.version(n),
-            None => {
-                self.missing("version", None, "add `version: 1.0` as the first line");
-                None
-            }
-        };
-        let runtime = match map.get_node("runtime") {
-            Some(n) => self.scalar(n, "runtime"),
-            None => {
-                self.missing("runtime", None, "add `runtime:` with one of python3, python311, nodejs12, nodejs14, nodejs16, nodejs18, nodejs22");
-                None
-            }
-        };
-        let build = match map.get_node("build") {
-            Some(n) => self.build(n, self.key_loc(map.keys().find(|k| k.as_str() == "build")?)),
-            None => {
-                self.missing(
-                    "build",
-                    None,
-                    "add a `build:` section with `commands:` → `build:` (a list of commands)",
-                );
-                None
-            }
-        };
-        let run = match map.get_node("run") {
-            Some(n) => self.run(n, self.key_loc(map.keys().find(|k| k.as_str() == "run")?)),
-            None => {
-                self.missing(
-                    "run",
-                    None,
-                    "add a `run:` section with at least `command:` (how to start your application)",
-                );
-                None
-            }
-        };
+        let version = self
+            .required(map, "version", "add `version: 1.0` as the first line")
+            .and_then(|n| self.version(n));
+        let runtime = self
+            .required(map, "runtime", "add `runtime:` with one of python3, python311, nodejs12, nodejs14, nodejs16, nodejs18, nodejs22")
+            .and_then(|n| self.scalar(n, "runtime"));
+        let build = self
+            .required(
+                map,
+                "build",
+                "add a `build:` section with `commands:` → `build:` (a list of commands)",
+            )
+            .and_then(|n| self.build(n, self.key_loc_of(map, "build")));
+        let run = self
+            .required(
+                map,
+                "run",
+                "add a `run:` section with at least `command:` (how to start your application)",
+            )
+            .and_then(|n| self.run(n, self.key_loc_of(map, "run")));
         Some(AppRunnerConfig {
             origin: ConfigOrigin::File(self.src.clone()),
             version: version?,
@@ -365,7 +374,7 @@ impl Walker<'_> {
                 );
             }
             Some(n) => {
-                let commands_key = self.key_loc(map.keys().find(|k| k.as_str() == "commands")?);
+                let commands_key = self.key_loc_of(map, "commands");
                 match self.expect_mapping(
                     n,
                     "build.commands",
@@ -418,7 +427,7 @@ impl Walker<'_> {
     }
 
     /// A list of shell commands. `None` node: absent (fine). Returns None when anything is wrong.
-    fn command_list(&mut self, node: Option<&Node>, what: &str) -> Option<Vec<String>> {
+    pub(super) fn command_list(&mut self, node: Option<&Node>, what: &str) -> Option<Vec<String>> {
         let node = match node {
             None => return Some(vec![]),
             Some(Node::Scalar(s)) if is_null(s) => return Some(vec![]),
@@ -484,142 +493,6 @@ impl Walker<'_> {
         ok.then_some(out)
     }
 
-    /// `port`: for `run.env`, the service port, so that a quoted restatement of it as PORT is
-    /// tolerated (it changes nothing) while any other PORT is an error.
-    fn env_list(&mut self, node: &Node, what: &str, port: Option<u16>) -> Option<Vec<EnvVar>> {
-        let items = self.item_list(
-            node,
-            what,
-            ENV_KEYS,
-            "- name: MY_VARIABLE\n  value: \"my value\"",
-        )?;
-        let mut vars = Vec::new();
-        let mut names = Vec::new();
-        let mut ok = true;
-        for (map, loc) in items {
-            let name = self.item_field(map, "name", what, loc.clone());
-            let value = self.item_field(map, "value", what, loc.clone());
-            let (Some(n), Some(v)) = (name, value) else {
-                ok = false;
-                continue;
-            };
-            let quoted = map.get_scalar("value").is_some_and(|s| !s.may_coerce());
-            if let Some(port) =
-                port.filter(|p| n.value == "PORT" && quoted && v.value == p.to_string())
-            {
-                self.err(
-                    Diagnostic::warning(format!("`PORT` in `{what}` only repeats the port ({port}); App Runner sets PORT itself"))
-                        .at_opt(n.location.clone())
-                        .with_help("remove this item; PORT always equals `run.network.port`"),
-                );
-                continue;
-            }
-            names.push((n.value.clone(), n.location.clone()));
-            vars.push(EnvVar {
-                name: n.value,
-                value: v.value,
-            });
-        }
-        let before = self.diags.error_count();
-        check_env_names(
-            names.iter().map(|(n, l)| (n.as_str(), l.clone())),
-            &format!("`{what}`"),
-            &mut self.diags,
-        );
-        (ok && self.diags.error_count() == before).then_some(vars)
-    }
-
-    /// A list of mappings with the given keys (env and secrets items).
-    fn item_list<'n>(
-        &mut self,
-        node: &'n Node,
-        what: &str,
-        keys: &[&str],
-        example: &str,
-    ) -> Option<Vec<(&'n MarkedMappingNode, Option<Location>)>> {
-        let seq = match node {
-            Node::Sequence(seq) => seq,
-            Node::Scalar(s) if is_null(s) => return Some(vec![]),
-            other => {
-                let d = Diagnostic::error(format!(
-                    "`{what}` must be a list of name/value items, but it is {}",
-                    describe(other)
-                ))
-                .at_opt(self.node_loc(other))
-                .with_help(format!(
-                    "write it as:\n  {}:\n    {}",
-                    what.rsplit('.').next().unwrap_or(what),
-                    example.replace('\n', "\n    ")
-                ));
-                self.err(d);
-                return None;
-            }
-        };
-        let mut out = Vec::new();
-        let mut ok = true;
-        for item in seq.iter() {
-            match item {
-                Node::Mapping(m) => {
-                    self.unknown_keys(m, keys, what);
-                    out.push((m, self.node_loc(item)));
-                }
-                other => {
-                    ok = false;
-                    let d = Diagnostic::error(format!(
-                        "an item of `{what}` must have {}, but it is {}",
-                        keys.iter()
-                            .map(|k| format!("`{k}`"))
-                            .collect::<Vec<_>>()
-                            .join(" and "),
-                        describe(other)
-                    ))
-                    .at_opt(self.node_loc(other))
-                    .with_help(format!("write it as:\n  {}", example.replace('\n', "\n  ")));
-                    self.err(d);
-                }
-            }
-        }
-        ok.then_some(out)
-    }
-
-    fn item_field(
-        &mut self,
-        map: &MarkedMappingNode,
-        field: &str,
-        what: &str,
-        item: Option<Location>,
-    ) -> Option<Spanned<String>> {
-        match map.get_node(field) {
-            Some(Node::Scalar(s)) if is_null(s) && field == "value" => {
-                // An explicitly empty value (`value: ""`) is a value; `value:` with nothing is not.
-                self.err(
-                    Diagnostic::error(format!("`value` of an item in `{what}` is empty"))
-                        .at_opt(self.loc(s.span(), None))
-                        .with_help("write `value: \"\"` for an empty string, or remove the item"),
-                );
-                None
-            }
-            Some(n) => {
-                let v = self.scalar(n, &format!("{what}[].{field}"))?;
-                Some(v)
-            }
-            None => {
-                let name = map.get_scalar("name").map(|s| s.as_str().to_string());
-                let mut d = Diagnostic::error(match &name {
-                    Some(n) if field != "name" => format!("`{n}` in `{what}` has no `{field}`"),
-                    _ => format!("an item in `{what}` has no `{field}`"),
-                })
-                .at_opt(item);
-                if what == "run.env" || what == "build.env" {
-                    d = d.with_note("apprunner.yaml must give every variable a value; values set in the App Runner console are not read from this file");
-                    d = d.with_help("add `value: ...`, or for a secret use `run.secrets` with `value-from:` (a Secrets Manager or SSM ARN)");
-                }
-                self.err(d);
-                None
-            }
-        }
-    }
-
     fn run(&mut self, node: &Node, key: Option<Location>) -> Option<RunSection> {
         let map = self.expect_mapping(node, "run", "`run:` holds `command:` and optionally `runtime-version`, `pre-run`, `network`, `env`, `secrets`")?;
         self.unknown_keys(map, RUN_KEYS, "run");
@@ -629,10 +502,7 @@ impl Walker<'_> {
             ok &= v.is_some();
             v
         });
-        let pre_run_location = map
-            .keys()
-            .find(|k| k.as_str() == "pre-run")
-            .and_then(|k| self.key_loc(k));
+        let pre_run_location = self.key_loc_of(map, "pre-run");
         let pre_run = self
             .command_list(map.get_node("pre-run"), "run.pre-run")
             .unwrap_or_else(|| {
@@ -696,136 +566,5 @@ impl Walker<'_> {
             env,
             secrets,
         })
-    }
-
-    fn network(&mut self, node: &Node) -> Option<(u16, Option<String>)> {
-        let map = match node {
-            Node::Scalar(s) if is_null(s) => {
-                self.err(
-                    Diagnostic::warning(
-                        "`run.network` is empty: the defaults apply (port 8080, no extra variable)",
-                    )
-                    .at_opt(self.loc(s.span(), None))
-                    .with_help("remove `network:`, or give it `port:` and optionally `env:`"),
-                );
-                return Some((DEFAULT_PORT, None));
-            }
-            n => self.expect_mapping(
-                n,
-                "run.network",
-                "`network:` holds `port:` and optionally `env:`",
-            )?,
-        };
-        self.unknown_keys(map, NETWORK_KEYS, "run.network");
-        let mut ok = true;
-        let port = match map.get_node("port") {
-            None => DEFAULT_PORT,
-            Some(n) => match self.scalar(n, "run.network.port") {
-                Some(p) => match p.value.parse::<u32>() {
-                    Ok(v) if (1..=65535).contains(&v) => v as u16,
-                    _ => {
-                        ok = false;
-                        self.err(
-                            Diagnostic::error(format!("`run.network.port` must be a whole number from 1 to 65535, but it is `{}`", p.value))
-                                .at(p.location.unwrap_or_else(|| Location::file(&self.src.path)))
-                                .with_help("write the port your application listens on, e.g. `port: 8080`"),
-                        );
-                        DEFAULT_PORT
-                    }
-                },
-                None => {
-                    ok = false;
-                    DEFAULT_PORT
-                }
-            },
-        };
-        let env = match map.get_node("env") {
-            None => None,
-            Some(n) => match self.scalar(n, "run.network.env") {
-                Some(name) => {
-                    if let Some(why) = super::env_name_problem(&name.value) {
-                        ok = false;
-                        self.err(
-                            Diagnostic::error(format!(
-                                "invalid variable name in `run.network.env`: {why}"
-                            ))
-                            .at_opt(name.location),
-                        );
-                        None
-                    } else if name.value == "PORT" {
-                        self.err(
-                            Diagnostic::warning("`run.network.env: PORT` changes nothing: PORT is always set to the port")
-                                .at_opt(name.location)
-                                .with_help("remove `env: PORT`, or name the second variable your application reads"),
-                        );
-                        None
-                    } else if let Some(why) = super::reserved_name(&name.value) {
-                        ok = false;
-                        self.err(
-                            Diagnostic::error(format!(
-                                "`{}` in `run.network.env` is reserved",
-                                name.value
-                            ))
-                            .at_opt(name.location)
-                            .with_note(why),
-                        );
-                        None
-                    } else {
-                        Some(name.value)
-                    }
-                }
-                None => {
-                    ok = false;
-                    None
-                }
-            },
-        };
-        ok.then_some((port, env))
-    }
-
-    fn secrets(&mut self, node: &Node, env: &[EnvVar]) -> Option<Vec<Secret>> {
-        let items = self.item_list(node, "run.secrets", SECRET_KEYS, "- name: DB_PASSWORD\n  value-from: arn:aws:secretsmanager:us-east-1:123456789012:secret:db-password")?;
-        let mut out = Vec::new();
-        let mut names = Vec::new();
-        let mut ok = true;
-        for (map, loc) in items {
-            let name = self.item_field(map, "name", "run.secrets", loc.clone());
-            let from = self.item_field(map, "value-from", "run.secrets", loc);
-            let (Some(name), Some(from)) = (name, from) else {
-                ok = false;
-                continue;
-            };
-            if let Err(why) = check_secret_reference(&from.value) {
-                ok = false;
-                self.err(
-                    Diagnostic::error(format!("`value-from` of secret `{}` is not a secret reference: {why}", name.value))
-                        .at_opt(from.location.clone())
-                        .with_help("use a Secrets Manager ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME), an SSM parameter ARN (arn:aws:ssm:REGION:ACCOUNT:parameter/NAME) or a parameter name (/my/parameter)"),
-                );
-            }
-            if env.iter().any(|e| e.name == name.value) {
-                ok = false;
-                self.err(
-                    Diagnostic::error(format!(
-                        "`{}` is both a secret and a variable in `run.env`",
-                        name.value
-                    ))
-                    .at_opt(name.location.clone())
-                    .with_help("keep one of them"),
-                );
-            }
-            names.push((name.value.clone(), name.location.clone()));
-            out.push(Secret {
-                name: name.value,
-                value_from: from.value,
-            });
-        }
-        let before = self.diags.error_count();
-        check_env_names(
-            names.iter().map(|(n, l)| (n.as_str(), l.clone())),
-            "`run.secrets`",
-            &mut self.diags,
-        );
-        (ok && self.diags.error_count() == before).then_some(out)
     }
 }
