@@ -260,6 +260,12 @@ async fn g_build_env_in_every_build_phase_and_not_in_the_image() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn interrupting_a_build_removes_its_containers() {
+    for signal in ["-INT", "-TERM"] {
+        interrupt_with(signal).await;
+    }
+}
+
+async fn interrupt_with(signal: &'static str) {
     let app = write_app(&[(
         "apprunner.yaml",
         "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo started; sleep 60\nrun:\n  command: node server.js\n",
@@ -295,7 +301,7 @@ async fn interrupting_a_build_removes_its_containers() {
     .await
     .unwrap();
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130), "{seen:#?}");
+    assert_eq!(status.code(), Some(130), "{signal}: {seen:#?}");
     assert!(
         seen.iter()
             .any(|l| l.contains("Removed 1 build container(s).")),
@@ -413,4 +419,72 @@ async fn a_runtime_image_that_cannot_be_pulled_says_which_and_what_to_do() {
         "{stdout}"
     );
     assert!(stderr.contains("--catalog FILE"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn build_containers_join_the_requested_network() {
+    let docker = docker().await;
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo \"interfaces=$(ls /sys/class/net | tr '\\n' ' ')\"\nrun:\n  command: sleep 1000\n",
+    )]);
+    let plan = plan_for(app.path());
+    let log = apprunner_build::log::BuildLog::in_memory(apprunner_build::log::LogFormat::Text);
+    let options = apprunner_build::engine::BuildOptions {
+        image: image_name("network"),
+        network: Some("none".into()),
+        ca_bundle: None,
+    };
+    let cleanup = apprunner_build::engine::Cleanup::default();
+    let built = apprunner_build::engine::build(&docker, &plan, &options, &log, &cleanup).await;
+    cleanup.run(&docker).await;
+    built.expect("builds");
+    assert!(
+        log_has(&log.lines(), "[Build] interfaces=lo "),
+        "{:#?}",
+        log.lines()
+    );
+    remove_image(&docker, &options.image).await;
+}
+
+/// DOCKER_HOST=tcp://… reaches the engine: a loopback TCP listener relays to the unix socket.
+#[tokio::test(flavor = "multi_thread")]
+async fn docker_host_over_tcp() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                if let Ok(mut unix) = tokio::net::UnixStream::connect("/var/run/docker.sock").await
+                {
+                    let _ = tokio::io::copy_bidirectional(&mut tcp, &mut unix).await;
+                }
+            });
+        }
+    });
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo over-tcp\nrun:\n  command: sleep 1000\n",
+    )]);
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
+        .args(["build", "-t", "apprunner-build-test/tcp:1"])
+        .arg(app.path())
+        .env("APPRUNNER_BUILD_CATALOG", test_catalog())
+        .env("DOCKER_HOST", format!("tcp://127.0.0.1:{port}"))
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("[Build] over-tcp"), "{stdout}");
+    let docker = docker().await;
+    remove_image(
+        &docker,
+        &apprunner_build::engine::ImageName::parse("apprunner-build-test/tcp:1").unwrap(),
+    )
+    .await;
 }
