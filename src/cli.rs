@@ -130,18 +130,17 @@ pub fn main() -> i32 {
     match cli.command {
         Command::Validate(opts) => {
             let loaded = project::load(&opts.project_args(), &catalog, today);
-            eprint!(
-                "{}",
-                errors::render_all(&loaded.diagnostics, &config_name(&opts))
-            );
+            eprint!("{}", errors::render_all(&loaded.diagnostics));
             match loaded.plan {
                 Some(plan) => {
+                    let what = match (&plan.config_file, plan.decisions.is_empty()) {
+                        (Some(p), _) => p.display().to_string(),
+                        (None, true) => "the configuration flags".into(),
+                        (None, false) => "the project (settings derived from its files)".into(),
+                    };
                     println!(
-                        "{} is valid: {} {} ({})",
-                        config_name(&opts),
-                        plan.runtime.name,
-                        plan.runtime.version,
-                        plan.runtime.reason
+                        "{what} is valid: {} {} ({})",
+                        plan.runtime.name, plan.runtime.version, plan.runtime.reason
                     );
                     0
                 }
@@ -153,10 +152,7 @@ pub fn main() -> i32 {
             json,
         } => {
             let loaded = project::load(&opts.project_args(), &catalog, today);
-            eprint!(
-                "{}",
-                errors::render_all(&loaded.diagnostics, &config_name(&opts))
-            );
+            eprint!("{}", errors::render_all(&loaded.diagnostics));
             let Some(plan) = loaded.plan else { return 1 };
             let out = if json {
                 serde_json::to_string_pretty(&plan).expect("a plan always serializes") + "\n"
@@ -168,10 +164,7 @@ pub fn main() -> i32 {
         }
         Command::Build(opts) => {
             let loaded = project::load(&opts.project.project_args(), &catalog, today);
-            eprint!(
-                "{}",
-                errors::render_all(&loaded.diagnostics, &config_name(&opts.project))
-            );
+            eprint!("{}", errors::render_all(&loaded.diagnostics));
             let Some(plan) = loaded.plan else { return 1 };
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -192,18 +185,6 @@ pub fn main() -> i32 {
             0
         }
     }
-}
-
-fn config_name(opts: &ProjectOpts) -> String {
-    let args = opts.project_args();
-    if args.flags.any() {
-        return "the configuration".into();
-    }
-    let (_, shown) = args.roots();
-    shown
-        .join(crate::config::CONFIG_FILE_NAME)
-        .display()
-        .to_string()
 }
 
 pub fn render_runtimes(catalog: &Catalog, today: chrono::NaiveDate) -> String {

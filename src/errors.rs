@@ -80,7 +80,7 @@ fn snippet(loc: &Location) -> String {
 }
 
 /// Render a list, then a one-line summary when anything failed.
-pub fn render_all(diags: &Diagnostics, what: &str) -> String {
+pub fn render_all(diags: &Diagnostics) -> String {
     let mut out = String::new();
     for d in diags.iter() {
         out.push_str(&render(d));
@@ -89,7 +89,7 @@ pub fn render_all(diags: &Diagnostics, what: &str) -> String {
     let errors = diags.error_count();
     if errors > 0 {
         out.push_str(&format!(
-            "error: {what} has {errors} problem{}\n",
+            "error: {errors} problem{} found\n",
             if errors == 1 { "" } else { "s" }
         ));
     }

@@ -10,6 +10,7 @@
 pub mod catalog;
 pub mod cli;
 pub mod config;
+pub mod detect;
 pub mod diagnostic;
 pub mod engine;
 pub mod errors;

@@ -74,6 +74,16 @@ pub struct RunPlan {
     pub env: Vec<EnvVar>,
     /// Names of the secrets the service reads at run time; their values are never in a plan.
     pub secrets: Vec<String>,
+    /// Directories put first on the image's PATH.
+    pub path_prepend: Vec<String>,
+}
+
+/// A setting derived from the project's files, and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    pub setting: String,
+    pub value: String,
+    pub origin: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -88,6 +98,8 @@ pub struct BuildPlan {
     pub pre_run: Vec<String>,
     pub run: RunPlan,
     pub labels: BTreeMap<String, String>,
+    /// For a project without apprunner.yaml: every derived setting with its origin.
+    pub decisions: Vec<Decision>,
 }
 
 impl BuildPlan {
@@ -170,7 +182,9 @@ pub fn make_plan(
     .collect();
     let (config_file, digest) = match &config.origin {
         ConfigOrigin::File(src) => (Some(src.path.clone()), sha256_hex(src.text.as_bytes())),
-        ConfigOrigin::Flags => (None, sha256_hex(format!("{config:?}").as_bytes())),
+        ConfigOrigin::Flags | ConfigOrigin::Detected => {
+            (None, sha256_hex(format!("{config:?}").as_bytes()))
+        }
     };
     let mut labels = BTreeMap::new();
     labels.insert(labels::RUNTIME.to_string(), runtime.name.clone());
@@ -199,8 +213,10 @@ pub fn make_plan(
             port_env: config.run.port_env.clone(),
             env: config.run.env.clone(),
             secrets: config.run.secrets.iter().map(|s| s.name.clone()).collect(),
+            path_prepend: config.run.path_prepend.clone(),
         },
         labels,
+        decisions: Vec::new(),
         runtime,
     }
 }
@@ -222,7 +238,8 @@ pub fn lint(plan: &BuildPlan) -> Vec<Diagnostic> {
             let pip = words
                 .windows(2)
                 .any(|w| w[0].ends_with("pip") || w[0].ends_with("pip3"))
-                && words.contains(&"install");
+                && words.contains(&"install")
+                && !installs_only_build_tools(&words);
             let pip_into_app = ["--target", "-t", "--prefix", "--root"]
                 .iter()
                 .any(|f| words.iter().any(|w| w.starts_with(f)))
@@ -256,6 +273,19 @@ pub fn lint(plan: &BuildPlan) -> Vec<Diagnostic> {
     found
 }
 
+/// `pip install poetry` and the like: tools the build itself uses, not needed at run time.
+fn installs_only_build_tools(words: &[&str]) -> bool {
+    const TOOLS: &[&str] = &["pipenv", "poetry", "uv", "pip", "setuptools", "wheel"];
+    let after = words.iter().skip_while(|w| **w != "install").skip(1);
+    let packages: Vec<&&str> = after.filter(|w| !w.starts_with('-')).collect();
+    !packages.is_empty()
+        && packages.iter().all(|p| {
+            TOOLS
+                .iter()
+                .any(|t| p.split(['=', '<', '>', '~']).next() == Some(t))
+        })
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
@@ -269,12 +299,18 @@ pub fn render(plan: &BuildPlan) -> String {
         o.push('\n');
     };
     line(format!("Source:        {}", shown(&plan.source_root)));
-    line(format!(
-        "Configuration: {}",
-        plan.config_file
-            .as_ref()
-            .map_or("command-line flags".into(), |p| shown(p))
-    ));
+    let configuration = match (&plan.config_file, plan.decisions.is_empty()) {
+        (Some(p), _) => shown(p),
+        (None, true) => "command-line flags".into(),
+        (None, false) => "none: derived from the project's files".into(),
+    };
+    line(format!("Configuration: {configuration}"));
+    for d in &plan.decisions {
+        line(format!(
+            "  {}: `{}` — from {}",
+            d.setting, d.value, d.origin
+        ));
+    }
     line(format!(
         "Runtime:       {} {} ({} build{})",
         rt.name,
@@ -327,6 +363,12 @@ pub fn render(plan: &BuildPlan) -> String {
     }
     if !plan.run.secrets.is_empty() {
         line(format!("  secrets: {}", plan.run.secrets.join(", ")));
+    }
+    if !plan.run.path_prepend.is_empty() {
+        line(format!(
+            "  PATH:    {} first",
+            plan.run.path_prepend.join(":")
+        ));
     }
     o
 }

@@ -2,6 +2,7 @@
 
 use crate::catalog::Catalog;
 use crate::config::{self, ConfigFlags, Parsed};
+use crate::detect::{self, Detected};
 use crate::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::nodejs::PackageJson;
 use crate::plan::{self, BuildPlan};
@@ -88,11 +89,17 @@ pub fn load(args: &ProjectArgs, catalog: &Catalog, today: chrono::NaiveDate) -> 
                 parsed
             }
             Ok(None) => {
-                out.diagnostics.push(
-                    Diagnostic::error(format!("no {} in {}", config::CONFIG_FILE_NAME, display_dir(&shown_root)))
-                        .at(Location::file(&shown_root.join(config::CONFIG_FILE_NAME)))
-                        .with_help("add an apprunner.yaml, or give the settings as flags: --runtime, --build-command, --start-command, --port, --env"),
-                );
+                match detect::detect(&root, &shown_root, package.as_ref()) {
+                    Ok(Some(detected)) => load_detected(&mut out, root, detected, package.as_ref(), catalog, today),
+                    Ok(None) => out.diagnostics.push(
+                        Diagnostic::error(format!("no {} in {}", config::CONFIG_FILE_NAME, display_dir(&shown_root)))
+                            .at(Location::file(&shown_root.join(config::CONFIG_FILE_NAME)))
+                            .with_note("without one, apprunner-build reads a Node.js app's package.json, or a Python app's requirements.txt, Pipfile or pyproject.toml; there is none of those either")
+                            .with_help("add an apprunner.yaml, or give the settings as flags: --runtime, --build-command, --start-command, --port, --env"),
+                    ),
+                    Err(errors) => out.diagnostics.0.extend(errors),
+                }
+                out.diagnostics = std::mem::take(&mut out.diagnostics).sorted();
                 return out;
             }
             Err(diags) => {
@@ -135,6 +142,48 @@ pub fn load(args: &ProjectArgs, catalog: &Catalog, today: chrono::NaiveDate) -> 
         out.plan = Some(plan);
     }
     out
+}
+
+/// A project without apprunner.yaml: pick the runtime across the language's runtimes, then plan.
+fn load_detected(
+    out: &mut Loaded,
+    root: PathBuf,
+    mut detected: Detected,
+    package: Option<&PackageJson>,
+    catalog: &Catalog,
+    today: chrono::NaiveDate,
+) {
+    let mut requests = std::mem::take(&mut detected.requests);
+    match package.and_then(PackageJson::node_request) {
+        Some(Ok(r)) => requests.push(r),
+        Some(Err(e)) => {
+            out.diagnostics.push(e.into());
+            return;
+        }
+        None => {}
+    }
+    let resolution = match crate::runtime::resolve_best(
+        catalog,
+        detected.language,
+        &requests,
+        detected.default_runtime,
+        today,
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            out.diagnostics.push(e.into());
+            return;
+        }
+    };
+    out.diagnostics.0.extend(resolution.remarks.iter().cloned());
+    out.diagnostics
+        .0
+        .extend(std::mem::take(&mut detected.remarks));
+    let (config, decisions) = detected.into_config(&resolution.runtime.name);
+    let mut plan = plan::make_plan(root, &config, resolution.runtime);
+    plan.decisions = decisions;
+    out.diagnostics.0.extend(plan::lint(&plan));
+    out.plan = Some(plan);
 }
 
 fn display_dir(p: &Path) -> String {

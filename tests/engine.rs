@@ -488,3 +488,57 @@ async fn docker_host_over_tcp() {
     )
     .await;
 }
+
+fn app_fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/apps")
+        .join(name)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_package_json_only_express_app_installed_with_npm_ci_answers() {
+    let docker = docker().await;
+    let b = build(&docker, &app_fixture("express-npm"), "express").await;
+    let built = b.result.expect("builds");
+    assert!(
+        log_has(&b.log, "Executing 'build' command: npm ci"),
+        "{:#?}",
+        b.log
+    );
+    assert!(
+        log_has(&b.log, "[Build] added "),
+        "npm ci installed from the registry: {:#?}",
+        b.log
+    );
+    let c = start(&docker, &built.name.to_string(), &[], None).await;
+    assert_eq!(
+        http_get(&c, 8080).await,
+        "Hello from Express on Node.js v22.21.1\n"
+    );
+    stop(&docker, &c).await;
+    remove_image(&docker, &built.name).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_requirements_txt_only_flask_app_answers() {
+    let docker = docker().await;
+    let b = build(&docker, &app_fixture("py-requirements"), "flask").await;
+    let built = b.result.expect("builds");
+    let image = built.name.to_string();
+    let c = start(&docker, &image, &["NAME=Ada"], None).await;
+    assert_eq!(http_get(&c, 8080).await, "Hello from Flask, Ada!\n");
+    stop(&docker, &c).await;
+    let env = docker
+        .inspect_image(&image)
+        .await
+        .unwrap()
+        .config
+        .unwrap()
+        .env
+        .unwrap();
+    assert!(
+        env.iter().any(|e| e.starts_with("PATH=/app/.venv/bin:")),
+        "{env:?}"
+    );
+    remove_image(&docker, &built.name).await;
+}

@@ -113,6 +113,11 @@ fn revised_build_warns_when_installs_land_outside_app() {
     ));
     assert!(!warned("nodejs22", "npm ci"));
     assert!(
+        !warned("python311", "pip install poetry"),
+        "a build tool is needed only at build time"
+    );
+    assert!(!warned("python311", "pip install --upgrade pip"));
+    assert!(
         !warned("python3", "pip install -r requirements.txt"),
         "the original build keeps it"
     );

@@ -80,6 +80,7 @@ impl ConfigFlags {
                 port_env: None,
                 env,
                 secrets: vec![],
+                path_prepend: vec![],
             },
         });
         let hints = super::RuntimeHints {

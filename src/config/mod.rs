@@ -71,6 +71,9 @@ pub struct RunSection {
     pub port_env: Option<String>,
     pub env: Vec<EnvVar>,
     pub secrets: Vec<Secret>,
+    /// Directories put first on PATH in the image (a detected project's virtualenv); apprunner.yaml
+    /// has no such key.
+    pub path_prepend: Vec<String>,
 }
 
 /// Where the settings came from.
@@ -78,6 +81,8 @@ pub struct RunSection {
 pub enum ConfigOrigin {
     File(SourceText),
     Flags,
+    /// Derived from the project's files (package.json, requirements.txt, …).
+    Detected,
 }
 
 /// A configuration that passed every check that needs no catalog.
@@ -94,7 +99,7 @@ impl AppRunnerConfig {
     pub fn source(&self) -> Option<&SourceText> {
         match &self.origin {
             ConfigOrigin::File(s) => Some(s),
-            ConfigOrigin::Flags => None,
+            ConfigOrigin::Flags | ConfigOrigin::Detected => None,
         }
     }
 }

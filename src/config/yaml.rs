@@ -565,6 +565,7 @@ impl Walker<'_> {
             port_env,
             env,
             secrets,
+            path_prepend: vec![],
         })
     }
 }

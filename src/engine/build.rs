@@ -401,12 +401,22 @@ impl Ctx<'_> {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
             })
             .collect();
+        let base_path = env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.clone());
         let mut set = |k: &str, v: &str| match env.iter_mut().find(|(name, _)| name == k) {
             Some(slot) => slot.1 = v.to_string(),
             None => env.push((k.to_string(), v.to_string())),
         };
         for var in &run.env {
             set(&var.name, &var.value);
+        }
+        if !run.path_prepend.is_empty() {
+            let base = base_path.unwrap_or_else(|| {
+                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".into()
+            });
+            set("PATH", &format!("{}:{base}", run.path_prepend.join(":")));
         }
         set("PORT", &run.port.to_string());
         if let Some(name) = &run.port_env {

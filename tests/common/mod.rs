@@ -49,7 +49,7 @@ static CWD_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Everything the user would read on stderr.
 pub fn report(loaded: &Loaded) -> String {
-    errors::render_all(&loaded.diagnostics, "apprunner.yaml")
+    errors::render_all(&loaded.diagnostics)
 }
 
 /// A minimal valid apprunner.yaml with `extra` appended under `run:`.

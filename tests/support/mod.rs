@@ -51,7 +51,7 @@ pub fn plan_for(dir: &Path) -> BuildPlan {
         &catalog,
         chrono::Local::now().date_naive(),
     );
-    let report = apprunner_build::errors::render_all(&loaded.diagnostics, "apprunner.yaml");
+    let report = apprunner_build::errors::render_all(&loaded.diagnostics);
     loaded
         .plan
         .unwrap_or_else(|| panic!("the test app is valid:\n{report}"))
