@@ -6,6 +6,7 @@
 
 use crate::catalog::CatalogError;
 use crate::diagnostic::{Diagnostic, Diagnostics, Location, Severity};
+use crate::engine::run::RunError;
 use crate::engine::EngineError;
 use crate::runtime::ResolveError;
 use crate::suggest;
@@ -251,5 +252,44 @@ fn capitalize(s: &str) -> String {
     match c.next() {
         Some(first) => first.to_uppercase().collect::<String>() + c.as_str(),
         None => String::new(),
+    }
+}
+
+/// The `[AppRunner]` lines for a run that failed, with the application's last output.
+pub fn run_failure(e: &RunError, unhealthy_threshold: u32, interval: u64) -> Vec<String> {
+    let tail_lines = |tail: &[String]| -> Vec<String> {
+        if tail.is_empty() {
+            vec!["The application printed nothing.".into()]
+        } else {
+            let mut lines = vec![format!("The application's last {} line(s):", tail.len())];
+            lines.extend(tail.iter().map(|l| format!("  | {l}")));
+            lines
+        }
+    };
+    match e {
+        RunError::MissingSecrets(names) => vec![format!(
+            "Missing secret value(s) for {}: give them in --secrets-file FILE (NAME=VALUE lines) or as environment variables. Nothing was started.",
+            names.join(", ")
+        )],
+        RunError::Exited { code, tail } => {
+            let mut lines = vec![format!("The application exited with code {code}.")];
+            lines.extend(tail_lines(tail));
+            lines
+        }
+        RunError::Unhealthy { protocol, port, failures, last_error, tail } => {
+            let mut lines = vec![
+                format!("Health check failed on protocol `{protocol}` [Port: '{port}']: {failures} checks in a row failed (last: {last_error})."),
+                format!(
+                    "Check that the application listens on 0.0.0.0 and on the port in PORT ({port}); it had {} s ({unhealthy_threshold} checks, {interval} s apart).",
+                    u64::from(*failures) * interval
+                ),
+            ];
+            lines.extend(tail_lines(tail));
+            lines
+        }
+        RunError::NoImage(image) => vec![format!(
+            "Image {image} was not found: build it first (apprunner-build build DIR -t {image}), or give the source directory instead."
+        )],
+        RunError::Docker { .. } => vec![format!("{}.", capitalize(&e.to_string()))],
     }
 }

@@ -20,6 +20,8 @@ pub mod labels {
     pub const CONFIG_DIGEST: &str = "apprunner-build.config-digest";
     pub const SOURCE_DIGEST: &str = "apprunner-build.source-digest";
     pub const ENGINE_VERSION: &str = "apprunner-build.version";
+    /// Names (never values) of the secrets the service expects at run time, comma-separated.
+    pub const SECRETS: &str = "apprunner-build.secrets";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -187,6 +189,10 @@ pub fn make_plan(
         }
     };
     let mut labels = BTreeMap::new();
+    if !config.run.secrets.is_empty() {
+        let names: Vec<&str> = config.run.secrets.iter().map(|s| s.name.as_str()).collect();
+        labels.insert(labels::SECRETS.to_string(), names.join(","));
+    }
     labels.insert(labels::RUNTIME.to_string(), runtime.name.clone());
     labels.insert(
         labels::RUNTIME_VERSION.to_string(),

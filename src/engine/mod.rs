@@ -4,6 +4,7 @@
 mod build;
 mod docker;
 mod exec;
+pub mod run;
 pub mod source;
 
 pub use build::{build, BuildOptions, BuiltImage, ImageName};

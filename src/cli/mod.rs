@@ -1,11 +1,13 @@
 //! The command line: argument parsing and dispatch. Kept thin; the work is in the library.
 
+mod build;
+mod run;
+
 use crate::catalog::{Catalog, CATALOG_ENV};
 use crate::config::ConfigFlags;
 use crate::diagnostic::Diagnostic;
-use crate::engine::{self, BuildOptions, Cleanup, EngineError, ImageName};
 use crate::errors;
-use crate::log::{BuildLog, LogFormat};
+use crate::log::LogFormat;
 use crate::plan;
 use crate::project::{self, ProjectArgs};
 use clap::{Args, Parser, Subcommand};
@@ -41,6 +43,8 @@ pub enum Command {
     },
     /// Build the application into a container image through the Docker Engine API.
     Build(BuildOpts),
+    /// Start a built image the way App Runner runs it (building a directory first when needed).
+    Run(RunOpts),
     /// List the runtimes and versions in the catalog.
     Runtimes {
         /// Print the catalog as JSON.
@@ -53,6 +57,18 @@ pub enum Command {
 pub struct BuildOpts {
     #[command(flatten)]
     pub project: ProjectOpts,
+    #[command(flatten)]
+    pub image: ImageOpts,
+    /// Start the image after the build, as `apprunner-build run` does.
+    #[arg(long)]
+    pub run: bool,
+    #[command(flatten)]
+    pub run_opts: RunArgs,
+}
+
+/// How to build the image and where the log goes.
+#[derive(Debug, Args, Clone)]
+pub struct ImageOpts {
     /// Name of the image to produce, NAME[:TAG] (default: the directory's name).
     #[arg(short = 't', long = "tag", value_name = "NAME[:TAG]")]
     pub tag: Option<String>,
@@ -69,6 +85,72 @@ pub struct BuildOpts {
     /// `text`: App Runner's log lines; `json`: one JSON object per line, for CI.
     #[arg(long, value_enum, default_value_t)]
     pub log_format: LogFormat,
+}
+
+/// Local run settings: the port on this machine, values App Runner would inject, the health check.
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// Port on this machine to publish the service port on (default: the same number; 0: any free port).
+    #[arg(
+        short = 'p',
+        long = "publish",
+        value_name = "HOST_PORT",
+        help_heading = "Running"
+    )]
+    pub publish: Option<u16>,
+    /// File of NAME=VALUE lines: more environment variables for the container.
+    #[arg(long, value_name = "FILE", help_heading = "Running")]
+    pub env_file: Option<PathBuf>,
+    /// File of NAME=VALUE lines with the values of run.secrets (else they are read from the environment).
+    #[arg(long, value_name = "FILE", help_heading = "Running")]
+    pub secrets_file: Option<PathBuf>,
+    /// `tcp` (App Runner's default), `http` or `http:/path`.
+    #[arg(
+        long,
+        default_value = "tcp",
+        value_name = "PROTOCOL",
+        help_heading = "Running"
+    )]
+    pub health_check: String,
+    /// Seconds between health checks.
+    #[arg(
+        long,
+        default_value_t = 5,
+        value_name = "SECONDS",
+        help_heading = "Running"
+    )]
+    pub health_interval: u64,
+    /// Seconds a health check may take.
+    #[arg(
+        long,
+        default_value_t = 2,
+        value_name = "SECONDS",
+        help_heading = "Running"
+    )]
+    pub health_timeout: u64,
+    /// Checks that must pass in a row.
+    #[arg(long, default_value_t = 1, value_name = "N", help_heading = "Running")]
+    pub healthy_threshold: u32,
+    /// Checks that must fail in a row before the service is called unhealthy.
+    #[arg(long, default_value_t = 5, value_name = "N", help_heading = "Running")]
+    pub unhealthy_threshold: u32,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RunOpts {
+    /// A source directory (built first unless its image is up to date) or an image name.
+    #[arg(default_value = ".", value_name = "DIR|IMAGE")]
+    pub target: String,
+    /// App Runner's source directory inside the repository (when TARGET is a directory).
+    #[arg(long, value_name = "DIR")]
+    pub source_directory: Option<PathBuf>,
+    #[command(flatten)]
+    pub image: ImageOpts,
+    /// A local environment variable NAME=VALUE for the container (repeatable).
+    #[arg(long = "env", value_name = "NAME=VALUE", help_heading = "Running")]
+    pub env: Vec<String>,
+    #[command(flatten)]
+    pub run_opts: RunArgs,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -166,12 +248,9 @@ pub fn main() -> i32 {
             let loaded = project::load(&opts.project.project_args(), &catalog, today);
             eprint!("{}", errors::render_all(&loaded.diagnostics));
             let Some(plan) = loaded.plan else { return 1 };
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .expect("a tokio runtime starts");
-            runtime.block_on(run_build(plan, opts))
+            tokio_runtime().block_on(build::build_command(plan, opts))
         }
+        Command::Run(opts) => tokio_runtime().block_on(run::run_command(opts, &catalog, today)),
         Command::Runtimes { json } => {
             if json {
                 let list: Vec<_> = catalog.runtimes.values().collect();
@@ -235,88 +314,9 @@ pub fn render_runtimes(catalog: &Catalog, today: chrono::NaiveDate) -> String {
     out
 }
 
-/// Build, and remove every build container whatever happens: success, failure, SIGINT, SIGTERM.
-async fn run_build(plan: plan::BuildPlan, opts: BuildOpts) -> i32 {
-    let log = match BuildLog::new(opts.log_format, opts.log_file.as_deref()) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("error: cannot write the log file: {e}");
-            return 2;
-        }
-    };
-    let fail = |e: &EngineError| {
-        log.engine(format!(
-            "Failed to build your application source code. Reason: {}",
-            errors::build_failure_reason(e)
-        ));
-        if let Some(help) = errors::engine_help(e) {
-            eprintln!("help: {help}");
-        }
-        1
-    };
-    let default_name = plan
-        .source_root
-        .canonicalize()
-        .ok()
-        .and_then(|p| {
-            p.file_name()
-                .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        })
-        .unwrap_or_else(|| "app".into());
-    let name = match ImageName::parse(opts.tag.as_deref().unwrap_or(&default_name)) {
-        Ok(n) => n,
-        Err(e) => return fail(&e),
-    };
-    let docker = match engine::connect().await {
-        Ok(d) => d,
-        Err(e) => return fail(&e),
-    };
-    let options = BuildOptions {
-        image: name,
-        network: opts.network,
-        ca_bundle: opts.ca_bundle,
-    };
-    let cleanup = Cleanup::default();
-    let outcome = tokio::select! {
-        r = engine::build(&docker, &plan, &options, &log, &cleanup) => Some(r),
-        _ = interrupted() => None,
-    };
-    match outcome {
-        Some(Ok(built)) => {
-            cleanup.run(&docker).await;
-            println!("{}", built.id);
-            0
-        }
-        Some(Err(e)) => {
-            cleanup.run(&docker).await;
-            fail(&e)
-        }
-        None => {
-            log.engine(
-                "Interrupted: removing build containers (press Ctrl-C again to quit at once).",
-            );
-            tokio::spawn(async {
-                interrupted().await;
-                std::process::exit(130);
-            });
-            let removed = cleanup.run(&docker).await;
-            log.engine(format!("Removed {removed} build container(s)."));
-            fail(&EngineError::Interrupted);
-            130
-        }
-    }
-}
-
-async fn interrupted() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
+fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts")
 }

@@ -1,0 +1,287 @@
+//! `apprunner-build run` on a real engine: the service answers, secrets stay secret, failures explain
+//! themselves. Run with scripts/test.sh.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::*;
+
+fn run_cmd(args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_apprunner-build"));
+    c.arg("run")
+        .args(args)
+        .env("APPRUNNER_BUILD_CATALOG", test_catalog());
+    c.args([
+        "--ca-bundle",
+        "/etc/ssl/certs/ca-certificates.crt",
+        "--health-interval",
+        "1",
+    ]);
+    c
+}
+
+/// Read the child's stdout until a line contains `needle`; returns every line read.
+fn read_until(child: &mut Child, needle: &str) -> Vec<String> {
+    let stdout = child.stdout.as_mut().unwrap();
+    let mut lines = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let done = line.contains(needle);
+        lines.push(line);
+        if done {
+            break;
+        }
+    }
+    lines
+}
+
+fn interrupt(child: &mut Child) -> (i32, String) {
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = child.wait().unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut rest).unwrap();
+    (status.code().unwrap_or(-1), rest)
+}
+
+fn live_port(lines: &[String]) -> u16 {
+    let line = lines
+        .iter()
+        .find(|l| l.contains("live at http://localhost:"))
+        .expect("the URL is printed");
+    line.split("localhost:")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn get(port: u16) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.split("\r\n\r\n").nth(1).unwrap_or("").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_python_example_answers_through_run_and_ctrl_c_removes_it() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/python-hello");
+    let tag = format!("apprunner-build-test/run-example:{}", std::process::id());
+    let mut child = run_cmd(&[example, "-t", &tag, "-p", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let lines = read_until(&mut child, "live at http://localhost:");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("Health check passed on TCP port 8080")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("[Application] listening on port 8080")),
+        "{lines:#?}"
+    );
+    assert_eq!(get(live_port(&lines)), "Hello, world!\n");
+    let (code, _) = interrupt(&mut child);
+    assert_eq!(code, 130);
+    let docker = docker().await;
+    assert_eq!(
+        leftover_containers(&docker, pid).await,
+        Vec::<String>::new()
+    );
+
+    // A second run finds the image up to date and does not rebuild.
+    let mut child = run_cmd(&[example, "-t", &tag, "-p", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = read_until(&mut child, "live at http://localhost:");
+    assert!(
+        lines.iter().any(|l| l.contains("is up to date")),
+        "{lines:#?}"
+    );
+    assert!(
+        !lines.iter().any(|l| l.contains("Starting to build")),
+        "{lines:#?}"
+    );
+    interrupt(&mut child);
+    remove_image(
+        &docker,
+        &apprunner_build::engine::ImageName::parse(&tag).unwrap(),
+    )
+    .await;
+}
+
+const SECRET: &str = "s3cr3t-value-7f3a9c";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_secret_from_a_file_reaches_the_app_and_nowhere_else() {
+    let app = write_app(&[
+        (
+            "apprunner.yaml",
+            "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo no dependencies\nrun:\n  command: node server.js\n  secrets:\n    - name: API_TOKEN\n      value-from: arn:aws:secretsmanager:us-east-1:123456789012:secret:api-token\n",
+        ),
+        (
+            "server.js",
+            "console.log('token is ' + process.env.API_TOKEN);\nrequire('http').createServer((q, s) => s.end(process.env.API_TOKEN)).listen(process.env.PORT);\n",
+        ),
+        ("secrets.env", &format!("API_TOKEN={SECRET}\n")),
+    ]);
+    let dir = app.path().to_str().unwrap();
+    let tag = format!("apprunner-build-test/run-secret:{}", std::process::id());
+
+    // Missing: one error, before anything is built or started.
+    let out = run_cmd(&[dir, "-t", &tag])
+        .env_remove("API_TOKEN")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("Missing secret value(s) for API_TOKEN"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("Starting to build"), "{stdout}");
+
+    let secrets_file = app.path().join("secrets.env");
+    let mut child = run_cmd(&[
+        dir,
+        "-t",
+        &tag,
+        "-p",
+        "0",
+        "--secrets-file",
+        secrets_file.to_str().unwrap(),
+    ])
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let lines = read_until(&mut child, "live at http://localhost:");
+    assert_eq!(get(live_port(&lines)), SECRET, "the app got the value");
+    let (_, rest) = interrupt(&mut child);
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    let all = format!("{}\n{rest}\n{stderr}", lines.join("\n"));
+    assert!(all.contains("[Application] token is ********"), "{all}");
+    assert!(
+        !all.contains(SECRET),
+        "the value appears nowhere in the output:\n{all}"
+    );
+
+    let docker = docker().await;
+    let inspect = docker.inspect_image(&tag).await.unwrap();
+    assert!(!format!("{inspect:?}").contains(SECRET), "nor in the image");
+    remove_image(
+        &docker,
+        &apprunner_build::engine::ImageName::parse(&tag).unwrap(),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_app_that_crashes_at_start_exits_non_zero_with_its_last_output() {
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo ok\nrun:\n  command: node -e \"console.log('booting'); console.error('fatal - no database'); process.exit(3)\"\n",
+    )]);
+    let tag = format!("apprunner-build-test/run-crash:{}", std::process::id());
+    let child = run_cmd(&[app.path().to_str().unwrap(), "-t", &tag, "-p", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert!(
+        stdout.contains("The application exited with code 3."),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  | fatal - no database"),
+        "the last output is shown: {stdout}"
+    );
+    let docker = docker().await;
+    assert_eq!(
+        leftover_containers(&docker, pid).await,
+        Vec::<String>::new()
+    );
+    remove_image(
+        &docker,
+        &apprunner_build::engine::ImageName::parse(&tag).unwrap(),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_app_that_never_listens_fails_the_health_check_in_time() {
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo ok\nrun:\n  command: echo 'working, but not listening'; sleep 1000\n  network:\n    port: 8000\n",
+    )]);
+    let tag = format!("apprunner-build-test/run-deaf:{}", std::process::id());
+    // Build first so that only the health check is timed.
+    let built = Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
+        .args(["build", "-t", &tag, app.path().to_str().unwrap()])
+        .env("APPRUNNER_BUILD_CATALOG", test_catalog())
+        .output()
+        .unwrap();
+    assert!(built.status.success());
+    let out = Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
+        .args([
+            "run",
+            &tag,
+            "-p",
+            "0",
+            "--health-interval",
+            "1",
+            "--health-timeout",
+            "1",
+            "--unhealthy-threshold",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains(
+            "Health check failed on protocol `TCP` [Port: '8000']: 3 checks in a row failed"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("  | working, but not listening"),
+        "{stdout}"
+    );
+    // The configured budget, not App Runner's default 5 checks 5 s apart (no wall-clock assertion:
+    // machines here are noisy).
+    assert!(
+        stdout.contains("it had 3 s (3 checks, 1 s apart)"),
+        "{stdout}"
+    );
+    let docker = docker().await;
+    remove_image(
+        &docker,
+        &apprunner_build::engine::ImageName::parse(&tag).unwrap(),
+    )
+    .await;
+}
