@@ -7,17 +7,21 @@ if ! command -v dockerd >/dev/null 2>&1; then
   apt-get update -qq
   apt-get install -y -qq docker.io >/dev/null
 fi
-if docker info >/dev/null 2>&1; then
-  exit 0
-fi
 log=${DOCKERD_LOG:-/tmp/apprunner-build-dockerd.log}
-nohup dockerd >"$log" 2>&1 &
-for _ in $(seq 1 60); do
+starts=0
+for _ in $(seq 1 90); do
   if [ -S /var/run/docker.sock ] && docker info >/dev/null 2>&1; then
     exit 0
   fi
+  if ! pgrep -x dockerd >/dev/null && [ "$starts" -lt 3 ]; then
+    # A daemon that was killed (as at the end of every session) leaves its pid files behind, and a
+    # new one refuses to start while they exist.
+    rm -f /var/run/docker.pid /var/run/docker/containerd/containerd.pid
+    nohup dockerd >"$log" 2>&1 &
+    starts=$((starts + 1))
+  fi
   sleep 1
 done
-echo "dockerd did not answer within 60 s; its log is $log" >&2
+echo "dockerd did not answer within 90 s; its log is $log" >&2
 tail -n 30 "$log" >&2
 exit 1

@@ -285,3 +285,37 @@ async fn an_app_that_never_listens_fails_the_health_check_in_time() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn build_with_run_starts_the_fresh_image() {
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo built > stamp.txt\nrun:\n  command: cat stamp.txt; exit 4\n",
+    )]);
+    let tag = format!("apprunner-build-test/build-run:{}", std::process::id());
+    let out = Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
+        .args([
+            "build",
+            "--run",
+            "-p",
+            "0",
+            "--health-interval",
+            "1",
+            "-t",
+            &tag,
+            app.path().to_str().unwrap(),
+        ])
+        .env("APPRUNNER_BUILD_CATALOG", test_catalog())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Successfully built image"), "{stdout}");
+    assert!(stdout.contains("[Application] built"), "{stdout}");
+    assert_eq!(out.status.code(), Some(4), "{stdout}");
+    let docker = docker().await;
+    remove_image(
+        &docker,
+        &apprunner_build::engine::ImageName::parse(&tag).unwrap(),
+    )
+    .await;
+}
