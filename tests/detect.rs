@@ -183,3 +183,26 @@ fn python_fastapi_and_django_entry_points() {
 fn python_without_an_entry_point() {
     insta::assert_snapshot!(rejected("py-no-entry"));
 }
+
+#[test]
+fn unreadable_version_files_are_located_errors() {
+    let dir = common::project_dir(&[
+        ("package.json", br#"{"scripts":{"start":"node a.js"}}"#),
+        (".nvmrc", b"node\n"),
+    ]);
+    let out = common::report(&common::load(dir.path()));
+    assert!(
+        out.contains("`node` in .nvmrc is not a Node.js version") && out.contains("--> .nvmrc"),
+        "{out}"
+    );
+    let dir = common::project_dir(&[
+        ("requirements.txt", b"flask\n"),
+        ("app.py", b""),
+        (".python-version", b"system\n"),
+    ]);
+    let out = common::report(&common::load(dir.path()));
+    assert!(
+        out.contains("`system` in .python-version is not a Python version"),
+        "{out}"
+    );
+}

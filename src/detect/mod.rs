@@ -11,7 +11,7 @@ use crate::config::{
 use crate::diagnostic::{Diagnostic, Location};
 use crate::nodejs::PackageJson;
 use crate::plan::Decision;
-use crate::runtime::RequestedVersion;
+use crate::runtime::{version_file_range, RequestedVersion, VersionOrigin};
 use std::path::Path;
 
 /// What detection derived: the settings, the runtime requirements, and the reasons.
@@ -80,4 +80,29 @@ fn shown(shown_root: &Path, name: &str) -> String {
 
 fn error_at(shown_root: &Path, name: &str, message: impl Into<String>) -> Diagnostic {
     Diagnostic::error(message).at(Location::file(&shown_root.join(name)))
+}
+
+/// The first of `names` that exists (`.nvmrc`, `.python-version`, …), as a version requirement.
+fn version_file(
+    root: &Path,
+    shown_root: &Path,
+    names: &[&str],
+    language: &str,
+    example: &str,
+) -> Option<Result<RequestedVersion, Diagnostic>> {
+    let (name, text) = names
+        .iter()
+        .find_map(|n| std::fs::read_to_string(root.join(n)).ok().map(|t| (*n, t)))?;
+    let origin = VersionOrigin::VersionFile {
+        path: shown_root.join(name),
+    };
+    Some(match version_file_range(&text) {
+        Some(range) => RequestedVersion::from_npm_range(&range, origin, None).map_err(Into::into),
+        None => Err(error_at(
+            shown_root,
+            name,
+            format!("`{}` in {name} is not a {language} version", text.trim()),
+        )
+        .with_help(format!("write a version such as {example}"))),
+    })
 }

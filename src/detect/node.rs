@@ -5,7 +5,7 @@ use crate::catalog::Language;
 use crate::config::BuildSection;
 use crate::diagnostic::Diagnostic;
 use crate::nodejs::PackageJson;
-use crate::runtime::{version_file_range, RequestedVersion, VersionOrigin};
+
 use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,7 +53,7 @@ pub(super) fn detect(
     // Runtime: engines.node (read by the resolver from package.json), else a version file.
     match package.engines_node() {
         Some(range) => d.decide("runtime", format!("Node.js {range}"), format!("engines.node in {package_path}")),
-        None => match version_file(root, shown_root) {
+        None => match super::version_file(root, shown_root, &[".nvmrc", ".node-version"], "Node.js", "22, 22.21.1 or lts/jod") {
             Some(Ok(request)) => {
                 d.decide("runtime", format!("Node.js {}", request.text), request.origin.to_string());
                 d.requests.push(request);
@@ -185,29 +185,6 @@ pub(super) fn detect(
     } else {
         Err(errors)
     }
-}
-
-fn version_file(root: &Path, shown_root: &Path) -> Option<Result<RequestedVersion, Diagnostic>> {
-    for name in [".nvmrc", ".node-version"] {
-        let Ok(text) = std::fs::read_to_string(root.join(name)) else {
-            continue;
-        };
-        let origin = VersionOrigin::VersionFile {
-            path: shown_root.join(name),
-        };
-        return Some(match version_file_range(&text) {
-            Some(range) => {
-                RequestedVersion::from_npm_range(&range, origin, None).map_err(Into::into)
-            }
-            None => Err(error_at(
-                shown_root,
-                name,
-                format!("`{}` in {name} is not a Node.js version", text.trim()),
-            )
-            .with_help("write a version such as 22, 22.21.1 or lts/jod")),
-        });
-    }
-    None
 }
 
 /// `yarn@4.1.0` → 4; `yarn@4.1.0+sha512.…` → 4.

@@ -6,7 +6,7 @@ use super::{error_at, shown, Detected};
 use crate::catalog::Language;
 use crate::config::BuildSection;
 use crate::diagnostic::Diagnostic;
-use crate::runtime::{pep440_to_range, version_file_range, RequestedVersion, VersionOrigin};
+use crate::runtime::{pep440_to_range, RequestedVersion, VersionOrigin};
 use std::path::Path;
 
 const VENV_BIN: &str = "/app/.venv/bin";
@@ -178,24 +178,14 @@ fn python_request(
     shown_root: &Path,
     pyproject: Option<&toml::Table>,
 ) -> Option<Result<RequestedVersion, Diagnostic>> {
-    for name in [".python-version", "runtime.txt"] {
-        let Ok(text) = std::fs::read_to_string(root.join(name)) else {
-            continue;
-        };
-        let origin = VersionOrigin::VersionFile {
-            path: shown_root.join(name),
-        };
-        return Some(match version_file_range(&text) {
-            Some(range) => {
-                RequestedVersion::from_npm_range(&range, origin, None).map_err(Into::into)
-            }
-            None => Err(error_at(
-                shown_root,
-                name,
-                format!("`{}` in {name} is not a Python version", text.trim()),
-            )
-            .with_help("write a version such as 3.11 or 3.11.14")),
-        });
+    if let Some(found) = super::version_file(
+        root,
+        shown_root,
+        &[".python-version", "runtime.txt"],
+        "Python",
+        "3.11 or 3.11.14",
+    ) {
+        return Some(found);
     }
     let project = pyproject?;
     let spec = project
