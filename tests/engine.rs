@@ -542,3 +542,51 @@ async fn a_requirements_txt_only_flask_app_answers() {
     );
     remove_image(&docker, &built.name).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rebuilding_removes_the_image_it_replaces() {
+    let docker = docker().await;
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo one\nrun:\n  command: sleep 1000\n",
+    )]);
+    let first = build(&docker, app.path(), "rebuild")
+        .await
+        .result
+        .expect("builds");
+    std::fs::write(app.path().join("new-file.txt"), "changed").unwrap();
+    let second = build(&docker, app.path(), "rebuild").await;
+    let second_image = second.result.expect("builds");
+    assert_ne!(first.id, second_image.id);
+    assert!(
+        log_has(&second.log, "Removed the image this one replaces"),
+        "{:#?}",
+        second.log
+    );
+    assert!(
+        docker.inspect_image(&first.id).await.is_err(),
+        "the replaced image is gone"
+    );
+    remove_image(&docker, &second_image.name).await;
+}
+
+#[test]
+fn tls_to_the_engine_is_refused_plainly() {
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo x\nrun:\n  command: x\n",
+    )]);
+    let out = cli()
+        .args(["build", "-t", "x"])
+        .arg(app.path())
+        .env("DOCKER_HOST", "tcp://127.0.0.1:2376")
+        .env("DOCKER_TLS_VERIFY", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout.contains("TLS connections to the engine are not supported yet"),
+        "{stdout}"
+    );
+}

@@ -205,6 +205,7 @@ pub async fn build(
         }
     };
 
+    let previous = docker.inspect_image(&opts.image.to_string()).await.ok();
     let tag = TagImageOptionsBuilder::new()
         .repo(&opts.image.repo)
         .tag(&opts.image.tag)
@@ -217,6 +218,9 @@ pub async fn build(
             opts.image
         )))?;
     cleanup.keep_image(&image_id);
+    if let Some(old) = previous {
+        remove_replaced(docker, &old, &image_id, log).await;
+    }
     let size = docker
         .inspect_image(&image_id)
         .await
@@ -242,6 +246,38 @@ pub async fn build(
         commands: cx.command_time,
         source: summary,
     })
+}
+
+/// The image this build's name pointed at before, when this tool made it and nothing else uses it
+/// now: rebuilding must not pile up unnamed images. The engine refuses while a container uses it.
+async fn remove_replaced(docker: &Docker, old: &ImageInspect, new_id: &str, log: &BuildLog) {
+    let Some(old_id) = old.id.as_deref().filter(|id| *id != new_id) else {
+        return;
+    };
+    let ours = old
+        .config
+        .as_ref()
+        .and_then(|c| c.labels.as_ref())
+        .is_some_and(|l| l.contains_key(labels::ENGINE_VERSION));
+    let still_named = docker
+        .inspect_image(old_id)
+        .await
+        .ok()
+        .and_then(|i| i.repo_tags)
+        .is_some_and(|tags| !tags.is_empty());
+    if ours && !still_named {
+        let options = bollard::query_parameters::RemoveImageOptionsBuilder::new().build();
+        if docker
+            .remove_image(old_id, Some(options), None)
+            .await
+            .is_ok()
+        {
+            log.engine(format!(
+                "Removed the image this one replaces ({}).",
+                short_id(old_id)
+            ));
+        }
+    }
 }
 
 impl Ctx<'_> {

@@ -23,6 +23,11 @@ pub async fn connect() -> Result<Docker, EngineError> {
     } else {
         host.clone()
     };
+    if std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty() && v != "0") {
+        return Err(EngineError::Unsupported(format!(
+            "DOCKER_TLS_VERIFY is set for {shown}: TLS connections to the engine are not supported yet; use a unix socket or an SSH tunnel to one"
+        )));
+    }
     let fail = |source| EngineError::Connect {
         host: shown.clone(),
         source,

@@ -48,6 +48,8 @@ pub enum EngineError {
     InvalidImageName(String),
     #[error("interrupted")]
     Interrupted,
+    #[error("{0}")]
+    Unsupported(String),
 }
 
 impl EngineError {
