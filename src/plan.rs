@@ -152,7 +152,22 @@ pub fn check_runtime(
     if !errors.is_empty() {
         return Err(errors);
     }
-    runtime::resolve(catalog, runtime, &requests, today).map_err(|e| vec![e.into()])
+    runtime::resolve(catalog, runtime, &requests, today).map_err(|e| {
+        let mut d: Diagnostic = e.into();
+        // The runtime itself is one of the two sides: say where it was set.
+        if let Some(at) = name
+            .location
+            .as_ref()
+            .filter(|_| d.message.contains("has no version matching"))
+        {
+            d = d.with_note(format!(
+                "the runtime is set to {} at {}",
+                runtime.name,
+                at.short()
+            ));
+        }
+        vec![d]
+    })
 }
 
 fn pre_run_on_original(runtime: &str, at: Location) -> Diagnostic {

@@ -276,7 +276,17 @@ pub fn resolve(
 fn no_match(catalog: &Catalog, runtime: &Runtime, requests: &[RequestedVersion]) -> ResolveError {
     let available = runtime.version_list();
     let alone = |r: &RequestedVersion| runtime.versions.iter().any(|v| r.allows(&v.version));
+    let from_config =
+        |r: &RequestedVersion| matches!(r.origin, VersionOrigin::ConfigRuntimeVersion { .. });
     match requests.iter().find(|r| !alone(r)) {
+        // engines.node against apprunner.yaml's runtime-version: App Runner's "conflict", both named.
+        Some(unmet) if !from_config(unmet) && requests.iter().any(from_config) => {
+            ResolveError::Conflict {
+                runtime: runtime.name.clone(),
+                requests: requests.to_vec(),
+                available,
+            }
+        }
         Some(unmet) => {
             let other_runtime = catalog
                 .of_language(runtime.language)

@@ -206,3 +206,8 @@ fn unreadable_version_files_are_located_errors() {
         "{out}"
     );
 }
+
+#[test]
+fn engines_node_against_runtime_version_is_a_conflict() {
+    insta::assert_snapshot!(rejected("node-conflict"));
+}

@@ -140,9 +140,10 @@ async fn a_secret_from_a_file_reaches_the_app_and_nowhere_else() {
         ),
         (
             "server.js",
-            "console.log('token is ' + process.env.API_TOKEN);\nrequire('http').createServer((q, s) => s.end(process.env.API_TOKEN)).listen(process.env.PORT);\n",
+            "console.log('token is ' + process.env.API_TOKEN);\nconst e = process.env;\nrequire('http').createServer((q, s) => s.end(`${e.API_TOKEN} ${e.FROM_FILE} ${e.FROM_FLAG}`)).listen(e.PORT);\n",
         ),
         ("secrets.env", &format!("API_TOKEN={SECRET}\n")),
+        ("local.env", "# local values\nFROM_FILE=file-value\n"),
     ]);
     let dir = app.path().to_str().unwrap();
     let tag = format!("apprunner-build-test/run-secret:{}", std::process::id());
@@ -160,6 +161,7 @@ async fn a_secret_from_a_file_reaches_the_app_and_nowhere_else() {
     );
     assert!(!stdout.contains("Starting to build"), "{stdout}");
 
+    let env_file = app.path().join("local.env");
     let secrets_file = app.path().join("secrets.env");
     let mut child = run_cmd(&[
         dir,
@@ -169,13 +171,21 @@ async fn a_secret_from_a_file_reaches_the_app_and_nowhere_else() {
         "0",
         "--secrets-file",
         secrets_file.to_str().unwrap(),
+        "--env-file",
+        env_file.to_str().unwrap(),
+        "--env",
+        "FROM_FLAG=flag-value",
     ])
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
     .spawn()
     .unwrap();
     let lines = read_until(&mut child, "live at http://localhost:");
-    assert_eq!(get(live_port(&lines)), SECRET, "the app got the value");
+    assert_eq!(
+        get(live_port(&lines)),
+        format!("{SECRET} file-value flag-value"),
+        "the app got the secret and the local values"
+    );
     let (_, rest) = interrupt(&mut child);
     let mut stderr = String::new();
     std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();

@@ -289,3 +289,64 @@ fn flags_stand_in_for_the_file() {
     assert!(loaded.plan.is_none());
     insta::assert_snapshot!(report(&loaded));
 }
+
+/// Damaged versions of every conformance file: each gets an answer, never a panic.
+#[test]
+fn damaged_files_never_panic() {
+    let root =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/conformance/files");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(root).unwrap() {
+        let text = std::fs::read(entry.unwrap().path()).unwrap();
+        let mut variants: Vec<Vec<u8>> = Vec::new();
+        for cut in (1..text.len()).step_by(7) {
+            variants.push(text[..cut].to_vec());
+        }
+        for (i, insert) in [
+            &b"\t"[..],
+            b": ",
+            b"\xff",
+            b"- ",
+            b"&a ",
+            b"*a",
+            b"{",
+            b"\"",
+            b"\n  x: [1",
+        ]
+        .iter()
+        .enumerate()
+        {
+            let at = (text.len() * (i + 1) / 11).min(text.len());
+            let mut v = text.clone();
+            v.splice(at..at, insert.iter().copied());
+            variants.push(v);
+        }
+        for v in variants {
+            let dir = project_dir(&[("apprunner.yaml", &v)]);
+            let loaded = load(dir.path());
+            assert!(loaded.plan.is_some() || loaded.diagnostics.has_errors());
+            checked += 1;
+        }
+    }
+    assert!(checked > 1000, "{checked} variants");
+}
+
+#[test]
+fn engines_node_outside_the_yaml_runtime_names_where_the_runtime_is_set() {
+    let dir = project_dir(&[
+        ("apprunner.yaml", b"version: 1.0\nruntime: nodejs18\nbuild:\n  commands:\n    build:\n      - npm ci\nrun:\n  command: npm start\n"),
+        ("package.json", b"{\"engines\": {\"node\": \">=20\"}}"),
+    ]);
+    let out = report(&load(dir.path()));
+    assert!(
+        out.contains(
+            "nodejs18 has no version matching `>=20` (engines.node in package.json line 1)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("the runtime is set to nodejs18 at apprunner.yaml:2:10"),
+        "{out}"
+    );
+    assert!(out.contains("use `runtime: nodejs22`"), "{out}");
+}
