@@ -434,6 +434,7 @@ async fn build_containers_join_the_requested_network() {
         image: image_name("network"),
         network: Some("none".into()),
         ca_bundle: None,
+        no_cache: true,
     };
     let cleanup = apprunner_build::engine::Cleanup::default();
     let built = apprunner_build::engine::build(&docker, &plan, &options, &log, &cleanup).await;

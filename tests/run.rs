@@ -22,8 +22,40 @@ fn run_cmd(args: &[&str]) -> Command {
     c
 }
 
+/// A child process killed if the test fails before it is stopped, so a failure cannot hang the suite.
+struct Guarded(Child);
+
+impl std::ops::Deref for Guarded {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Guarded {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = Command::new("kill")
+                .args(["-INT", &self.0.id().to_string()])
+                .status();
+            std::thread::sleep(Duration::from_secs(2));
+            let _ = self.0.kill();
+        }
+    }
+}
+
+fn spawn(cmd: &mut Command) -> Guarded {
+    Guarded(cmd.spawn().unwrap())
+}
+
 /// Read the child's stdout until a line contains `needle`; returns every line read.
-fn read_until(child: &mut Child, needle: &str) -> Vec<String> {
+fn read_until(child: &mut Guarded, needle: &str) -> Vec<String> {
     let stdout = child.stdout.as_mut().unwrap();
     let mut lines = Vec::new();
     for line in BufReader::new(stdout).lines() {
@@ -37,7 +69,7 @@ fn read_until(child: &mut Child, needle: &str) -> Vec<String> {
     lines
 }
 
-fn interrupt(child: &mut Child) -> (i32, String) {
+fn interrupt(child: &mut Guarded) -> (i32, String) {
     Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -80,10 +112,7 @@ fn get(port: u16) -> String {
 async fn the_python_example_answers_through_run_and_ctrl_c_removes_it() {
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/python-hello");
     let tag = format!("apprunner-build-test/run-example:{}", std::process::id());
-    let mut child = run_cmd(&[example, "-t", &tag, "-p", "0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(run_cmd(&[example, "-t", &tag, "-p", "0"]).stdout(Stdio::piped()));
     let pid = child.id();
     let lines = read_until(&mut child, "live at http://localhost:");
     assert!(
@@ -108,10 +137,7 @@ async fn the_python_example_answers_through_run_and_ctrl_c_removes_it() {
     );
 
     // A second run finds the image up to date and does not rebuild.
-    let mut child = run_cmd(&[example, "-t", &tag, "-p", "0"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(run_cmd(&[example, "-t", &tag, "-p", "0"]).stdout(Stdio::piped()));
     let lines = read_until(&mut child, "live at http://localhost:");
     assert!(
         lines.iter().any(|l| l.contains("is up to date")),
@@ -163,23 +189,23 @@ async fn a_secret_from_a_file_reaches_the_app_and_nowhere_else() {
 
     let env_file = app.path().join("local.env");
     let secrets_file = app.path().join("secrets.env");
-    let mut child = run_cmd(&[
-        dir,
-        "-t",
-        &tag,
-        "-p",
-        "0",
-        "--secrets-file",
-        secrets_file.to_str().unwrap(),
-        "--env-file",
-        env_file.to_str().unwrap(),
-        "--env",
-        "FROM_FLAG=flag-value",
-    ])
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .unwrap();
+    let mut child = spawn(
+        run_cmd(&[
+            dir,
+            "-t",
+            &tag,
+            "-p",
+            "0",
+            "--secrets-file",
+            secrets_file.to_str().unwrap(),
+            "--env-file",
+            env_file.to_str().unwrap(),
+            "--env",
+            "FROM_FLAG=flag-value",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped()),
+    );
     let lines = read_until(&mut child, "live at http://localhost:");
     assert_eq!(
         get(live_port(&lines)),
@@ -213,6 +239,7 @@ async fn an_app_that_crashes_at_start_exits_non_zero_with_its_last_output() {
         "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo ok\nrun:\n  command: node -e \"console.log('booting'); console.error('fatal - no database'); process.exit(3)\"\n",
     )]);
     let tag = format!("apprunner-build-test/run-crash:{}", std::process::id());
+    // The app exits by itself, so a plain child process cannot hang the suite here.
     let child = run_cmd(&[app.path().to_str().unwrap(), "-t", &tag, "-p", "0"])
         .stdout(Stdio::piped())
         .spawn()

@@ -85,6 +85,9 @@ pub struct ImageOpts {
     /// `text`: App Runner's log lines; `json`: one JSON object per line, for CI.
     #[arg(long, value_enum, default_value_t)]
     pub log_format: LogFormat,
+    /// Build even when the image is up to date (same source, configuration, runtime).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// Local run settings: the port on this machine, values App Runner would inject, the health check.

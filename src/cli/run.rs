@@ -1,15 +1,12 @@
 //! `apprunner-build run`: start an image as App Runner would, locally.
 
-use super::build::{
-    build_image, connect, image_name, interrupted, open_log, remove_after_interrupt,
-};
+use super::build::{build_image, connect, interrupted, open_log, remove_after_interrupt};
 use super::{RunArgs, RunOpts};
 use crate::catalog::Catalog;
 use crate::engine::run::{self, HealthCheck, ImageRunConfig, RunError, RunOptions};
-use crate::engine::{source, Cleanup};
+use crate::engine::Cleanup;
 use crate::errors;
 use crate::log::BuildLog;
-use crate::plan::{labels, BuildPlan};
 use crate::project::{self, ProjectArgs};
 use bollard::Docker;
 use std::collections::HashMap;
@@ -53,12 +50,10 @@ pub(super) async fn run_command(opts: RunOpts, catalog: &Catalog, today: chrono:
             Ok(d) => d,
             Err(code) => return code,
         };
-        let image = match up_to_date_image(&docker, &plan, opts.image.tag.as_deref(), &log).await {
-            Some(name) => name,
-            None => match build_image(&docker, &plan, &opts.image, &log).await {
-                Ok(built) => built.name.to_string(),
-                Err(code) => return code,
-            },
+        // Builds only when the image is missing or stale.
+        let image = match build_image(&docker, &plan, &opts.image, &log).await {
+            Ok(built) => built.name.to_string(),
+            Err(code) => return code,
         };
         let config = ImageRunConfig {
             port: plan.run.port,
@@ -83,40 +78,6 @@ pub(super) async fn run_command(opts: RunOpts, catalog: &Catalog, today: chrono:
             &log,
         )
         .await
-    }
-}
-
-/// The directory's image, when one exists built from exactly this source and configuration.
-async fn up_to_date_image(
-    docker: &Docker,
-    plan: &BuildPlan,
-    tag: Option<&str>,
-    log: &BuildLog,
-) -> Option<String> {
-    let name = image_name(plan, tag).ok()?.to_string();
-    let image_labels = docker.inspect_image(&name).await.ok()?.config?.labels?;
-    let root = plan.source_root.clone();
-    let summary =
-        tokio::task::spawn_blocking(move || source::write_tar(&root, "app", std::io::sink()))
-            .await
-            .ok()?
-            .ok()?;
-    let same = |key: &str, value: &str| image_labels.get(key).map(String::as_str) == Some(value);
-    let current = same(labels::SOURCE_DIGEST, &format!("sha256:{}", summary.digest))
-        && [
-            labels::CONFIG_DIGEST,
-            labels::RUNTIME_VERSION,
-            labels::ENGINE_VERSION,
-        ]
-        .iter()
-        .all(|k| plan.labels.get(*k).is_some_and(|v| same(k, v)));
-    if current {
-        log.engine(format!(
-            "Image {name} is up to date (same source, configuration and runtime): not rebuilding."
-        ));
-        Some(name)
-    } else {
-        None
     }
 }
 

@@ -84,6 +84,8 @@ pub struct BuildOptions {
     pub network: Option<String>,
     /// `--ca-bundle`: mounted read-only into build containers only.
     pub ca_bundle: Option<PathBuf>,
+    /// Build even when the image is up to date (`--no-cache`).
+    pub no_cache: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -116,12 +118,42 @@ pub async fn build(
 ) -> Result<BuiltImage, EngineError> {
     let started = Instant::now();
     let rt = &plan.runtime;
+    sweep_leftovers(docker, log).await;
+    if !opts.no_cache {
+        let name = opts.image.to_string();
+        let (state, summary) =
+            super::cache::freshness(docker, plan, &name)
+                .await
+                .map_err(|source| EngineError::Source {
+                    root: plan.source_root.clone(),
+                    source,
+                })?;
+        match state {
+            super::cache::Freshness::UpToDate { id, size } => {
+                log.engine(format!(
+                    "Image {name} ({}) is up to date: same source, configuration, runtime and apprunner-build. Nothing to build (--no-cache builds anyway).",
+                    short_id(&id)
+                ));
+                return Ok(BuiltImage {
+                    id,
+                    name: opts.image.clone(),
+                    size,
+                    total: started.elapsed(),
+                    commands: Duration::ZERO,
+                    source: summary,
+                });
+            }
+            super::cache::Freshness::Stale(why) => {
+                log.engine(format!("Building again: {}.", why.join("; ")))
+            }
+            super::cache::Freshness::Missing => {}
+        }
+    }
     log.engine("Starting to build your application source code.");
     log.engine(format!(
         "Runtime {} {}: {}.",
         rt.name, rt.version, rt.reason
     ));
-    sweep_leftovers(docker, log).await;
     let mut build_env: Vec<String> = plan
         .build_env
         .iter()

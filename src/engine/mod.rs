@@ -2,6 +2,7 @@
 //! through bollard. It never shells out to the `docker` CLI.
 
 mod build;
+pub mod cache;
 mod docker;
 mod exec;
 pub mod run;
