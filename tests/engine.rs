@@ -434,7 +434,8 @@ async fn build_containers_join_the_requested_network() {
         image: image_name("network"),
         network: Some("none".into()),
         ca_bundle: None,
-        no_cache: true,
+        reuse_image: false,
+        package_cache: false,
     };
     let cleanup = apprunner_build::engine::Cleanup::default();
     let built = apprunner_build::engine::build(&docker, &plan, &options, &log, &cleanup).await;
@@ -590,4 +591,45 @@ fn tls_to_the_engine_is_refused_plainly() {
         stdout.contains("TLS connections to the engine are not supported yet"),
         "{stdout}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn package_caches_persist_between_builds_and_stay_out_of_the_image() {
+    let docker = docker().await;
+    let fixture = app_fixture("express-npm");
+    let read = |f: &str| std::fs::read_to_string(fixture.join(f)).unwrap();
+    let (package, lock) = (read("package.json"), read("package-lock.json"));
+    let app = write_app(&[
+        ("package.json", &package),
+        ("package-lock.json", &lock),
+        (
+            "apprunner.yaml",
+            "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    pre-build:\n      - test -d \"$npm_config_cache/_cacache\" && echo cache-was-there || echo cache-was-empty\n    build:\n      - npm ci\nrun:\n  command: npm start\n",
+        ),
+    ]);
+    let first = build(&docker, app.path(), "cache").await;
+    first.result.expect("builds");
+    let second = build(&docker, app.path(), "cache").await;
+    let image = second.result.expect("builds");
+    // The first build of a fresh machine fills the cache; any later build finds it.
+    assert!(
+        log_has(&second.log, "[PreBuild] cache-was-there"),
+        "{:#?}",
+        second.log
+    );
+    let env = docker
+        .inspect_image(&image.name.to_string())
+        .await
+        .unwrap()
+        .config
+        .unwrap()
+        .env
+        .unwrap();
+    assert!(
+        !env.iter().any(|e| e.contains("apprunner-build-cache")),
+        "{env:?}"
+    );
+    let files = output_of(&docker, &image.name.to_string(), "ls /dev; ls -a /root").await;
+    assert!(!files.contains("apprunner-build-cache"), "{files}");
+    remove_image(&docker, &image.name).await;
 }

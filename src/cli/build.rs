@@ -87,7 +87,8 @@ pub(super) async fn build_image(
         image: name,
         network: opts.network.clone(),
         ca_bundle: opts.ca_bundle.clone(),
-        no_cache: opts.no_cache,
+        reuse_image: !opts.no_cache,
+        package_cache: !opts.no_cache,
     };
     let cleanup = Cleanup::default();
     let outcome = tokio::select! {

@@ -85,7 +85,8 @@ pub struct ImageOpts {
     /// `text`: App Runner's log lines; `json`: one JSON object per line, for CI.
     #[arg(long, value_enum, default_value_t)]
     pub log_format: LogFormat,
-    /// Build even when the image is up to date (same source, configuration, runtime).
+    /// Build from scratch: even when the image is up to date, and without the package-manager caches
+    /// kept between builds.
     #[arg(long)]
     pub no_cache: bool,
 }

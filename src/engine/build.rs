@@ -33,6 +33,20 @@ pub const CA_VARIABLES: &[&str] = &[
     "NODE_EXTRA_CA_CERTS",
     "npm_config_cafile",
 ];
+/// The named volume that holds package-manager caches between builds, and where build containers
+/// see it: under /dev again, so that no mount point reaches an image.
+pub const CACHE_VOLUME: &str = "apprunner-build-cache";
+pub const CACHE_PATH: &str = "/dev/apprunner-build-cache";
+/// Each tool's cache directory, inside the volume.
+const CACHE_VARIABLES: &[(&str, &str)] = &[
+    ("PIP_CACHE_DIR", "pip"),
+    ("npm_config_cache", "npm"),
+    ("YARN_CACHE_FOLDER", "yarn"),
+    ("npm_config_store_dir", "pnpm"),
+    ("UV_CACHE_DIR", "uv"),
+    ("POETRY_CACHE_DIR", "poetry"),
+    ("COREPACK_HOME", "corepack"),
+];
 /// Keeps a build container alive between commands, and stops promptly when asked.
 const IDLE: &str = "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done";
 
@@ -84,8 +98,11 @@ pub struct BuildOptions {
     pub network: Option<String>,
     /// `--ca-bundle`: mounted read-only into build containers only.
     pub ca_bundle: Option<PathBuf>,
-    /// Build even when the image is up to date (`--no-cache`).
-    pub no_cache: bool,
+    /// Return the existing image when it is up to date instead of building (off with `--no-cache`).
+    pub reuse_image: bool,
+    /// Keep package-manager caches (pip, npm, yarn, pnpm, uv, poetry) in a volume between builds
+    /// (off with `--no-cache`).
+    pub package_cache: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -119,7 +136,7 @@ pub async fn build(
     let started = Instant::now();
     let rt = &plan.runtime;
     sweep_leftovers(docker, log).await;
-    if !opts.no_cache {
+    if opts.reuse_image {
         let name = opts.image.to_string();
         let (state, summary) =
             super::cache::freshness(docker, plan, &name)
@@ -176,6 +193,15 @@ pub async fn build(
             "Using CA bundle {} for build commands only.",
             path.display()
         ));
+    }
+    if opts.package_cache {
+        build_env.extend(
+            CACHE_VARIABLES
+                .iter()
+                .map(|(var, dir)| format!("{var}={CACHE_PATH}/{dir}")),
+        );
+        // The cache is another file system: uv would warn before falling back to copying.
+        build_env.push("UV_LINK_MODE=copy".into());
     }
     let mut cx = Ctx {
         docker,
@@ -321,10 +347,15 @@ impl Ctx<'_> {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos() % 1_000_000_000)
         );
-        let binds = self.opts.ca_bundle.as_ref().map(|p| {
+        let mut binds = Vec::new();
+        if let Some(p) = &self.opts.ca_bundle {
             let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
-            vec![format!("{}:{CA_PATH}:ro", abs.display())]
-        });
+            binds.push(format!("{}:{CA_PATH}:ro", abs.display()));
+        }
+        if self.opts.package_cache {
+            binds.push(format!("{CACHE_VOLUME}:{CACHE_PATH}"));
+        }
+        let binds = (!binds.is_empty()).then_some(binds);
         let body = ContainerCreateBody {
             image: Some(image.to_string()),
             entrypoint: Some(vec!["/bin/sh".into(), "-c".into()]),

@@ -81,7 +81,8 @@ pub async fn build(docker: &Docker, dir: &Path, test: &str) -> Build {
         network: None,
         ca_bundle: Some("/etc/ssl/certs/ca-certificates.crt".into()),
         // Every test build really builds; the up-to-date check has its own test.
-        no_cache: true,
+        reuse_image: false,
+        package_cache: true,
     };
     let cleanup = Cleanup::default();
     let result = engine::build(docker, &plan, &options, &log, &cleanup).await;
