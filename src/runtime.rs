@@ -247,10 +247,22 @@ pub fn resolve(
                 chosen.version.minor,
                 latest.version
             ))
-            .with_help(format!(
-                "write `runtime-version: {}.{}` to get patch updates",
-                chosen.version.major, chosen.version.minor
-            )),
+            .with_help(
+                if requests
+                    .iter()
+                    .any(|r| matches!(r.origin, VersionOrigin::ConfigRuntimeVersion { .. }))
+                {
+                    format!(
+                        "write `runtime-version: {}.{}` to get patch updates",
+                        chosen.version.major, chosen.version.minor
+                    )
+                } else {
+                    format!(
+                        "ask for {}.{} there to get patch updates",
+                        chosen.version.major, chosen.version.minor
+                    )
+                },
+            ),
         );
     }
     Ok(Resolution {
