@@ -269,7 +269,8 @@ pub fn lint(plan: &BuildPlan) -> Vec<Diagnostic> {
             let npm_global = (words.contains(&"npm") || words.contains(&"yarn"))
                 && (words.contains(&"-g")
                     || words.contains(&"--global")
-                    || words.contains(&"global"));
+                    || words.contains(&"global"))
+                && !installs_only_build_tools(&words);
             let what = if pip && !pip_into_app {
                 "pip installs packages outside /app"
             } else if npm_global {
@@ -294,16 +295,28 @@ pub fn lint(plan: &BuildPlan) -> Vec<Diagnostic> {
     found
 }
 
-/// `pip install poetry` and the like: tools the build itself uses, not needed at run time.
+/// `pip install poetry`, `npm install -g pnpm@9` and the like: package managers the build itself
+/// uses, not needed at run time.
 fn installs_only_build_tools(words: &[&str]) -> bool {
-    const TOOLS: &[&str] = &["pipenv", "poetry", "uv", "pip", "setuptools", "wheel"];
+    const TOOLS: &[&str] = &[
+        "pipenv",
+        "poetry",
+        "uv",
+        "pip",
+        "setuptools",
+        "wheel",
+        "npm",
+        "pnpm",
+        "yarn",
+        "corepack",
+    ];
     let after = words.iter().skip_while(|w| **w != "install").skip(1);
     let packages: Vec<&&str> = after.filter(|w| !w.starts_with('-')).collect();
     !packages.is_empty()
         && packages.iter().all(|p| {
             TOOLS
                 .iter()
-                .any(|t| p.split(['=', '<', '>', '~']).next() == Some(t))
+                .any(|t| p.split(['=', '<', '>', '~', '@']).next() == Some(t))
         })
 }
 

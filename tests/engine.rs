@@ -633,3 +633,22 @@ async fn package_caches_persist_between_builds_and_stay_out_of_the_image() {
     assert!(!files.contains("apprunner-build-cache"), "{files}");
     remove_image(&docker, &image.name).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pnpm_app_gets_pnpm_from_corepack_and_answers() {
+    let docker = docker().await;
+    let b = build(&docker, &app_fixture("pnpm-ms"), "pnpm").await;
+    let built = b.result.expect("builds");
+    assert!(
+        log_has(
+            &b.log,
+            "Executing 'build' command: pnpm install --frozen-lockfile"
+        ),
+        "{:#?}",
+        b.log
+    );
+    let c = start(&docker, &built.name.to_string(), &[], None).await;
+    assert_eq!(http_get(&c, 8080).await, "pnpm 1m\n");
+    stop(&docker, &c).await;
+    remove_image(&docker, &built.name).await;
+}

@@ -117,6 +117,10 @@ fn revised_build_warns_when_installs_land_outside_app() {
         "a build tool is needed only at build time"
     );
     assert!(!warned("python311", "pip install --upgrade pip"));
+    assert!(!warned(
+        "nodejs22",
+        "corepack enable 2>/dev/null || npm install -g pnpm@9.15.0"
+    ));
     assert!(
         !warned("python3", "pip install -r requirements.txt"),
         "the original build keeps it"

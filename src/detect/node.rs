@@ -115,8 +115,15 @@ pub(super) fn detect(
                 .as_deref()
                 .is_some_and(|pm| major_of(pm).is_some_and(|m| m >= 2)));
     if manager != Manager::Npm && (declared.is_some() || manager == Manager::Pnpm || yarn_berry) {
-        // Corepack (bundled with Node.js 16.9+) provides pnpm and Yarn 2+, at packageManager's version.
-        d.build.pre_build.push("corepack enable".into());
+        // Corepack (bundled with Node.js 16.9+) provides pnpm and Yarn 2+, at packageManager's version;
+        // older Node.js images (nodejs12, nodejs14) have none, so npm installs the manager instead.
+        let spec = declared
+            .as_deref()
+            .map(|pm| pm.split('+').next().unwrap_or(pm).to_string())
+            .unwrap_or_else(|| manager.name().to_string());
+        d.build.pre_build.push(format!(
+            "corepack enable 2>/dev/null || npm install -g {spec}"
+        ));
         d.decide(
             "package manager version",
             declared
