@@ -356,3 +356,54 @@ async fn build_with_run_starts_the_fresh_image() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_checks_go_on_after_the_service_is_live() {
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo ok\nrun:\n  command: node server.js\n",
+    ), (
+        "server.js",
+        "const s = require('http').createServer((q, r) => r.end('up')).listen(process.env.PORT);\nsetTimeout(() => { console.log('closing the listener'); s.close(); }, 6000);\nsetInterval(() => {}, 1000);\n",
+    )]);
+    let tag = format!("apprunner-build-test/run-flaky:{}", std::process::id());
+    let mut child = spawn(
+        run_cmd(&[
+            app.path().to_str().unwrap(),
+            "-t",
+            &tag,
+            "-p",
+            "0",
+            "--unhealthy-threshold",
+            "2",
+        ])
+        .stdout(Stdio::piped()),
+    );
+    let lines = read_until(&mut child, "App Runner would replace this instance");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("live at http://localhost:")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("[Application] closing the listener")),
+        "{lines:#?}"
+    );
+    assert!(
+        lines.last().unwrap().contains(
+            "Health check failed on protocol `TCP` [Port: '8080']: 2 checks in a row failed"
+        ),
+        "{lines:#?}"
+    );
+    let (code, _) = interrupt(&mut child);
+    assert_eq!(code, 130);
+    let docker = docker().await;
+    remove_image(
+        &docker,
+        &apprunner_build::engine::ImageName::parse(&tag).unwrap(),
+    )
+    .await;
+}

@@ -139,6 +139,7 @@ pub(super) async fn run_image(
             tokio::select! {
                 e = run::wait_exit(docker, &started, &output) => report_run_failure(log, &e, args),
                 _ = interrupted() => stop(docker, &cleanup, log).await,
+                never = run::monitor(&started, &options.health, log) => match never {},
             }
         }
     };

@@ -410,6 +410,42 @@ async fn health(
     }
 }
 
+/// Keep checking once the service is live, as App Runner does; say when it stops passing and when
+/// it recovers. Never returns: it runs until the caller stops following the application.
+pub async fn monitor(
+    started: &Started,
+    h: &HealthCheck,
+    log: &BuildLog,
+) -> std::convert::Infallible {
+    let mut failures = 0u32;
+    let mut unhealthy = false;
+    loop {
+        tokio::time::sleep(h.interval).await;
+        match probe(&h.protocol, started.probe_addr, h.timeout).await {
+            Ok(()) => {
+                if unhealthy {
+                    log.engine(format!(
+                        "Health check passes again on {} port {}.",
+                        h.protocol, started.port
+                    ));
+                }
+                failures = 0;
+                unhealthy = false;
+            }
+            Err(e) => {
+                failures += 1;
+                if failures >= h.unhealthy_threshold && !unhealthy {
+                    unhealthy = true;
+                    log.engine(format!(
+                        "Health check failed on protocol `{}` [Port: '{}']: {failures} checks in a row failed (last: {e}). App Runner would replace this instance.",
+                        h.protocol, started.port
+                    ));
+                }
+            }
+        }
+    }
+}
+
 async fn exit_error(code: i64, out: &OutputHandle) -> RunError {
     // Let the log follower drain what the app printed last.
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
