@@ -21,7 +21,6 @@ use futures_util::{StreamExt, TryStreamExt};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-pub(crate) const CONTAINER_PREFIX: &str = "apprunner-build-";
 /// Where the CA bundle is mounted. /dev is a tmpfs the engine never commits, so not even the
 /// empty mount point reaches an image.
 pub const CA_PATH: &str = "/dev/apprunner-build-ca.crt";
@@ -340,13 +339,7 @@ async fn remove_replaced(docker: &Docker, old: &ImageInspect, new_id: &str, log:
 
 impl Ctx<'_> {
     async fn start_container(&self, image: &str, stage: &str) -> Result<String, EngineError> {
-        let name = format!(
-            "{CONTAINER_PREFIX}{}-{stage}-{}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos() % 1_000_000_000)
-        );
+        let name = super::docker::container_name(stage);
         let mut binds = Vec::new();
         if let Some(p) = &self.opts.ca_bundle {
             let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());

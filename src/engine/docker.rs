@@ -12,6 +12,17 @@ use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+/// Every container this tool makes is named `apprunner-build-<pid>-<stage>-<n>`, so that leftovers of
+/// a killed build can be found and swept.
+pub(crate) const CONTAINER_PREFIX: &str = "apprunner-build-";
+
+pub(crate) fn container_name(stage: &str) -> String {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() % 1_000_000_000);
+    format!("{CONTAINER_PREFIX}{}-{stage}-{n}", std::process::id())
+}
+
 /// Seconds a plain request may take (request and response headers).
 const REQUEST_TIMEOUT: u64 = 120;
 
@@ -193,7 +204,7 @@ pub(crate) async fn sweep_leftovers(docker: &Docker, log: &BuildLog) {
     if !local {
         return;
     }
-    let filters = HashMap::from([("name", vec![super::build::CONTAINER_PREFIX])]);
+    let filters = HashMap::from([("name", vec![CONTAINER_PREFIX])]);
     let options = ListContainersOptionsBuilder::new()
         .all(true)
         .filters(&filters)
@@ -207,7 +218,7 @@ pub(crate) async fn sweep_leftovers(docker: &Docker, log: &BuildLog) {
         };
         let pid = name
             .trim_start_matches('/')
-            .strip_prefix(super::build::CONTAINER_PREFIX)
+            .strip_prefix(CONTAINER_PREFIX)
             .and_then(|rest| rest.split('-').next())
             .and_then(|p| p.parse::<u32>().ok());
         if let Some(pid) = pid {

@@ -40,24 +40,15 @@ pub(crate) async fn run(
             "starting a command in the build container",
         ))?;
     if let StartExecResults::Attached { mut output, .. } = started {
-        let (mut out, mut err) = (LineSplitter::default(), LineSplitter::default());
+        let mut lines = OutputLines::default();
         while let Some(chunk) = output.next().await {
             let chunk = chunk.map_err(EngineError::docker("reading command output"))?;
-            let (splitter, stream, bytes) = match chunk {
-                LogOutput::StdOut { message } | LogOutput::Console { message } => {
-                    (&mut out, Stream::Stdout, message)
-                }
-                LogOutput::StdErr { message } => (&mut err, Stream::Stderr, message),
-                LogOutput::StdIn { .. } => continue,
-            };
-            for line in splitter.push(&bytes) {
+            for (stream, line) in lines.push(chunk) {
                 log.line(prefix, stream, &line);
             }
         }
-        for (splitter, stream) in [(&mut out, Stream::Stdout), (&mut err, Stream::Stderr)] {
-            if let Some(rest) = splitter.finish() {
-                log.line(prefix, stream, &rest);
-            }
+        for (stream, line) in lines.finish() {
+            log.line(prefix, stream, &line);
         }
     }
     // The stream ends a moment before the engine records the exit code.
@@ -70,5 +61,40 @@ pub(crate) async fn run(
             return Ok(inspect.exit_code.unwrap_or(-1));
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Whole lines from a container's multiplexed output, per stream (chunks are not line-aligned).
+#[derive(Default)]
+pub(crate) struct OutputLines {
+    out: LineSplitter,
+    err: LineSplitter,
+}
+
+impl OutputLines {
+    pub(crate) fn push(&mut self, chunk: LogOutput) -> Vec<(Stream, String)> {
+        let (splitter, stream, bytes) = match chunk {
+            LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                (&mut self.out, Stream::Stdout, message)
+            }
+            LogOutput::StdErr { message } => (&mut self.err, Stream::Stderr, message),
+            LogOutput::StdIn { .. } => return vec![],
+        };
+        splitter
+            .push(&bytes)
+            .into_iter()
+            .map(|l| (stream, l))
+            .collect()
+    }
+
+    /// What is left when the output ends.
+    pub(crate) fn finish(&mut self) -> Vec<(Stream, String)> {
+        [
+            (Stream::Stdout, self.out.finish()),
+            (Stream::Stderr, self.err.finish()),
+        ]
+        .into_iter()
+        .filter_map(|(stream, rest)| rest.map(|r| (stream, r)))
+        .collect()
     }
 }

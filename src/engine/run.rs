@@ -2,9 +2,9 @@
 //! application's output in the log, and a health check before the service counts as live.
 
 use super::docker::Cleanup;
-use crate::log::{BuildLog, LineSplitter, Stream};
+use super::exec::OutputLines;
+use crate::log::{BuildLog, Stream};
 use crate::plan::labels;
-use bollard::container::LogOutput;
 use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
 use bollard::query_parameters::{CreateContainerOptionsBuilder, LogsOptionsBuilder};
 use bollard::Docker;
@@ -247,14 +247,7 @@ pub async fn start(
         }),
         ..Default::default()
     };
-    let name = format!(
-        "{}{}-app-{}",
-        super::build::CONTAINER_PREFIX,
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() % 1_000_000_000)
-    );
+    let name = super::docker::container_name("app");
     let created = docker
         .create_container(
             Some(CreateContainerOptionsBuilder::new().name(&name).build()),
@@ -343,23 +336,14 @@ async fn follow_output(docker: Docker, id: String, output: Output, log: BuildLog
         .stderr(true)
         .build();
     let mut stream = docker.logs(&id, Some(options));
-    let (mut out, mut err) = (LineSplitter::default(), LineSplitter::default());
+    let mut lines = OutputLines::default();
     while let Some(Ok(chunk)) = stream.next().await {
-        let (splitter, kind, bytes) = match chunk {
-            LogOutput::StdOut { message } | LogOutput::Console { message } => {
-                (&mut out, Stream::Stdout, message)
-            }
-            LogOutput::StdErr { message } => (&mut err, Stream::Stderr, message),
-            LogOutput::StdIn { .. } => continue,
-        };
-        for line in splitter.push(&bytes) {
+        for (kind, line) in lines.push(chunk) {
             output.record(&log, kind, &line);
         }
     }
-    for (splitter, kind) in [(&mut out, Stream::Stdout), (&mut err, Stream::Stderr)] {
-        if let Some(rest) = splitter.finish() {
-            output.record(&log, kind, &rest);
-        }
+    for (kind, line) in lines.finish() {
+        output.record(&log, kind, &line);
     }
 }
 
