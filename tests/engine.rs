@@ -652,3 +652,86 @@ async fn a_pnpm_app_gets_pnpm_from_corepack_and_answers() {
     stop(&docker, &c).await;
     remove_image(&docker, &built.name).await;
 }
+
+/// A runtime image that is not present locally is pulled, with its progress in the log: from a
+/// local registry (scripts/start-registry.sh), since no remote one is reachable here.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_runtime_image_is_pulled_with_progress() {
+    use bollard::query_parameters::{PushImageOptionsBuilder, TagImageOptionsBuilder};
+    use futures_util::StreamExt;
+    let docker = docker().await;
+    let repo = "127.0.0.1:5000/apprunner-build-test/base";
+    let tag = std::process::id().to_string();
+    let reference = format!("{repo}:{tag}");
+    docker
+        .tag_image(
+            "apprunner-test/bookworm-base:base",
+            Some(TagImageOptionsBuilder::new().repo(repo).tag(&tag).build()),
+        )
+        .await
+        .unwrap();
+    let mut push = docker.push_image(
+        repo,
+        Some(PushImageOptionsBuilder::new().tag(&tag).build()),
+        None,
+    );
+    while let Some(step) = push.next().await {
+        let step =
+            step.expect("the local registry takes the push (scripts/start-registry.sh starts it)");
+        assert!(step.error_detail.is_none(), "{step:?}");
+    }
+    // Only the name goes; the layers stay, as on any machine that has other images.
+    docker
+        .remove_image(
+            &reference,
+            None::<bollard::query_parameters::RemoveImageOptions>,
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(docker.inspect_image(&reference).await.is_err());
+
+    let app = write_app(&[
+        (
+            "catalog.toml",
+            &format!("[runtimes.nodejs12]\nlanguage = \"nodejs\"\nbuild_process = \"original\"\nversions = [{{ version = \"12.22.12\", image = \"{reference}\" }}]\n"),
+        ),
+        ("apprunner.yaml", "version: 1.0\nruntime: nodejs12\nbuild:\n  commands:\n    build:\n      - echo built on a pulled image\nrun:\n  command: sleep 1000\n"),
+    ]);
+    let out = cli()
+        .args(["build", "-t", "apprunner-build-test/pulled:1", "--catalog"])
+        .arg(app.path().join("catalog.toml"))
+        .arg(app.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "[AppRunner] Pulling image {reference} (not present locally)."
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "[AppRunner] Status: Downloaded newer image for {reference}"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("[Build] built on a pulled image"),
+        "{stdout}"
+    );
+    remove_image(
+        &docker,
+        &apprunner_build::engine::ImageName::parse("apprunner-build-test/pulled:1").unwrap(),
+    )
+    .await;
+    let _ = docker
+        .remove_image(
+            &reference,
+            None::<bollard::query_parameters::RemoveImageOptions>,
+            None,
+        )
+        .await;
+}
