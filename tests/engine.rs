@@ -735,3 +735,18 @@ async fn a_missing_runtime_image_is_pulled_with_progress() {
         )
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_yarn_app_and_a_uv_app_from_their_lockfiles_answer() {
+    let docker = docker().await;
+    for (fixture, expected) in [("yarn-ms", "yarn 2m\n"), ("uv-flask", "Hello from uv\n")] {
+        let b = build(&docker, &app_fixture(fixture), fixture).await;
+        let built = b
+            .result
+            .unwrap_or_else(|e| panic!("{fixture}: {e}\n{:#?}", b.log));
+        let c = start(&docker, &built.name.to_string(), &[], None).await;
+        assert_eq!(http_get(&c, 8080).await, expected, "{fixture}");
+        stop(&docker, &c).await;
+        remove_image(&docker, &built.name).await;
+    }
+}
