@@ -372,11 +372,7 @@ async fn json_log_for_ci_and_log_file_and_docker_host() {
         lines
     );
     let docker = docker().await;
-    remove_image(
-        &docker,
-        &apprunner_build::engine::ImageName::parse("apprunner-build-test/json:1").unwrap(),
-    )
-    .await;
+    remove_named(&docker, "apprunner-build-test/json:1").await;
 
     let out = cli()
         .args(["build", "-t", "x"])
@@ -484,11 +480,7 @@ async fn docker_host_over_tcp() {
     );
     assert!(stdout.contains("[Build] over-tcp"), "{stdout}");
     let docker = docker().await;
-    remove_image(
-        &docker,
-        &apprunner_build::engine::ImageName::parse("apprunner-build-test/tcp:1").unwrap(),
-    )
-    .await;
+    remove_named(&docker, "apprunner-build-test/tcp:1").await;
 }
 
 fn app_fixture(name: &str) -> std::path::PathBuf {
@@ -722,11 +714,7 @@ async fn a_missing_runtime_image_is_pulled_with_progress() {
         stdout.contains("[Build] built on a pulled image"),
         "{stdout}"
     );
-    remove_image(
-        &docker,
-        &apprunner_build::engine::ImageName::parse("apprunner-build-test/pulled:1").unwrap(),
-    )
-    .await;
+    remove_named(&docker, "apprunner-build-test/pulled:1").await;
     let _ = docker
         .remove_image(
             &reference,

@@ -148,11 +148,7 @@ async fn the_python_example_answers_through_run_and_ctrl_c_removes_it() {
         "{lines:#?}"
     );
     interrupt(&mut child);
-    remove_image(
-        &docker,
-        &apprunner_build::engine::ImageName::parse(&tag).unwrap(),
-    )
-    .await;
+    remove_named(&docker, &tag).await;
 }
 
 const SECRET: &str = "s3cr3t-value-7f3a9c";
@@ -225,11 +221,7 @@ async fn a_secret_from_a_file_reaches_the_app_and_nowhere_else() {
     let docker = docker().await;
     let inspect = docker.inspect_image(&tag).await.unwrap();
     assert!(!format!("{inspect:?}").contains(SECRET), "nor in the image");
-    remove_image(
-        &docker,
-        &apprunner_build::engine::ImageName::parse(&tag).unwrap(),
-    )
-    .await;
+    remove_named(&docker, &tag).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -261,11 +253,7 @@ async fn an_app_that_crashes_at_start_exits_non_zero_with_its_last_output() {
         leftover_containers(&docker, pid).await,
         Vec::<String>::new()
     );
-    remove_image(
-        &docker,
-        &apprunner_build::engine::ImageName::parse(&tag).unwrap(),
-    )
-    .await;
+    remove_named(&docker, &tag).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -316,11 +304,7 @@ async fn an_app_that_never_listens_fails_the_health_check_in_time() {
         "{stdout}"
     );
     let docker = docker().await;
-    remove_image(
-        &docker,
-        &apprunner_build::engine::ImageName::parse(&tag).unwrap(),
-    )
-    .await;
+    remove_named(&docker, &tag).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -350,11 +334,7 @@ async fn build_with_run_starts_the_fresh_image() {
     assert!(stdout.contains("[Application] built"), "{stdout}");
     assert_eq!(out.status.code(), Some(4), "{stdout}");
     let docker = docker().await;
-    remove_image(
-        &docker,
-        &apprunner_build::engine::ImageName::parse(&tag).unwrap(),
-    )
-    .await;
+    remove_named(&docker, &tag).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -401,9 +381,5 @@ async fn health_checks_go_on_after_the_service_is_live() {
     let (code, _) = interrupt(&mut child);
     assert_eq!(code, 130);
     let docker = docker().await;
-    remove_image(
-        &docker,
-        &apprunner_build::engine::ImageName::parse(&tag).unwrap(),
-    )
-    .await;
+    remove_named(&docker, &tag).await;
 }

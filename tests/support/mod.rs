@@ -119,6 +119,11 @@ pub async fn remove_image(docker: &Docker, name: &ImageName) {
         .await;
 }
 
+/// Remove an image by its `NAME[:TAG]`.
+pub async fn remove_named(docker: &Docker, name: &str) {
+    remove_image(docker, &ImageName::parse(name).expect("a valid image name")).await;
+}
+
 /// A container of `image`, removed when dropped... explicitly, by `stop`.
 pub struct Running {
     pub id: String,
