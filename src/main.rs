@@ -1,3 +1,7 @@
-fn main() {
-    std::process::exit(apprunner_build::cli::main());
+//! The `apprunner-build` command line; the work is in the library (`core/`, crate `apprunner_build`).
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    std::process::ExitCode::from(cli::main())
 }

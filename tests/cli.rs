@@ -66,14 +66,27 @@ fn plan_prints_a_human_view_and_json() {
     assert_eq!(plan["runtime"]["name"], "python311");
     assert_eq!(plan["runtime"]["version"], "3.11.14");
     assert_eq!(plan["runtime"]["build_process"], "revised");
-    assert_eq!(plan["phases"][0]["name"], "build");
+    assert_eq!(plan["format"], 1);
+    assert_eq!(plan["stages"][0]["name"], "build");
+    assert_eq!(plan["stages"][1]["name"], "runtime");
+    assert_eq!(plan["steps"][0]["step"], "copy-source");
+    assert_eq!(plan["steps"][1]["step"], "run");
+    assert_eq!(plan["steps"][1]["phase"], "build");
+    assert_eq!(plan["steps"][1]["command"], "python -m compileall -q .");
+    assert_eq!(plan["steps"][2]["step"], "copy-from-stage");
+    assert_eq!(plan["steps"][3]["phase"], "pre-run");
+    assert_eq!(plan["steps"][3]["stage"], "runtime");
     assert_eq!(
-        plan["phases"][0]["commands"][0],
-        "python -m compileall -q ."
+        plan["steps"][3]["command"],
+        "pip install -r requirements.txt"
     );
-    assert_eq!(plan["pre_run"][0], "pip install -r requirements.txt");
-    assert_eq!(plan["run"]["port_env"], "APP_PORT");
-    assert_eq!(plan["labels"]["apprunner-build.runtime-version"], "3.11.14");
+    assert_eq!(plan["steps"][4]["step"], "commit");
+    assert_eq!(plan["image"]["env"][1]["name"], "PORT");
+    assert_eq!(plan["image"]["env"][2]["name"], "APP_PORT");
+    assert_eq!(
+        plan["image"]["labels"]["apprunner-build.runtime-version"],
+        "3.11.14"
+    );
 }
 
 #[test]
@@ -128,6 +141,6 @@ fn a_catalog_file_overrides_the_shipped_one() {
         .arg(&catalog)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("catalog.toml"));
 }

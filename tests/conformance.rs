@@ -2,7 +2,7 @@
 
 mod common;
 
-use apprunner_build::diagnostic::Severity;
+use apprunner_build::report::diagnostic::Severity;
 use std::path::Path;
 
 struct Case {

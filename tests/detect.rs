@@ -55,7 +55,8 @@ fn yarn_1() {
 fn yarn_berry() {
     let view = plan_view("yarn-berry");
     assert!(
-        view.contains("- corepack enable") && view.contains("- yarn install --immutable"),
+        view.contains("pre-build: corepack enable")
+            && view.contains("build: yarn install --immutable"),
         "{view}"
     );
     assert!(
@@ -130,8 +131,8 @@ fn python_requirements_txt_with_gunicorn() {
 fn python_pipfile() {
     let view = plan_view("py-pipfile");
     assert!(
-        view.contains("- pip install pipenv")
-            && view.contains("- PIPENV_VENV_IN_PROJECT=1 pipenv install --deploy"),
+        view.contains("build: pip install pipenv")
+            && view.contains("build: PIPENV_VENV_IN_PROJECT=1 pipenv install --deploy"),
         "{view}"
     );
     assert!(
@@ -148,7 +149,7 @@ fn python_poetry_fastapi() {
 #[test]
 fn python_uv_with_requires_python() {
     let view = plan_view("py-uv");
-    assert!(view.contains("- uv sync --frozen --no-dev"), "{view}");
+    assert!(view.contains("build: uv sync --frozen --no-dev"), "{view}");
     assert!(
         view.contains("Runtime:       python313"),
         "requires-python >=3.12 is beyond App Runner's python311: {view}"

@@ -4,8 +4,8 @@
 mod support;
 
 use apprunner_build::engine::EngineError;
-use apprunner_build::errors::build_failure_reason;
 use apprunner_build::plan::PhaseName;
+use apprunner_build::report::errors::build_failure_reason;
 use std::path::Path;
 use support::*;
 
@@ -303,8 +303,7 @@ async fn interrupt_with(signal: &'static str) {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(130), "{signal}: {seen:#?}");
     assert!(
-        seen.iter()
-            .any(|l| l.contains("Removed 1 build container(s).")),
+        seen.iter().any(|l| l.contains("Removed 1 container(s).")),
         "{seen:#?}"
     );
     let docker = docker().await;
@@ -425,7 +424,9 @@ async fn build_containers_join_the_requested_network() {
         "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo \"interfaces=$(ls /sys/class/net | tr '\\n' ' ')\"\nrun:\n  command: sleep 1000\n",
     )]);
     let plan = plan_for(app.path());
-    let log = apprunner_build::log::BuildLog::in_memory(apprunner_build::log::LogFormat::Text);
+    let log = apprunner_build::report::log::BuildLog::in_memory(
+        apprunner_build::report::log::LogFormat::Text,
+    );
     let options = apprunner_build::engine::BuildOptions {
         image: image_name("network"),
         network: Some("none".into()),
@@ -433,9 +434,8 @@ async fn build_containers_join_the_requested_network() {
         reuse_image: false,
         package_cache: false,
     };
-    let cleanup = apprunner_build::engine::Cleanup::default();
-    let built = apprunner_build::engine::build(&docker, &plan, &options, &log, &cleanup).await;
-    cleanup.run(&docker).await;
+    let session = apprunner_build::engine::Session::with_docker(docker.clone());
+    let built = session.build(&plan, &options, &log).await;
     built.expect("builds");
     assert!(
         log_has(&log.lines(), "[Build] interfaces=lo "),

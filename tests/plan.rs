@@ -2,7 +2,8 @@
 
 mod common;
 
-use apprunner_build::plan::{self, PhaseName};
+use apprunner_build::input::config::EnvVar;
+use apprunner_build::plan::{self, BuildPlan, ImageEnv, PhaseName, Step};
 use common::{load, project_dir};
 
 const FULL: &str = r#"version: 1.0
@@ -42,20 +43,26 @@ fn every_setting_reaches_the_plan() {
     assert_eq!(p.runtime.version.to_string(), "22.20.0");
     assert_eq!(p.runtime.image, "node:22.20.0-slim");
     assert_eq!(p.runtime.build_image, "node:22.20.0");
-    assert_eq!(p.phase(PhaseName::PreBuild).unwrap().commands, ["npm ci"]);
+    let commands = |phase| p.commands(phase).collect::<Vec<_>>();
+    assert_eq!(commands(PhaseName::PreBuild), ["npm ci"]);
+    assert_eq!(commands(PhaseName::Build), ["npm run build"]);
+    assert_eq!(commands(PhaseName::PostBuild), ["npm test"]);
+    assert_eq!(commands(PhaseName::PreRun), ["node migrate.js"]);
+    assert_eq!(p.image.port, 8000);
+    assert_eq!(p.image.start_command(), Some("node server.js"));
+    let set = |name: &str, value: &str| ImageEnv::Set {
+        name: name.into(),
+        value: value.into(),
+    };
     assert_eq!(
-        p.phase(PhaseName::Build).unwrap().commands,
-        ["npm run build"]
+        p.image.env,
+        [
+            set("LOG_LEVEL", "info"),
+            set("PORT", "8000"),
+            set("APP_PORT", "8000")
+        ]
     );
-    assert_eq!(
-        p.phase(PhaseName::PostBuild).unwrap().commands,
-        ["npm test"]
-    );
-    assert_eq!(p.pre_run, ["node migrate.js"]);
-    assert_eq!(p.build_env[0].name, "NODE_ENV");
-    assert_eq!(p.run.port, 8000);
-    assert_eq!(p.run.port_env.as_deref(), Some("APP_PORT"));
-    assert_eq!(p.run.secrets, ["DB_PASSWORD"]);
+    assert_eq!(p.image.secret_names(), ["DB_PASSWORD"]);
     assert!(
         p.runtime
             .reason
@@ -68,7 +75,121 @@ fn every_setting_reaches_the_plan() {
         !json.contains("arn:aws:secretsmanager"),
         "secret references stay out of the plan"
     );
-    assert!(p.labels["apprunner-build.config-digest"].starts_with("sha256:"));
+    assert!(p.image.labels["apprunner-build.config-digest"].starts_with("sha256:"));
+}
+
+/// App Runner's revised build, step by step: build.env on every command, pre-run in the runtime
+/// stage after /app is copied, post-build in the build stage after the copy, commit last.
+#[test]
+fn the_revised_build_as_stages_and_steps() {
+    let dir = project_dir(&[("apprunner.yaml", FULL.as_bytes())]);
+    let p = load(dir.path()).plan.expect("valid");
+    let stages: Vec<(&str, &str)> = p
+        .stages
+        .iter()
+        .map(|s| (s.name.as_str(), s.image.as_str()))
+        .collect();
+    assert_eq!(
+        stages,
+        [("build", "node:22.20.0"), ("runtime", "node:22.20.0-slim")]
+    );
+    let env = vec![EnvVar {
+        name: "NODE_ENV".into(),
+        value: "production".into(),
+    }];
+    let run = |stage: &str, phase, command: &str| Step::Run {
+        stage: stage.into(),
+        phase,
+        command: command.into(),
+        workdir: "/app".into(),
+        env: env.clone(),
+    };
+    assert_eq!(
+        p.steps,
+        [
+            Step::CopySource {
+                stage: "build".into(),
+                path: "/app".into()
+            },
+            run("build", PhaseName::PreBuild, "npm ci"),
+            run("build", PhaseName::Build, "npm run build"),
+            Step::CopyFromStage {
+                stage: "runtime".into(),
+                from: "build".into(),
+                path: "/app".into()
+            },
+            run("build", PhaseName::PostBuild, "npm test"),
+            run("runtime", PhaseName::PreRun, "node migrate.js"),
+            Step::Commit {
+                stage: "runtime".into()
+            },
+        ]
+    );
+    p.check().expect("a computed plan is always executable");
+}
+
+/// Today's original build: one container from the runtime image, committed before post-build.
+#[test]
+fn the_original_build_commits_before_post_build() {
+    let yaml = "version: 1.0\nruntime: python3\nbuild:\n  commands:\n    build:\n      - pip install -r requirements.txt\n    post-build:\n      - python -m pytest\nrun:\n  command: python app.py\n";
+    let dir = project_dir(&[("apprunner.yaml", yaml.as_bytes())]);
+    let p = load(dir.path()).plan.expect("valid");
+    assert_eq!(p.stages.len(), 1);
+    assert_eq!(p.stages[0].image, p.runtime.image);
+    let kinds: Vec<String> = p
+        .steps
+        .iter()
+        .map(|s| match s {
+            Step::CopySource { .. } => "copy-source".to_string(),
+            Step::Run { phase, .. } => phase.to_string(),
+            Step::CopyFromStage { .. } => "copy-from-stage".to_string(),
+            Step::Commit { .. } => "commit".to_string(),
+        })
+        .collect();
+    assert_eq!(kinds, ["copy-source", "build", "commit", "post-build"]);
+}
+
+/// `plan --json` reads back into the same plan, and a damaged plan is refused before it runs.
+#[test]
+fn a_saved_plan_reads_back_and_is_checked() {
+    let dir = project_dir(&[("apprunner.yaml", FULL.as_bytes())]);
+    let p = load(dir.path()).plan.expect("valid");
+    let json = serde_json::to_string_pretty(&p).unwrap();
+    let back: BuildPlan = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, p);
+
+    let mut unknown_stage = p.clone();
+    unknown_stage.steps[1] = Step::Run {
+        stage: "tests".into(),
+        phase: PhaseName::Build,
+        command: "true".into(),
+        workdir: "/app".into(),
+        env: vec![],
+    };
+    assert_eq!(
+        unknown_stage.check().unwrap_err().to_string(),
+        "step 2 names stage `tests`, which the plan does not declare"
+    );
+    let mut no_commit = p.clone();
+    no_commit.steps.pop();
+    assert_eq!(
+        no_commit.check().unwrap_err().to_string(),
+        "the plan commits 0 images; it must commit exactly one"
+    );
+    let mut copy_first = p.clone();
+    copy_first.steps.swap(0, 3);
+    assert!(copy_first
+        .check()
+        .unwrap_err()
+        .to_string()
+        .contains("copies from stage `build` before any step has run in it"));
+    let mut future = p;
+    future.format = 99;
+    assert!(future
+        .check()
+        .unwrap_err()
+        .to_string()
+        .contains("plan format 99"));
 }
 
 #[test]
@@ -83,10 +204,17 @@ fn human_view_snapshot() {
 fn defaults_port_8080_and_no_optional_phases() {
     let dir = project_dir(&[("apprunner.yaml", common::MINIMAL.as_bytes())]);
     let p = load(dir.path()).plan.expect("valid");
-    assert_eq!(p.run.port, 8080);
-    assert_eq!(p.run.port_env, None);
-    assert_eq!(p.phases.len(), 1);
-    assert!(p.pre_run.is_empty());
+    assert_eq!(p.image.port, 8080);
+    assert_eq!(
+        p.image.env,
+        [ImageEnv::Set {
+            name: "PORT".into(),
+            value: "8080".into()
+        }]
+    );
+    assert_eq!(p.commands(PhaseName::Build).count(), 1);
+    assert_eq!(p.commands(PhaseName::PreBuild).count(), 0);
+    assert_eq!(p.commands(PhaseName::PreRun).count(), 0);
 }
 
 #[test]

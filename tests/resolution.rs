@@ -3,10 +3,10 @@
 
 mod common;
 
-use apprunner_build::catalog::Catalog;
-use apprunner_build::config::Spanned;
-use apprunner_build::diagnostic::Severity;
-use apprunner_build::runtime::{self, RequestedVersion, ResolveError, VersionOrigin};
+use apprunner_build::input::config::Spanned;
+use apprunner_build::report::diagnostic::Severity;
+use apprunner_build::resolve::catalog::Catalog;
+use apprunner_build::resolve::runtime::{self, RequestedVersion, ResolveError, VersionOrigin};
 
 fn yaml_origin() -> VersionOrigin {
     VersionOrigin::ConfigRuntimeVersion {

@@ -2,7 +2,8 @@
 
 mod common;
 
-use apprunner_build::config::ConfigFlags;
+use apprunner_build::input::config::ConfigFlags;
+use apprunner_build::plan::ImageEnv;
 use apprunner_build::project::ProjectArgs;
 use common::{load, project_dir, report, MINIMAL};
 
@@ -273,8 +274,12 @@ fn flags_stand_in_for_the_file() {
         ..Default::default()
     });
     let plan = loaded.plan.expect("valid");
-    assert_eq!(plan.run.port, 8000);
-    assert_eq!(plan.run.env[0].name, "NAME");
+    assert_eq!(plan.image.port, 8000);
+    assert!(
+        matches!(&plan.image.env[0], ImageEnv::Set { name, value } if name == "NAME" && value == "Ada"),
+        "{:?}",
+        plan.image.env
+    );
     assert!(plan.config_file.is_none());
 
     let loaded = common::load_args(ProjectArgs {

@@ -3,13 +3,14 @@
 mod build;
 mod run;
 
-use crate::catalog::{Catalog, CATALOG_ENV};
-use crate::config::ConfigFlags;
-use crate::diagnostic::Diagnostic;
-use crate::errors;
-use crate::log::LogFormat;
-use crate::plan;
-use crate::project::{self, ProjectArgs};
+use apprunner_build::input::config::ConfigFlags;
+use apprunner_build::plan::{self, BuildPlan};
+use apprunner_build::project::{self, ProjectArgs};
+use apprunner_build::report::diagnostic::Diagnostic;
+use apprunner_build::report::errors;
+use apprunner_build::report::exit;
+use apprunner_build::report::log::LogFormat;
+use apprunner_build::resolve::catalog::{Catalog, CATALOG_ENV};
 use clap::{Args, Parser, Subcommand};
 use std::io::Write;
 use std::path::PathBuf;
@@ -57,6 +58,9 @@ pub enum Command {
 pub struct BuildOpts {
     #[command(flatten)]
     pub project: ProjectOpts,
+    /// Build exactly this saved plan (`plan --json` output) instead of planning the directory.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["runtime", "build_command", "start_command", "port", "env", "source_directory"])]
+    pub plan: Option<PathBuf>,
     #[command(flatten)]
     pub image: ImageOpts,
     /// Start the image after the build, as `apprunner-build run` does.
@@ -84,7 +88,7 @@ pub struct ImageOpts {
     pub log_file: Option<PathBuf>,
     /// `text`: App Runner's log lines; `json`: one JSON object per line, for CI.
     #[arg(long, value_enum, default_value_t)]
-    pub log_format: LogFormat,
+    pub log_format: LogFormatArg,
     /// Build from scratch: even when the image is up to date, and without the package-manager caches
     /// kept between builds.
     #[arg(long)]
@@ -202,14 +206,14 @@ impl ProjectOpts {
     }
 }
 
-/// Run the command line; returns the process exit code.
-pub fn main() -> i32 {
+/// Run the command line; returns the process exit code ([`exit`]).
+pub fn main() -> u8 {
     let cli = Cli::parse();
     let catalog = match Catalog::load(cli.catalog.as_slice()) {
         Ok(c) => c,
         Err(e) => {
             eprint!("{}", errors::render(&Diagnostic::from(e)));
-            return 2;
+            return exit::INVALID_INPUT;
         }
     };
     let today = chrono::Local::now().date_naive();
@@ -228,9 +232,9 @@ pub fn main() -> i32 {
                         "{what} is valid: {} {} ({})",
                         plan.runtime.name, plan.runtime.version, plan.runtime.reason
                     );
-                    0
+                    exit::OK
                 }
-                None => 1,
+                None => exit::INVALID_INPUT,
             }
         }
         Command::Plan {
@@ -239,19 +243,35 @@ pub fn main() -> i32 {
         } => {
             let loaded = project::load(&opts.project_args(), &catalog, today);
             eprint!("{}", errors::render_all(&loaded.diagnostics));
-            let Some(plan) = loaded.plan else { return 1 };
+            let Some(plan) = loaded.plan else {
+                return exit::INVALID_INPUT;
+            };
             let out = if json {
                 serde_json::to_string_pretty(&plan).expect("a plan always serializes") + "\n"
             } else {
                 plan::render(&plan)
             };
             let _ = std::io::stdout().write_all(out.as_bytes());
-            0
+            exit::OK
         }
         Command::Build(opts) => {
-            let loaded = project::load(&opts.project.project_args(), &catalog, today);
-            eprint!("{}", errors::render_all(&loaded.diagnostics));
-            let Some(plan) = loaded.plan else { return 1 };
+            let plan = match &opts.plan {
+                Some(file) => match read_plan(file) {
+                    Ok(plan) => plan,
+                    Err(message) => {
+                        eprintln!("error: {message}");
+                        return exit::INVALID_INPUT;
+                    }
+                },
+                None => {
+                    let loaded = project::load(&opts.project.project_args(), &catalog, today);
+                    eprint!("{}", errors::render_all(&loaded.diagnostics));
+                    let Some(plan) = loaded.plan else {
+                        return exit::INVALID_INPUT;
+                    };
+                    plan
+                }
+            };
             tokio_runtime().block_on(build::build_command(plan, opts))
         }
         Command::Run(opts) => tokio_runtime().block_on(run::run_command(opts, &catalog, today)),
@@ -265,7 +285,7 @@ pub fn main() -> i32 {
             } else {
                 print!("{}", render_runtimes(&catalog, today));
             }
-            0
+            exit::OK
         }
     }
 }
@@ -318,9 +338,39 @@ pub fn render_runtimes(catalog: &Catalog, today: chrono::NaiveDate) -> String {
     out
 }
 
+/// A plan saved by `plan --json`, checked before anything runs.
+fn read_plan(file: &std::path::Path) -> Result<BuildPlan, String> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| format!("cannot read the plan {}: {e}", file.display()))?;
+    let plan: BuildPlan = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not a plan (from `plan --json`): {e}", file.display()))?;
+    plan.check()
+        .map_err(|e| format!("the plan {} cannot be built: {e}", file.display()))?;
+    Ok(plan)
+}
+
 fn tokio_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime starts")
+}
+
+/// `--log-format`; the library's [`LogFormat`] knows nothing of clap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormatArg {
+    /// App Runner's deployment-log lines.
+    #[default]
+    Text,
+    /// One JSON object per line: time, prefix, stream, text.
+    Json,
+}
+
+impl From<LogFormatArg> for LogFormat {
+    fn from(f: LogFormatArg) -> Self {
+        match f {
+            LogFormatArg::Text => LogFormat::Text,
+            LogFormatArg::Json => LogFormat::Json,
+        }
+    }
 }

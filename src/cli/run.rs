@@ -1,19 +1,19 @@
 //! `apprunner-build run`: start an image as App Runner would, locally.
 
-use super::build::{build_image, connect, interrupted, open_log, remove_after_interrupt};
+use super::build::{build_image, connect, open_log, report_failure};
 use super::{RunArgs, RunOpts};
-use crate::catalog::Catalog;
-use crate::engine::run::{self, HealthCheck, ImageRunConfig, RunError, RunOptions};
-use crate::engine::Cleanup;
-use crate::errors;
-use crate::log::BuildLog;
-use crate::project::{self, ProjectArgs};
-use bollard::Docker;
+use apprunner_build::engine::run::{self, HealthCheck, ImageRunConfig, RunError, RunOptions};
+use apprunner_build::engine::{EngineError, Session};
+use apprunner_build::project::{self, ProjectArgs};
+use apprunner_build::report::errors;
+use apprunner_build::report::exit;
+use apprunner_build::report::log::BuildLog;
+use apprunner_build::resolve::catalog::Catalog;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub(super) async fn run_command(opts: RunOpts, catalog: &Catalog, today: chrono::NaiveDate) -> i32 {
+pub(crate) async fn run_command(opts: RunOpts, catalog: &Catalog, today: chrono::NaiveDate) -> u8 {
     let log = match open_log(&opts.image) {
         Ok(l) => l,
         Err(code) => return code,
@@ -24,7 +24,7 @@ pub(super) async fn run_command(opts: RunOpts, catalog: &Catalog, today: chrono:
             Some((k, v)) => extra_env.push((k.to_string(), v.to_string())),
             None => {
                 eprintln!("error: `--env {item}` has no value; write it as `--env {item}=VALUE`");
-                return 2;
+                return exit::USAGE;
             }
         }
     }
@@ -37,40 +37,42 @@ pub(super) async fn run_command(opts: RunOpts, catalog: &Catalog, today: chrono:
         };
         let loaded = project::load(&args, catalog, today);
         eprint!("{}", errors::render_all(&loaded.diagnostics));
-        let Some(plan) = loaded.plan else { return 1 };
+        let Some(plan) = loaded.plan else {
+            return exit::INVALID_INPUT;
+        };
         // Secrets are checked before anything is built or started.
         let given = match read_pairs(opts.run_opts.secrets_file.as_deref()) {
             Ok(g) => g,
             Err(code) => return code,
         };
-        if let Err(e) = run::collect_secrets(&plan.run.secrets, &given) {
+        if let Err(e) = run::collect_secrets(&plan.image.secret_names(), &given) {
             return report_run_failure(&log, &e, &opts.run_opts);
         }
-        let docker = match connect(&log).await {
-            Ok(d) => d,
+        let session = match connect(&log).await {
+            Ok(s) => s,
             Err(code) => return code,
         };
         // Builds only when the image is missing or stale.
-        let image = match build_image(&docker, &plan, &opts.image, &log).await {
+        let image = match build_image(&session, &plan, &opts.image, &log).await {
             Ok(built) => built.name.to_string(),
             Err(code) => return code,
         };
         let config = ImageRunConfig {
-            port: plan.run.port,
-            secrets: plan.run.secrets.clone(),
+            port: plan.image.port,
+            secrets: plan.image.secret_names(),
         };
-        run_image(&docker, &image, &config, &extra_env, &opts.run_opts, &log).await
+        run_image(&session, &image, &config, &extra_env, &opts.run_opts, &log).await
     } else {
-        let docker = match connect(&log).await {
-            Ok(d) => d,
+        let session = match connect(&log).await {
+            Ok(s) => s,
             Err(code) => return code,
         };
-        let config = match run::image_run_config(&docker, &opts.target).await {
+        let config = match run::image_run_config(session.docker(), &opts.target).await {
             Ok(c) => c,
             Err(e) => return report_run_failure(&log, &e, &opts.run_opts),
         };
         run_image(
-            &docker,
+            &session,
             &opts.target,
             &config,
             &extra_env,
@@ -81,19 +83,19 @@ pub(super) async fn run_command(opts: RunOpts, catalog: &Catalog, today: chrono:
     }
 }
 
-pub(super) async fn run_image(
-    docker: &Docker,
+pub(crate) async fn run_image(
+    session: &Session,
     image: &str,
     config: &ImageRunConfig,
     extra_env: &[(String, String)],
     args: &RunArgs,
     log: &BuildLog,
-) -> i32 {
+) -> u8 {
     let protocol = match HealthCheck::parse_protocol(&args.health_check) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("error: --health-check {e}");
-            return 2;
+            return exit::USAGE;
         }
     };
     let mut env = match read_pairs(args.env_file.as_deref()) {
@@ -123,58 +125,55 @@ pub(super) async fn run_image(
             unhealthy_threshold: args.unhealthy_threshold.max(1),
         },
     };
-    let cleanup = Cleanup::default();
-    let started = tokio::select! {
-        r = run::start(docker, &options, config, log, &cleanup) => Some(r),
-        _ = interrupted() => None,
-    };
+    let what = "the application container";
+    let started = session
+        .interruptible(log, what, run::start(session, &options, config, log))
+        .await;
     let code = match started {
-        None => stop(docker, &cleanup, log).await,
-        Some(Err(e)) => report_run_failure(log, &e, args),
-        Some(Ok((started, output))) => {
-            log.engine(format!(
+        Err(EngineError::Interrupted) => exit::INTERRUPTED,
+        Err(e) => report_failure(log, &e),
+        Ok(Err(e)) => report_run_failure(log, &e, args),
+        Ok(Ok((started, output))) => {
+            log.app_runner(format!(
                 "Your application is live at http://localhost:{}/ (Ctrl-C stops it).",
                 started.host_port
             ));
-            tokio::select! {
-                e = run::wait_exit(docker, &started, &output) => report_run_failure(log, &e, args),
-                _ = interrupted() => stop(docker, &cleanup, log).await,
-                never = run::monitor(&started, &options.health, log) => match never {},
+            let until_exit = async {
+                tokio::select! {
+                    e = run::wait_exit(session.docker(), &started, &output) => e,
+                    never = run::monitor(&started, &options.health, log) => match never {},
+                }
+            };
+            match session.interruptible(log, what, until_exit).await {
+                Ok(e) => report_run_failure(log, &e, args),
+                Err(EngineError::Interrupted) => exit::INTERRUPTED,
+                Err(e) => report_failure(log, &e),
             }
         }
     };
-    cleanup.run(docker).await;
+    session.close().await;
     code
 }
 
-async fn stop(docker: &Docker, cleanup: &Cleanup, log: &BuildLog) -> i32 {
-    log.engine("Stopping: removing the application container.");
-    remove_after_interrupt(docker, cleanup).await;
-    130
-}
-
-fn report_run_failure(log: &BuildLog, e: &RunError, args: &RunArgs) -> i32 {
+fn report_run_failure(log: &BuildLog, e: &RunError, args: &RunArgs) -> u8 {
     for line in errors::run_failure(e, args.unhealthy_threshold, args.health_interval) {
-        log.engine(line);
+        log.app_runner(line);
     }
-    match e {
-        RunError::Exited { code, .. } if *code > 0 && *code < 126 => *code as i32,
-        _ => 1,
-    }
+    errors::run_exit_code(e)
 }
 
 /// NAME=VALUE lines (`#` comments, blank lines, optional quotes, optional `export `).
-fn read_pairs(path: Option<&Path>) -> Result<HashMap<String, String>, i32> {
+fn read_pairs(path: Option<&Path>) -> Result<HashMap<String, String>, u8> {
     let Some(path) = path else {
         return Ok(HashMap::new());
     };
     let text = std::fs::read_to_string(path).map_err(|e| {
         eprintln!("error: cannot read {}: {e}", path.display());
-        2
+        exit::USAGE
     })?;
     parse_pairs(&text).map_err(|(line, why)| {
         eprintln!("error: {}:{line}: {why}", path.display());
-        2
+        exit::USAGE
     })
 }
 

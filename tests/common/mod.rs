@@ -1,9 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use apprunner_build::catalog::Catalog;
-use apprunner_build::errors;
 use apprunner_build::project::{self, Loaded, ProjectArgs};
+use apprunner_build::report::errors;
+use apprunner_build::resolve::catalog::Catalog;
 use std::path::{Path, PathBuf};
 
 /// A fixed "today" so end-of-support remarks do not change with the calendar.

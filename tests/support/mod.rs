@@ -2,11 +2,11 @@
 //! (`scripts/fixture-images.sh` builds them and writes the catalog `APPRUNNER_TEST_CATALOG` names).
 #![allow(dead_code)]
 
-use apprunner_build::catalog::Catalog;
-use apprunner_build::engine::{self, BuildOptions, BuiltImage, Cleanup, EngineError, ImageName};
-use apprunner_build::log::{BuildLog, LogFormat};
+use apprunner_build::engine::{BuildOptions, BuiltImage, EngineError, ImageName, Session};
 use apprunner_build::plan::BuildPlan;
 use apprunner_build::project::{self, ProjectArgs};
+use apprunner_build::report::log::{BuildLog, LogFormat};
+use apprunner_build::resolve::catalog::Catalog;
 use bollard::models::{ContainerCreateBody, HostConfig};
 use bollard::query_parameters::{
     LogsOptionsBuilder, RemoveContainerOptionsBuilder, RemoveImageOptionsBuilder,
@@ -26,9 +26,11 @@ pub fn test_catalog() -> PathBuf {
 }
 
 pub async fn docker() -> Docker {
-    engine::connect()
+    Session::connect()
         .await
         .expect("a Docker engine answers (scripts/start-dockerd.sh starts one)")
+        .docker()
+        .clone()
 }
 
 pub fn write_app(files: &[(&str, &str)]) -> tempfile::TempDir {
@@ -51,7 +53,7 @@ pub fn plan_for(dir: &Path) -> BuildPlan {
         &catalog,
         chrono::Local::now().date_naive(),
     );
-    let report = apprunner_build::errors::render_all(&loaded.diagnostics);
+    let report = apprunner_build::report::errors::render_all(&loaded.diagnostics);
     loaded
         .plan
         .unwrap_or_else(|| panic!("the test app is valid:\n{report}"))
@@ -84,11 +86,10 @@ pub async fn build(docker: &Docker, dir: &Path, test: &str) -> Build {
         reuse_image: false,
         package_cache: true,
     };
-    let cleanup = Cleanup::default();
-    let result = engine::build(docker, &plan, &options, &log, &cleanup).await;
-    let made = cleanup.containers();
+    let session = Session::with_docker(docker.clone());
+    let result = session.build(&plan, &options, &log).await;
+    let made = session.created_containers();
     assert!(!made.is_empty(), "a build makes at least one container");
-    cleanup.run(docker).await;
     let mut leftovers = Vec::new();
     for id in made {
         if docker

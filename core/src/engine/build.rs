@@ -1,0 +1,637 @@
+//! One build: walk the plan's steps in order, one container per stage, and tag what the plan's
+//! commit step made. Nothing here knows App Runner's build processes: the plan says it all.
+
+use super::docker::{ensure_image, long, sweep_leftovers, Cleanup};
+use super::{exec, source, EngineError, ImageName};
+use crate::plan::{labels, BuildPlan, ImageConfig, ImageEnv, PhaseName, Stage, Step};
+use crate::report::log::BuildLog;
+use bollard::models::{ContainerConfig, ContainerCreateBody, HostConfig, ImageInspect};
+use bollard::query_parameters::{
+    CommitContainerOptionsBuilder, CreateContainerOptionsBuilder,
+    DownloadFromContainerOptionsBuilder, TagImageOptionsBuilder, UploadToContainerOptionsBuilder,
+};
+use bollard::Docker;
+use futures_util::{StreamExt, TryStreamExt};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// Where the CA bundle is mounted. /dev is a tmpfs the engine never commits, so not even the
+/// empty mount point reaches an image.
+pub const CA_PATH: &str = "/dev/apprunner-build-ca.crt";
+/// Variables that point the usual tools at the CA bundle, for build commands only.
+pub const CA_VARIABLES: &[&str] = &[
+    "SSL_CERT_FILE",
+    "PIP_CERT",
+    "REQUESTS_CA_BUNDLE",
+    "NODE_EXTRA_CA_CERTS",
+    "npm_config_cafile",
+];
+/// The named volume that holds package-manager caches between builds, and where build containers
+/// see it: under /dev again, so that no mount point reaches an image.
+pub const CACHE_VOLUME: &str = "apprunner-build-cache";
+pub const CACHE_PATH: &str = "/dev/apprunner-build-cache";
+/// Each tool's cache directory, inside the volume.
+const CACHE_VARIABLES: &[(&str, &str)] = &[
+    ("PIP_CACHE_DIR", "pip"),
+    ("npm_config_cache", "npm"),
+    ("YARN_CACHE_FOLDER", "yarn"),
+    ("npm_config_store_dir", "pnpm"),
+    ("UV_CACHE_DIR", "uv"),
+    ("POETRY_CACHE_DIR", "poetry"),
+    ("COREPACK_HOME", "corepack"),
+];
+/// Keeps a build container alive between commands, and stops promptly when asked.
+const IDLE: &str = "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done";
+
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub image: ImageName,
+    /// `--network`: the network build containers join.
+    pub network: Option<String>,
+    /// `--ca-bundle`: mounted read-only into build containers only.
+    pub ca_bundle: Option<PathBuf>,
+    /// Return the existing image when it is up to date instead of building (off with `--no-cache`).
+    pub reuse_image: bool,
+    /// Keep package-manager caches (pip, npm, yarn, pnpm, uv, poetry) in a volume between builds
+    /// (off with `--no-cache`).
+    pub package_cache: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct BuiltImage {
+    pub id: String,
+    pub name: ImageName,
+    pub size: u64,
+    pub total: Duration,
+    /// Time spent in the user's commands; the rest is the engine's overhead.
+    pub commands: Duration,
+    pub source: source::SourceSummary,
+}
+
+/// The walk's state: each stage's container once started, and what the steps produced.
+struct Walk<'a> {
+    docker: &'a Docker,
+    plan: &'a BuildPlan,
+    opts: &'a BuildOptions,
+    log: &'a BuildLog,
+    cleanup: &'a Cleanup,
+    /// Added to every command's env: the CA bundle and cache variables.
+    tool_env: Vec<String>,
+    images: HashMap<String, ImageInspect>,
+    containers: HashMap<String, String>,
+    source: Option<source::SourceSummary>,
+    committed: Option<String>,
+    command_time: Duration,
+}
+
+pub(crate) async fn build(
+    docker: &Docker,
+    plan: &BuildPlan,
+    opts: &BuildOptions,
+    log: &BuildLog,
+    cleanup: &Cleanup,
+) -> Result<BuiltImage, EngineError> {
+    let started = Instant::now();
+    plan.check().map_err(EngineError::Plan)?;
+    sweep_leftovers(docker, log).await;
+    if opts.reuse_image {
+        if let Some(up_to_date) = up_to_date(docker, plan, opts, log, started).await? {
+            return Ok(up_to_date);
+        }
+    }
+    log.app_runner("Starting to build your application source code.");
+    let rt = &plan.runtime;
+    log.app_runner(format!(
+        "Runtime {} {}: {}.",
+        rt.name, rt.version, rt.reason
+    ));
+    let mut walk = Walk {
+        docker,
+        plan,
+        opts,
+        log,
+        cleanup,
+        tool_env: tool_env(opts, log)?,
+        images: HashMap::new(),
+        containers: HashMap::new(),
+        source: None,
+        committed: None,
+        command_time: Duration::ZERO,
+    };
+    walk.pull_images().await?;
+    for step in &plan.steps {
+        walk.step(step).await?;
+    }
+    let image_id =
+        walk.committed
+            .clone()
+            .ok_or(EngineError::Plan(crate::plan::PlanError::CommitCount {
+                count: 0,
+            }))?;
+    tag(docker, &image_id, &opts.image, log, cleanup).await?;
+    let size = docker
+        .inspect_image(&image_id)
+        .await
+        .ok()
+        .and_then(|i| i.size)
+        .unwrap_or(0)
+        .max(0) as u64;
+    let total = started.elapsed();
+    log.app_runner(format!(
+        "Successfully built image {} ({}) as {} in {} (build commands {}, engine {}).",
+        short_id(&image_id),
+        self::size(size),
+        opts.image,
+        secs(total),
+        secs(walk.command_time),
+        secs(total.saturating_sub(walk.command_time))
+    ));
+    Ok(BuiltImage {
+        id: image_id,
+        name: opts.image.clone(),
+        size,
+        total,
+        commands: walk.command_time,
+        source: walk.source.unwrap_or_default(),
+    })
+}
+
+/// The existing image, when it is what this plan would build from the current source.
+async fn up_to_date(
+    docker: &Docker,
+    plan: &BuildPlan,
+    opts: &BuildOptions,
+    log: &BuildLog,
+    started: Instant,
+) -> Result<Option<BuiltImage>, EngineError> {
+    let name = opts.image.to_string();
+    let (state, summary) =
+        super::cache::freshness(docker, plan, &name)
+            .await
+            .map_err(|source| EngineError::Source {
+                root: plan.source_root.clone(),
+                source,
+            })?;
+    match state {
+        super::cache::Freshness::UpToDate { id, size } => {
+            log.app_runner(format!(
+                "Image {name} ({}) is up to date: same source, configuration, runtime and apprunner-build. Nothing to build (--no-cache builds anyway).",
+                short_id(&id)
+            ));
+            Ok(Some(BuiltImage {
+                id,
+                name: opts.image.clone(),
+                size,
+                total: started.elapsed(),
+                commands: Duration::ZERO,
+                source: summary,
+            }))
+        }
+        super::cache::Freshness::Stale(why) => {
+            log.app_runner(format!("Building again: {}.", why.join("; ")));
+            Ok(None)
+        }
+        super::cache::Freshness::Missing => Ok(None),
+    }
+}
+
+/// The CA bundle's and the package caches' variables, for build commands only.
+fn tool_env(opts: &BuildOptions, log: &BuildLog) -> Result<Vec<String>, EngineError> {
+    let mut env = Vec::new();
+    if let Some(path) = &opts.ca_bundle {
+        let meta = std::fs::metadata(path).map_err(|source| EngineError::CaBundle {
+            path: path.clone(),
+            source,
+        })?;
+        if !meta.is_file() {
+            return Err(EngineError::CaBundle {
+                path: path.clone(),
+                source: std::io::Error::other("not a regular file"),
+            });
+        }
+        env.extend(CA_VARIABLES.iter().map(|v| format!("{v}={CA_PATH}")));
+        log.app_runner(format!(
+            "Using CA bundle {} for build commands only.",
+            path.display()
+        ));
+    }
+    if opts.package_cache {
+        env.extend(
+            CACHE_VARIABLES
+                .iter()
+                .map(|(var, dir)| format!("{var}={CACHE_PATH}/{dir}")),
+        );
+        // The cache is another file system: uv would warn before falling back to copying.
+        env.push("UV_LINK_MODE=copy".into());
+    }
+    Ok(env)
+}
+
+/// Name the new image, and remove the one the name pointed at before when nothing else uses it.
+async fn tag(
+    docker: &Docker,
+    image_id: &str,
+    name: &ImageName,
+    log: &BuildLog,
+    cleanup: &Cleanup,
+) -> Result<(), EngineError> {
+    let previous = docker.inspect_image(&name.to_string()).await.ok();
+    let options = TagImageOptionsBuilder::new()
+        .repo(&name.repo)
+        .tag(&name.tag)
+        .build();
+    docker
+        .tag_image(image_id, Some(options))
+        .await
+        .map_err(EngineError::docker(format!("tagging the image as {name}")))?;
+    cleanup.keep_image(image_id);
+    if let Some(old) = previous {
+        remove_replaced(docker, &old, image_id, log).await;
+    }
+    Ok(())
+}
+
+/// The image this build's name pointed at before, when this tool made it and nothing else uses it
+/// now: rebuilding must not pile up unnamed images. The engine refuses while a container uses it.
+async fn remove_replaced(docker: &Docker, old: &ImageInspect, new_id: &str, log: &BuildLog) {
+    let Some(old_id) = old.id.as_deref().filter(|id| *id != new_id) else {
+        return;
+    };
+    let ours = old
+        .config
+        .as_ref()
+        .and_then(|c| c.labels.as_ref())
+        .is_some_and(|l| l.contains_key(labels::TOOL_VERSION));
+    let still_named = docker
+        .inspect_image(old_id)
+        .await
+        .ok()
+        .and_then(|i| i.repo_tags)
+        .is_some_and(|tags| !tags.is_empty());
+    if ours && !still_named {
+        let options = bollard::query_parameters::RemoveImageOptionsBuilder::new().build();
+        if docker
+            .remove_image(old_id, Some(options), None)
+            .await
+            .is_ok()
+        {
+            log.app_runner(format!(
+                "Removed the image this one replaces ({}).",
+                short_id(old_id)
+            ));
+        }
+    }
+}
+
+impl Walk<'_> {
+    /// Every stage's image, pulled when missing, before any container starts.
+    async fn pull_images(&mut self) -> Result<(), EngineError> {
+        let t = Instant::now();
+        for stage in &self.plan.stages {
+            if !self.images.contains_key(&stage.image) {
+                let found = ensure_image(self.docker, &stage.image, self.log).await?;
+                self.images.insert(stage.image.clone(), found);
+            }
+        }
+        self.log
+            .app_runner(format!("Runtime image ready in {}.", secs(t.elapsed())));
+        Ok(())
+    }
+
+    async fn step(&mut self, step: &Step) -> Result<(), EngineError> {
+        let stage = self
+            .plan
+            .stage(step.stage())
+            .expect("checked: every step names a declared stage");
+        let container = self.container(stage).await?;
+        match step {
+            Step::CopySource { path, .. } => self.copy_source(&container, path).await,
+            Step::CopyFromStage { from, path, .. } => {
+                let from_container = self.containers[from.as_str()].clone();
+                self.copy_from(&from_container, from, &container, stage, path)
+                    .await
+            }
+            Step::Run {
+                phase,
+                command,
+                workdir,
+                env,
+                ..
+            } => {
+                let env: Vec<String> = env
+                    .iter()
+                    .map(|v| format!("{}={}", v.name, v.value))
+                    .chain(self.tool_env.iter().cloned())
+                    .collect();
+                self.run(&container, *phase, command, workdir, &env).await
+            }
+            Step::Commit { .. } => {
+                let base = self.images[&stage.image].clone();
+                let id = self.commit(&container, &base).await?;
+                self.committed = Some(id);
+                Ok(())
+            }
+        }
+    }
+
+    /// The stage's container, started from its image the first time a step needs it.
+    async fn container(&mut self, stage: &Stage) -> Result<String, EngineError> {
+        if let Some(id) = self.containers.get(&stage.name) {
+            return Ok(id.clone());
+        }
+        let name = super::docker::container_name(&stage.name);
+        let mut binds = Vec::new();
+        if let Some(p) = &self.opts.ca_bundle {
+            let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+            binds.push(format!("{}:{CA_PATH}:ro", abs.display()));
+        }
+        if self.opts.package_cache {
+            binds.push(format!("{CACHE_VOLUME}:{CACHE_PATH}"));
+        }
+        let binds = (!binds.is_empty()).then_some(binds);
+        let image = &stage.image;
+        let body = ContainerCreateBody {
+            image: Some(image.clone()),
+            entrypoint: Some(vec!["/bin/sh".into(), "-c".into()]),
+            cmd: Some(vec![IDLE.into()]),
+            host_config: Some(HostConfig {
+                binds,
+                network_mode: self.opts.network.clone(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let options = CreateContainerOptionsBuilder::new().name(&name).build();
+        let created = self
+            .docker
+            .create_container(Some(options), body)
+            .await
+            .map_err(EngineError::docker(format!(
+                "creating a container from {image}"
+            )))?;
+        self.cleanup.add_container(&created.id);
+        self.docker
+            .start_container(
+                &created.id,
+                None::<bollard::query_parameters::StartContainerOptions>,
+            )
+            .await
+            .map_err(EngineError::docker(format!(
+                "starting a container from {image}"
+            )))?;
+        self.containers
+            .insert(stage.name.clone(), created.id.clone());
+        Ok(created.id)
+    }
+
+    /// Stream the source tree into `path`: a tar written on a blocking thread, never whole in memory.
+    async fn copy_source(&mut self, container: &str, path: &str) -> Result<(), EngineError> {
+        let t = Instant::now();
+        let root = self.plan.source_root.clone();
+        let (reader, writer) = tokio::io::duplex(256 * 1024);
+        let bridge = tokio_util::io::SyncIoBridge::new(writer);
+        let tar_root = root.clone();
+        let prefix = path.trim_start_matches('/').to_string();
+        let writer_task =
+            tokio::task::spawn_blocking(move || source::write_tar(&tar_root, &prefix, bridge));
+        let body = bollard::body_try_stream(tokio_util::io::ReaderStream::new(reader));
+        let options = UploadToContainerOptionsBuilder::new().path("/").build();
+        let upload = long(self.docker)
+            .upload_to_container(container, Some(options), body)
+            .await;
+        // The tar task's error explains a failed upload better than the truncated stream does.
+        let written = writer_task.await.map_err(|e| EngineError::Source {
+            root: root.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        let summary = written.map_err(|source| EngineError::Source { root, source })?;
+        upload.map_err(EngineError::docker(format!(
+            "uploading the source to {path}"
+        )))?;
+        self.log.app_runner(format!(
+            "Copied the source ({} file{}, {}) to {path} in {}.",
+            summary.files,
+            if summary.files == 1 { "" } else { "s" },
+            size(summary.bytes),
+            secs(t.elapsed())
+        ));
+        self.source = Some(summary);
+        Ok(())
+    }
+
+    /// Copy `path` from one stage's container into another's, streamed.
+    async fn copy_from(
+        &self,
+        from: &str,
+        from_stage: &str,
+        to: &str,
+        to_stage: &Stage,
+        path: &str,
+    ) -> Result<(), EngineError> {
+        let t = Instant::now();
+        let long = long(self.docker);
+        let download = long
+            .download_from_container(
+                from,
+                Some(
+                    DownloadFromContainerOptionsBuilder::new()
+                        .path(path)
+                        .build(),
+                ),
+            )
+            .map_err(std::io::Error::other);
+        // The archive's top entry is the directory itself: extract next to where it belongs.
+        let parent = std::path::Path::new(path)
+            .parent()
+            .map_or("/".to_string(), |p| p.display().to_string());
+        let options = UploadToContainerOptionsBuilder::new().path(&parent).build();
+        long.upload_to_container(
+            to,
+            Some(options),
+            bollard::body_try_stream(download.boxed()),
+        )
+        .await
+        .map_err(EngineError::docker(format!(
+            "copying {path} from the {from_stage} stage into the {} stage",
+            to_stage.name
+        )))?;
+        self.log.app_runner(format!(
+            "Copied {path} from the {from_stage} stage into the {} stage ({}) in {}.",
+            to_stage.name,
+            to_stage.image,
+            secs(t.elapsed())
+        ));
+        Ok(())
+    }
+
+    async fn run(
+        &mut self,
+        container: &str,
+        phase: PhaseName,
+        command: &str,
+        workdir: &str,
+        env: &[String],
+    ) -> Result<(), EngineError> {
+        self.log
+            .app_runner(format!("Executing '{phase}' command: {command}"));
+        let t = Instant::now();
+        let code = exec::run(
+            self.docker,
+            container,
+            command,
+            workdir,
+            env,
+            phase.log_prefix(),
+            self.log,
+        )
+        .await?;
+        self.command_time += t.elapsed();
+        if code != 0 {
+            return Err(EngineError::CommandFailed {
+                phase,
+                command: command.to_string(),
+                exit_code: code,
+            });
+        }
+        self.log.app_runner(format!(
+            "'{phase}' command finished in {}.",
+            secs(t.elapsed())
+        ));
+        Ok(())
+    }
+
+    /// Commit `container` with the plan's image configuration, set explicitly: commit merges in
+    /// the container's own settings otherwise (its idle command, for one).
+    async fn commit(&self, container: &str, base: &ImageInspect) -> Result<String, EngineError> {
+        let t = Instant::now();
+        let image = &self.plan.image;
+        let base_config = base.config.clone().unwrap_or_default();
+        let mut labels: HashMap<String, String> = image.labels.clone().into_iter().collect();
+        if let Some(summary) = &self.source {
+            labels.insert(
+                labels::SOURCE_DIGEST.to_string(),
+                format!("sha256:{}", summary.digest),
+            );
+        }
+        let config = ContainerConfig {
+            cmd: Some(image.cmd.clone()),
+            entrypoint: Some(image.entrypoint.clone()),
+            env: Some(final_env(base_config.env.unwrap_or_default(), image)),
+            working_dir: Some(image.working_dir.clone()),
+            exposed_ports: Some(vec![format!("{}/tcp", image.port)]),
+            labels: Some(labels),
+            user: Some(
+                image
+                    .user
+                    .clone()
+                    .unwrap_or_else(|| base_config.user.unwrap_or_default()),
+            ),
+            ..Default::default()
+        };
+        let options = CommitContainerOptionsBuilder::new()
+            .container(container)
+            .comment("apprunner-build")
+            .build();
+        let id = long(self.docker)
+            .commit_container(options, config)
+            .await
+            .map_err(EngineError::docker("committing the image"))?
+            .id;
+        self.cleanup.add_image(&id);
+        self.log.app_runner(format!(
+            "Committed the application image in {}.",
+            secs(t.elapsed())
+        ));
+        Ok(id)
+    }
+}
+
+/// The base image's env with the plan's settings applied in order.
+fn final_env(base: Vec<String>, image: &ImageConfig) -> Vec<String> {
+    let mut env: Vec<(String, String)> = base
+        .iter()
+        .filter_map(|kv| {
+            kv.split_once('=')
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+        })
+        .collect();
+    for op in &image.env {
+        let (name, value) = match op {
+            ImageEnv::Set { name, value } => (name, value.clone()),
+            ImageEnv::Prepend {
+                name,
+                value,
+                otherwise,
+            } => {
+                let current = env.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+                (name, format!("{value}:{}", current.unwrap_or(otherwise)))
+            }
+        };
+        match env.iter_mut().find(|(k, _)| k == name) {
+            Some(slot) => slot.1 = value,
+            None => env.push((name.clone(), value)),
+        }
+    }
+    env.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
+fn size(bytes: u64) -> String {
+    match bytes {
+        0..=9_999 => format!("{bytes} B"),
+        10_000..=9_999_999 => format!("{:.1} kB", bytes as f64 / 1_000.0),
+        _ => format!("{:.1} MB", bytes as f64 / 1_000_000.0),
+    }
+}
+
+fn short_id(id: &str) -> &str {
+    let hex = id.trim_start_matches("sha256:");
+    &hex[..hex.len().min(12)]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn final_env_applies_the_plan_over_the_base_in_order() {
+        let image = ImageConfig {
+            cmd: vec![],
+            entrypoint: vec![],
+            working_dir: "/app".into(),
+            env: vec![
+                ImageEnv::Set {
+                    name: "LANG".into(),
+                    value: "C.UTF-8".into(),
+                },
+                ImageEnv::Prepend {
+                    name: "PATH".into(),
+                    value: "/app/.venv/bin".into(),
+                    otherwise: "/bin".into(),
+                },
+                ImageEnv::Prepend {
+                    name: "PYTHONPATH".into(),
+                    value: "/app/lib".into(),
+                    otherwise: "/none".into(),
+                },
+            ],
+            port: 8080,
+            user: None,
+            labels: BTreeMap::new(),
+        };
+        let env = final_env(vec!["PATH=/usr/bin".into(), "LANG=C".into()], &image);
+        assert_eq!(
+            env,
+            [
+                "PATH=/app/.venv/bin:/usr/bin",
+                "LANG=C.UTF-8",
+                "PYTHONPATH=/app/lib:/none"
+            ]
+        );
+    }
+}

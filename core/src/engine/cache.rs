@@ -1,0 +1,137 @@
+//! Whether an existing image already is what a build would produce, and if not, why not.
+//!
+//! The key is what the image was built from: the source tree, the configuration, the resolved
+//! runtime and this tool's version, all recorded as labels on the image.
+
+use super::source::{self, SourceSummary};
+use crate::plan::{labels, BuildPlan};
+use bollard::Docker;
+use std::collections::HashMap;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageKey {
+    pub source: String,
+    pub config: String,
+    pub runtime: String,
+    pub engine: String,
+}
+
+impl ImageKey {
+    pub fn for_plan(plan: &BuildPlan, source_digest: &str) -> Self {
+        let label = |k: &str| plan.image.labels.get(k).cloned().unwrap_or_default();
+        Self {
+            source: format!("sha256:{source_digest}"),
+            config: label(labels::CONFIG_DIGEST),
+            runtime: format!(
+                "{} {}",
+                label(labels::RUNTIME),
+                label(labels::RUNTIME_VERSION)
+            ),
+            engine: label(labels::TOOL_VERSION),
+        }
+    }
+
+    pub fn from_labels(l: &HashMap<String, String>) -> Option<Self> {
+        Some(Self {
+            source: l.get(labels::SOURCE_DIGEST)?.clone(),
+            config: l.get(labels::CONFIG_DIGEST)?.clone(),
+            runtime: format!(
+                "{} {}",
+                l.get(labels::RUNTIME)?,
+                l.get(labels::RUNTIME_VERSION)?
+            ),
+            engine: l.get(labels::TOOL_VERSION)?.clone(),
+        })
+    }
+
+    /// Why an image with key `old` is not this one; empty when it is.
+    pub fn changes_since(&self, old: &ImageKey) -> Vec<String> {
+        let mut why = Vec::new();
+        if self.source != old.source {
+            why.push("the source changed".to_string());
+        }
+        if self.config != old.config {
+            why.push("the configuration changed".to_string());
+        }
+        if self.runtime != old.runtime {
+            why.push(format!(
+                "the runtime changed ({} → {})",
+                old.runtime, self.runtime
+            ));
+        }
+        if self.engine != old.engine {
+            why.push(format!(
+                "apprunner-build changed ({} → {})",
+                old.engine, self.engine
+            ));
+        }
+        why
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Freshness {
+    /// No image by that name.
+    Missing,
+    /// The image by that name is what this build would produce.
+    UpToDate { id: String, size: u64 },
+    /// It exists but differs, for these reasons.
+    Stale(Vec<String>),
+}
+
+/// Compare the image `name` with what `plan` over the current source would build.
+pub async fn freshness(
+    docker: &Docker,
+    plan: &BuildPlan,
+    name: &str,
+) -> std::io::Result<(Freshness, SourceSummary)> {
+    let root = plan.source_root.clone();
+    let summary =
+        tokio::task::spawn_blocking(move || source::write_tar(&root, "app", std::io::sink()))
+            .await
+            .map_err(std::io::Error::other)??;
+    let Ok(image) = docker.inspect_image(name).await else {
+        return Ok((Freshness::Missing, summary));
+    };
+    let want = ImageKey::for_plan(plan, &summary.digest);
+    let labels = image.config.and_then(|c| c.labels).unwrap_or_default();
+    let state = match ImageKey::from_labels(&labels) {
+        None => Freshness::Stale(vec![format!("{name} was not built by apprunner-build")]),
+        Some(have) => match want.changes_since(&have)[..] {
+            [] => Freshness::UpToDate {
+                id: image.id.unwrap_or_default(),
+                size: image.size.unwrap_or(0).max(0) as u64,
+            },
+            ref why => Freshness::Stale(why.to_vec()),
+        },
+    };
+    Ok((state, summary))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ImageKey;
+
+    #[test]
+    fn inequality_says_why() {
+        let old = ImageKey {
+            source: "sha256:a".into(),
+            config: "sha256:c".into(),
+            runtime: "python311 3.11.13".into(),
+            engine: "0.1.0".into(),
+        };
+        assert!(old.changes_since(&old).is_empty());
+        let new = ImageKey {
+            source: "sha256:b".into(),
+            runtime: "python311 3.11.14".into(),
+            ..old.clone()
+        };
+        assert_eq!(
+            new.changes_since(&old),
+            [
+                "the source changed",
+                "the runtime changed (python311 3.11.13 → python311 3.11.14)"
+            ]
+        );
+    }
+}

@@ -1,0 +1,101 @@
+//! Running one shell command in a container, streaming its output into the build log.
+
+use super::EngineError;
+use crate::report::log::{BuildLog, LineSplitter, Stream};
+use bollard::container::LogOutput;
+use bollard::exec::{CreateExecOptions, StartExecResults};
+use bollard::Docker;
+use futures_util::StreamExt;
+use std::time::Duration;
+
+/// Run `command` through `sh -c` in `workdir`; every line it prints is logged under `prefix`.
+/// Returns the exit code (non-zero is not an error here: the caller decides).
+pub(crate) async fn run(
+    docker: &Docker,
+    container: &str,
+    command: &str,
+    workdir: &str,
+    env: &[String],
+    prefix: &str,
+    log: &BuildLog,
+) -> Result<i64, EngineError> {
+    let options = CreateExecOptions {
+        cmd: Some(vec!["/bin/sh", "-c", command]),
+        env: Some(env.iter().map(String::as_str).collect()),
+        working_dir: Some(workdir),
+        attach_stdout: Some(true),
+        attach_stderr: Some(true),
+        tty: Some(false),
+        ..Default::default()
+    };
+    let exec = docker
+        .create_exec(container, options)
+        .await
+        .map_err(EngineError::docker(
+            "creating a command in the build container",
+        ))?;
+    let started = docker
+        .start_exec(&exec.id, None)
+        .await
+        .map_err(EngineError::docker(
+            "starting a command in the build container",
+        ))?;
+    if let StartExecResults::Attached { mut output, .. } = started {
+        let mut lines = OutputLines::default();
+        while let Some(chunk) = output.next().await {
+            let chunk = chunk.map_err(EngineError::docker("reading command output"))?;
+            for (stream, line) in lines.push(chunk) {
+                log.line(prefix, stream, &line);
+            }
+        }
+        for (stream, line) in lines.finish() {
+            log.line(prefix, stream, &line);
+        }
+    }
+    // The stream ends a moment before the engine records the exit code.
+    loop {
+        let inspect = docker
+            .inspect_exec(&exec.id)
+            .await
+            .map_err(EngineError::docker("reading a command's exit code"))?;
+        if inspect.running != Some(true) {
+            return Ok(inspect.exit_code.unwrap_or(-1));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Whole lines from a container's multiplexed output, per stream (chunks are not line-aligned).
+#[derive(Default)]
+pub(crate) struct OutputLines {
+    out: LineSplitter,
+    err: LineSplitter,
+}
+
+impl OutputLines {
+    pub(crate) fn push(&mut self, chunk: LogOutput) -> Vec<(Stream, String)> {
+        let (splitter, stream, bytes) = match chunk {
+            LogOutput::StdOut { message } | LogOutput::Console { message } => {
+                (&mut self.out, Stream::Stdout, message)
+            }
+            LogOutput::StdErr { message } => (&mut self.err, Stream::Stderr, message),
+            LogOutput::StdIn { .. } => return vec![],
+        };
+        splitter
+            .push(&bytes)
+            .into_iter()
+            .map(|l| (stream, l))
+            .collect()
+    }
+
+    /// What is left when the output ends.
+    pub(crate) fn finish(&mut self) -> Vec<(Stream, String)> {
+        [
+            (Stream::Stdout, self.out.finish()),
+            (Stream::Stderr, self.err.finish()),
+        ]
+        .into_iter()
+        .filter_map(|(stream, rest)| rest.map(|r| (stream, r)))
+        .collect()
+    }
+}

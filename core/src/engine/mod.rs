@@ -1,0 +1,67 @@
+//! The engine: walks a [`BuildPlan`](crate::plan::BuildPlan) against a real Docker Engine through
+//! bollard, in a [`Session`] that owns the containers it makes. It never shells out to the
+//! `docker` CLI, and decides nothing App Runner-specific: the plan says every step.
+
+mod build;
+pub mod cache;
+mod docker;
+mod exec;
+mod image_name;
+pub mod run;
+mod session;
+pub mod source;
+
+pub use build::{BuildOptions, BuiltImage, CACHE_VOLUME, CA_PATH};
+pub use image_name::ImageName;
+pub use session::Session;
+
+use crate::plan::{PhaseName, PlanError};
+use std::path::PathBuf;
+
+/// What can go wrong while building; [`crate::report::errors`] writes the messages.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("cannot reach the Docker engine at {host}: {source}")]
+    Connect {
+        host: String,
+        source: bollard::errors::Error,
+    },
+    #[error("cannot pull {image}: {reason}")]
+    Pull { image: String, reason: String },
+    #[error("{action}: {source}")]
+    Docker {
+        action: String,
+        source: bollard::errors::Error,
+    },
+    #[error("cannot read the source tree {}: {source}", root.display())]
+    Source {
+        root: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot use the CA bundle {}: {source}", path.display())]
+    CaBundle {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("'{phase}' command '{command}' failed (exit code {exit_code})")]
+    CommandFailed {
+        phase: PhaseName,
+        command: String,
+        exit_code: i64,
+    },
+    #[error("invalid image name `{0}`")]
+    InvalidImageName(String),
+    #[error("the plan cannot be built: {0}")]
+    Plan(PlanError),
+    #[error("interrupted")]
+    Interrupted,
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl EngineError {
+    pub(crate) fn docker(action: impl Into<String>) -> impl FnOnce(bollard::errors::Error) -> Self {
+        let action = action.into();
+        move |source| EngineError::Docker { action, source }
+    }
+}

@@ -1,0 +1,531 @@
+//! Running a built image the way App Runner runs it: PORT set, secrets given at start, the
+//! application's output in the log, and a health check before the service counts as live.
+
+use super::exec::OutputLines;
+use super::Session;
+use crate::plan::labels;
+use crate::report::log::{BuildLog, Stream};
+use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
+use bollard::query_parameters::{CreateContainerOptionsBuilder, LogsOptionsBuilder};
+use bollard::Docker;
+use futures_util::StreamExt;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The log prefix of the application's own output.
+pub const APPLICATION: &str = "Application";
+/// How many of the application's last lines a failure shows.
+const TAIL: usize = 20;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HealthProtocol {
+    Tcp,
+    /// HTTP GET of this path; a 2xx or 3xx answer is healthy.
+    Http(String),
+}
+
+impl std::fmt::Display for HealthProtocol {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HealthProtocol::Tcp => f.write_str("TCP"),
+            HealthProtocol::Http(path) => write!(f, "HTTP {path}"),
+        }
+    }
+}
+
+/// App Runner's health check settings; the defaults are App Runner's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HealthCheck {
+    pub protocol: HealthProtocol,
+    pub interval: Duration,
+    pub timeout: Duration,
+    pub healthy_threshold: u32,
+    pub unhealthy_threshold: u32,
+}
+
+impl Default for HealthCheck {
+    fn default() -> Self {
+        Self {
+            protocol: HealthProtocol::Tcp,
+            interval: Duration::from_secs(5),
+            timeout: Duration::from_secs(2),
+            healthy_threshold: 1,
+            unhealthy_threshold: 5,
+        }
+    }
+}
+
+impl HealthCheck {
+    /// `tcp`, or `http` / `http:/path`.
+    pub fn parse_protocol(text: &str) -> Result<HealthProtocol, String> {
+        match text {
+            "tcp" | "TCP" => Ok(HealthProtocol::Tcp),
+            "http" | "HTTP" => Ok(HealthProtocol::Http("/".into())),
+            other => match other
+                .strip_prefix("http:")
+                .or_else(|| other.strip_prefix("HTTP:"))
+            {
+                Some(path) if path.starts_with('/') => Ok(HealthProtocol::Http(path.to_string())),
+                _ => Err(format!("`{other}`: write tcp, http, or http:/path")),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub image: String,
+    /// Host port to publish the service port on (None: the same number; Some(0): any free port).
+    pub host_port: Option<u16>,
+    /// NAME=VALUE pairs for the container, on top of the image's env.
+    pub env: Vec<(String, String)>,
+    /// Secret values, by name: given to the container, never logged.
+    pub secrets: Vec<(String, String)>,
+    pub health: HealthCheck,
+}
+
+/// What the image says about how to run it.
+#[derive(Debug, Clone)]
+pub struct ImageRunConfig {
+    pub port: u16,
+    pub secrets: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{action}: {source}")]
+    Docker {
+        action: String,
+        source: bollard::errors::Error,
+    },
+    #[error("image {0} was not found")]
+    NoImage(String),
+    #[error("missing secrets: {}", .0.join(", "))]
+    MissingSecrets(Vec<String>),
+    #[error("the application exited with code {code}")]
+    Exited { code: i64, tail: Vec<String> },
+    #[error("health check failed")]
+    Unhealthy {
+        protocol: HealthProtocol,
+        port: u16,
+        failures: u32,
+        last_error: String,
+        tail: Vec<String>,
+    },
+}
+
+fn docker_err(action: &str) -> impl FnOnce(bollard::errors::Error) -> RunError + '_ {
+    move |source| RunError::Docker {
+        action: action.to_string(),
+        source,
+    }
+}
+
+/// Read the port and secret names from a built image.
+pub async fn image_run_config(docker: &Docker, image: &str) -> Result<ImageRunConfig, RunError> {
+    let inspect = docker
+        .inspect_image(image)
+        .await
+        .map_err(|_| RunError::NoImage(image.to_string()))?;
+    let config = inspect.config.unwrap_or_default();
+    let port = config
+        .env
+        .unwrap_or_default()
+        .iter()
+        .find_map(|e| e.strip_prefix("PORT=").and_then(|p| p.parse().ok()))
+        .unwrap_or(crate::input::config::DEFAULT_PORT);
+    let secrets = config
+        .labels
+        .unwrap_or_default()
+        .get(labels::SECRETS)
+        .map(|s| {
+            s.split(',')
+                .filter(|n| !n.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(ImageRunConfig { port, secrets })
+}
+
+/// Every name in `wanted` must have a value in `given` (a secrets file) or the environment.
+pub fn collect_secrets(
+    wanted: &[String],
+    given: &HashMap<String, String>,
+) -> Result<Vec<(String, String)>, RunError> {
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for name in wanted {
+        match given
+            .get(name)
+            .cloned()
+            .or_else(|| std::env::var(name).ok())
+        {
+            Some(value) => found.push((name.clone(), value)),
+            None => missing.push(name.clone()),
+        }
+    }
+    if missing.is_empty() {
+        Ok(found)
+    } else {
+        Err(RunError::MissingSecrets(missing))
+    }
+}
+
+/// Recent lines of the application's output, with secret values masked.
+#[derive(Clone)]
+struct Output {
+    tail: Arc<Mutex<VecDeque<String>>>,
+    secrets: Arc<Vec<String>>,
+}
+
+impl Output {
+    fn record(&self, log: &BuildLog, stream: Stream, line: &str) {
+        let mut line = line.to_string();
+        for secret in self.secrets.iter().filter(|s| !s.is_empty()) {
+            line = line.replace(secret.as_str(), "********");
+        }
+        log.line(APPLICATION, stream, &line);
+        let mut tail = self.tail.lock().unwrap_or_else(|e| e.into_inner());
+        if tail.len() == TAIL {
+            tail.pop_front();
+        }
+        tail.push_back(line);
+    }
+
+    fn tail(&self) -> Vec<String> {
+        self.tail
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+}
+
+/// A started service: where it answers.
+pub struct Started {
+    pub container: String,
+    pub host_port: u16,
+    pub port: u16,
+    probe_addr: std::net::SocketAddr,
+}
+
+/// Start the container and wait until it is healthy. Afterwards the application keeps running;
+/// [`wait_exit`] follows it. The session removes the container when it closes.
+pub async fn start(
+    session: &Session,
+    opts: &RunOptions,
+    run: &ImageRunConfig,
+    log: &BuildLog,
+) -> Result<(Started, OutputHandle), RunError> {
+    let docker = session.docker();
+    let port_key = format!("{}/tcp", run.port);
+    let host_port = opts.host_port.unwrap_or(run.port);
+    let binding = PortBinding {
+        host_ip: Some("0.0.0.0".into()),
+        host_port: Some(if host_port == 0 {
+            String::new()
+        } else {
+            host_port.to_string()
+        }),
+    };
+    let env: Vec<String> = opts
+        .env
+        .iter()
+        .chain(opts.secrets.iter())
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    let body = ContainerCreateBody {
+        image: Some(opts.image.clone()),
+        env: Some(env),
+        exposed_ports: Some(vec![port_key.clone()]),
+        host_config: Some(HostConfig {
+            port_bindings: Some(HashMap::from([(port_key.clone(), Some(vec![binding]))])),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let name = super::docker::container_name("app");
+    let created = docker
+        .create_container(
+            Some(CreateContainerOptionsBuilder::new().name(&name).build()),
+            body,
+        )
+        .await
+        .map_err(docker_err("creating the application container"))?;
+    session.cleanup().add_container(&created.id);
+    let output = Output {
+        tail: Arc::default(),
+        secrets: Arc::new(opts.secrets.iter().map(|(_, v)| v.clone()).collect()),
+    };
+    docker
+        .start_container(
+            &created.id,
+            None::<bollard::query_parameters::StartContainerOptions>,
+        )
+        .await
+        .map_err(docker_err("starting the application container"))?;
+    // Following from here still shows everything: the engine keeps the output from the start.
+    let follow = tokio::spawn(follow_output(
+        docker.clone(),
+        created.id.clone(),
+        output.clone(),
+        log.clone(),
+    ));
+    let inspect = docker
+        .inspect_container(
+            &created.id,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
+        .await
+        .map_err(docker_err("inspecting the application container"))?;
+    let settings = inspect.network_settings.unwrap_or_default();
+    let container_ip = settings.networks.as_ref().and_then(|n| {
+        n.values()
+            .find_map(|e| e.ip_address.clone().filter(|ip| !ip.is_empty()))
+    });
+    let published = settings
+        .ports
+        .and_then(|p| p.get(&port_key).cloned().flatten())
+        .and_then(|b| b.into_iter().find_map(|b| b.host_port?.parse::<u16>().ok()))
+        .unwrap_or(host_port);
+    log.app_runner(format!(
+        "Starting {} with PORT={} (published on localhost:{published}); health check {} every {} s, timeout {} s.",
+        opts.image,
+        run.port,
+        opts.health.protocol,
+        opts.health.interval.as_secs_f64(),
+        opts.health.timeout.as_secs_f64()
+    ));
+    // Probe the container itself where the engine is local (as App Runner probes the instance);
+    // through the published port otherwise.
+    let local = std::env::var("DOCKER_HOST").map_or(true, |h| h.starts_with("unix://"));
+    let probe_addr = match container_ip.and_then(|ip| ip.parse::<std::net::IpAddr>().ok()) {
+        Some(ip) if local => std::net::SocketAddr::new(ip, run.port),
+        _ => std::net::SocketAddr::from(([127, 0, 0, 1], published)),
+    };
+    let started = Started {
+        container: created.id.clone(),
+        host_port: published,
+        port: run.port,
+        probe_addr,
+    };
+    let handle = OutputHandle { output, follow };
+    health(docker, &started, &opts.health, log, &handle).await?;
+    Ok((started, handle))
+}
+
+/// The application's output, followed in the background.
+pub struct OutputHandle {
+    output: Output,
+    follow: tokio::task::JoinHandle<()>,
+}
+
+impl OutputHandle {
+    pub fn tail(&self) -> Vec<String> {
+        self.output.tail()
+    }
+}
+
+async fn follow_output(docker: Docker, id: String, output: Output, log: BuildLog) {
+    let options = LogsOptionsBuilder::new()
+        .follow(true)
+        .stdout(true)
+        .stderr(true)
+        .build();
+    let mut stream = docker.logs(&id, Some(options));
+    let mut lines = OutputLines::default();
+    while let Some(Ok(chunk)) = stream.next().await {
+        for (kind, line) in lines.push(chunk) {
+            output.record(&log, kind, &line);
+        }
+    }
+    for (kind, line) in lines.finish() {
+        output.record(&log, kind, &line);
+    }
+}
+
+/// Poll until `healthy_threshold` checks pass in a row, or fail after `unhealthy_threshold` in a
+/// row fail, or the application exits.
+async fn health(
+    docker: &Docker,
+    s: &Started,
+    h: &HealthCheck,
+    log: &BuildLog,
+    out: &OutputHandle,
+) -> Result<(), RunError> {
+    let (mut passes, mut failures) = (0u32, 0u32);
+    loop {
+        if let Some(code) = exited(docker, &s.container).await {
+            return Err(exit_error(code, out).await);
+        }
+        match probe(&h.protocol, s.probe_addr, h.timeout).await {
+            Ok(()) => {
+                passes += 1;
+                failures = 0;
+                if passes >= h.healthy_threshold {
+                    log.app_runner(format!(
+                        "Health check passed on {} port {}.",
+                        h.protocol, s.port
+                    ));
+                    return Ok(());
+                }
+            }
+            Err(e) => {
+                passes = 0;
+                failures += 1;
+                if failures >= h.unhealthy_threshold {
+                    if let Some(code) = exited(docker, &s.container).await {
+                        return Err(exit_error(code, out).await);
+                    }
+                    return Err(RunError::Unhealthy {
+                        protocol: h.protocol.clone(),
+                        port: s.port,
+                        failures,
+                        last_error: e,
+                        tail: out.tail(),
+                    });
+                }
+            }
+        }
+        tokio::time::sleep(h.interval).await;
+    }
+}
+
+/// Keep checking once the service is live, as App Runner does; say when it stops passing and when
+/// it recovers. Never returns: it runs until the caller stops following the application.
+pub async fn monitor(
+    started: &Started,
+    h: &HealthCheck,
+    log: &BuildLog,
+) -> std::convert::Infallible {
+    let mut failures = 0u32;
+    let mut unhealthy = false;
+    loop {
+        tokio::time::sleep(h.interval).await;
+        match probe(&h.protocol, started.probe_addr, h.timeout).await {
+            Ok(()) => {
+                if unhealthy {
+                    log.app_runner(format!(
+                        "Health check passes again on {} port {}.",
+                        h.protocol, started.port
+                    ));
+                }
+                failures = 0;
+                unhealthy = false;
+            }
+            Err(e) => {
+                failures += 1;
+                if failures >= h.unhealthy_threshold && !unhealthy {
+                    unhealthy = true;
+                    log.app_runner(format!(
+                        "Health check failed on protocol `{}` [Port: '{}']: {failures} checks in a row failed (last: {e}). App Runner would replace this instance.",
+                        h.protocol, started.port
+                    ));
+                }
+            }
+        }
+    }
+}
+
+async fn exit_error(code: i64, out: &OutputHandle) -> RunError {
+    // Let the log follower drain what the app printed last.
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        while !out.follow.is_finished() {
+            tokio::time::sleep(Duration::from_millis(20)).await
+        }
+    })
+    .await;
+    RunError::Exited {
+        code,
+        tail: out.tail(),
+    }
+}
+
+/// The exit code, when the container has stopped.
+async fn exited(docker: &Docker, id: &str) -> Option<i64> {
+    let state = docker
+        .inspect_container(
+            id,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
+        .await
+        .ok()?
+        .state?;
+    (state.running != Some(true)).then(|| state.exit_code.unwrap_or(-1))
+}
+
+/// Follow the application until it exits; returns its exit code.
+pub async fn wait_exit(docker: &Docker, started: &Started, out: &OutputHandle) -> RunError {
+    let mut wait = docker.wait_container(
+        &started.container,
+        None::<bollard::query_parameters::WaitContainerOptions>,
+    );
+    let code = match wait.next().await {
+        Some(Ok(r)) => r.status_code,
+        Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => code,
+        _ => exited(docker, &started.container).await.unwrap_or(-1),
+    };
+    exit_error(code, out).await
+}
+
+async fn probe(
+    protocol: &HealthProtocol,
+    addr: std::net::SocketAddr,
+    timeout: Duration,
+) -> Result<(), String> {
+    let connect = tokio::net::TcpStream::connect(addr);
+    let mut stream = match tokio::time::timeout(timeout, connect).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return Err(e.to_string()),
+        Err(_) => return Err(format!("no connection within {} s", timeout.as_secs_f64())),
+    };
+    match protocol {
+        // Docker's port proxy accepts even when nothing listens behind it; a closed connection
+        // with no byte exchanged is how that shows. Ask for one byte with a short wait.
+        HealthProtocol::Tcp => tcp_alive(&mut stream).await,
+        HealthProtocol::Http(path) => {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let request = format!("GET {path} HTTP/1.0\r\nHost: localhost\r\nUser-Agent: apprunner-build-health-check\r\n\r\n");
+            let exchange = async {
+                stream.write_all(request.as_bytes()).await?;
+                let mut head = vec![0u8; 64];
+                let n = stream.read(&mut head).await?;
+                Ok::<_, std::io::Error>(String::from_utf8_lossy(&head[..n]).to_string())
+            };
+            match tokio::time::timeout(timeout, exchange).await {
+                Ok(Ok(head)) => {
+                    let status: u16 = head
+                        .split_whitespace()
+                        .nth(1)
+                        .and_then(|c| c.parse().ok())
+                        .unwrap_or(0);
+                    if (200..400).contains(&status) {
+                        Ok(())
+                    } else if status == 0 {
+                        Err("no HTTP answer".into())
+                    } else {
+                        Err(format!("HTTP status {status}"))
+                    }
+                }
+                Ok(Err(e)) => Err(e.to_string()),
+                Err(_) => Err(format!("no answer within {} s", timeout.as_secs_f64())),
+            }
+        }
+    }
+}
+
+async fn tcp_alive(stream: &mut tokio::net::TcpStream) -> Result<(), String> {
+    use tokio::io::AsyncReadExt;
+    let mut byte = [0u8; 1];
+    match tokio::time::timeout(Duration::from_millis(300), stream.read(&mut byte)).await {
+        // Still open and silent after a moment: something accepted the connection.
+        Err(_) => Ok(()),
+        // The server spoke first: alive.
+        Ok(Ok(n)) if n > 0 => Ok(()),
+        Ok(Ok(_)) => Err("connection closed at once (nothing listening behind the port)".into()),
+        Ok(Err(e)) => Err(e.to_string()),
+    }
+}

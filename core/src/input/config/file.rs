@@ -1,0 +1,165 @@
+//! Finding and reading `apprunner.yaml`: the checks that come before YAML parsing.
+
+use crate::report::diagnostic::{Diagnostic, Diagnostics, Location, Position, SourceText};
+use std::path::Path;
+
+pub const CONFIG_FILE_NAME: &str = "apprunner.yaml";
+/// App Runner's configuration files are small; anything bigger is a mistake (a wrong file, a binary).
+pub const MAX_CONFIG_SIZE: u64 = 1024 * 1024;
+
+/// A configuration file found in the source root and read as text.
+#[derive(Debug, Clone)]
+pub struct ConfigFile {
+    pub source: SourceText,
+    /// Problems found before parsing that did not stop it (a BOM).
+    pub found: Diagnostics,
+}
+
+/// Look for `apprunner.yaml` in `root`. `Ok(None)`: there is none (nor a misnamed one).
+pub fn find_config(root: &Path, shown_root: &Path) -> Result<Option<ConfigFile>, Diagnostics> {
+    let path = root.join(CONFIG_FILE_NAME);
+    if path.is_file() {
+        return read(&path, &shown_root.join(CONFIG_FILE_NAME)).map(Some);
+    }
+    for wrong in [
+        "apprunner.yml",
+        "AppRunner.yaml",
+        "apprunner.YAML",
+        "Apprunner.yaml",
+    ] {
+        let candidate = root.join(wrong);
+        // The directory listing, not `exists`, so that case-insensitive file systems don't fool us.
+        if listed(root, wrong) && candidate.is_file() {
+            let shown = shown_root.join(wrong);
+            let mut all = Diagnostics::default();
+            all.push(
+                Diagnostic::error(format!(
+                    "found `{wrong}`, but App Runner reads only a file named `{CONFIG_FILE_NAME}`"
+                ))
+                .at(Location::file(&shown))
+                .with_note(
+                    "App Runner would ignore this file and use the settings of the service instead",
+                )
+                .with_help(format!(
+                    "rename it: git mv {} {}",
+                    shown.display(),
+                    shown_root.join(CONFIG_FILE_NAME).display()
+                )),
+            );
+            return Err(all);
+        }
+    }
+    Ok(None)
+}
+
+fn listed(dir: &Path, name: &str) -> bool {
+    std::fs::read_dir(dir)
+        .map(|entries| entries.flatten().any(|e| e.file_name() == name))
+        .unwrap_or(false)
+}
+
+/// Read a configuration file: size, encoding and indentation problems are located errors.
+pub fn read(path: &Path, shown: &Path) -> Result<ConfigFile, Diagnostics> {
+    let fail = |d: Diagnostic| Err(Diagnostics(vec![d]));
+    let here = Location::file(shown);
+    let meta = match std::fs::metadata(path) {
+        Ok(m) => m,
+        Err(e) => return fail(Diagnostic::error(format!("cannot read the file: {e}")).at(here)),
+    };
+    if meta.len() > MAX_CONFIG_SIZE {
+        return fail(
+            Diagnostic::error(format!(
+                "the file is {} bytes; a configuration file may be at most 1 MiB ({MAX_CONFIG_SIZE} bytes)",
+                meta.len()
+            ))
+            .at(here)
+            .with_help("check that this is the apprunner.yaml you meant; App Runner configuration files are a few lines"),
+        );
+    }
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return fail(Diagnostic::error(format!("cannot read the file: {e}")).at(here)),
+    };
+    // A BOM is reported, then skipped so that the rest of the file is still checked in the same run.
+    let bom = bytes.starts_with(&[0xEF, 0xBB, 0xBF]);
+    let bytes = if bom { bytes[3..].to_vec() } else { bytes };
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            // The valid prefix is UTF-8 by construction.
+            let prefix = std::str::from_utf8(good).unwrap_or_default();
+            let line = prefix.matches('\n').count() + 1;
+            let column = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let shown_text =
+                SourceText::new(shown, String::from_utf8_lossy(e.as_bytes()).into_owned());
+            return fail(
+                Diagnostic::error(format!(
+                    "the file is not valid UTF-8 (byte 0x{:02X} at offset {})",
+                    e.as_bytes()[good.len()],
+                    good.len()
+                ))
+                .at(Location::at(&shown_text, Position { line, column }, 1))
+                .with_help("save the file as UTF-8; YAML files must be Unicode text"),
+            );
+        }
+    };
+    let source = SourceText::new(shown, text);
+    if source.text.trim().is_empty()
+        || source
+            .text
+            .lines()
+            .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        return fail(
+            Diagnostic::error("the file is empty")
+                .at(here)
+                .with_help("an apprunner.yaml needs at least `version`, `runtime`, `build.commands.build` and `run.command`")
+                .with_note("minimal example:\n  version: 1.0\n  runtime: python311\n  build:\n    commands:\n      build:\n        - pip install -r requirements.txt\n  run:\n    command: python server.py"),
+        );
+    }
+    let tabs = tab_indentation(&source);
+    if tabs.has_errors() {
+        return Err(tabs);
+    }
+    let mut found = Diagnostics::default();
+    if bom {
+        found.push(
+            Diagnostic::error("the file starts with a byte-order mark (BOM)")
+                .at(Location::at(&source, Position { line: 1, column: 1 }, 1))
+                .with_note("App Runner's parser and many YAML tools reject or misread it")
+                .with_help("save the file as UTF-8 without a BOM (most editors call it \"UTF-8\", not \"UTF-8 with BOM\")"),
+        );
+    }
+    Ok(ConfigFile { source, found })
+}
+
+/// YAML forbids tabs in indentation; the parser's own message for them is cryptic, so say it plainly.
+fn tab_indentation(source: &SourceText) -> Diagnostics {
+    let mut all = Diagnostics::default();
+    for (i, line) in source.text.split('\n').enumerate() {
+        let indent: String = line
+            .chars()
+            .take_while(|c| *c == ' ' || *c == '\t')
+            .collect();
+        if let Some(col) = indent.chars().position(|c| c == '\t') {
+            if line.trim().is_empty() {
+                continue;
+            }
+            all.push(
+                Diagnostic::error("tab character in indentation")
+                    .at(Location::at(
+                        source,
+                        Position {
+                            line: i + 1,
+                            column: col + 1,
+                        },
+                        1,
+                    ))
+                    .with_note("YAML allows only spaces for indentation")
+                    .with_help("replace the tab with spaces, consistent with the lines around it"),
+            );
+        }
+    }
+    all
+}

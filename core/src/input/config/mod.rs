@@ -1,0 +1,192 @@
+//! The App Runner configuration: `apprunner.yaml` (version 1.0), or the same settings given as flags.
+//!
+//! Reading reports *all* problems at once as located [`Diagnostic`]s; nothing here touches a container
+//! engine or the runtime catalog (runtime checks happen in [`crate::resolve::runtime`]).
+
+mod file;
+mod flags;
+mod secrets;
+mod yaml;
+mod yaml_items;
+
+pub use file::{find_config, ConfigFile, CONFIG_FILE_NAME, MAX_CONFIG_SIZE};
+pub use flags::ConfigFlags;
+pub use secrets::check_secret_reference;
+
+use crate::report::diagnostic::{Diagnostic, Diagnostics, Location, SourceText};
+use serde::{Deserialize, Serialize};
+
+/// A value and where the user wrote it (None when it came from a flag or a default).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Spanned<T> {
+    pub value: T,
+    #[serde(skip)]
+    pub location: Option<Location>,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, location: Option<Location>) -> Self {
+        Self { value, location }
+    }
+
+    pub fn bare(value: T) -> Self {
+        Self {
+            value,
+            location: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnvVar {
+    pub name: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Secret {
+    pub name: String,
+    /// A Secrets Manager ARN, an SSM parameter ARN, or a bare SSM parameter name. Never a value.
+    pub value_from: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct BuildSection {
+    pub pre_build: Vec<String>,
+    pub build: Vec<String>,
+    pub post_build: Vec<String>,
+    pub env: Vec<EnvVar>,
+}
+
+pub const DEFAULT_PORT: u16 = 8080;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunSection {
+    pub runtime_version: Option<Spanned<String>>,
+    pub pre_run: Vec<String>,
+    /// Where `pre-run` was written, so that a runtime with the original build can point at it.
+    pub pre_run_location: Option<Location>,
+    pub command: String,
+    pub port: u16,
+    pub port_env: Option<String>,
+    pub env: Vec<EnvVar>,
+    pub secrets: Vec<Secret>,
+    /// Directories put first on PATH in the image (a detected project's virtualenv); apprunner.yaml
+    /// has no such key.
+    pub path_prepend: Vec<String>,
+}
+
+/// Where the settings came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigOrigin {
+    File(SourceText),
+    Flags,
+    /// Derived from the project's files (package.json, requirements.txt, …).
+    Detected,
+}
+
+/// A configuration that passed every check that needs no catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppRunnerConfig {
+    pub origin: ConfigOrigin,
+    pub version: String,
+    pub runtime: Spanned<String>,
+    pub build: BuildSection,
+    pub run: RunSection,
+}
+
+impl AppRunnerConfig {
+    pub fn source(&self) -> Option<&SourceText> {
+        match &self.origin {
+            ConfigOrigin::File(s) => Some(s),
+            ConfigOrigin::Flags | ConfigOrigin::Detected => None,
+        }
+    }
+}
+
+/// The result of reading a configuration: the config when it is usable, and everything found.
+#[derive(Debug, Clone, Default)]
+pub struct Parsed {
+    pub config: Option<AppRunnerConfig>,
+    pub diagnostics: Diagnostics,
+    /// The runtime settings, read even when other parts are broken, so that runtime problems are
+    /// reported in the same run as the rest.
+    pub hints: RuntimeHints,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RuntimeHints {
+    pub runtime: Option<Spanned<String>>,
+    pub runtime_version: Option<Spanned<String>>,
+    pub pre_run: Option<Location>,
+}
+
+/// Parse and check the text of an `apprunner.yaml`.
+pub fn parse(source: &SourceText) -> Parsed {
+    yaml::parse(source)
+}
+
+/// Names App Runner keeps for itself.
+pub fn reserved_name(name: &str) -> Option<&'static str> {
+    if name == "PORT" {
+        Some("App Runner always sets PORT to the service port (run.network.port)")
+    } else if name.to_ascii_uppercase().starts_with("AWSAPPRUNNER") {
+        Some("names starting with AWSAPPRUNNER are reserved for App Runner")
+    } else {
+        None
+    }
+}
+
+/// An environment variable name a shell and App Runner both accept.
+pub fn env_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("the name is empty".into());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_'))
+    {
+        return Some(format!(
+            "`{name}` contains `{c}`: use letters, digits and `_` only"
+        ));
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        return Some(format!("`{name}` starts with a digit"));
+    }
+    None
+}
+
+/// Check a list of variables for reserved and repeated names; `what` is e.g. "run.env".
+pub(crate) fn check_env_names<'a>(
+    items: impl Iterator<Item = (&'a str, Option<Location>)>,
+    what: &str,
+    diags: &mut Diagnostics,
+) {
+    let mut seen: Vec<(&str, Option<Location>)> = Vec::new();
+    for (name, loc) in items {
+        if let Some(why) = env_name_problem(name) {
+            diags.push(
+                Diagnostic::error(format!("invalid variable name in {what}: {why}"))
+                    .at_opt(loc.clone()),
+            );
+        } else if let Some(why) = reserved_name(name) {
+            diags.push(
+                Diagnostic::error(format!("`{name}` in {what} is reserved"))
+                    .at_opt(loc.clone())
+                    .with_note(why)
+                    .with_help("remove it, or rename the variable your application reads"),
+            );
+        }
+        if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
+            let mut d = Diagnostic::error(format!("`{name}` is defined more than once in {what}"))
+                .at_opt(loc.clone())
+                .with_help("keep one definition; App Runner would not tell you which one wins");
+            if let Some(p) = first.as_ref().and_then(|l| l.position) {
+                d = d.with_note(format!("first defined on line {}", p.line));
+            }
+            diags.push(d);
+        } else {
+            seen.push((name, loc));
+        }
+    }
+}

@@ -1,0 +1,571 @@
+//! Walking the YAML tree of `apprunner.yaml`, collecting every problem with its position.
+
+use super::{
+    AppRunnerConfig, BuildSection, ConfigOrigin, Parsed, RunSection, RuntimeHints, Spanned,
+    DEFAULT_PORT,
+};
+use crate::report::diagnostic::{Diagnostic, Diagnostics, Location, Position, SourceText};
+use marked_yaml::loader::LoadError;
+use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode, MarkedSequenceNode, Node};
+use marked_yaml::{parse_yaml_with_options, LoaderOptions, Span};
+
+const TOP_KEYS: &[&str] = &["version", "runtime", "build", "run"];
+const BUILD_KEYS: &[&str] = &["commands", "env"];
+const COMMAND_KEYS: &[&str] = &["pre-build", "build", "post-build"];
+const RUN_KEYS: &[&str] = &[
+    "runtime-version",
+    "pre-run",
+    "command",
+    "network",
+    "env",
+    "secrets",
+];
+pub(super) const NETWORK_KEYS: &[&str] = &["port", "env"];
+pub(super) const ENV_KEYS: &[&str] = &["name", "value"];
+pub(super) const SECRET_KEYS: &[&str] = &["name", "value-from"];
+
+/// Keys people put in the wrong section, and where they belong.
+const MISPLACED: &[(&str, &str)] = &[
+    ("runtime", "`runtime` belongs at the top level of the file"),
+    ("runtime-version", "`runtime-version` belongs under `run:`"),
+    ("port", "the port goes under `run:` as `network:` → `port:`"),
+    ("network", "`network:` belongs under `run:`"),
+    ("command", "the start command is `run.command`"),
+    ("start", "the start command is `run.command`"),
+    ("start-command", "the start command is `run.command`"),
+    ("build-command", "build commands go under `build:` → `commands:` → `build:`"),
+    ("environment", "variables are `build.env` (for the build) or `run.env` (at run time)"),
+    ("environment_variables", "variables are `build.env` (for the build) or `run.env` (at run time)"),
+    ("pre-run", "`pre-run` belongs under `run:`"),
+    ("secrets", "`secrets` belongs under `run:`"),
+    ("env", "`env` belongs under `build:` or `run:`"),
+    ("health_check", "App Runner's health check is set on the service, not in apprunner.yaml"),
+    ("dockerfile", "a Dockerfile is not used by source-code services; build an image and use an image-based service instead"),
+];
+
+pub(super) fn parse(source: &SourceText) -> Parsed {
+    let mut w = Walker {
+        src: source,
+        diags: Diagnostics::default(),
+    };
+    // prevent_coercion marks quoted scalars, so `""` (a value) differs from an empty key (no value).
+    let options = LoaderOptions::default()
+        .error_on_duplicate_keys(true)
+        .prevent_coercion(true);
+    let root = match parse_yaml_with_options(0, &*source.text, options) {
+        Ok(root) => root,
+        Err(e) => {
+            w.load_error(e);
+            return Parsed {
+                config: None,
+                diagnostics: w.diags,
+                hints: Default::default(),
+            };
+        }
+    };
+    let config = w.top(&root);
+    let hints = w.hints(&root);
+    let diagnostics = w.diags.sorted();
+    Parsed {
+        config: if diagnostics.has_errors() {
+            None
+        } else {
+            config
+        },
+        diagnostics,
+        hints,
+    }
+}
+
+pub(super) struct Walker<'a> {
+    pub(super) src: &'a SourceText,
+    pub(super) diags: Diagnostics,
+}
+
+pub(super) fn describe(node: &Node) -> &'static str {
+    match node {
+        Node::Mapping(_) => "a mapping",
+        Node::Sequence(_) => "a list",
+        Node::Scalar(s) if is_null(s) => "empty",
+        Node::Scalar(_) => "a single value",
+    }
+}
+
+pub(super) fn is_null(s: &MarkedScalarNode) -> bool {
+    s.may_coerce() && matches!(s.as_str(), "" | "~" | "null" | "Null" | "NULL")
+}
+
+impl Walker<'_> {
+    pub(super) fn pos(&self, span: &Span) -> Option<Position> {
+        span.start().map(|m| Position {
+            line: m.line(),
+            column: m.column(),
+        })
+    }
+
+    /// Location of a node; underlines the rest of its first line (or the scalar's text).
+    pub(super) fn loc(&self, span: &Span, text: Option<&str>) -> Option<Location> {
+        let position = self.pos(span)?;
+        let line = self.src.line(position.line).unwrap_or("");
+        let rest = line.chars().skip(position.column - 1).collect::<String>();
+        let width = match text {
+            Some(t) if !t.contains('\n') && rest.contains(t) => t.chars().count(),
+            _ => rest.trim_end().chars().count(),
+        };
+        Some(Location::at(self.src, position, width))
+    }
+
+    pub(super) fn key_loc(&self, key: &MarkedScalarNode) -> Option<Location> {
+        self.loc(key.span(), Some(key.as_str()))
+    }
+
+    pub(super) fn node_loc(&self, node: &Node) -> Option<Location> {
+        match node {
+            Node::Scalar(s) => self.loc(s.span(), Some(s.as_str())),
+            // A mapping's span starts at its first value; its first key is where a reader looks.
+            Node::Mapping(m) => match m.keys().next() {
+                Some(k) => self.loc(k.span(), None),
+                None => self.loc(m.span(), None),
+            },
+            other => self.loc(other.span(), None),
+        }
+    }
+
+    pub(super) fn err(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn load_error(&mut self, e: LoadError) {
+        let at = |m: &marked_yaml::Marker| {
+            Location::at(
+                self.src,
+                Position {
+                    line: m.line(),
+                    column: m.column(),
+                },
+                1,
+            )
+        };
+        let d = match &e {
+            LoadError::TopLevelMustBeMapping(m) => Diagnostic::error(
+                "the file must be a mapping of keys (`version`, `runtime`, `build`, `run`)",
+            )
+            .at(at(m))
+            .with_help("start the file with `version: 1.0` on a line of its own"),
+            LoadError::TopLevelMustBeSequence(m) => Diagnostic::error("unexpected document shape").at(at(m)),
+            LoadError::UnexpectedAnchor(m) => Diagnostic::error("YAML anchors and aliases (`&name`, `*name`) are not supported in apprunner.yaml")
+                .at(at(m))
+                .with_help("write the value out in full"),
+            LoadError::MappingKeyMustBeScalar(m) => Diagnostic::error("a key must be a plain name, not a list or mapping").at(at(m)),
+            LoadError::UnexpectedTag(m) => Diagnostic::error("YAML tags (such as `!Sub` or `!Ref`) are not supported in apprunner.yaml")
+                .at(at(m))
+                .with_note("tags belong to CloudFormation templates; App Runner reads apprunner.yaml as plain YAML")
+                .with_help("write the value itself; set per-environment values with `run.env` or `run.secrets`"),
+            LoadError::ScanError(m, scan) => Diagnostic::error(format!("invalid YAML: {}", scan.info()))
+                .at(at(m))
+                .with_help("check indentation and quoting on this line and the one before it; a value containing `: ` or starting with `*`, `&`, `!`, `{`, `[` must be quoted"),
+            LoadError::DuplicateKey(inner) => {
+                let first = self.pos(inner.prev_key.span()).map(|p| p.line);
+                let mut d = Diagnostic::error(format!("`{}` appears twice in the same mapping", inner.key.as_str()))
+                    .at_opt(self.key_loc(&inner.key))
+                    .with_help("keep one of them; YAML does not merge repeated keys");
+                if let Some(l) = first {
+                    d = d.with_note(format!("first written on line {l}"));
+                }
+                d
+            }
+        };
+        self.err(d);
+    }
+
+    /// Report keys of `map` not in `allowed`, with a suggestion. `section` is e.g. "run.network".
+    pub(super) fn unknown_keys(
+        &mut self,
+        map: &MarkedMappingNode,
+        allowed: &[&str],
+        section: &str,
+    ) {
+        for key in map.keys() {
+            let k = key.as_str();
+            if allowed.contains(&k) {
+                continue;
+            }
+            let place = if section.is_empty() {
+                "at the top level".to_string()
+            } else {
+                format!("in `{section}`")
+            };
+            let mut d =
+                Diagnostic::error(format!("unknown key `{k}` {place}")).at_opt(self.key_loc(key));
+            if let Some(near) = crate::report::suggest::closest(k, allowed) {
+                d = d.with_help(format!("did you mean `{near}`?"));
+            } else if let Some((_, hint)) =
+                MISPLACED.iter().find(|(m, _)| m.eq_ignore_ascii_case(k))
+            {
+                d = d.with_help(*hint);
+            } else {
+                d = d.with_note(format!(
+                    "keys allowed here: {}",
+                    allowed
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+            self.err(d);
+        }
+    }
+
+    /// The value of a required top-level key, or a "missing" error.
+    fn required<'n>(
+        &mut self,
+        map: &'n MarkedMappingNode,
+        key: &str,
+        help: &str,
+    ) -> Option<&'n Node> {
+        let node = map.get_node(key);
+        if node.is_none() {
+            self.missing(key, None, help);
+        }
+        node
+    }
+
+    fn key_loc_of(&self, map: &MarkedMappingNode, key: &str) -> Option<Location> {
+        map.keys()
+            .find(|k| k.as_str() == key)
+            .and_then(|k| self.key_loc(k))
+    }
+
+    pub(super) fn missing(&mut self, what: &str, parent: Option<Location>, help: &str) {
+        let loc = parent.or_else(|| Some(Location::file(&self.src.path)));
+        self.err(
+            Diagnostic::error(format!("missing required key `{what}`"))
+                .at_opt(loc)
+                .with_help(help.to_string()),
+        );
+    }
+
+    pub(super) fn expect_mapping<'n>(
+        &mut self,
+        node: &'n Node,
+        what: &str,
+        help: &str,
+    ) -> Option<&'n MarkedMappingNode> {
+        match node {
+            Node::Mapping(m) => Some(m),
+            other => {
+                let d = Diagnostic::error(format!(
+                    "`{what}` must be a mapping, but it is {}",
+                    describe(other)
+                ))
+                .at_opt(self.node_loc(other))
+                .with_help(help.to_string());
+                self.err(d);
+                None
+            }
+        }
+    }
+
+    /// A non-empty scalar, as the text written (so `3.10` stays `3.10`).
+    pub(super) fn scalar(&mut self, node: &Node, what: &str) -> Option<Spanned<String>> {
+        match node {
+            Node::Scalar(s) if !is_null(s) => Some(Spanned::new(
+                s.as_str().trim().to_string(),
+                self.loc(s.span(), Some(s.as_str())),
+            )),
+            other => {
+                let d = Diagnostic::error(format!(
+                    "`{what}` must be a single value, but it is {}",
+                    describe(other)
+                ))
+                .at_opt(self.node_loc(other));
+                self.err(d);
+                None
+            }
+        }
+    }
+
+    fn hints(&self, root: &Node) -> RuntimeHints {
+        let scalar = |n: Option<&Node>| match n {
+            Some(Node::Scalar(s)) if !is_null(s) => Some(Spanned::new(
+                s.as_str().trim().to_string(),
+                self.loc(s.span(), Some(s.as_str())),
+            )),
+            _ => None,
+        };
+        let map = root.as_mapping();
+        let run = map.and_then(|m| m.get_mapping("run"));
+        RuntimeHints {
+            runtime: scalar(map.and_then(|m| m.get_node("runtime"))),
+            runtime_version: scalar(run.and_then(|r| r.get_node("runtime-version"))),
+            pre_run: run
+                .and_then(|r| r.keys().find(|k| k.as_str() == "pre-run"))
+                .and_then(|k| self.key_loc(k)),
+        }
+    }
+
+    fn top(&mut self, root: &Node) -> Option<AppRunnerConfig> {
+        let map = root.as_mapping()?;
+        self.unknown_keys(map, TOP_KEYS, "");
+        let version = self
+            .required(map, "version", "add `version: 1.0` as the first line")
+            .and_then(|n| self.version(n));
+        let runtime = self
+            .required(map, "runtime", "add `runtime:` with one of python3, python311, nodejs12, nodejs14, nodejs16, nodejs18, nodejs22")
+            .and_then(|n| self.scalar(n, "runtime"));
+        let build = self
+            .required(
+                map,
+                "build",
+                "add a `build:` section with `commands:` → `build:` (a list of commands)",
+            )
+            .and_then(|n| self.build(n, self.key_loc_of(map, "build")));
+        let run = self
+            .required(
+                map,
+                "run",
+                "add a `run:` section with at least `command:` (how to start your application)",
+            )
+            .and_then(|n| self.run(n, self.key_loc_of(map, "run")));
+        Some(AppRunnerConfig {
+            origin: ConfigOrigin::File(self.src.clone()),
+            version: version?,
+            runtime: runtime?,
+            build: build?,
+            run: run?,
+        })
+    }
+
+    fn version(&mut self, node: &Node) -> Option<String> {
+        let v = self.scalar(node, "version")?;
+        if matches!(v.value.as_str(), "1.0" | "1") {
+            Some("1.0".into())
+        } else {
+            self.err(
+                Diagnostic::error(format!(
+                    "unsupported configuration file version `{}`",
+                    v.value
+                ))
+                .at_opt(v.location)
+                .with_note("App Runner knows configuration file version 1.0 only")
+                .with_help("write `version: 1.0`"),
+            );
+            None
+        }
+    }
+
+    fn build(&mut self, node: &Node, key: Option<Location>) -> Option<BuildSection> {
+        let map = self.expect_mapping(
+            node,
+            "build",
+            "`build:` holds `commands:` and optionally `env:`",
+        )?;
+        self.unknown_keys(map, BUILD_KEYS, "build");
+        let mut section = BuildSection::default();
+        let mut ok = true;
+        match map.get_node("commands") {
+            Some(Node::Sequence(seq)) => {
+                ok = false;
+                self.err(
+                    Diagnostic::error("`build.commands` must be a mapping of phases, but it is a list")
+                        .at_opt(self.loc(seq.span(), None))
+                        .with_help("put the commands under a phase:\n  build:\n    commands:\n      build:\n        - pip install -r requirements.txt"),
+                );
+            }
+            Some(n) => {
+                let commands_key = self.key_loc_of(map, "commands");
+                match self.expect_mapping(
+                    n,
+                    "build.commands",
+                    "`commands:` holds `pre-build`, `build` and `post-build` lists",
+                ) {
+                    Some(cmds) => {
+                        self.unknown_keys(cmds, COMMAND_KEYS, "build.commands");
+                        section.pre_build = self
+                            .command_list(cmds.get_node("pre-build"), "build.commands.pre-build")
+                            .unwrap_or_else(|| {
+                                ok = false;
+                                vec![]
+                            });
+                        section.post_build = self
+                            .command_list(cmds.get_node("post-build"), "build.commands.post-build")
+                            .unwrap_or_else(|| {
+                                ok = false;
+                                vec![]
+                            });
+                        match cmds.get_node("build") {
+                            Some(b) => section.build = self.command_list(Some(b), "build.commands.build").unwrap_or_else(|| { ok = false; vec![] }),
+                            // App Runner's reference calls `build` required, yet files with only
+                            // pre-build/post-build deploy; say so without failing them.
+                            None if !section.pre_build.is_empty() || !section.post_build.is_empty() => self.err(
+                                Diagnostic::warning("`build.commands` has no `build` phase; only the other phases will run")
+                                    .at_opt(commands_key)
+                                    .with_help("App Runner's reference lists `build` as required: add `build:` with your build commands"),
+                            ),
+                            None => {
+                                ok = false;
+                                self.missing("build.commands.build", commands_key, "add `build:` with the list of commands that build your application");
+                            }
+                        }
+                    }
+                    None => ok = false,
+                }
+            }
+            None => {
+                ok = false;
+                self.missing("build.commands", key, "add `commands:` → `build:` with the list of commands that build your application");
+            }
+        }
+        if let Some(env) = map.get_node("env") {
+            match self.env_list(env, "build.env", None) {
+                Some(vars) => section.env = vars,
+                None => ok = false,
+            }
+        }
+        ok.then_some(section)
+    }
+
+    /// A list of shell commands. `None` node: absent (fine). Returns None when anything is wrong.
+    pub(super) fn command_list(&mut self, node: Option<&Node>, what: &str) -> Option<Vec<String>> {
+        let node = match node {
+            None => return Some(vec![]),
+            Some(Node::Scalar(s)) if is_null(s) => return Some(vec![]),
+            Some(n) => n,
+        };
+        let seq: &MarkedSequenceNode = match node {
+            Node::Sequence(seq) => seq,
+            Node::Scalar(s) => {
+                self.err(
+                    Diagnostic::error(format!(
+                        "`{what}` must be a list of commands, but it is a single value"
+                    ))
+                    .at_opt(self.loc(s.span(), Some(s.as_str())))
+                    .with_help(format!(
+                        "write each command on its own line starting with `- `:\n  - {}",
+                        s.as_str()
+                    )),
+                );
+                return None;
+            }
+            other => {
+                let d = Diagnostic::error(format!(
+                    "`{what}` must be a list of commands, but it is {}",
+                    describe(other)
+                ))
+                .at_opt(self.node_loc(other));
+                self.err(d);
+                return None;
+            }
+        };
+        let mut out = Vec::new();
+        let mut ok = true;
+        for item in seq.iter() {
+            match item {
+                Node::Scalar(s) if !is_null(s) => out.push(s.as_str().to_string()),
+                Node::Mapping(_) => {
+                    ok = false;
+                    let line = self
+                        .pos(item.span())
+                        .and_then(|p| self.src.line(p.line))
+                        .unwrap_or("")
+                        .trim()
+                        .trim_start_matches("- ")
+                        .to_string();
+                    self.err(
+                        Diagnostic::error(format!("a command in `{what}` is not a string: YAML read it as a mapping"))
+                            .at_opt(self.node_loc(item))
+                            .with_note("an unquoted `: ` (colon and space) makes YAML read the text before it as a key")
+                            .with_help(format!("quote the whole command: - '{}'", line.replace('\'', "'\"'\"'"))),
+                    );
+                }
+                other => {
+                    ok = false;
+                    let d = Diagnostic::error(format!(
+                        "a command in `{what}` must be a string, but it is {}",
+                        describe(other)
+                    ))
+                    .at_opt(self.node_loc(other));
+                    self.err(d);
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn run(&mut self, node: &Node, key: Option<Location>) -> Option<RunSection> {
+        let map = self.expect_mapping(node, "run", "`run:` holds `command:` and optionally `runtime-version`, `pre-run`, `network`, `env`, `secrets`")?;
+        self.unknown_keys(map, RUN_KEYS, "run");
+        let mut ok = true;
+        let runtime_version = map.get_node("runtime-version").and_then(|n| {
+            let v = self.scalar(n, "run.runtime-version");
+            ok &= v.is_some();
+            v
+        });
+        let pre_run_location = self.key_loc_of(map, "pre-run");
+        let pre_run = self
+            .command_list(map.get_node("pre-run"), "run.pre-run")
+            .unwrap_or_else(|| {
+                ok = false;
+                vec![]
+            });
+        let command = match map.get_node("command") {
+            Some(n) => self.scalar(n, "run.command").map(|s| s.value),
+            None => {
+                self.missing("run.command", key, "add `command:` with how to start your application, e.g. `command: python server.py`");
+                None
+            }
+        };
+        let (port, port_env) = match map.get_node("network") {
+            Some(n) => self.network(n).unwrap_or_else(|| {
+                ok = false;
+                (DEFAULT_PORT, None)
+            }),
+            None => (DEFAULT_PORT, None),
+        };
+        let env = match map.get_node("env") {
+            Some(n) => self.env_list(n, "run.env", Some(port)).unwrap_or_else(|| {
+                ok = false;
+                vec![]
+            }),
+            None => vec![],
+        };
+        let secrets = match map.get_node("secrets") {
+            Some(n) => self.secrets(n, &env).unwrap_or_else(|| {
+                ok = false;
+                vec![]
+            }),
+            None => vec![],
+        };
+        if let Some(pe) = &port_env {
+            if let Some(clash) = env.iter().find(|e| &e.name == pe) {
+                ok = false;
+                self.err(
+                    Diagnostic::error(format!(
+                        "`{}` is both `run.network.env` and a variable in `run.env`",
+                        clash.name
+                    ))
+                    .at_opt(
+                        map.get_mapping("network")
+                            .and_then(|n| n.get_node("env"))
+                            .and_then(|n| self.node_loc(n)),
+                    )
+                    .with_note("App Runner sets the `run.network.env` variable to the port")
+                    .with_help("remove it from `run.env`"),
+                );
+            }
+        }
+        let command = command?;
+        ok.then_some(RunSection {
+            runtime_version,
+            pre_run,
+            pre_run_location,
+            command,
+            port,
+            port_env,
+            env,
+            secrets,
+            path_prepend: vec![],
+        })
+    }
+}

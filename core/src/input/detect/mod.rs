@@ -1,0 +1,108 @@
+//! Projects without apprunner.yaml: a Node.js app from its package.json (as App Runner does), and a
+//! Python app from requirements.txt, Pipfile or pyproject.toml (beyond App Runner). Every derived
+//! setting is recorded with where it came from, so `plan` can show why.
+
+mod node;
+mod python;
+
+use crate::input::config::{
+    AppRunnerConfig, BuildSection, ConfigOrigin, RunSection, Spanned, DEFAULT_PORT,
+};
+use crate::input::package_json::PackageJson;
+use crate::plan::Decision;
+use crate::report::diagnostic::{Diagnostic, Location};
+use crate::resolve::runtime::{version_file_range, RequestedVersion, VersionOrigin};
+use std::path::Path;
+
+/// What detection derived: the settings, the runtime requirements, and the reasons.
+#[derive(Debug, Clone)]
+pub struct Detected {
+    pub language: crate::resolve::catalog::Language,
+    /// The runtime when nothing asks for a version.
+    pub default_runtime: &'static str,
+    pub requests: Vec<RequestedVersion>,
+    pub build: BuildSection,
+    pub start: String,
+    pub path_prepend: Vec<String>,
+    pub decisions: Vec<Decision>,
+    /// Remarks that do not stop the build.
+    pub remarks: Vec<Diagnostic>,
+}
+
+impl Detected {
+    /// The configuration App Runner would have been given, for `runtime` once it is resolved.
+    pub fn into_config(self, runtime: &str) -> (AppRunnerConfig, Vec<Decision>) {
+        let config = AppRunnerConfig {
+            origin: ConfigOrigin::Detected,
+            version: "1.0".into(),
+            runtime: Spanned::bare(runtime.to_string()),
+            build: self.build,
+            run: RunSection {
+                runtime_version: None,
+                pre_run: vec![],
+                pre_run_location: None,
+                command: self.start,
+                port: DEFAULT_PORT,
+                port_env: None,
+                env: vec![],
+                secrets: vec![],
+                path_prepend: self.path_prepend,
+            },
+        };
+        (config, self.decisions)
+    }
+
+    fn decide(&mut self, setting: &str, value: impl Into<String>, origin: impl Into<String>) {
+        self.decisions.push(Decision {
+            setting: setting.to_string(),
+            value: value.into(),
+            origin: origin.into(),
+        });
+    }
+}
+
+/// `Ok(None)`: nothing here that detection knows.
+pub fn detect(
+    root: &Path,
+    shown_root: &Path,
+    package: Option<&PackageJson>,
+) -> Result<Option<Detected>, Vec<Diagnostic>> {
+    if let Some(package) = package {
+        return node::detect(root, shown_root, package).map(Some);
+    }
+    python::detect(root, shown_root)
+}
+
+/// A file in the project, as the user should see it.
+fn shown(shown_root: &Path, name: &str) -> String {
+    shown_root.join(name).display().to_string()
+}
+
+fn error_at(shown_root: &Path, name: &str, message: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(message).at(Location::file(&shown_root.join(name)))
+}
+
+/// The first of `names` that exists (`.nvmrc`, `.python-version`, …), as a version requirement.
+fn version_file(
+    root: &Path,
+    shown_root: &Path,
+    names: &[&str],
+    language: &str,
+    example: &str,
+) -> Option<Result<RequestedVersion, Diagnostic>> {
+    let (name, text) = names
+        .iter()
+        .find_map(|n| std::fs::read_to_string(root.join(n)).ok().map(|t| (*n, t)))?;
+    let origin = VersionOrigin::VersionFile {
+        path: shown_root.join(name),
+    };
+    Some(match version_file_range(&text) {
+        Some(range) => RequestedVersion::from_npm_range(&range, origin, None).map_err(Into::into),
+        None => Err(error_at(
+            shown_root,
+            name,
+            format!("`{}` in {name} is not a {language} version", text.trim()),
+        )
+        .with_help(format!("write a version such as {example}"))),
+    })
+}

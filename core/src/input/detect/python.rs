@@ -1,0 +1,349 @@
+//! A Python app without apprunner.yaml: requirements.txt, Pipfile or pyproject.toml (PEP 621,
+//! Poetry, uv). Dependencies go into a virtualenv at /app/.venv, which both App Runner build
+//! processes keep (the revised build copies only /app), and /app/.venv/bin goes first on PATH.
+
+use super::{error_at, shown, Detected};
+use crate::input::config::BuildSection;
+use crate::report::diagnostic::Diagnostic;
+use crate::resolve::catalog::Language;
+use crate::resolve::runtime::{pep440_to_range, RequestedVersion, VersionOrigin};
+use std::path::Path;
+
+const VENV_BIN: &str = "/app/.venv/bin";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tool {
+    Pip,
+    Pipenv,
+    Poetry,
+    Uv,
+}
+
+pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>, Vec<Diagnostic>> {
+    let has = |f: &str| root.join(f).is_file();
+    let pyproject = read_toml(root, shown_root, "pyproject.toml")?;
+    let pipfile = read_toml(root, shown_root, "Pipfile")?;
+    let tool = if has("uv.lock")
+        || pyproject
+            .as_ref()
+            .is_some_and(|p| p.get("tool").and_then(|t| t.get("uv")).is_some())
+    {
+        (
+            Tool::Uv,
+            if has("uv.lock") {
+                "uv.lock"
+            } else {
+                "[tool.uv] in pyproject.toml"
+            },
+        )
+    } else if has("poetry.lock")
+        || pyproject
+            .as_ref()
+            .is_some_and(|p| p.get("tool").and_then(|t| t.get("poetry")).is_some())
+    {
+        (
+            Tool::Poetry,
+            if has("poetry.lock") {
+                "poetry.lock"
+            } else {
+                "[tool.poetry] in pyproject.toml"
+            },
+        )
+    } else if pipfile.is_some() {
+        (
+            Tool::Pipenv,
+            if has("Pipfile.lock") {
+                "Pipfile.lock"
+            } else {
+                "Pipfile"
+            },
+        )
+    } else if has("requirements.txt") {
+        (Tool::Pip, "requirements.txt")
+    } else if pyproject.is_some() {
+        (Tool::Pip, "pyproject.toml")
+    } else {
+        return Ok(None);
+    };
+    let mut d = Detected {
+        language: Language::Python,
+        default_runtime: "python311",
+        requests: vec![],
+        build: BuildSection::default(),
+        start: String::new(),
+        path_prepend: vec![VENV_BIN.into()],
+        decisions: vec![],
+        remarks: vec![],
+    };
+    let mut errors = Vec::new();
+
+    match python_request(root, shown_root, pyproject.as_ref()) {
+        Some(Ok(request)) => {
+            d.decide(
+                "runtime",
+                format!("Python {}", request.text),
+                request.origin.to_string(),
+            );
+            d.requests.push(request);
+        }
+        Some(Err(e)) => errors.push(e),
+        None => d.decide(
+            "runtime",
+            "python311",
+            "the default (no .python-version, runtime.txt or requires-python)",
+        ),
+    }
+
+    let (tool, tool_origin) = tool;
+    let commands: Vec<String> = match tool {
+        Tool::Pip if tool_origin == "requirements.txt" => {
+            vec![
+                "python -m venv .venv".into(),
+                ".venv/bin/pip install -r requirements.txt".into(),
+            ]
+        }
+        Tool::Pip => vec![
+            "python -m venv .venv".into(),
+            ".venv/bin/pip install .".into(),
+        ],
+        Tool::Pipenv => vec![
+            "pip install pipenv".into(),
+            if has("Pipfile.lock") {
+                "PIPENV_VENV_IN_PROJECT=1 pipenv install --deploy"
+            } else {
+                "PIPENV_VENV_IN_PROJECT=1 pipenv install --skip-lock"
+            }
+            .into(),
+        ],
+        Tool::Poetry => vec![
+            "pip install poetry".into(),
+            "poetry config virtualenvs.in-project true".into(),
+            "poetry install --no-root --only main".into(),
+        ],
+        Tool::Uv => vec![
+            "pip install uv".into(),
+            if has("uv.lock") {
+                "uv sync --frozen --no-dev"
+            } else {
+                "uv sync --no-dev"
+            }
+            .into(),
+        ],
+    };
+    d.decide(
+        "install",
+        commands.join(" && "),
+        shown(
+            shown_root,
+            tool_origin.split(' ').next().unwrap_or(tool_origin),
+        ),
+    );
+    d.build.build = commands;
+
+    let deps = dependencies(root, pyproject.as_ref(), pipfile.as_ref());
+    match start_command(root, shown_root, &deps) {
+        Ok((command, origin)) => {
+            d.decide("start command", &command, origin);
+            d.start = command;
+        }
+        Err(e) => errors.push(e),
+    }
+    if errors.is_empty() {
+        Ok(Some(d))
+    } else {
+        Err(errors)
+    }
+}
+
+fn read_toml(
+    root: &Path,
+    shown_root: &Path,
+    name: &str,
+) -> Result<Option<toml::Table>, Vec<Diagnostic>> {
+    let Ok(text) = std::fs::read_to_string(root.join(name)) else {
+        return Ok(None);
+    };
+    text.parse::<toml::Table>().map(Some).map_err(|e| {
+        vec![error_at(
+            shown_root,
+            name,
+            format!("{name} is not valid TOML: {}", e.message()),
+        )]
+    })
+}
+
+/// `.python-version`, then `runtime.txt`, then `requires-python` (or Poetry's `python`).
+fn python_request(
+    root: &Path,
+    shown_root: &Path,
+    pyproject: Option<&toml::Table>,
+) -> Option<Result<RequestedVersion, Diagnostic>> {
+    if let Some(found) = super::version_file(
+        root,
+        shown_root,
+        &[".python-version", "runtime.txt"],
+        "Python",
+        "3.11 or 3.11.14",
+    ) {
+        return Some(found);
+    }
+    let project = pyproject?;
+    let spec = project
+        .get("project")
+        .and_then(|p| p.get("requires-python"))
+        .or_else(|| {
+            project
+                .get("tool")?
+                .get("poetry")?
+                .get("dependencies")?
+                .get("python")
+        })?
+        .as_str()?;
+    let origin = VersionOrigin::RequiresPython {
+        path: shown_root.join("pyproject.toml"),
+    };
+    Some(match pep440_to_range(spec) {
+        Some(range) => RequestedVersion::from_npm_range(&range, origin, None).map_err(Into::into),
+        None => Err(error_at(
+            shown_root,
+            "pyproject.toml",
+            format!("cannot read requires-python `{spec}`"),
+        )
+        .with_help("use a specifier such as >=3.11 or ~=3.11")),
+    })
+}
+
+/// Lower-case distribution names from every place dependencies are declared.
+fn dependencies(
+    root: &Path,
+    pyproject: Option<&toml::Table>,
+    pipfile: Option<&toml::Table>,
+) -> Vec<String> {
+    let mut names = Vec::new();
+    let name_of = |spec: &str| {
+        spec.trim()
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase()
+    };
+    if let Ok(text) = std::fs::read_to_string(root.join("requirements.txt")) {
+        names.extend(
+            text.lines()
+                .map(|l| l.split('#').next().unwrap_or(""))
+                .filter(|l| !l.trim().starts_with('-'))
+                .map(name_of),
+        );
+    }
+    if let Some(list) =
+        pyproject.and_then(|p| p.get("project")?.get("dependencies")?.as_array().cloned())
+    {
+        names.extend(list.iter().filter_map(|v| v.as_str()).map(name_of));
+    }
+    let tables = [
+        pyproject.and_then(|p| {
+            p.get("tool")?
+                .get("poetry")?
+                .get("dependencies")?
+                .as_table()
+                .cloned()
+        }),
+        pipfile.and_then(|p| p.get("packages")?.as_table().cloned()),
+    ];
+    for table in tables.into_iter().flatten() {
+        names.extend(table.keys().map(|k| k.to_ascii_lowercase()));
+    }
+    names.retain(|n| !n.is_empty());
+    names
+}
+
+/// Procfile `web:`, else an entry point a person would pick.
+fn start_command(
+    root: &Path,
+    shown_root: &Path,
+    deps: &[String],
+) -> Result<(String, String), Diagnostic> {
+    if let Ok(text) = std::fs::read_to_string(root.join("Procfile")) {
+        for (i, line) in text.lines().enumerate() {
+            if let Some(cmd) = line.trim().strip_prefix("web:") {
+                return Ok((
+                    cmd.trim().to_string(),
+                    format!(
+                        "the web: line of {} (line {})",
+                        shown(shown_root, "Procfile"),
+                        i + 1
+                    ),
+                ));
+            }
+        }
+    }
+    let has_dep = |n: &str| deps.iter().any(|d| d == n);
+    let read = |f: &str| std::fs::read_to_string(root.join(f)).ok();
+    // ASGI: FastAPI/Starlette apps served by uvicorn.
+    if has_dep("uvicorn") {
+        for file in ["main.py", "app.py", "server.py"] {
+            if read(file).is_some_and(|t| t.contains("FastAPI(") || t.contains("Starlette(")) {
+                let module = file.trim_end_matches(".py");
+                return Ok((
+                    format!("uvicorn {module}:app --host 0.0.0.0 --port $PORT"),
+                    format!(
+                        "an ASGI app in {} and uvicorn in the dependencies",
+                        shown(shown_root, file)
+                    ),
+                ));
+            }
+        }
+    }
+    if has_dep("gunicorn") {
+        // Django: manage.py and a project package with wsgi.py.
+        if root.join("manage.py").is_file() {
+            if let Some(project) = std::fs::read_dir(root)
+                .ok()
+                .into_iter()
+                .flatten()
+                .flatten()
+                .find(|e| e.path().join("wsgi.py").is_file())
+            {
+                let name = project.file_name().to_string_lossy().to_string();
+                return Ok((
+                    format!("gunicorn --bind 0.0.0.0:$PORT {name}.wsgi"),
+                    format!(
+                        "Django's {}/wsgi.py and gunicorn in the dependencies",
+                        shown(shown_root, &name)
+                    ),
+                ));
+            }
+        }
+        for file in ["app.py", "wsgi.py", "main.py", "server.py"] {
+            if let Some(text) = read(file) {
+                let var = ["app", "application"]
+                    .into_iter()
+                    .find(|v| text.contains(&format!("{v} = ")) || text.contains(&format!("{v}=")));
+                if let Some(var) = var {
+                    let module = file.trim_end_matches(".py");
+                    return Ok((
+                        format!("gunicorn --bind 0.0.0.0:$PORT {module}:{var}"),
+                        format!(
+                            "a WSGI app `{var}` in {} and gunicorn in the dependencies",
+                            shown(shown_root, file)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    for file in ["app.py", "main.py", "server.py"] {
+        if root.join(file).is_file() {
+            return Ok((
+                format!("python {file}"),
+                format!("{} (an entry point by name)", shown(shown_root, file)),
+            ));
+        }
+    }
+    Err(error_at(
+        shown_root,
+        "requirements.txt",
+        "no way to start the app: no Procfile web: line and no app.py, main.py or server.py",
+    )
+    .with_help("add a Procfile with `web: <command>`, or an apprunner.yaml with run.command"))
+}

@@ -1,0 +1,21 @@
+//! apprunner-build: build AWS App Runner source-code services (Python, Node.js) into container images.
+//!
+//! The pipeline, one module per step, each with its own error type:
+//! - [`input`]: `apprunner.yaml`, App Runner's API settings (flags) or detection → settings and
+//!   version requests with their origins;
+//! - [`resolve`]: the runtime catalog; requested → resolved versions;
+//! - [`plan`]: a pure value listing every stage and step of the build;
+//! - [`engine`]: walks the plan against a Docker Engine through bollard;
+//! - [`report`]: located diagnostics, the build log, and every user-facing message.
+//!
+//! [`project`] runs input → resolve → plan for a directory.
+
+// Errors carry the located source line they point at; they are built once per run, not in hot paths.
+#![allow(clippy::result_large_err)]
+
+pub mod engine;
+pub mod input;
+pub mod plan;
+pub mod project;
+pub mod report;
+pub mod resolve;

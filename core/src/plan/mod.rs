@@ -1,0 +1,272 @@
+//! The build plan: a pure value that lists every stage and step of a build and the final image's
+//! configuration. Computing it touches no engine; the engine walks it in order and decides nothing
+//! App Runner-specific. `plan` prints it, `plan --json` saves it, `build --plan FILE` builds it.
+
+mod lint;
+mod make;
+mod render;
+
+pub use lint::lint;
+pub use make::make_plan;
+pub use render::render;
+
+use crate::input::config::EnvVar;
+use crate::resolve::runtime::ResolvedRuntime;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+/// The version of the plan's JSON form; `build --plan` refuses any other.
+pub const PLAN_FORMAT: u32 = 1;
+
+/// Where App Runner runs every command, and where the source goes.
+pub const APP_DIR: &str = "/app";
+
+/// Label keys written into the final image.
+pub mod labels {
+    pub const RUNTIME: &str = "apprunner-build.runtime";
+    pub const RUNTIME_VERSION: &str = "apprunner-build.runtime-version";
+    pub const RUNTIME_ORIGIN: &str = "apprunner-build.runtime-version-origin";
+    pub const CONFIG_DIGEST: &str = "apprunner-build.config-digest";
+    pub const SOURCE_DIGEST: &str = "apprunner-build.source-digest";
+    /// The apprunner-build version that made the image.
+    pub const TOOL_VERSION: &str = "apprunner-build.version";
+    /// Names (never values) of the secrets the service expects at run time, comma-separated.
+    pub const SECRETS: &str = "apprunner-build.secrets";
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PhaseName {
+    PreBuild,
+    Build,
+    PostBuild,
+    PreRun,
+}
+
+impl PhaseName {
+    /// The name App Runner uses in its configuration and in failure messages.
+    pub fn config_name(self) -> &'static str {
+        match self {
+            PhaseName::PreBuild => "pre-build",
+            PhaseName::Build => "build",
+            PhaseName::PostBuild => "post-build",
+            PhaseName::PreRun => "pre-run",
+        }
+    }
+
+    /// The log prefix for lines the phase's commands print.
+    pub fn log_prefix(self) -> &'static str {
+        match self {
+            PhaseName::PreBuild => "PreBuild",
+            PhaseName::Build => "Build",
+            PhaseName::PostBuild => "PostBuild",
+            PhaseName::PreRun => "PreRun",
+        }
+    }
+}
+
+impl fmt::Display for PhaseName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.config_name())
+    }
+}
+
+/// A container the build uses: started from `image` the first time a step names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stage {
+    pub name: String,
+    pub image: String,
+    /// What App Runner uses this stage for, for people reading the plan.
+    pub purpose: String,
+}
+
+/// One step, in the order the engine runs them. Every step names the stage it acts in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "kebab-case")]
+pub enum Step {
+    /// The source tree (`.dockerignore` honoured) into `path`.
+    CopySource { stage: String, path: String },
+    /// `path` from another stage's container, as it is at this point.
+    CopyFromStage {
+        stage: String,
+        from: String,
+        path: String,
+    },
+    /// A command through `/bin/sh -c` in `workdir`, with `env` for this command only.
+    Run {
+        stage: String,
+        phase: PhaseName,
+        command: String,
+        workdir: String,
+        env: Vec<EnvVar>,
+    },
+    /// The stage's container, as it is now, becomes the image, with [`BuildPlan::image`] as its
+    /// configuration.
+    Commit { stage: String },
+}
+
+impl Step {
+    pub fn stage(&self) -> &str {
+        match self {
+            Step::CopySource { stage, .. }
+            | Step::CopyFromStage { stage, .. }
+            | Step::Run { stage, .. }
+            | Step::Commit { stage } => stage,
+        }
+    }
+}
+
+/// A variable in the final image's environment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "kebab-case")]
+pub enum ImageEnv {
+    /// `name=value`, replacing the base image's value.
+    Set { name: String, value: String },
+    /// `value` put in front of the base image's value, joined with `:`; `otherwise` when the base
+    /// image does not set it.
+    Prepend {
+        name: String,
+        value: String,
+        otherwise: String,
+    },
+}
+
+/// The final image's configuration, set explicitly on commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImageConfig {
+    pub cmd: Vec<String>,
+    pub entrypoint: Vec<String>,
+    pub working_dir: String,
+    /// Applied in order over the base image's environment.
+    pub env: Vec<ImageEnv>,
+    pub port: u16,
+    /// `None`: the base image's user.
+    pub user: Option<String>,
+    pub labels: BTreeMap<String, String>,
+}
+
+impl ImageConfig {
+    /// The start command, when `cmd` is `/bin/sh -c COMMAND` as App Runner runs it.
+    pub fn start_command(&self) -> Option<&str> {
+        match self.cmd.as_slice() {
+            [sh, c, command] if sh == "/bin/sh" && c == "-c" => Some(command),
+            _ => None,
+        }
+    }
+
+    /// The names of the secrets the service reads at run time (values are never in a plan).
+    pub fn secret_names(&self) -> Vec<String> {
+        self.labels
+            .get(labels::SECRETS)
+            .map(|s| {
+                s.split(',')
+                    .filter(|n| !n.is_empty())
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// A setting derived from the project's files, and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub setting: String,
+    pub value: String,
+    pub origin: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildPlan {
+    /// [`PLAN_FORMAT`].
+    pub format: u32,
+    pub source_root: PathBuf,
+    pub config_file: Option<PathBuf>,
+    pub runtime: ResolvedRuntime,
+    /// For a project without apprunner.yaml: every derived setting with its origin.
+    pub decisions: Vec<Decision>,
+    pub stages: Vec<Stage>,
+    pub steps: Vec<Step>,
+    pub image: ImageConfig,
+}
+
+/// A plan that cannot be executed as written (a hand-edited or damaged saved plan).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    #[error(
+        "plan format {found} is not supported (this apprunner-build reads format {PLAN_FORMAT})"
+    )]
+    Format { found: u32 },
+    #[error("step {step} names stage `{stage}`, which the plan does not declare")]
+    UnknownStage { step: usize, stage: String },
+    #[error("step {step} copies from stage `{stage}` before any step has run in it")]
+    CopyFromUnstarted { step: usize, stage: String },
+    #[error("the plan commits {count} images; it must commit exactly one")]
+    CommitCount { count: usize },
+    #[error("stage `{0}` is declared twice")]
+    DuplicateStage(String),
+}
+
+impl BuildPlan {
+    pub fn stage(&self, name: &str) -> Option<&Stage> {
+        self.stages.iter().find(|s| s.name == name)
+    }
+
+    /// The commands of one phase, in order, whichever stage runs them.
+    pub fn commands(&self, phase: PhaseName) -> impl Iterator<Item = &str> {
+        self.steps.iter().filter_map(move |s| match s {
+            Step::Run {
+                phase: p, command, ..
+            } if *p == phase => Some(command.as_str()),
+            _ => None,
+        })
+    }
+
+    /// Whether the engine can walk this plan: declared stages, one commit, copies from stages that
+    /// exist by then.
+    pub fn check(&self) -> Result<(), PlanError> {
+        if self.format != PLAN_FORMAT {
+            return Err(PlanError::Format { found: self.format });
+        }
+        for (i, stage) in self.stages.iter().enumerate() {
+            if self.stages[..i].iter().any(|s| s.name == stage.name) {
+                return Err(PlanError::DuplicateStage(stage.name.clone()));
+            }
+        }
+        let mut started: Vec<&str> = Vec::new();
+        for (i, step) in self.steps.iter().enumerate() {
+            let number = i + 1;
+            if self.stage(step.stage()).is_none() {
+                return Err(PlanError::UnknownStage {
+                    step: number,
+                    stage: step.stage().to_string(),
+                });
+            }
+            if let Step::CopyFromStage { from, .. } = step {
+                if !started.contains(&from.as_str()) {
+                    return Err(PlanError::CopyFromUnstarted {
+                        step: number,
+                        stage: from.clone(),
+                    });
+                }
+            }
+            started.push(step.stage());
+        }
+        let count = self
+            .steps
+            .iter()
+            .filter(|s| matches!(s, Step::Commit { .. }))
+            .count();
+        if count != 1 {
+            return Err(PlanError::CommitCount { count });
+        }
+        Ok(())
+    }
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}

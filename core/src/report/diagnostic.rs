@@ -1,0 +1,182 @@
+//! Located problems: what went wrong, where, and what to do about it.
+//!
+//! Every step that reads user input reports through [`Diagnostic`]; rendering into text happens in
+//! [`crate::report::errors`] only.
+
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A text file the user wrote, kept so that problems can show the offending line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceText {
+    /// The path as the user should see it (relative to where they ran the command when possible).
+    pub path: PathBuf,
+    pub text: Arc<str>,
+}
+
+impl SourceText {
+    pub fn new(path: impl Into<PathBuf>, text: impl Into<Arc<str>>) -> Self {
+        Self {
+            path: path.into(),
+            text: text.into(),
+        }
+    }
+
+    /// The 1-based line `line`, without its line break.
+    pub fn line(&self, line: usize) -> Option<&str> {
+        self.text
+            .split('\n')
+            .nth(line.checked_sub(1)?)
+            .map(|l| l.trim_end_matches('\r'))
+    }
+}
+
+/// A 1-based line and column (columns count characters, as editors do).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// Where a problem is: a file, and when known a position and how many characters to underline.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub source: Option<SourceText>,
+    pub path: PathBuf,
+    pub position: Option<Position>,
+    pub width: usize,
+}
+
+impl Location {
+    pub fn file(path: &Path) -> Self {
+        Self {
+            source: None,
+            path: path.to_path_buf(),
+            position: None,
+            width: 0,
+        }
+    }
+
+    pub fn at(source: &SourceText, position: Position, width: usize) -> Self {
+        Self {
+            source: Some(source.clone()),
+            path: source.path.clone(),
+            position: Some(position),
+            width: width.max(1),
+        }
+    }
+
+    /// `apprunner.yaml:9:3`, or just the path when no position is known.
+    pub fn short(&self) -> String {
+        match self.position {
+            Some(p) => format!("{}:{}:{}", self.path.display(), p.line, p.column),
+            None => self.path.display().to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Note,
+    Warning,
+    Error,
+}
+
+/// One problem (or remark) about the user's input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub message: String,
+    pub location: Option<Location>,
+    /// Extra facts, one per line ("= note: …").
+    pub notes: Vec<String>,
+    /// What to do about it ("= help: …").
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(severity: Severity, message: impl Into<String>) -> Self {
+        Self {
+            severity,
+            message: message.into(),
+            location: None,
+            notes: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn error(message: impl Into<String>) -> Self {
+        Self::new(Severity::Error, message)
+    }
+
+    pub fn warning(message: impl Into<String>) -> Self {
+        Self::new(Severity::Warning, message)
+    }
+
+    pub fn note(message: impl Into<String>) -> Self {
+        Self::new(Severity::Note, message)
+    }
+
+    pub fn at(mut self, location: Location) -> Self {
+        self.location = Some(location);
+        self
+    }
+
+    pub fn at_opt(mut self, location: Option<Location>) -> Self {
+        self.location = location;
+        self
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// A list of diagnostics in the order found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.0.push(d);
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn error_count(&self) -> usize {
+        self.0.iter().filter(|d| d.is_error()).count()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter()
+    }
+
+    /// Errors first by position in the file, so output reads top to bottom like a compiler's.
+    pub fn sorted(mut self) -> Self {
+        self.0.sort_by_key(|d| {
+            (
+                d.location.as_ref().and_then(|l| l.position),
+                std::cmp::Reverse(d.severity),
+            )
+        });
+        self
+    }
+}

@@ -1,0 +1,513 @@
+//! From a requested runtime version (with where it was requested) to a resolved catalog version.
+//!
+//! Resolution follows App Runner and heroku's buildpacks: keep the catalog versions that satisfy
+//! every requirement, take the highest.
+
+use crate::input::config::Spanned;
+use crate::report::diagnostic::{Diagnostic, Location};
+use crate::resolve::catalog::{Catalog, Runtime, RuntimeVersion};
+use node_semver::{Range, Version};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::PathBuf;
+
+/// Where a version requirement came from; every message names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionOrigin {
+    /// `run.runtime-version` in apprunner.yaml.
+    ConfigRuntimeVersion { path: PathBuf, line: Option<usize> },
+    /// `engines.node` in package.json.
+    EnginesNode { path: PathBuf, line: Option<usize> },
+    /// A version file such as `.nvmrc`, `.node-version`, `.python-version`, `runtime.txt`.
+    VersionFile { path: PathBuf },
+    /// `project.requires-python` (or Poetry's `python` dependency) in pyproject.toml.
+    RequiresPython { path: PathBuf },
+    /// A command-line flag.
+    Flag(&'static str),
+}
+
+impl fmt::Display for VersionOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = |path: &PathBuf, line: &Option<usize>| match line {
+            Some(l) => format!("{} line {l}", path.display()),
+            None => path.display().to_string(),
+        };
+        match self {
+            VersionOrigin::ConfigRuntimeVersion { path, line } => {
+                write!(f, "run.runtime-version in {}", at(path, line))
+            }
+            VersionOrigin::EnginesNode { path, line } => {
+                write!(f, "engines.node in {}", at(path, line))
+            }
+            VersionOrigin::VersionFile { path } => write!(f, "{}", path.display()),
+            VersionOrigin::RequiresPython { path } => {
+                write!(f, "requires-python in {}", path.display())
+            }
+            VersionOrigin::Flag(flag) => write!(f, "the {flag} flag"),
+        }
+    }
+}
+
+/// A version requirement as the user wrote it, before any catalog lookup.
+#[derive(Debug, Clone)]
+pub struct RequestedVersion {
+    pub text: String,
+    pub range: Range,
+    pub origin: VersionOrigin,
+    pub location: Option<Location>,
+}
+
+impl RequestedVersion {
+    /// App Runner's `runtime-version`: `major[.minor[.patch]]`, digits only.
+    pub fn from_runtime_version(
+        value: &Spanned<String>,
+        origin: VersionOrigin,
+    ) -> Result<Self, ResolveError> {
+        let text = value.value.trim();
+        let parts: Vec<&str> = text.split('.').collect();
+        let well_formed = (1..=3).contains(&parts.len())
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()));
+        let bad = || ResolveError::MalformedVersion {
+            text: text.to_string(),
+            origin: origin.clone(),
+            location: value.location.clone(),
+            expected: "major[.minor[.patch]], e.g. 3.11 or 18.20.8",
+        };
+        if !well_formed {
+            return Err(bad());
+        }
+        // `3.8` means 3.8.x and `18` means 18.x.x: npm's X-ranges say exactly that.
+        let range = Range::parse(text).map_err(|_| bad())?;
+        Ok(Self {
+            text: text.to_string(),
+            range,
+            origin,
+            location: value.location.clone(),
+        })
+    }
+
+    /// An npm semver range (`^18`, `>=16 <19`, `18.x || 20.x`, `v18.20.8`, `lts/*` is not one).
+    pub fn from_npm_range(
+        text: &str,
+        origin: VersionOrigin,
+        location: Option<Location>,
+    ) -> Result<Self, ResolveError> {
+        let trimmed = text.trim();
+        let range = Range::parse(trimmed).map_err(|_| ResolveError::MalformedVersion {
+            text: trimmed.to_string(),
+            origin: origin.clone(),
+            location: location.clone(),
+            expected: "an npm semver range such as ^18, 18.x, >=18 <21 or 18.20.8",
+        })?;
+        Ok(Self {
+            text: trimmed.to_string(),
+            range,
+            origin,
+            location,
+        })
+    }
+
+    pub fn allows(&self, v: &Version) -> bool {
+        self.range.satisfies(v)
+    }
+}
+
+/// The outcome: a catalog version and the reason it was chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolvedRuntime {
+    pub name: String,
+    pub language: crate::resolve::catalog::Language,
+    pub build_process: crate::resolve::catalog::BuildProcess,
+    pub app_runner: bool,
+    #[serde(
+        serialize_with = "crate::resolve::catalog::ser_version",
+        deserialize_with = "crate::resolve::catalog::de_version"
+    )]
+    pub version: Version,
+    pub image: String,
+    pub build_image: String,
+    /// The requirements as written, e.g. `3.8 (run.runtime-version in apprunner.yaml line 9)`.
+    pub requested: Vec<String>,
+    /// Why this version: "latest python3", "highest nodejs18 version matching 18.x (…)".
+    pub reason: String,
+    pub end_of_support: Option<chrono::NaiveDate>,
+}
+
+/// Resolution errors; [`crate::report::errors`] turns them into messages.
+#[derive(Debug, Clone)]
+pub enum ResolveError {
+    UnknownRuntime {
+        name: String,
+        location: Option<Location>,
+        known: Vec<String>,
+        /// Set when App Runner has this runtime but this tool does not build it.
+        unsupported: Option<String>,
+    },
+    MalformedVersion {
+        text: String,
+        origin: VersionOrigin,
+        location: Option<Location>,
+        expected: &'static str,
+    },
+    VersionNotOffered {
+        runtime: String,
+        request: RequestedVersion,
+        available: String,
+        /// Another runtime of the same language that has matching versions.
+        other_runtime: Option<String>,
+    },
+    Conflict {
+        runtime: String,
+        requests: Vec<RequestedVersion>,
+        available: String,
+    },
+}
+
+/// A successful resolution and the remarks that go with it (end of support, locked patch, …).
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    pub runtime: ResolvedRuntime,
+    pub remarks: Vec<Diagnostic>,
+}
+
+/// Look up the runtime named in the configuration.
+pub fn find_runtime<'c>(
+    catalog: &'c Catalog,
+    name: &Spanned<String>,
+) -> Result<&'c Runtime, ResolveError> {
+    catalog
+        .get(&name.value)
+        .ok_or_else(|| ResolveError::UnknownRuntime {
+            name: name.value.clone(),
+            location: name.location.clone(),
+            known: catalog.names().iter().map(|s| s.to_string()).collect(),
+            unsupported: catalog.unsupported.get(&name.value).cloned(),
+        })
+}
+
+/// Resolve `runtime` under every requirement in `requests`: the highest version allowed by all.
+pub fn resolve(
+    catalog: &Catalog,
+    runtime: &Runtime,
+    requests: &[RequestedVersion],
+    today: chrono::NaiveDate,
+) -> Result<Resolution, ResolveError> {
+    let allowed = |v: &RuntimeVersion| requests.iter().all(|r| r.allows(&v.version));
+    let Some(chosen) = runtime.versions.iter().rev().find(|v| allowed(v)) else {
+        return Err(no_match(catalog, runtime, requests));
+    };
+    let reason = if requests.is_empty() {
+        format!("the latest {} version (no version requested)", runtime.name)
+    } else {
+        format!(
+            "the highest {} version matching {}",
+            runtime.name,
+            requests
+                .iter()
+                .map(|r| format!("{} ({})", r.text, r.origin))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        )
+    };
+    let mut remarks = Vec::new();
+    if !runtime.app_runner {
+        remarks.push(
+            Diagnostic::warning(format!(
+                "{} is not an App Runner runtime: apprunner-build builds it, but App Runner would reject this configuration",
+                runtime.name
+            ))
+            .with_help(app_runner_alternative(catalog, runtime, today)),
+        );
+    }
+    if runtime.is_past_end_of_support(today) {
+        let date = runtime
+            .end_of_support
+            .map(|d| d.to_string())
+            .unwrap_or_default();
+        remarks.push(
+            Diagnostic::warning(format!("{} reached end of support on {date}", runtime.name))
+                .with_note("it gets no security fixes; App Runner may stop building it")
+                .with_help(app_runner_alternative(catalog, runtime, today)),
+        );
+    }
+    let same_line = runtime.versions.iter().rfind(|v| {
+        v.version.major == chosen.version.major && v.version.minor == chosen.version.minor
+    });
+    if let Some(latest) = same_line.filter(|l| l.version != chosen.version) {
+        let by = requests
+            .iter()
+            .map(|r| r.origin.to_string())
+            .collect::<Vec<_>>()
+            .join(" and ");
+        remarks.push(
+            Diagnostic::note(format!(
+                "{} {} is locked by {by}; the latest {}.{} patch is {}",
+                runtime.name,
+                chosen.version,
+                chosen.version.major,
+                chosen.version.minor,
+                latest.version
+            ))
+            .with_help(
+                if requests
+                    .iter()
+                    .any(|r| matches!(r.origin, VersionOrigin::ConfigRuntimeVersion { .. }))
+                {
+                    format!(
+                        "write `runtime-version: {}.{}` to get patch updates",
+                        chosen.version.major, chosen.version.minor
+                    )
+                } else {
+                    format!(
+                        "ask for {}.{} there to get patch updates",
+                        chosen.version.major, chosen.version.minor
+                    )
+                },
+            ),
+        );
+    }
+    Ok(Resolution {
+        runtime: ResolvedRuntime {
+            name: runtime.name.clone(),
+            language: runtime.language,
+            build_process: runtime.build_process,
+            app_runner: runtime.app_runner,
+            version: chosen.version.clone(),
+            image: chosen.image.clone(),
+            build_image: chosen.build_image.clone(),
+            requested: requests
+                .iter()
+                .map(|r| format!("{} ({})", r.text, r.origin))
+                .collect(),
+            reason,
+            end_of_support: runtime.end_of_support,
+        },
+        remarks,
+    })
+}
+
+fn no_match(catalog: &Catalog, runtime: &Runtime, requests: &[RequestedVersion]) -> ResolveError {
+    let available = runtime.version_list();
+    let alone = |r: &RequestedVersion| runtime.versions.iter().any(|v| r.allows(&v.version));
+    let from_config =
+        |r: &RequestedVersion| matches!(r.origin, VersionOrigin::ConfigRuntimeVersion { .. });
+    match requests.iter().find(|r| !alone(r)) {
+        // engines.node against apprunner.yaml's runtime-version: App Runner's "conflict", both named.
+        Some(unmet) if !from_config(unmet) && requests.iter().any(from_config) => {
+            ResolveError::Conflict {
+                runtime: runtime.name.clone(),
+                requests: requests.to_vec(),
+                available,
+            }
+        }
+        Some(unmet) => {
+            let other_runtime = catalog
+                .of_language(runtime.language)
+                .filter(|o| o.name != runtime.name && o.app_runner)
+                .find(|o| o.versions.iter().any(|v| unmet.allows(&v.version)))
+                .map(|o| o.name.clone());
+            ResolveError::VersionNotOffered {
+                runtime: runtime.name.clone(),
+                request: unmet.clone(),
+                available,
+                other_runtime,
+            }
+        }
+        None => ResolveError::Conflict {
+            runtime: runtime.name.clone(),
+            requests: requests.to_vec(),
+            available,
+        },
+    }
+}
+
+/// "use nodejs22 (App Runner, supported)" — the newest supported App Runner runtime of the language.
+fn app_runner_alternative(
+    catalog: &Catalog,
+    runtime: &Runtime,
+    today: chrono::NaiveDate,
+) -> String {
+    let best = catalog
+        .of_language(runtime.language)
+        .filter(|r| r.app_runner && !r.is_past_end_of_support(today))
+        .max_by(|a, b| {
+            a.latest()
+                .map(|v| &v.version)
+                .cmp(&b.latest().map(|v| &v.version))
+        });
+    match best {
+        Some(b) if b.name != runtime.name => format!(
+            "move to `runtime: {}`, a supported App Runner runtime",
+            b.name
+        ),
+        _ => "see `apprunner-build runtimes` for the supported runtimes".to_string(),
+    }
+}
+
+/// For a project without apprunner.yaml: the runtime of `language` whose best version for
+/// `requests` is highest. App Runner's runtimes come first; extensions only when none of them fits.
+/// Without requests, `default` (e.g. python311, nodejs22).
+pub fn resolve_best(
+    catalog: &Catalog,
+    language: crate::resolve::catalog::Language,
+    requests: &[RequestedVersion],
+    default: &str,
+    today: chrono::NaiveDate,
+) -> Result<Resolution, ResolveError> {
+    if requests.is_empty() {
+        let runtime = find_runtime(catalog, &Spanned::bare(default.to_string()))?;
+        return resolve(catalog, runtime, requests, today);
+    }
+    for app_runner in [true, false] {
+        let best = catalog
+            .of_language(language)
+            .filter(|r| r.app_runner == app_runner)
+            .filter_map(|r| resolve(catalog, r, requests, today).ok())
+            .max_by(|a, b| a.runtime.version.cmp(&b.runtime.version));
+        if let Some(found) = best {
+            return Ok(found);
+        }
+    }
+    let available = catalog
+        .of_language(language)
+        .flat_map(|r| r.versions.iter().map(|v| v.version.to_string()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let all_alone = |r: &RequestedVersion| {
+        catalog
+            .of_language(language)
+            .any(|rt| rt.versions.iter().any(|v| r.allows(&v.version)))
+    };
+    match requests.iter().find(|r| !all_alone(r)) {
+        Some(unmet) => Err(ResolveError::VersionNotOffered {
+            runtime: format!("{language} (any runtime)"),
+            request: unmet.clone(),
+            available,
+            other_runtime: None,
+        }),
+        None => Err(ResolveError::Conflict {
+            runtime: language.to_string(),
+            requests: requests.to_vec(),
+            available,
+        }),
+    }
+}
+
+/// A version file's content (`.nvmrc`, `.node-version`, `.python-version`): `18`, `v18.20.8`,
+/// `3.11`, `lts/hydrogen`, `lts/*`, `python-3.11.4` (runtime.txt). Returns an npm-style range.
+pub fn version_file_range(content: &str) -> Option<String> {
+    let text = content
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))?;
+    let text = text.strip_prefix("python-").unwrap_or(text);
+    if let Some(codename) = text.strip_prefix("lts/") {
+        const LTS: &[(&str, u32)] = &[
+            ("argon", 4),
+            ("boron", 6),
+            ("carbon", 8),
+            ("dubnium", 10),
+            ("erbium", 12),
+            ("fermium", 14),
+            ("gallium", 16),
+            ("hydrogen", 18),
+            ("iron", 20),
+            ("jod", 22),
+            ("krypton", 24),
+        ];
+        return match codename.to_ascii_lowercase().as_str() {
+            // The newest LTS line App Runner offers.
+            "*" | "latest" => Some("22".into()),
+            name => LTS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, major)| major.to_string()),
+        };
+    }
+    let text = text.trim_start_matches('v');
+    let ok = !text.is_empty()
+        && text.split('.').all(|p| {
+            !p.is_empty() && (p.chars().all(|c| c.is_ascii_digit()) || p == "x" || p == "*")
+        });
+    ok.then(|| text.to_string())
+}
+
+/// A PEP 440 specifier set (`>=3.9,<3.13`, `~=3.11`, `==3.11.*`, `^3.11` from Poetry) as an npm
+/// range node-semver reads. `!=` clauses are dropped (they only ever exclude).
+pub fn pep440_to_range(spec: &str) -> Option<String> {
+    let mut parts = Vec::new();
+    for clause in spec.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+        let (op, version) = match clause.find(|c: char| c.is_ascii_digit()) {
+            Some(i) => (clause[..i].trim(), clause[i..].trim()),
+            None => return None,
+        };
+        let numbers: Vec<&str> = version.trim_end_matches(".*").split('.').collect();
+        match op {
+            "~=" if numbers.len() >= 2 => {
+                // ~=3.11 → >=3.11 <4 ; ~=3.11.2 → >=3.11.2 <3.12
+                let upper_len = numbers.len() - 1;
+                let mut upper: Vec<u64> = numbers[..upper_len]
+                    .iter()
+                    .filter_map(|n| n.parse().ok())
+                    .collect();
+                *upper.last_mut()? += 1;
+                let upper = upper
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(".");
+                parts.push(format!(">={version} <{upper}"));
+            }
+            "==" if version.ends_with(".*") => {
+                parts.push(format!("{}.x", version.trim_end_matches(".*")))
+            }
+            "==" | "===" => parts.push(version.to_string()),
+            "!=" => {}
+            ">=" | "<=" | ">" | "<" | "^" | "~" | "" => parts.push(format!("{op}{version}")),
+            _ => return None,
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_files() {
+        assert_eq!(version_file_range("18\n").as_deref(), Some("18"));
+        assert_eq!(version_file_range("v18.20.8").as_deref(), Some("18.20.8"));
+        assert_eq!(version_file_range("lts/hydrogen").as_deref(), Some("18"));
+        assert_eq!(version_file_range("lts/*").as_deref(), Some("22"));
+        assert_eq!(
+            version_file_range("python-3.11.4").as_deref(),
+            Some("3.11.4")
+        );
+        assert_eq!(
+            version_file_range("# pinned\n3.12\n").as_deref(),
+            Some("3.12")
+        );
+        assert_eq!(version_file_range("node"), None);
+        assert_eq!(version_file_range(""), None);
+    }
+
+    #[test]
+    fn pep440_specifiers() {
+        assert_eq!(
+            pep440_to_range(">=3.9,<3.13").as_deref(),
+            Some(">=3.9 <3.13")
+        );
+        assert_eq!(pep440_to_range("~=3.11").as_deref(), Some(">=3.11 <4"));
+        assert_eq!(
+            pep440_to_range("~=3.11.2").as_deref(),
+            Some(">=3.11.2 <3.12")
+        );
+        assert_eq!(pep440_to_range("==3.11.*").as_deref(), Some("3.11.x"));
+        assert_eq!(pep440_to_range(">=3.8, !=3.9.1").as_deref(), Some(">=3.8"));
+        assert_eq!(pep440_to_range("^3.11").as_deref(), Some("^3.11"));
+        assert_eq!(pep440_to_range("banana"), None);
+    }
+}
