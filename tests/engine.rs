@@ -6,6 +6,7 @@ mod support;
 use apprunner_build::engine::EngineError;
 use apprunner_build::plan::PhaseName;
 use apprunner_build::report::errors::build_failure_reason;
+use apprunner_build::report::exit;
 use std::path::Path;
 use support::*;
 
@@ -173,7 +174,11 @@ async fn f_a_failing_command_fails_the_build_and_leaves_no_container() {
     let pid = child.id();
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_eq!(
+        out.status.code(),
+        Some(exit::BUILD_COMMAND_FAILED.into()),
+        "{stdout}"
+    );
     assert!(
         stdout.contains("[Build] about to fail") && stdout.contains("[Build] oops"),
         "{stdout}"
@@ -289,7 +294,7 @@ async fn interrupt_with(signal: &'static str) {
             all.push(line);
             if started {
                 std::process::Command::new("kill")
-                    .args(["-INT", &pid.to_string()])
+                    .args([signal, &pid.to_string()])
                     .status()
                     .unwrap();
                 break;
@@ -379,7 +384,7 @@ async fn json_log_for_ci_and_log_file_and_docker_host() {
         .env("DOCKER_HOST", "tcp://127.0.0.1:9")
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(exit::ENGINE_FAILED.into()));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         stdout.contains("Reason: Cannot reach the Docker engine at tcp://127.0.0.1:9"),
@@ -402,7 +407,7 @@ async fn a_runtime_image_that_cannot_be_pulled_says_which_and_what_to_do() {
         .arg(app.path())
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(exit::ENGINE_FAILED.into()));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -578,7 +583,7 @@ fn tls_to_the_engine_is_refused_plainly() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(exit::ENGINE_FAILED.into()));
     assert!(
         stdout.contains("TLS connections to the engine are not supported yet"),
         "{stdout}"
@@ -737,4 +742,95 @@ async fn a_yarn_app_and_a_uv_app_from_their_lockfiles_answer() {
         stop(&docker, &c).await;
         remove_image(&docker, &built.name).await;
     }
+}
+
+/// `build --plan FILE` builds exactly the saved plan: a step added to the JSON by hand runs, in
+/// its place, and the engine runs no command the plan does not list.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_saved_plan_is_built_exactly_as_written() {
+    let app = write_app(&[
+        (
+            "apprunner.yaml",
+            "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo built > built.txt\n    post-build:\n      - echo checked\nrun:\n  pre-run:\n    - echo prepared > prepared.txt\n  command: node server.js\n",
+        ),
+        ("server.js", "console.log('hi')\n"),
+    ]);
+    let out = cli()
+        .args(["plan", "--json"])
+        .arg(app.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let steps = plan["steps"].as_array_mut().unwrap();
+    let commit = steps.len() - 1;
+    assert_eq!(steps[commit]["step"], "commit");
+    steps.insert(
+        commit,
+        serde_json::json!({
+            "step": "run", "stage": "runtime", "phase": "pre-run",
+            "command": "echo from-the-saved-plan > /app/marker",
+            "workdir": "/app", "env": []
+        }),
+    );
+    let expected: Vec<String> = steps
+        .iter()
+        .filter(|s| s["step"] == "run")
+        .map(|s| {
+            format!(
+                "Executing '{}' command: {}",
+                s["phase"].as_str().unwrap(),
+                s["command"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let file = app.path().join("saved-plan.json");
+    std::fs::write(&file, serde_json::to_vec_pretty(&plan).unwrap()).unwrap();
+    let tag = format!("apprunner-build-test/saved-plan:{}", std::process::id());
+    let out = cli()
+        .args(["build", "--no-cache", "-t", &tag, "--plan"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let executed: Vec<String> = stdout
+        .lines()
+        .filter_map(|l| l.split("[AppRunner] ").nth(1))
+        .filter(|l| l.starts_with("Executing '"))
+        .map(String::from)
+        .collect();
+    assert_eq!(executed, expected, "{stdout}");
+    let docker = docker().await;
+    let files = output_of(
+        &docker,
+        &tag,
+        "cat /app/marker /app/built.txt /app/prepared.txt",
+    )
+    .await;
+    assert_eq!(
+        files.trim(),
+        "from-the-saved-plan\nbuilt\nprepared",
+        "{files}"
+    );
+    remove_named(&docker, &tag).await;
+
+    // A damaged plan is refused before anything runs.
+    plan["steps"][1]["stage"] = "nowhere".into();
+    std::fs::write(&file, serde_json::to_vec(&plan).unwrap()).unwrap();
+    let out = cli()
+        .args(["build", "-t", &tag, "--plan"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(exit::INVALID_INPUT.into()));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("step 2 names stage `nowhere`"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

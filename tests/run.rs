@@ -3,6 +3,7 @@
 
 mod support;
 
+use apprunner_build::report::exit;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -176,7 +177,7 @@ async fn a_secret_from_a_file_reaches_the_app_and_nowhere_else() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_eq!(out.status.code(), Some(exit::USAGE.into()), "{stdout}");
     assert!(
         stdout.contains("Missing secret value(s) for API_TOKEN"),
         "{stdout}"
@@ -239,7 +240,7 @@ async fn an_app_that_crashes_at_start_exits_non_zero_with_its_last_output() {
     let pid = child.id();
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(3), "{stdout}");
+    assert_eq!(out.status.code(), Some(exit::APP_EXITED.into()), "{stdout}");
     assert!(
         stdout.contains("The application exited with code 3."),
         "{stdout}"
@@ -286,7 +287,11 @@ async fn an_app_that_never_listens_fails_the_health_check_in_time() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert_eq!(
+        out.status.code(),
+        Some(exit::APP_UNHEALTHY.into()),
+        "{stdout}"
+    );
     assert!(
         stdout.contains(
             "Health check failed on protocol `TCP` [Port: '8000']: 3 checks in a row failed"
@@ -332,7 +337,7 @@ async fn build_with_run_starts_the_fresh_image() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("Successfully built image"), "{stdout}");
     assert!(stdout.contains("[Application] built"), "{stdout}");
-    assert_eq!(out.status.code(), Some(4), "{stdout}");
+    assert_eq!(out.status.code(), Some(exit::APP_EXITED.into()), "{stdout}");
     let docker = docker().await;
     remove_named(&docker, &tag).await;
 }
