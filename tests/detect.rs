@@ -36,7 +36,7 @@ fn npm_with_lockfile() {
 fn npm_without_lockfile_starts_server_js() {
     let view = plan_view("npm-no-lockfile");
     assert!(
-        view.contains("install: `npm install` — from no lockfile"),
+        view.contains("install: `npm install` — from the default: no lockfile"),
         "{view}"
     );
     assert!(
@@ -165,7 +165,7 @@ fn python_procfile_and_runtime_txt() {
         "{view}"
     );
     assert!(
-        view.contains("the web: line of Procfile (line 1)"),
+        view.contains("the web: line in Procfile (line 1)"),
         "{view}"
     );
     assert!(view.contains("Runtime:       python311 3.11.9"), "{view}");

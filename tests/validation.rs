@@ -2,8 +2,10 @@
 
 mod common;
 
-use apprunner_build::input::config::ConfigFlags;
+use apprunner_build::input::config::{ApiSettings, EnvVar};
+use apprunner_build::input::{ConfigurationSource, InputArgs};
 use apprunner_build::plan::ImageEnv;
+use apprunner_build::plan::PhaseName;
 use apprunner_build::project::ProjectArgs;
 use common::{load, project_dir, report, MINIMAL};
 
@@ -258,19 +260,33 @@ fn source_directory_is_the_config_and_build_root() {
     );
 }
 
+fn api(settings: ApiSettings) -> InputArgs {
+    InputArgs {
+        source: Some(ConfigurationSource::Api),
+        settings,
+    }
+}
+
+fn env(name: &str, value: &str) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value: value.into(),
+    }
+}
+
 #[test]
 fn flags_stand_in_for_the_file() {
     let dir = project_dir(&[("server.py", b"")]);
-    let flags = ConfigFlags {
+    let settings = ApiSettings {
         runtime: Some("python311".into()),
         build_command: Some("pip install -r requirements.txt".into()),
         start_command: Some("python server.py".into()),
         port: Some(8000),
-        env: vec!["NAME=Ada".into()],
+        env: vec![env("NAME", "Ada")],
     };
     let loaded = common::load_args(ProjectArgs {
         dir: dir.path().to_path_buf(),
-        flags,
+        input: api(settings),
         ..Default::default()
     });
     let plan = loaded.plan.expect("valid");
@@ -284,15 +300,99 @@ fn flags_stand_in_for_the_file() {
 
     let loaded = common::load_args(ProjectArgs {
         dir: dir.path().to_path_buf(),
-        flags: ConfigFlags {
+        input: api(ApiSettings {
             build_command: Some("make".into()),
-            env: vec!["PORT=1".into(), "JUSTNAME".into()],
+            env: vec![env("PORT", "1")],
             ..Default::default()
-        },
+        }),
         ..Default::default()
     });
     assert!(loaded.plan.is_none());
     insta::assert_snapshot!(report(&loaded));
+}
+
+/// With apprunner.yaml present, settings flags are an error unless the source is the API: they
+/// never silently replace the file (`build --run --runtime-env X=1` once discarded it).
+#[test]
+fn settings_flags_never_silently_replace_apprunner_yaml() {
+    let dir = project_dir(&[("apprunner.yaml", MINIMAL.as_bytes())]);
+    let flags = ApiSettings {
+        runtime: Some("nodejs22".into()),
+        start_command: Some("node server.js".into()),
+        env: vec![env("X", "1")],
+        ..Default::default()
+    };
+    let loaded = common::load_args(ProjectArgs {
+        dir: dir.path().to_path_buf(),
+        input: InputArgs {
+            source: None,
+            settings: flags.clone(),
+        },
+        ..Default::default()
+    });
+    assert!(loaded.plan.is_none());
+    let out = report(&loaded);
+    assert!(out.contains("--configuration-source api"), "{out}");
+
+    let loaded = common::load_args(ProjectArgs {
+        dir: dir.path().to_path_buf(),
+        input: api(flags),
+        ..Default::default()
+    });
+    let plan = loaded
+        .plan
+        .as_ref()
+        .expect("the API settings are the whole configuration");
+    assert_eq!(plan.runtime.name, "nodejs22");
+    assert!(plan.config_file.is_none());
+    assert!(
+        report(&loaded).contains("apprunner.yaml is ignored: the configuration source is the API"),
+        "{}",
+        report(&loaded)
+    );
+}
+
+/// Without apprunner.yaml, one flag overrides one detected setting and detection keeps the rest.
+#[test]
+fn a_flag_overrides_one_detected_setting() {
+    let dir = project_dir(&[
+        (
+            "package.json",
+            br#"{"name":"a","scripts":{"start":"node index.js"}}"# as &[u8],
+        ),
+        ("package-lock.json", b"{}"),
+    ]);
+    let loaded = common::load_args(ProjectArgs {
+        dir: dir.path().to_path_buf(),
+        input: InputArgs {
+            source: None,
+            settings: ApiSettings {
+                start_command: Some("node worker.js --serve".into()),
+                ..Default::default()
+            },
+        },
+        ..Default::default()
+    });
+    let plan = loaded.plan.expect("valid");
+    assert_eq!(plan.image.start_command(), Some("node worker.js --serve"));
+    assert_eq!(
+        plan.commands(PhaseName::Build).collect::<Vec<_>>(),
+        ["npm ci"],
+        "the detected install stays"
+    );
+    let start = plan
+        .decisions
+        .iter()
+        .find(|d| d.setting == "start command")
+        .unwrap();
+    assert_eq!(start.origin.to_string(), "the --start-command flag");
+    assert_eq!(
+        plan.decisions
+            .iter()
+            .filter(|d| d.setting == "start command")
+            .count(),
+        1
+    );
 }
 
 /// Damaged versions of every conformance file: each gets an answer, never a panic.

@@ -3,7 +3,8 @@
 mod build;
 mod run;
 
-use apprunner_build::input::config::ConfigFlags;
+use apprunner_build::input::config::{ApiSettings, EnvVar};
+use apprunner_build::input::{ConfigurationSource, InputArgs};
 use apprunner_build::plan::{self, BuildPlan};
 use apprunner_build::project::{self, ProjectArgs};
 use apprunner_build::report::diagnostic::Diagnostic;
@@ -59,7 +60,7 @@ pub struct BuildOpts {
     #[command(flatten)]
     pub project: ProjectOpts,
     /// Build exactly this saved plan (`plan --json` output) instead of planning the directory.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["runtime", "build_command", "start_command", "port", "env", "source_directory"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["runtime", "build_command", "start_command", "port", "runtime_env", "source_directory", "configuration_source"])]
     pub plan: Option<PathBuf>,
     #[command(flatten)]
     pub image: ImageOpts,
@@ -169,25 +170,40 @@ pub struct ProjectOpts {
     /// App Runner's source directory inside the repository: it holds apprunner.yaml and is the build root.
     #[arg(long, value_name = "DIR")]
     pub source_directory: Option<PathBuf>,
-    /// Runtime, when there is no apprunner.yaml (App Runner's API setting).
-    #[arg(long, help_heading = "Settings without apprunner.yaml")]
+    /// Where the settings come from: `repository` (apprunner.yaml) or `api` (the settings flags
+    /// below, and nothing else). Default: the repository when apprunner.yaml exists; otherwise the
+    /// project's files are read and each settings flag overrides one derived setting.
+    #[arg(long, value_enum, value_name = "SOURCE")]
+    pub configuration_source: Option<SourceArg>,
+    /// Runtime (App Runner's API setting).
+    #[arg(long, help_heading = "App Runner's API settings")]
     pub runtime: Option<String>,
     /// Build command (App Runner's API setting).
-    #[arg(long, help_heading = "Settings without apprunner.yaml")]
+    #[arg(long, help_heading = "App Runner's API settings")]
     pub build_command: Option<String>,
     /// Start command (App Runner's API setting).
-    #[arg(long, help_heading = "Settings without apprunner.yaml")]
+    #[arg(long, help_heading = "App Runner's API settings")]
     pub start_command: Option<String>,
     /// Port (App Runner's API setting; default 8080).
-    #[arg(long, help_heading = "Settings without apprunner.yaml")]
+    #[arg(long, help_heading = "App Runner's API settings")]
     pub port: Option<u16>,
-    /// Runtime environment variable NAME=VALUE (repeatable).
+    /// Runtime environment variable NAME=VALUE (App Runner's API setting; repeatable).
     #[arg(
-        long = "env",
+        long = "runtime-env",
         value_name = "NAME=VALUE",
-        help_heading = "Settings without apprunner.yaml"
+        value_parser = parse_env_var,
+        help_heading = "App Runner's API settings"
     )]
-    pub env: Vec<String>,
+    pub runtime_env: Vec<EnvVar>,
+}
+
+/// `--configuration-source`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SourceArg {
+    /// apprunner.yaml.
+    Repository,
+    /// The settings flags only.
+    Api,
 }
 
 impl ProjectOpts {
@@ -195,14 +211,32 @@ impl ProjectOpts {
         ProjectArgs {
             dir: self.dir.clone(),
             source_directory: self.source_directory.clone(),
-            flags: ConfigFlags {
-                runtime: self.runtime.clone(),
-                build_command: self.build_command.clone(),
-                start_command: self.start_command.clone(),
-                port: self.port,
-                env: self.env.clone(),
+            shown_dir: None,
+            input: InputArgs {
+                source: self.configuration_source.map(|s| match s {
+                    SourceArg::Repository => ConfigurationSource::Repository,
+                    SourceArg::Api => ConfigurationSource::Api,
+                }),
+                settings: ApiSettings {
+                    runtime: self.runtime.clone(),
+                    build_command: self.build_command.clone(),
+                    start_command: self.start_command.clone(),
+                    port: self.port,
+                    env: self.runtime_env.clone(),
+                },
             },
         }
+    }
+}
+
+/// `NAME=VALUE`, split once at the first `=`.
+pub fn parse_env_var(text: &str) -> Result<EnvVar, String> {
+    match text.split_once('=') {
+        Some((name, value)) => Ok(EnvVar {
+            name: name.to_string(),
+            value: value.to_string(),
+        }),
+        None => Err(format!("`{text}` has no value: write NAME=VALUE")),
     }
 }
 

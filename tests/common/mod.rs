@@ -31,21 +31,14 @@ pub fn load(dir: &Path) -> Loaded {
 }
 
 pub fn load_args(args: ProjectArgs) -> Loaded {
-    // Run from inside the directory so messages show `apprunner.yaml:3:5`, as a user would see them.
-    let dir = args.dir.clone();
+    // Paths shown relative to the directory, so messages read `apprunner.yaml:3:5` as a user
+    // running inside it would see them.
     let args = ProjectArgs {
-        dir: PathBuf::from("."),
+        shown_dir: Some(PathBuf::new()),
         ..args
     };
-    let _guard = CWD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    let before = std::env::current_dir().unwrap();
-    std::env::set_current_dir(&dir).unwrap();
-    let loaded = project::load(&args, &Catalog::shipped(), today());
-    std::env::set_current_dir(before).unwrap();
-    loaded
+    project::load(&args, &Catalog::shipped(), today())
 }
-
-static CWD_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Everything the user would read on stderr.
 pub fn report(loaded: &Loaded) -> String {

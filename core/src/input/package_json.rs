@@ -40,6 +40,11 @@ impl PackageJson {
         }
     }
 
+    /// `scripts.NAME`, when present and a string.
+    pub fn script(&self, name: &str) -> Option<&str> {
+        self.json.get("scripts")?.get(name)?.as_str()
+    }
+
     /// `engines.node`, when present and a string.
     pub fn engines_node(&self) -> Option<&str> {
         self.json.get("engines")?.get("node")?.as_str()

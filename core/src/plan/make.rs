@@ -160,10 +160,11 @@ fn set(var: &EnvVar) -> ImageEnv {
 }
 
 fn image_labels(config: &AppRunnerConfig, runtime: &ResolvedRuntime) -> BTreeMap<String, String> {
+    // The file as written; settings from flags or detection in their canonical JSON form.
     let digest = match &config.origin {
         ConfigOrigin::File(src) => sha256_hex(src.text.as_bytes()),
         ConfigOrigin::Flags | ConfigOrigin::Detected => {
-            sha256_hex(format!("{config:?}").as_bytes())
+            sha256_hex(&serde_json::to_vec(config).expect("settings always serialize"))
         }
     };
     let mut labels = BTreeMap::new();

@@ -5,7 +5,7 @@
 
 use crate::input::config::Spanned;
 use crate::report::diagnostic::{Diagnostic, Location};
-use crate::resolve::catalog::{Catalog, Runtime, RuntimeVersion};
+use crate::resolve::catalog::{Catalog, Language, Runtime, RuntimeVersion};
 use node_semver::{Range, Version};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -19,11 +19,23 @@ pub enum VersionOrigin {
     /// `engines.node` in package.json.
     EnginesNode { path: PathBuf, line: Option<usize> },
     /// A version file such as `.nvmrc`, `.node-version`, `.python-version`, `runtime.txt`.
-    VersionFile { path: PathBuf },
+    VersionFile { path: PathBuf, language: Language },
     /// `project.requires-python` (or Poetry's `python` dependency) in pyproject.toml.
     RequiresPython { path: PathBuf },
     /// A command-line flag.
     Flag(&'static str),
+}
+
+impl VersionOrigin {
+    /// The language whose runtimes the request is about; `None` for any runtime's version.
+    pub fn language(&self) -> Option<Language> {
+        match self {
+            VersionOrigin::EnginesNode { .. } => Some(Language::Nodejs),
+            VersionOrigin::RequiresPython { .. } => Some(Language::Python),
+            VersionOrigin::VersionFile { language, .. } => Some(*language),
+            VersionOrigin::ConfigRuntimeVersion { .. } | VersionOrigin::Flag(_) => None,
+        }
+    }
 }
 
 impl fmt::Display for VersionOrigin {
@@ -39,7 +51,7 @@ impl fmt::Display for VersionOrigin {
             VersionOrigin::EnginesNode { path, line } => {
                 write!(f, "engines.node in {}", at(path, line))
             }
-            VersionOrigin::VersionFile { path } => write!(f, "{}", path.display()),
+            VersionOrigin::VersionFile { path, .. } => write!(f, "{}", path.display()),
             VersionOrigin::RequiresPython { path } => {
                 write!(f, "requires-python in {}", path.display())
             }
@@ -170,6 +182,41 @@ pub enum ResolveError {
 pub struct Resolution {
     pub runtime: ResolvedRuntime,
     pub remarks: Vec<Diagnostic>,
+}
+
+/// Which runtime to resolve: the one the configuration names, or for a project without
+/// configuration the best of its language.
+#[derive(Debug, Clone)]
+pub enum RuntimeChoice {
+    Named(Spanned<String>),
+    BestOf {
+        language: Language,
+        /// The runtime when nothing asks for a version (e.g. python311, nodejs22).
+        default: String,
+    },
+}
+
+/// The one entry to resolution: `choice` under every request that applies to its language.
+pub fn resolve_choice(
+    catalog: &Catalog,
+    choice: &RuntimeChoice,
+    requests: &[RequestedVersion],
+    today: chrono::NaiveDate,
+) -> Result<Resolution, ResolveError> {
+    match choice {
+        RuntimeChoice::Named(name) => {
+            let runtime = find_runtime(catalog, name)?;
+            let applicable: Vec<RequestedVersion> = requests
+                .iter()
+                .filter(|r| r.origin.language().is_none_or(|l| l == runtime.language))
+                .cloned()
+                .collect();
+            resolve(catalog, runtime, &applicable, today)
+        }
+        RuntimeChoice::BestOf { language, default } => {
+            resolve_best(catalog, *language, requests, default, today)
+        }
+    }
 }
 
 /// Look up the runtime named in the configuration.
@@ -349,9 +396,9 @@ fn app_runner_alternative(
 /// For a project without apprunner.yaml: the runtime of `language` whose best version for
 /// `requests` is highest. App Runner's runtimes come first; extensions only when none of them fits.
 /// Without requests, `default` (e.g. python311, nodejs22).
-pub fn resolve_best(
+fn resolve_best(
     catalog: &Catalog,
-    language: crate::resolve::catalog::Language,
+    language: Language,
     requests: &[RequestedVersion],
     default: &str,
     today: chrono::NaiveDate,

@@ -1,23 +1,24 @@
-//! Settings given on the command line, mirroring App Runner's API configuration
-//! (`CodeConfigurationValues`): used when the configuration source is the API, not a file.
+//! App Runner's API settings (`CodeConfigurationValues`) given as flags: the whole configuration
+//! when the configuration source is the API, or overrides of single detected settings when there
+//! is no apprunner.yaml.
 
 use super::{
     check_env_names, AppRunnerConfig, BuildSection, ConfigOrigin, EnvVar, Parsed, RunSection,
-    Spanned, DEFAULT_PORT,
+    RuntimeRequest, Spanned, DEFAULT_PORT,
 };
+use crate::plan::{Decision, Origin};
 use crate::report::diagnostic::{Diagnostic, Diagnostics};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ConfigFlags {
+pub struct ApiSettings {
     pub runtime: Option<String>,
     pub build_command: Option<String>,
     pub start_command: Option<String>,
     pub port: Option<u16>,
-    /// `NAME=VALUE` as typed.
-    pub env: Vec<String>,
+    pub env: Vec<EnvVar>,
 }
 
-impl ConfigFlags {
+impl ApiSettings {
     pub fn any(&self) -> bool {
         self.runtime.is_some()
             || self.build_command.is_some()
@@ -26,71 +27,94 @@ impl ConfigFlags {
             || !self.env.is_empty()
     }
 
+    /// The flags as the whole configuration, as App Runner reads its API settings.
     pub fn to_config(&self) -> Parsed {
         let mut diags = Diagnostics::default();
         if self.runtime.is_none() {
             diags.push(
                 Diagnostic::error(
-                    "no runtime given: `--runtime` is required without an apprunner.yaml",
+                    "no runtime given: `--runtime` is required when the configuration source is the API",
                 )
                 .with_help("pass e.g. `--runtime python311` or `--runtime nodejs22`"),
             );
         }
         if self.start_command.is_none() {
             diags.push(
-                Diagnostic::error("no start command given: `--start-command` is required without an apprunner.yaml")
+                Diagnostic::error("no start command given: `--start-command` is required when the configuration source is the API")
                     .with_help("pass e.g. `--start-command 'python server.py'`"),
             );
         }
-        if self.port == Some(0) {
-            diags.push(Diagnostic::error("`--port` must be from 1 to 65535"));
-        }
-        let mut env = Vec::new();
-        for item in &self.env {
-            match item.split_once('=') {
-                Some((name, value)) => env.push(EnvVar {
-                    name: name.to_string(),
-                    value: value.to_string(),
-                }),
-                None => diags.push(
-                    Diagnostic::error(format!("`--env {item}` has no value"))
-                        .with_help(format!("write it as `--env {item}=VALUE`")),
-                ),
-            }
-        }
-        check_env_names(
-            env.iter().map(|e| (e.name.as_str(), None)),
-            "`--env`",
-            &mut diags,
-        );
+        self.check(&mut diags);
         let config = (!diags.has_errors()).then(|| AppRunnerConfig {
             origin: ConfigOrigin::Flags,
             version: "1.0".into(),
-            runtime: Spanned::bare(self.runtime.clone().unwrap_or_default()),
             build: BuildSection {
                 build: self.build_command.iter().cloned().collect(),
                 ..BuildSection::default()
             },
             run: RunSection {
-                runtime_version: None,
                 pre_run: vec![],
-                pre_run_location: None,
                 command: self.start_command.clone().unwrap_or_default(),
                 port: self.port.unwrap_or(DEFAULT_PORT),
                 port_env: None,
-                env,
+                env: self.env.clone(),
                 secrets: vec![],
                 path_prepend: vec![],
             },
         });
-        let hints = super::RuntimeHints {
-            runtime: config.as_ref().map(|c| c.runtime.clone()),
-            ..Default::default()
-        };
         Parsed {
             config,
+            runtime: RuntimeRequest {
+                runtime: self.runtime.clone().map(Spanned::bare),
+                ..RuntimeRequest::default()
+            },
             diagnostics: diags,
-            hints,
         }
+    }
+
+    /// Each flag given replaces that one detected setting; the rest stays as detected.
+    pub fn override_detected(
+        &self,
+        config: &mut AppRunnerConfig,
+        decisions: &mut Vec<Decision>,
+        diags: &mut Diagnostics,
+    ) {
+        self.check(diags);
+        let mut decide = |setting: &str, value: String, flag: &'static str| {
+            decisions.retain(|d| d.setting != setting);
+            decisions.push(Decision {
+                setting: setting.into(),
+                value,
+                origin: Origin::flag(flag),
+            });
+        };
+        if let Some(command) = &self.build_command {
+            config.build.build = vec![command.clone()];
+            decide("build", command.clone(), "--build-command");
+        }
+        if let Some(command) = &self.start_command {
+            config.run.command = command.clone();
+            decide("start command", command.clone(), "--start-command");
+        }
+        if let Some(port) = self.port {
+            config.run.port = port;
+            decide("port", port.to_string(), "--port");
+        }
+        if !self.env.is_empty() {
+            config.run.env.extend(self.env.iter().cloned());
+            let names: Vec<&str> = self.env.iter().map(|e| e.name.as_str()).collect();
+            decide("run env", names.join(", "), "--runtime-env");
+        }
+    }
+
+    fn check(&self, diags: &mut Diagnostics) {
+        if self.port == Some(0) {
+            diags.push(Diagnostic::error("`--port` must be from 1 to 65535"));
+        }
+        check_env_names(
+            self.env.iter().map(|e| (e.name.as_str(), None)),
+            "`--runtime-env`",
+            diags,
+        );
     }
 }

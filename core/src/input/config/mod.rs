@@ -10,7 +10,7 @@ mod yaml;
 mod yaml_items;
 
 pub use file::{find_config, ConfigFile, CONFIG_FILE_NAME, MAX_CONFIG_SIZE};
-pub use flags::ConfigFlags;
+pub use flags::ApiSettings;
 pub use secrets::check_secret_reference;
 
 use crate::report::diagnostic::{Diagnostic, Diagnostics, Location, SourceText};
@@ -50,7 +50,7 @@ pub struct Secret {
     pub value_from: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct BuildSection {
     pub pre_build: Vec<String>,
     pub build: Vec<String>,
@@ -60,12 +60,9 @@ pub struct BuildSection {
 
 pub const DEFAULT_PORT: u16 = 8080;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RunSection {
-    pub runtime_version: Option<Spanned<String>>,
     pub pre_run: Vec<String>,
-    /// Where `pre-run` was written, so that a runtime with the original build can point at it.
-    pub pre_run_location: Option<Location>,
     pub command: String,
     pub port: u16,
     pub port_env: Option<String>,
@@ -77,20 +74,23 @@ pub struct RunSection {
 }
 
 /// Where the settings came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum ConfigOrigin {
     File(SourceText),
     Flags,
     /// Derived from the project's files (package.json, requirements.txt, …).
+    #[default]
     Detected,
 }
 
-/// A configuration that passed every check that needs no catalog.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The settings of a configuration that passed every check that needs no catalog. The runtime
+/// and its version are not here: they are the [`RuntimeRequest`], which the resolver turns into a
+/// runtime.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct AppRunnerConfig {
+    #[serde(skip)]
     pub origin: ConfigOrigin,
     pub version: String,
-    pub runtime: Spanned<String>,
     pub build: BuildSection,
     pub run: RunSection,
 }
@@ -104,21 +104,23 @@ impl AppRunnerConfig {
     }
 }
 
-/// The result of reading a configuration: the config when it is usable, and everything found.
+/// The result of reading a configuration: the settings when they are usable, the runtime request
+/// (read even when other parts are broken, so that runtime problems are reported in the same run
+/// as the rest), and everything found.
 #[derive(Debug, Clone, Default)]
 pub struct Parsed {
     pub config: Option<AppRunnerConfig>,
+    pub runtime: RuntimeRequest,
     pub diagnostics: Diagnostics,
-    /// The runtime settings, read even when other parts are broken, so that runtime problems are
-    /// reported in the same run as the rest.
-    pub hints: RuntimeHints,
 }
 
+/// What a configuration asks of the runtime: `runtime`, `run.runtime-version`, and whether it has
+/// a `pre-run` (which only the revised build offers).
 #[derive(Debug, Clone, Default)]
-pub struct RuntimeHints {
+pub struct RuntimeRequest {
     pub runtime: Option<Spanned<String>>,
     pub runtime_version: Option<Spanned<String>>,
-    pub pre_run: Option<Location>,
+    pub pre_run_at: Option<Location>,
 }
 
 /// Parse and check the text of an `apprunner.yaml`.

@@ -1,7 +1,7 @@
 //! Walking the YAML tree of `apprunner.yaml`, collecting every problem with its position.
 
 use super::{
-    AppRunnerConfig, BuildSection, ConfigOrigin, Parsed, RunSection, RuntimeHints, Spanned,
+    AppRunnerConfig, BuildSection, ConfigOrigin, Parsed, RunSection, RuntimeRequest, Spanned,
     DEFAULT_PORT,
 };
 use crate::report::diagnostic::{Diagnostic, Diagnostics, Location, Position, SourceText};
@@ -58,22 +58,22 @@ pub(super) fn parse(source: &SourceText) -> Parsed {
             w.load_error(e);
             return Parsed {
                 config: None,
+                runtime: RuntimeRequest::default(),
                 diagnostics: w.diags,
-                hints: Default::default(),
             };
         }
     };
     let config = w.top(&root);
-    let hints = w.hints(&root);
-    let diagnostics = w.diags.sorted();
+    let runtime = w.runtime_request(&root);
+    let diagnostics = w.diags;
     Parsed {
         config: if diagnostics.has_errors() {
             None
         } else {
             config
         },
+        runtime,
         diagnostics,
-        hints,
     }
 }
 
@@ -286,7 +286,8 @@ impl Walker<'_> {
         }
     }
 
-    fn hints(&self, root: &Node) -> RuntimeHints {
+    /// The runtime settings, read loosely: their type errors are reported by [`Self::top`].
+    fn runtime_request(&self, root: &Node) -> RuntimeRequest {
         let scalar = |n: Option<&Node>| match n {
             Some(Node::Scalar(s)) if !is_null(s) => Some(Spanned::new(
                 s.as_str().trim().to_string(),
@@ -296,10 +297,10 @@ impl Walker<'_> {
         };
         let map = root.as_mapping();
         let run = map.and_then(|m| m.get_mapping("run"));
-        RuntimeHints {
+        RuntimeRequest {
             runtime: scalar(map.and_then(|m| m.get_node("runtime"))),
             runtime_version: scalar(run.and_then(|r| r.get_node("runtime-version"))),
-            pre_run: run
+            pre_run_at: run
                 .and_then(|r| r.keys().find(|k| k.as_str() == "pre-run"))
                 .and_then(|k| self.key_loc(k)),
         }
@@ -328,10 +329,10 @@ impl Walker<'_> {
                 "add a `run:` section with at least `command:` (how to start your application)",
             )
             .and_then(|n| self.run(n, self.key_loc_of(map, "run")));
+        runtime?;
         Some(AppRunnerConfig {
             origin: ConfigOrigin::File(self.src.clone()),
             version: version?,
-            runtime: runtime?,
             build: build?,
             run: run?,
         })
@@ -497,12 +498,9 @@ impl Walker<'_> {
         let map = self.expect_mapping(node, "run", "`run:` holds `command:` and optionally `runtime-version`, `pre-run`, `network`, `env`, `secrets`")?;
         self.unknown_keys(map, RUN_KEYS, "run");
         let mut ok = true;
-        let runtime_version = map.get_node("runtime-version").and_then(|n| {
-            let v = self.scalar(n, "run.runtime-version");
-            ok &= v.is_some();
-            v
-        });
-        let pre_run_location = self.key_loc_of(map, "pre-run");
+        if let Some(n) = map.get_node("runtime-version") {
+            ok &= self.scalar(n, "run.runtime-version").is_some();
+        }
         let pre_run = self
             .command_list(map.get_node("pre-run"), "run.pre-run")
             .unwrap_or_else(|| {
@@ -557,9 +555,7 @@ impl Walker<'_> {
         }
         let command = command?;
         ok.then_some(RunSection {
-            runtime_version,
             pre_run,
-            pre_run_location,
             command,
             port,
             port_env,

@@ -5,11 +5,9 @@
 mod node;
 mod python;
 
-use crate::input::config::{
-    AppRunnerConfig, BuildSection, ConfigOrigin, RunSection, Spanned, DEFAULT_PORT,
-};
+use crate::input::config::{AppRunnerConfig, BuildSection, ConfigOrigin, RunSection, DEFAULT_PORT};
 use crate::input::package_json::PackageJson;
-use crate::plan::Decision;
+use crate::plan::{Decision, Origin};
 use crate::report::diagnostic::{Diagnostic, Location};
 use crate::resolve::runtime::{version_file_range, RequestedVersion, VersionOrigin};
 use std::path::Path;
@@ -30,17 +28,14 @@ pub struct Detected {
 }
 
 impl Detected {
-    /// The configuration App Runner would have been given, for `runtime` once it is resolved.
-    pub fn into_config(self, runtime: &str) -> (AppRunnerConfig, Vec<Decision>) {
+    /// The configuration App Runner would have been given.
+    pub fn into_config(self) -> (AppRunnerConfig, Vec<Decision>) {
         let config = AppRunnerConfig {
             origin: ConfigOrigin::Detected,
             version: "1.0".into(),
-            runtime: Spanned::bare(runtime.to_string()),
             build: self.build,
             run: RunSection {
-                runtime_version: None,
                 pre_run: vec![],
-                pre_run_location: None,
                 command: self.start,
                 port: DEFAULT_PORT,
                 port_env: None,
@@ -52,11 +47,11 @@ impl Detected {
         (config, self.decisions)
     }
 
-    fn decide(&mut self, setting: &str, value: impl Into<String>, origin: impl Into<String>) {
+    fn decide(&mut self, setting: &str, value: impl Into<String>, origin: Origin) {
         self.decisions.push(Decision {
             setting: setting.to_string(),
             value: value.into(),
-            origin: origin.into(),
+            origin,
         });
     }
 }
@@ -73,11 +68,6 @@ pub fn detect(
     python::detect(root, shown_root)
 }
 
-/// A file in the project, as the user should see it.
-fn shown(shown_root: &Path, name: &str) -> String {
-    shown_root.join(name).display().to_string()
-}
-
 fn error_at(shown_root: &Path, name: &str, message: impl Into<String>) -> Diagnostic {
     Diagnostic::error(message).at(Location::file(&shown_root.join(name)))
 }
@@ -87,7 +77,7 @@ fn version_file(
     root: &Path,
     shown_root: &Path,
     names: &[&str],
-    language: &str,
+    language: crate::resolve::catalog::Language,
     example: &str,
 ) -> Option<Result<RequestedVersion, Diagnostic>> {
     let (name, text) = names
@@ -95,6 +85,7 @@ fn version_file(
         .find_map(|n| std::fs::read_to_string(root.join(n)).ok().map(|t| (*n, t)))?;
     let origin = VersionOrigin::VersionFile {
         path: shown_root.join(name),
+        language,
     };
     Some(match version_file_range(&text) {
         Some(range) => RequestedVersion::from_npm_range(&range, origin, None).map_err(Into::into),

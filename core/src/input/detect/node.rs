@@ -1,15 +1,18 @@
 //! A Node.js app from package.json alone: runtime, package manager, build and start commands.
+//!
+//! The package manager goes from a request (the `packageManager` field, the lockfile) to a
+//! resolved manager with its install command, as heroku's Node.js buildpack does.
 
-use super::{error_at, shown, Detected};
+use super::{error_at, Detected};
 use crate::input::config::BuildSection;
 use crate::input::package_json::PackageJson;
-use crate::report::diagnostic::Diagnostic;
+use crate::plan::Origin;
+use crate::report::diagnostic::{Diagnostic, Location};
 use crate::resolve::catalog::Language;
-
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Manager {
+pub enum Manager {
     Npm,
     Yarn,
     Pnpm,
@@ -23,6 +26,13 @@ impl Manager {
             Manager::Pnpm => "pnpm",
         }
     }
+
+    fn from_spec(spec: &str) -> Option<Self> {
+        let name = spec.split('@').next().unwrap_or("");
+        [Manager::Npm, Manager::Yarn, Manager::Pnpm]
+            .into_iter()
+            .find(|m| m.name() == name)
+    }
 }
 
 const LOCKFILES: &[(&str, Manager)] = &[
@@ -31,6 +41,27 @@ const LOCKFILES: &[(&str, Manager)] = &[
     ("yarn.lock", Manager::Yarn),
     ("pnpm-lock.yaml", Manager::Pnpm),
 ];
+
+/// What the project asks for: the `packageManager` field (`pnpm@9.15.0+sha…`) and the lockfiles.
+#[derive(Debug, Clone)]
+pub struct RequestedPackageManager {
+    /// `packageManager` as written, and the manager it names.
+    pub declared: Option<(String, Manager)>,
+    /// Lockfiles present, in precedence order.
+    pub lockfiles: Vec<(&'static str, Manager)>,
+    pub package_json: PathBuf,
+}
+
+/// The manager that installs, how it gets into the image, and its install command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedPackageManager {
+    pub manager: Manager,
+    /// `pnpm@9.15.0` for corepack (or npm's fallback), `None` for npm, which every image has.
+    pub provision: Option<String>,
+    pub install: &'static str,
+    pub install_origin: Origin,
+    pub version_origin: Option<(String, Origin)>,
+}
 
 pub(super) fn detect(
     root: &Path,
@@ -48,52 +79,98 @@ pub(super) fn detect(
         remarks: vec![],
     };
     let mut errors = Vec::new();
-    let package_path = package.source.path.display().to_string();
+    runtime(root, shown_root, package, &mut d, &mut errors);
+    let requested = RequestedPackageManager::read(root, package);
+    match requested.resolve(root, shown_root) {
+        Ok(resolved) => {
+            install(&resolved, &mut d);
+            build_script(package, resolved.manager, &mut d);
+        }
+        Err(e) => errors.push(e),
+    }
+    match start(root, shown_root, package) {
+        Ok((command, origin)) => {
+            d.decide("start command", &command, origin);
+            d.start = command;
+        }
+        Err(e) => errors.push(e),
+    }
+    if errors.is_empty() {
+        Ok(d)
+    } else {
+        Err(errors)
+    }
+}
 
-    // Runtime: engines.node (read by the resolver from package.json), else a version file.
-    match package.engines_node() {
-        Some(range) => d.decide("runtime", format!("Node.js {range}"), format!("engines.node in {package_path}")),
-        None => match super::version_file(root, shown_root, &[".nvmrc", ".node-version"], "Node.js", "22, 22.21.1 or lts/jod") {
-            Some(Ok(request)) => {
-                d.decide("runtime", format!("Node.js {}", request.text), request.origin.to_string());
-                d.requests.push(request);
-            }
-            Some(Err(e)) => errors.push(e),
-            None => d.decide("runtime", "nodejs22", "the default: the newest App Runner Node.js LTS runtime (no engines.node, .nvmrc or .node-version)"),
-        },
+/// engines.node is read by the input step, for every configuration source; without it, a version
+/// file, else the default.
+fn runtime(
+    root: &Path,
+    shown_root: &Path,
+    package: &PackageJson,
+    d: &mut Detected,
+    errors: &mut Vec<Diagnostic>,
+) {
+    if package.engines_node().is_some() {
+        return;
+    }
+    let files = [".nvmrc", ".node-version"];
+    match super::version_file(root, shown_root, &files, Language::Nodejs, "22, 22.21.1 or lts/jod") {
+        Some(Ok(request)) => {
+            d.decide(
+                "runtime",
+                format!("Node.js {}", request.text),
+                Origin::from(&request.origin),
+            );
+            d.requests.push(request);
+        }
+        Some(Err(e)) => errors.push(e),
+        None => d.decide(
+            "runtime",
+            "nodejs22",
+            Origin::default_because("the newest App Runner Node.js LTS runtime (no engines.node, .nvmrc or .node-version)"),
+        ),
+    }
+}
+
+impl RequestedPackageManager {
+    fn read(root: &Path, package: &PackageJson) -> Self {
+        let declared = package
+            .json
+            .get("packageManager")
+            .and_then(|v| v.as_str())
+            .and_then(|spec| Manager::from_spec(spec).map(|m| (spec.to_string(), m)));
+        let lockfiles = LOCKFILES
+            .iter()
+            .copied()
+            .filter(|(f, _)| root.join(f).is_file())
+            .collect();
+        Self {
+            declared,
+            lockfiles,
+            package_json: package.source.path.clone(),
+        }
     }
 
-    // Package manager: from the lockfile, checked against packageManager (corepack).
-    let found: Vec<(&str, Manager)> = LOCKFILES
-        .iter()
-        .copied()
-        .filter(|(f, _)| root.join(f).is_file())
-        .collect();
-    let declared = package
-        .json
-        .get("packageManager")
-        .and_then(|v| v.as_str())
-        .map(str::to_string);
-    let declared_manager = declared.as_deref().and_then(|pm| {
-        let name = pm.split('@').next().unwrap_or("");
-        [Manager::Npm, Manager::Yarn, Manager::Pnpm]
-            .into_iter()
-            .find(|m| m.name() == name)
-    });
-    let mut managers: Vec<Manager> = found.iter().map(|(_, m)| *m).collect();
-    managers.dedup();
-    if managers.len() > 1 {
-        let names: Vec<&str> = found.iter().map(|(f, _)| *f).collect();
-        errors.push(
-            error_at(shown_root, names[0], format!("two package managers' lockfiles: {}", names.join(" and ")))
+    /// One manager's lockfile, agreeing with `packageManager` when both are there.
+    fn resolve(
+        &self,
+        root: &Path,
+        shown_root: &Path,
+    ) -> Result<ResolvedPackageManager, Diagnostic> {
+        let package_path = self.package_json.display();
+        let mut managers: Vec<Manager> = self.lockfiles.iter().map(|(_, m)| *m).collect();
+        managers.dedup();
+        if managers.len() > 1 {
+            let names: Vec<&str> = self.lockfiles.iter().map(|(f, _)| *f).collect();
+            return Err(error_at(shown_root, names[0], format!("two package managers' lockfiles: {}", names.join(" and ")))
                 .with_note("the install would not be reproducible: each tool reads only its own lockfile")
-                .with_help("delete the lockfile of the manager you do not use, or add an apprunner.yaml with your build commands"),
-        );
-    }
-    let (manager, lockfile) = match (found.first(), declared_manager) {
-        (Some((file, m)), Some(dm)) if *m != dm => {
-            errors.push(
-                error_at(
+                .with_help("delete the lockfile of the manager you do not use, or add an apprunner.yaml with your build commands"));
+        }
+        let declared = self.declared.as_ref();
+        let (manager, lockfile) = match (self.lockfiles.first(), declared) {
+            (Some((file, m)), Some((_, dm))) if m != dm => {
+                return Err(error_at(
                     shown_root,
                     file,
                     format!(
@@ -101,97 +178,115 @@ pub(super) fn detect(
                         dm.name()
                     ),
                 )
-                .with_help("make packageManager and the lockfile agree"),
-            );
-            (*m, Some(*file))
-        }
-        (Some((file, m)), _) => (*m, Some(*file)),
-        (None, Some(dm)) => (dm, None),
-        (None, None) => (Manager::Npm, None),
-    };
-    let yarn_berry = manager == Manager::Yarn
-        && (root.join(".yarnrc.yml").is_file()
-            || declared
-                .as_deref()
-                .is_some_and(|pm| major_of(pm).is_some_and(|m| m >= 2)));
-    if manager != Manager::Npm && (declared.is_some() || manager == Manager::Pnpm || yarn_berry) {
-        // Corepack (bundled with Node.js 16.9+) provides pnpm and Yarn 2+, at packageManager's version;
-        // older Node.js images (nodejs12, nodejs14) have none, so npm installs the manager instead.
-        let spec = declared
-            .as_deref()
-            .map(|pm| pm.split('+').next().unwrap_or(pm).to_string())
-            .unwrap_or_else(|| manager.name().to_string());
+                .with_help("make packageManager and the lockfile agree"));
+            }
+            (Some((file, m)), _) => (*m, Some(*file)),
+            (None, Some((_, dm))) => (*dm, None),
+            (None, None) => (Manager::Npm, None),
+        };
+        let yarn_berry = manager == Manager::Yarn
+            && (root.join(".yarnrc.yml").is_file()
+                || declared.is_some_and(|(spec, _)| major_of(spec).is_some_and(|m| m >= 2)));
+        let install = match (manager, lockfile) {
+            (Manager::Npm, Some(_)) => "npm ci",
+            (Manager::Npm, None) => "npm install",
+            (Manager::Yarn, _) if yarn_berry => "yarn install --immutable",
+            (Manager::Yarn, _) => "yarn install --frozen-lockfile",
+            (Manager::Pnpm, _) => "pnpm install --frozen-lockfile",
+        };
+        let install_origin = match lockfile {
+            Some(file) => Origin::file(shown_root.join(file)),
+            None if declared.is_some() => Origin::key(&self.package_json, "packageManager"),
+            None => Origin::default_because("no lockfile"),
+        };
+        // Corepack (bundled with Node.js 16.9+) provides pnpm and Yarn 2+ at packageManager's
+        // version; yarn 1 and npm are in the images already unless a version is declared.
+        let needs_provision = manager != Manager::Npm
+            && (declared.is_some() || manager == Manager::Pnpm || yarn_berry);
+        let (provision, version_origin) = if needs_provision {
+            let spec = declared
+                .map(|(spec, _)| spec.split('+').next().unwrap_or(spec).to_string())
+                .unwrap_or_else(|| manager.name().to_string());
+            let shown = declared
+                .map(|(spec, _)| spec.clone())
+                .unwrap_or_else(|| format!("{} (corepack's default)", manager.name()));
+            let origin = match declared {
+                Some(_) => Origin::key(&self.package_json, "packageManager"),
+                None => Origin::default_because("no packageManager field"),
+            };
+            (Some(spec), Some((shown, origin)))
+        } else {
+            (None, None)
+        };
+        Ok(ResolvedPackageManager {
+            manager,
+            provision,
+            install,
+            install_origin,
+            version_origin,
+        })
+    }
+}
+
+/// The manager into the build (older Node.js images, nodejs12/14, lack corepack: npm installs
+/// it instead), then the install.
+fn install(resolved: &ResolvedPackageManager, d: &mut Detected) {
+    if let Some(spec) = &resolved.provision {
         d.build.pre_build.push(format!(
             "corepack enable 2>/dev/null || npm install -g {spec}"
         ));
-        d.decide(
-            "package manager version",
-            declared
-                .clone()
-                .unwrap_or_else(|| format!("{} (corepack's default)", manager.name())),
-            match &declared {
-                Some(_) => format!("packageManager in {package_path}"),
-                None => "no packageManager field".into(),
-            },
-        );
     }
-    let install = match (manager, lockfile) {
-        (Manager::Npm, Some(_)) => "npm ci",
-        (Manager::Npm, None) => "npm install",
-        (Manager::Yarn, _) if yarn_berry => "yarn install --immutable",
-        (Manager::Yarn, _) => "yarn install --frozen-lockfile",
-        (Manager::Pnpm, _) => "pnpm install --frozen-lockfile",
-    };
-    let install_origin = match lockfile {
-        Some(file) => shown(shown_root, file),
-        None if declared.is_some() => format!("packageManager in {package_path}"),
-        None => "no lockfile".into(),
-    };
-    d.decide("install", install, install_origin);
-    d.build.build.push(install.into());
-
-    let scripts = package.json.get("scripts");
-    let script = |name: &str| scripts.and_then(|s| s.get(name)).and_then(|v| v.as_str());
-    if script("build").is_some() {
-        let build = match manager {
-            Manager::Npm => "npm run build",
-            Manager::Yarn => "yarn run build",
-            Manager::Pnpm => "pnpm run build",
-        };
-        d.build.build.push(build.into());
-        d.decide("build", build, format!("scripts.build in {package_path}"));
+    if let Some((version, origin)) = &resolved.version_origin {
+        d.decide("package manager version", version, origin.clone());
     }
+    d.decide("install", resolved.install, resolved.install_origin.clone());
+    d.build.build.push(resolved.install.into());
+}
 
-    // Start: `npm start` runs scripts.start whatever the manager, and npm is in every Node.js image.
-    if script("start").is_some() {
-        d.start = "npm start".into();
-        d.decide(
-            "start command",
-            "npm start",
-            format!("scripts.start in {package_path}"),
-        );
-    } else if root.join("server.js").is_file() {
-        d.start = "node server.js".into();
-        d.decide(
-            "start command",
-            "node server.js",
-            format!(
-                "{} (npm's default when there is no scripts.start)",
-                shown(shown_root, "server.js")
+fn build_script(package: &PackageJson, manager: Manager, d: &mut Detected) {
+    if package.script("build").is_none() {
+        return;
+    }
+    let build = match manager {
+        Manager::Npm => "npm run build",
+        Manager::Yarn => "yarn run build",
+        Manager::Pnpm => "pnpm run build",
+    };
+    d.build.build.push(build.into());
+    d.decide(
+        "build",
+        build,
+        Origin::key(&package.source.path, "scripts.build"),
+    );
+}
+
+/// `npm start` runs scripts.start whatever the manager, and npm is in every Node.js image.
+fn start(
+    root: &Path,
+    shown_root: &Path,
+    package: &PackageJson,
+) -> Result<(String, Origin), Diagnostic> {
+    if package.script("start").is_some() {
+        return Ok((
+            "npm start".into(),
+            Origin::key(&package.source.path, "scripts.start"),
+        ));
+    }
+    if root.join("server.js").is_file() {
+        return Ok((
+            "node server.js".into(),
+            Origin::noted(
+                shown_root.join("server.js"),
+                "npm's default when there is no scripts.start",
             ),
-        );
-    } else {
-        errors.push(
-            Diagnostic::error(format!("no way to start the app: {package_path} has no scripts.start, and there is no server.js"))
-                .at(crate::report::diagnostic::Location::file(&package.source.path))
-                .with_help("add \"scripts\": { \"start\": \"node index.js\" } to package.json (with your entry file), or an apprunner.yaml with run.command"),
-        );
+        ));
     }
-    if errors.is_empty() {
-        Ok(d)
-    } else {
-        Err(errors)
-    }
+    Err(Diagnostic::error(format!(
+        "no way to start the app: {} has no scripts.start, and there is no server.js",
+        package.source.path.display()
+    ))
+    .at(Location::file(&package.source.path))
+    .with_help("add \"scripts\": { \"start\": \"node index.js\" } to package.json (with your entry file), or an apprunner.yaml with run.command"))
 }
 
 /// `yarn@4.1.0` → 4; `yarn@4.1.0+sha512.…` → 4.

@@ -2,8 +2,9 @@
 //! Poetry, uv). Dependencies go into a virtualenv at /app/.venv, which both App Runner build
 //! processes keep (the revised build copies only /app), and /app/.venv/bin goes first on PATH.
 
-use super::{error_at, shown, Detected};
+use super::{error_at, Detected};
 use crate::input::config::BuildSection;
+use crate::plan::Origin;
 use crate::report::diagnostic::Diagnostic;
 use crate::resolve::catalog::Language;
 use crate::resolve::runtime::{pep440_to_range, RequestedVersion, VersionOrigin};
@@ -23,46 +24,7 @@ pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>,
     let has = |f: &str| root.join(f).is_file();
     let pyproject = read_toml(root, shown_root, "pyproject.toml")?;
     let pipfile = read_toml(root, shown_root, "Pipfile")?;
-    let tool = if has("uv.lock")
-        || pyproject
-            .as_ref()
-            .is_some_and(|p| p.get("tool").and_then(|t| t.get("uv")).is_some())
-    {
-        (
-            Tool::Uv,
-            if has("uv.lock") {
-                "uv.lock"
-            } else {
-                "[tool.uv] in pyproject.toml"
-            },
-        )
-    } else if has("poetry.lock")
-        || pyproject
-            .as_ref()
-            .is_some_and(|p| p.get("tool").and_then(|t| t.get("poetry")).is_some())
-    {
-        (
-            Tool::Poetry,
-            if has("poetry.lock") {
-                "poetry.lock"
-            } else {
-                "[tool.poetry] in pyproject.toml"
-            },
-        )
-    } else if pipfile.is_some() {
-        (
-            Tool::Pipenv,
-            if has("Pipfile.lock") {
-                "Pipfile.lock"
-            } else {
-                "Pipfile"
-            },
-        )
-    } else if has("requirements.txt") {
-        (Tool::Pip, "requirements.txt")
-    } else if pyproject.is_some() {
-        (Tool::Pip, "pyproject.toml")
-    } else {
+    let Some((tool, manifest)) = choose_tool(root, pyproject.as_ref(), pipfile.is_some()) else {
         return Ok(None);
     };
     let mut d = Detected {
@@ -82,7 +44,7 @@ pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>,
             d.decide(
                 "runtime",
                 format!("Python {}", request.text),
-                request.origin.to_string(),
+                Origin::from(&request.origin),
             );
             d.requests.push(request);
         }
@@ -90,13 +52,12 @@ pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>,
         None => d.decide(
             "runtime",
             "python311",
-            "the default (no .python-version, runtime.txt or requires-python)",
+            Origin::default_because("no .python-version, runtime.txt or requires-python"),
         ),
     }
 
-    let (tool, tool_origin) = tool;
     let commands: Vec<String> = match tool {
-        Tool::Pip if tool_origin == "requirements.txt" => {
+        Tool::Pip if manifest == Manifest::Requirements => {
             vec![
                 "python -m venv .venv".into(),
                 ".venv/bin/pip install -r requirements.txt".into(),
@@ -133,10 +94,7 @@ pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>,
     d.decide(
         "install",
         commands.join(" && "),
-        shown(
-            shown_root,
-            tool_origin.split(' ').next().unwrap_or(tool_origin),
-        ),
+        manifest.origin(shown_root),
     );
     d.build.build = commands;
 
@@ -153,6 +111,63 @@ pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>,
     } else {
         Err(errors)
     }
+}
+
+/// The file that decided the tool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Manifest {
+    UvLock,
+    PoetryLock,
+    /// `[tool.uv]` or `[tool.poetry]`, or PEP 621 dependencies.
+    Pyproject(Option<&'static str>),
+    PipfileLock,
+    Pipfile,
+    Requirements,
+}
+
+impl Manifest {
+    fn origin(self, shown_root: &Path) -> Origin {
+        let file = |name: &str| shown_root.join(name);
+        match self {
+            Manifest::UvLock => Origin::file(file("uv.lock")),
+            Manifest::PoetryLock => Origin::file(file("poetry.lock")),
+            Manifest::Pyproject(Some(table)) => Origin::key(file("pyproject.toml"), table),
+            Manifest::Pyproject(None) => Origin::file(file("pyproject.toml")),
+            Manifest::PipfileLock => Origin::file(file("Pipfile.lock")),
+            Manifest::Pipfile => Origin::file(file("Pipfile")),
+            Manifest::Requirements => Origin::file(file("requirements.txt")),
+        }
+    }
+}
+
+/// uv, then Poetry, then pipenv, then pip: a lockfile or the tool's table decides.
+fn choose_tool(
+    root: &Path,
+    pyproject: Option<&toml::Table>,
+    has_pipfile: bool,
+) -> Option<(Tool, Manifest)> {
+    let has = |f: &str| root.join(f).is_file();
+    let table =
+        |name: &str| pyproject.is_some_and(|p| p.get("tool").and_then(|t| t.get(name)).is_some());
+    Some(if has("uv.lock") {
+        (Tool::Uv, Manifest::UvLock)
+    } else if table("uv") {
+        (Tool::Uv, Manifest::Pyproject(Some("[tool.uv]")))
+    } else if has("poetry.lock") {
+        (Tool::Poetry, Manifest::PoetryLock)
+    } else if table("poetry") {
+        (Tool::Poetry, Manifest::Pyproject(Some("[tool.poetry]")))
+    } else if has_pipfile && has("Pipfile.lock") {
+        (Tool::Pipenv, Manifest::PipfileLock)
+    } else if has_pipfile {
+        (Tool::Pipenv, Manifest::Pipfile)
+    } else if has("requirements.txt") {
+        (Tool::Pip, Manifest::Requirements)
+    } else if pyproject.is_some() {
+        (Tool::Pip, Manifest::Pyproject(None))
+    } else {
+        return None;
+    })
 }
 
 fn read_toml(
@@ -182,7 +197,7 @@ fn python_request(
         root,
         shown_root,
         &[".python-version", "runtime.txt"],
-        "Python",
+        Language::Python,
         "3.11 or 3.11.14",
     ) {
         return Some(found);
@@ -262,17 +277,17 @@ fn start_command(
     root: &Path,
     shown_root: &Path,
     deps: &[String],
-) -> Result<(String, String), Diagnostic> {
+) -> Result<(String, Origin), Diagnostic> {
     if let Ok(text) = std::fs::read_to_string(root.join("Procfile")) {
         for (i, line) in text.lines().enumerate() {
             if let Some(cmd) = line.trim().strip_prefix("web:") {
                 return Ok((
                     cmd.trim().to_string(),
-                    format!(
-                        "the web: line of {} (line {})",
-                        shown(shown_root, "Procfile"),
-                        i + 1
-                    ),
+                    Origin::File {
+                        path: shown_root.join("Procfile"),
+                        key: Some("the web: line".into()),
+                        note: Some(format!("line {}", i + 1)),
+                    },
                 ));
             }
         }
@@ -286,9 +301,9 @@ fn start_command(
                 let module = file.trim_end_matches(".py");
                 return Ok((
                     format!("uvicorn {module}:app --host 0.0.0.0 --port $PORT"),
-                    format!(
-                        "an ASGI app in {} and uvicorn in the dependencies",
-                        shown(shown_root, file)
+                    Origin::noted(
+                        shown_root.join(file),
+                        "an ASGI app, and uvicorn in the dependencies",
                     ),
                 ));
             }
@@ -307,9 +322,9 @@ fn start_command(
                 let name = project.file_name().to_string_lossy().to_string();
                 return Ok((
                     format!("gunicorn --bind 0.0.0.0:$PORT {name}.wsgi"),
-                    format!(
-                        "Django's {}/wsgi.py and gunicorn in the dependencies",
-                        shown(shown_root, &name)
+                    Origin::noted(
+                        shown_root.join(&name).join("wsgi.py"),
+                        "Django's WSGI module, and gunicorn in the dependencies",
                     ),
                 ));
             }
@@ -323,9 +338,9 @@ fn start_command(
                     let module = file.trim_end_matches(".py");
                     return Ok((
                         format!("gunicorn --bind 0.0.0.0:$PORT {module}:{var}"),
-                        format!(
-                            "a WSGI app `{var}` in {} and gunicorn in the dependencies",
-                            shown(shown_root, file)
+                        Origin::noted(
+                            shown_root.join(file),
+                            format!("a WSGI app `{var}`, and gunicorn in the dependencies"),
                         ),
                     ));
                 }
@@ -336,7 +351,7 @@ fn start_command(
         if root.join(file).is_file() {
             return Ok((
                 format!("python {file}"),
-                format!("{} (an entry point by name)", shown(shown_root, file)),
+                Origin::noted(shown_root.join(file), "an entry point by name"),
             ));
         }
     }
