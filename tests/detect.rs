@@ -81,7 +81,7 @@ fn engines_caret_range_picks_the_highest_match() {
         "{view}"
     );
     assert!(
-        view.contains("warning: nodejs18 reached end of support"),
+        view.contains("warning[AR206]: nodejs18 reached end of support"),
         "{view}"
     );
 }

@@ -2,6 +2,7 @@
 
 use crate::input::{self, Input, InputArgs};
 use crate::plan::{self, BuildPlan};
+use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::resolve::catalog::{BuildProcess, Catalog};
 use crate::resolve::runtime::{self, Resolution, ResolveError, RuntimeChoice};
@@ -108,7 +109,7 @@ fn resolve(
 }
 
 fn pre_run_on_original(runtime: &str, at: Location) -> Diagnostic {
-    Diagnostic::error(format!("`run.pre-run` is not available for {runtime}"))
+    Diagnostic::error(codes::PRE_RUN_ON_ORIGINAL, format!("`run.pre-run` is not available for {runtime}"))
         .at(at)
         .with_note(format!(
             "{runtime} uses App Runner's original build, which has no pre-run step; pre-run exists for python311, nodejs18 and nodejs22"
@@ -122,10 +123,13 @@ fn missing_root(root: &Path, is_source_directory: bool) -> Diagnostic {
     } else {
         "directory"
     };
-    Diagnostic::error(format!(
-        "{what} `{}` does not exist or is not a directory",
-        root.display()
-    ))
+    Diagnostic::error(
+        codes::NOT_A_DIRECTORY,
+        format!(
+            "{what} `{}` does not exist or is not a directory",
+            root.display()
+        ),
+    )
     .with_help(if is_source_directory {
         "--source-directory is relative to the repository directory, as in App Runner's settings"
     } else {

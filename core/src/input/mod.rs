@@ -8,6 +8,7 @@ pub mod detect;
 pub mod package_json;
 
 use crate::plan::{Decision, Origin};
+use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::resolve::runtime::{RequestedVersion, RuntimeChoice, VersionOrigin};
 use config::{ApiSettings, AppRunnerConfig, Parsed, CONFIG_FILE_NAME};
@@ -105,7 +106,7 @@ pub fn read(root: &Path, shown_root: &Path, args: &InputArgs) -> Input {
         ConfigurationSource::Api => {
             if has_config {
                 input.diagnostics.push(
-                    Diagnostic::warning(format!(
+                    Diagnostic::warning(codes::CONFIG_FILE_IGNORED, format!(
                         "{} is ignored: the configuration source is the API (--configuration-source api)",
                         shown_root.join(CONFIG_FILE_NAME).display()
                     ))
@@ -208,7 +209,7 @@ impl Input {
 }
 
 fn settings_need_api_source(shown_root: &Path) -> Diagnostic {
-    Diagnostic::error(format!(
+    Diagnostic::error(codes::SETTINGS_WITH_CONFIG_FILE, format!(
         "settings flags (--runtime, --build-command, --start-command, --port, --runtime-env) were given, but {} is the configuration",
         shown_root.join(CONFIG_FILE_NAME).display()
     ))
@@ -222,8 +223,11 @@ fn no_config(shown_root: &Path, args: &InputArgs) -> Diagnostic {
     } else {
         shown_root.display().to_string()
     };
-    let d = Diagnostic::error(format!("no {CONFIG_FILE_NAME} in {shown_dir}"))
-        .at(Location::file(&shown_root.join(CONFIG_FILE_NAME)));
+    let d = Diagnostic::error(
+        codes::NO_CONFIGURATION,
+        format!("no {CONFIG_FILE_NAME} in {shown_dir}"),
+    )
+    .at(Location::file(&shown_root.join(CONFIG_FILE_NAME)));
     if args.source == Some(ConfigurationSource::Repository) {
         return d.with_help("add an apprunner.yaml, or drop --configuration-source repository");
     }

@@ -1,5 +1,6 @@
 //! What a Node.js project's files say: `engines.node` in package.json.
 
+use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location, Position, SourceText};
 use crate::resolve::runtime::{RequestedVersion, ResolveError, VersionOrigin};
 use std::path::Path;
@@ -20,23 +21,28 @@ impl PackageJson {
         }
         let shown = shown_root.join("package.json");
         let text = std::fs::read_to_string(&path).map_err(|e| {
-            Diagnostic::error(format!("cannot read package.json: {e}")).at(Location::file(&shown))
+            Diagnostic::error(
+                codes::PACKAGE_JSON_UNREADABLE,
+                format!("cannot read package.json: {e}"),
+            )
+            .at(Location::file(&shown))
         })?;
         let source = SourceText::new(&shown, text);
         match serde_json::from_str::<serde_json::Value>(&source.text) {
             Ok(json) => Ok(Some(Self { source, json })),
-            Err(e) => Err(
-                Diagnostic::error(format!("package.json is not valid JSON: {e}"))
-                    .at(Location::at(
-                        &source,
-                        Position {
-                            line: e.line().max(1),
-                            column: e.column().max(1),
-                        },
-                        1,
-                    ))
-                    .with_help("fix the JSON syntax (npm would fail on it too)"),
-            ),
+            Err(e) => Err(Diagnostic::error(
+                codes::PACKAGE_JSON_INVALID,
+                format!("package.json is not valid JSON: {e}"),
+            )
+            .at(Location::at(
+                &source,
+                Position {
+                    line: e.line().max(1),
+                    column: e.column().max(1),
+                },
+                1,
+            ))
+            .with_help("fix the JSON syntax (npm would fail on it too)")),
         }
     }
 

@@ -2,6 +2,7 @@
 //! one, where only /app reaches the runtime image.
 
 use super::{BuildPlan, PhaseName, Step};
+use crate::report::codes;
 use crate::report::diagnostic::Diagnostic;
 use crate::resolve::catalog::BuildProcess;
 
@@ -42,7 +43,7 @@ pub fn lint(plan: &BuildPlan) -> Vec<Diagnostic> {
             continue;
         };
         found.push(
-            Diagnostic::warning(format!("'{phase}' command `{command}`: {what}"))
+            Diagnostic::warning(codes::INSTALL_OUTSIDE_APP, format!("'{phase}' command `{command}`: {what}"))
                 .with_note(format!(
                     "{} uses App Runner's revised build: only /app is copied into the runtime image, so this has no effect at run time",
                     plan.runtime.name

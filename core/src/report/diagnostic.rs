@@ -3,6 +3,7 @@
 //! Every step that reads user input reports through [`Diagnostic`]; rendering into text happens in
 //! [`crate::report::errors`] only.
 
+use crate::report::codes::Code;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -88,6 +89,8 @@ pub enum Severity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
     pub severity: Severity,
+    /// The stable code people search for ([`crate::report::codes`]).
+    pub code: Code,
     pub message: String,
     pub location: Option<Location>,
     /// Extra facts, one per line ("= note: …").
@@ -97,9 +100,10 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
-    pub fn new(severity: Severity, message: impl Into<String>) -> Self {
+    pub fn new(severity: Severity, code: Code, message: impl Into<String>) -> Self {
         Self {
             severity,
+            code,
             message: message.into(),
             location: None,
             notes: Vec::new(),
@@ -107,16 +111,16 @@ impl Diagnostic {
         }
     }
 
-    pub fn error(message: impl Into<String>) -> Self {
-        Self::new(Severity::Error, message)
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
+        Self::new(Severity::Error, code, message)
     }
 
-    pub fn warning(message: impl Into<String>) -> Self {
-        Self::new(Severity::Warning, message)
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        Self::new(Severity::Warning, code, message)
     }
 
-    pub fn note(message: impl Into<String>) -> Self {
-        Self::new(Severity::Note, message)
+    pub fn note(code: Code, message: impl Into<String>) -> Self {
+        Self::new(Severity::Note, code, message)
     }
 
     pub fn at(mut self, location: Location) -> Self {

@@ -6,6 +6,7 @@
 
 use crate::engine::run::RunError;
 use crate::engine::EngineError;
+use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Diagnostics, Location, Severity};
 use crate::report::exit;
 use crate::report::suggest;
@@ -19,7 +20,7 @@ pub fn render(d: &Diagnostic) -> String {
         Severity::Warning => "warning",
         Severity::Note => "note",
     };
-    let mut out = format!("{label}: {}\n", d.message);
+    let mut out = format!("{label}[{}]: {}\n", d.code, d.message);
     if let Some(loc) = &d.location {
         out.push_str(&snippet(loc));
     }
@@ -112,19 +113,25 @@ impl From<ResolveError> for Diagnostic {
                 origin,
                 location,
                 expected,
-            } => Diagnostic::error(format!("`{text}` ({origin}) is not a version requirement"))
-                .at_opt(location)
-                .with_help(format!("write {expected}")),
+            } => Diagnostic::error(
+                codes::MALFORMED_VERSION,
+                format!("`{text}` ({origin}) is not a version requirement"),
+            )
+            .at_opt(location)
+            .with_help(format!("write {expected}")),
             ResolveError::VersionNotOffered {
                 runtime,
                 request,
                 available,
                 other_runtime,
             } => {
-                let mut d = Diagnostic::error(format!(
-                    "{runtime} has no version matching `{}` ({})",
-                    request.text, request.origin
-                ))
+                let mut d = Diagnostic::error(
+                    codes::VERSION_NOT_OFFERED,
+                    format!(
+                        "{runtime} has no version matching `{}` ({})",
+                        request.text, request.origin
+                    ),
+                )
                 .at_opt(request.location.clone())
                 .with_note(format!("{runtime} versions: {available}"));
                 d = match other_runtime {
@@ -147,10 +154,13 @@ impl From<ResolveError> for Diagnostic {
                     .iter()
                     .map(|r| format!("`{}` from {}", r.text, r.origin))
                     .collect::<Vec<_>>();
-                let mut d = Diagnostic::error(format!(
-                    "conflicting {runtime} versions: no version satisfies {}",
-                    origins.join(" and ")
-                ))
+                let mut d = Diagnostic::error(
+                    codes::VERSION_CONFLICT,
+                    format!(
+                        "conflicting {runtime} versions: no version satisfies {}",
+                        origins.join(" and ")
+                    ),
+                )
                 .at_opt(requests.iter().find_map(|r| r.location.clone()));
                 for r in requests.iter().skip(1) {
                     if let Some(l) = &r.location {
@@ -172,14 +182,15 @@ fn unknown_runtime(
     unsupported: Option<String>,
 ) -> Diagnostic {
     if let Some(what) = unsupported {
-        return Diagnostic::error(format!(
+        return Diagnostic::error(codes::UNSUPPORTED_RUNTIME, format!(
             "runtime `{name}` ({what}) is an App Runner runtime that apprunner-build does not build"
         ))
         .at_opt(location)
         .with_note("apprunner-build builds the Python and Node.js runtimes only")
         .with_help("build this service with App Runner itself, or with a Dockerfile and an image-based service");
     }
-    let d = Diagnostic::error(format!("unknown runtime `{name}`")).at_opt(location);
+    let d = Diagnostic::error(codes::UNKNOWN_RUNTIME, format!("unknown runtime `{name}`"))
+        .at_opt(location);
     let known_refs: Vec<&str> = known.iter().map(String::as_str).collect();
     let squashed: String = name
         .chars()
@@ -207,15 +218,19 @@ fn unknown_runtime(
 
 impl From<CatalogError> for Diagnostic {
     fn from(e: CatalogError) -> Self {
-        Diagnostic::error(e.to_string()).with_help(
+        Diagnostic::error(codes::INVALID_CATALOG, e.to_string()).with_help(
             "fix the catalog file given with --catalog or APPRUNNER_BUILD_CATALOG (see runtimes/*.toml for the format)",
         )
     }
 }
 
-/// The reason in App Runner's failure line:
+/// The reason in App Runner's failure line, with the code:
 /// `Failed to build your application source code. Reason: <this>`.
 pub fn build_failure_reason(e: &EngineError) -> String {
+    format!("{} [{}]", failure_text(e), engine_code(e))
+}
+
+fn failure_text(e: &EngineError) -> String {
     match e {
         EngineError::CommandFailed {
             phase,
@@ -229,6 +244,33 @@ pub fn build_failure_reason(e: &EngineError) -> String {
         }
         EngineError::Interrupted => "The build was interrupted.".to_string(),
         other => format!("{}.", capitalize(&other.to_string())),
+    }
+}
+
+/// The code of a build failure.
+pub fn engine_code(e: &EngineError) -> codes::Code {
+    match e {
+        EngineError::Connect { .. } => codes::ENGINE_UNREACHABLE,
+        EngineError::Pull { .. } => codes::PULL_FAILED,
+        EngineError::Docker { .. } => codes::ENGINE_CALL_FAILED,
+        EngineError::Source { .. } => codes::SOURCE_UNREADABLE,
+        EngineError::CaBundle { .. } => codes::CA_BUNDLE_UNUSABLE,
+        EngineError::CommandFailed { .. } => codes::COMMAND_FAILED,
+        EngineError::InvalidImageName(_) => codes::INVALID_IMAGE_NAME,
+        EngineError::Plan(_) => codes::INVALID_PLAN,
+        EngineError::Interrupted => codes::INTERRUPTED,
+        EngineError::Unsupported(_) => codes::ENGINE_UNSUPPORTED,
+    }
+}
+
+/// The code of a `run` failure.
+pub fn run_code(e: &RunError) -> codes::Code {
+    match e {
+        RunError::MissingSecrets(_) => codes::MISSING_SECRETS,
+        RunError::NoImage(_) => codes::NO_SUCH_IMAGE,
+        RunError::Exited { .. } => codes::APP_EXITED,
+        RunError::Unhealthy { .. } => codes::APP_UNHEALTHY,
+        RunError::Docker { .. } => codes::RUN_ENGINE_CALL_FAILED,
     }
 }
 
@@ -283,6 +325,14 @@ fn capitalize(s: &str) -> String {
 
 /// The `[AppRunner]` lines for a run that failed, with the application's last output.
 pub fn run_failure(e: &RunError, unhealthy_threshold: u32, interval: u64) -> Vec<String> {
+    let mut lines = run_failure_lines(e, unhealthy_threshold, interval);
+    if let Some(first) = lines.first_mut() {
+        first.push_str(&format!(" [{}]", run_code(e)));
+    }
+    lines
+}
+
+fn run_failure_lines(e: &RunError, unhealthy_threshold: u32, interval: u64) -> Vec<String> {
     let tail_lines = |tail: &[String]| -> Vec<String> {
         if tail.is_empty() {
             vec!["The application printed nothing.".into()]

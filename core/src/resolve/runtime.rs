@@ -4,6 +4,7 @@
 //! every requirement, take the highest.
 
 use crate::input::config::Spanned;
+use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location};
 use crate::resolve::catalog::{Catalog, Language, Runtime, RuntimeVersion};
 use node_semver::{Range, Version};
@@ -261,7 +262,7 @@ pub fn resolve(
     let mut remarks = Vec::new();
     if !runtime.app_runner {
         remarks.push(
-            Diagnostic::warning(format!(
+            Diagnostic::warning(codes::NOT_APP_RUNNER_RUNTIME, format!(
                 "{} is not an App Runner runtime: apprunner-build builds it, but App Runner would reject this configuration",
                 runtime.name
             ))
@@ -274,9 +275,12 @@ pub fn resolve(
             .map(|d| d.to_string())
             .unwrap_or_default();
         remarks.push(
-            Diagnostic::warning(format!("{} reached end of support on {date}", runtime.name))
-                .with_note("it gets no security fixes; App Runner may stop building it")
-                .with_help(app_runner_alternative(catalog, runtime, today)),
+            Diagnostic::warning(
+                codes::END_OF_SUPPORT,
+                format!("{} reached end of support on {date}", runtime.name),
+            )
+            .with_note("it gets no security fixes; App Runner may stop building it")
+            .with_help(app_runner_alternative(catalog, runtime, today)),
         );
     }
     let same_line = runtime.versions.iter().rfind(|v| {
@@ -289,14 +293,17 @@ pub fn resolve(
             .collect::<Vec<_>>()
             .join(" and ");
         remarks.push(
-            Diagnostic::note(format!(
-                "{} {} is locked by {by}; the latest {}.{} patch is {}",
-                runtime.name,
-                chosen.version,
-                chosen.version.major,
-                chosen.version.minor,
-                latest.version
-            ))
+            Diagnostic::note(
+                codes::LOCKED_PATCH,
+                format!(
+                    "{} {} is locked by {by}; the latest {}.{} patch is {}",
+                    runtime.name,
+                    chosen.version,
+                    chosen.version.major,
+                    chosen.version.minor,
+                    latest.version
+                ),
+            )
             .with_help(
                 if requests
                     .iter()

@@ -1,5 +1,6 @@
 //! Finding and reading `apprunner.yaml`: the checks that come before YAML parsing.
 
+use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Diagnostics, Location, Position, SourceText};
 use std::path::Path;
 
@@ -33,9 +34,12 @@ pub fn find_config(root: &Path, shown_root: &Path) -> Result<Option<ConfigFile>,
             let shown = shown_root.join(wrong);
             let mut all = Diagnostics::default();
             all.push(
-                Diagnostic::error(format!(
+                Diagnostic::error(
+                    codes::CONFIG_MISNAMED,
+                    format!(
                     "found `{wrong}`, but App Runner reads only a file named `{CONFIG_FILE_NAME}`"
-                ))
+                ),
+                )
                 .at(Location::file(&shown))
                 .with_note(
                     "App Runner would ignore this file and use the settings of the service instead",
@@ -64,11 +68,19 @@ pub fn read(path: &Path, shown: &Path) -> Result<ConfigFile, Diagnostics> {
     let here = Location::file(shown);
     let meta = match std::fs::metadata(path) {
         Ok(m) => m,
-        Err(e) => return fail(Diagnostic::error(format!("cannot read the file: {e}")).at(here)),
+        Err(e) => {
+            return fail(
+                Diagnostic::error(
+                    codes::CONFIG_UNREADABLE,
+                    format!("cannot read the file: {e}"),
+                )
+                .at(here),
+            )
+        }
     };
     if meta.len() > MAX_CONFIG_SIZE {
         return fail(
-            Diagnostic::error(format!(
+            Diagnostic::error(codes::CONFIG_TOO_LARGE, format!(
                 "the file is {} bytes; a configuration file may be at most 1 MiB ({MAX_CONFIG_SIZE} bytes)",
                 meta.len()
             ))
@@ -78,7 +90,15 @@ pub fn read(path: &Path, shown: &Path) -> Result<ConfigFile, Diagnostics> {
     }
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
-        Err(e) => return fail(Diagnostic::error(format!("cannot read the file: {e}")).at(here)),
+        Err(e) => {
+            return fail(
+                Diagnostic::error(
+                    codes::CONFIG_UNREADABLE,
+                    format!("cannot read the file: {e}"),
+                )
+                .at(here),
+            )
+        }
     };
     // A BOM is reported, then skipped so that the rest of the file is still checked in the same run.
     let bom = bytes.starts_with(&[0xEF, 0xBB, 0xBF]);
@@ -94,11 +114,14 @@ pub fn read(path: &Path, shown: &Path) -> Result<ConfigFile, Diagnostics> {
             let shown_text =
                 SourceText::new(shown, String::from_utf8_lossy(e.as_bytes()).into_owned());
             return fail(
-                Diagnostic::error(format!(
-                    "the file is not valid UTF-8 (byte 0x{:02X} at offset {})",
-                    e.as_bytes()[good.len()],
-                    good.len()
-                ))
+                Diagnostic::error(
+                    codes::CONFIG_NOT_UTF8,
+                    format!(
+                        "the file is not valid UTF-8 (byte 0x{:02X} at offset {})",
+                        e.as_bytes()[good.len()],
+                        good.len()
+                    ),
+                )
                 .at(Location::at(&shown_text, Position { line, column }, 1))
                 .with_help("save the file as UTF-8; YAML files must be Unicode text"),
             );
@@ -112,7 +135,7 @@ pub fn read(path: &Path, shown: &Path) -> Result<ConfigFile, Diagnostics> {
             .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
     {
         return fail(
-            Diagnostic::error("the file is empty")
+            Diagnostic::error(codes::CONFIG_EMPTY, "the file is empty")
                 .at(here)
                 .with_help("an apprunner.yaml needs at least `version`, `runtime`, `build.commands.build` and `run.command`")
                 .with_note("minimal example:\n  version: 1.0\n  runtime: python311\n  build:\n    commands:\n      build:\n        - pip install -r requirements.txt\n  run:\n    command: python server.py"),
@@ -125,7 +148,7 @@ pub fn read(path: &Path, shown: &Path) -> Result<ConfigFile, Diagnostics> {
     let mut found = Diagnostics::default();
     if bom {
         found.push(
-            Diagnostic::error("the file starts with a byte-order mark (BOM)")
+            Diagnostic::error(codes::CONFIG_BOM, "the file starts with a byte-order mark (BOM)")
                 .at(Location::at(&source, Position { line: 1, column: 1 }, 1))
                 .with_note("App Runner's parser and many YAML tools reject or misread it")
                 .with_help("save the file as UTF-8 without a BOM (most editors call it \"UTF-8\", not \"UTF-8 with BOM\")"),
@@ -147,7 +170,7 @@ fn tab_indentation(source: &SourceText) -> Diagnostics {
                 continue;
             }
             all.push(
-                Diagnostic::error("tab character in indentation")
+                Diagnostic::error(codes::YAML_TAB, "tab character in indentation")
                     .at(Location::at(
                         source,
                         Position {

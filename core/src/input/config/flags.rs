@@ -7,6 +7,7 @@ use super::{
     RuntimeRequest, Spanned, DEFAULT_PORT,
 };
 use crate::plan::{Decision, Origin};
+use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Diagnostics};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -32,7 +33,7 @@ impl ApiSettings {
         let mut diags = Diagnostics::default();
         if self.runtime.is_none() {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::error(codes::API_SETTING_MISSING,
                     "no runtime given: `--runtime` is required when the configuration source is the API",
                 )
                 .with_help("pass e.g. `--runtime python311` or `--runtime nodejs22`"),
@@ -40,7 +41,7 @@ impl ApiSettings {
         }
         if self.start_command.is_none() {
             diags.push(
-                Diagnostic::error("no start command given: `--start-command` is required when the configuration source is the API")
+                Diagnostic::error(codes::API_SETTING_MISSING, "no start command given: `--start-command` is required when the configuration source is the API")
                     .with_help("pass e.g. `--start-command 'python server.py'`"),
             );
         }
@@ -109,7 +110,10 @@ impl ApiSettings {
 
     fn check(&self, diags: &mut Diagnostics) {
         if self.port == Some(0) {
-            diags.push(Diagnostic::error("`--port` must be from 1 to 65535"));
+            diags.push(Diagnostic::error(
+                codes::INVALID_PORT,
+                "`--port` must be from 1 to 65535",
+            ));
         }
         check_env_names(
             self.env.iter().map(|e| (e.name.as_str(), None)),

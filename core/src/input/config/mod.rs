@@ -13,6 +13,7 @@ pub use file::{find_config, ConfigFile, CONFIG_FILE_NAME, MAX_CONFIG_SIZE};
 pub use flags::ApiSettings;
 pub use secrets::check_secret_reference;
 
+use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Diagnostics, Location, SourceText};
 use serde::{Deserialize, Serialize};
 
@@ -168,21 +169,30 @@ pub(crate) fn check_env_names<'a>(
     for (name, loc) in items {
         if let Some(why) = env_name_problem(name) {
             diags.push(
-                Diagnostic::error(format!("invalid variable name in {what}: {why}"))
-                    .at_opt(loc.clone()),
+                Diagnostic::error(
+                    codes::INVALID_VARIABLE_NAME,
+                    format!("invalid variable name in {what}: {why}"),
+                )
+                .at_opt(loc.clone()),
             );
         } else if let Some(why) = reserved_name(name) {
             diags.push(
-                Diagnostic::error(format!("`{name}` in {what} is reserved"))
-                    .at_opt(loc.clone())
-                    .with_note(why)
-                    .with_help("remove it, or rename the variable your application reads"),
+                Diagnostic::error(
+                    codes::RESERVED_VARIABLE,
+                    format!("`{name}` in {what} is reserved"),
+                )
+                .at_opt(loc.clone())
+                .with_note(why)
+                .with_help("remove it, or rename the variable your application reads"),
             );
         }
         if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
-            let mut d = Diagnostic::error(format!("`{name}` is defined more than once in {what}"))
-                .at_opt(loc.clone())
-                .with_help("keep one definition; App Runner would not tell you which one wins");
+            let mut d = Diagnostic::error(
+                codes::DUPLICATE_VARIABLE,
+                format!("`{name}` is defined more than once in {what}"),
+            )
+            .at_opt(loc.clone())
+            .with_help("keep one definition; App Runner would not tell you which one wins");
             if let Some(p) = first.as_ref().and_then(|l| l.position) {
                 d = d.with_note(format!("first defined on line {}", p.line));
             }

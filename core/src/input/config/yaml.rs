@@ -4,6 +4,7 @@ use super::{
     AppRunnerConfig, BuildSection, ConfigOrigin, Parsed, RunSection, RuntimeRequest, Spanned,
     DEFAULT_PORT,
 };
+use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Diagnostics, Location, Position, SourceText};
 use marked_yaml::loader::LoadError;
 use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode, MarkedSequenceNode, Node};
@@ -147,26 +148,26 @@ impl Walker<'_> {
             )
         };
         let d = match &e {
-            LoadError::TopLevelMustBeMapping(m) => Diagnostic::error(
+            LoadError::TopLevelMustBeMapping(m) => Diagnostic::error(codes::YAML_SHAPE,
                 "the file must be a mapping of keys (`version`, `runtime`, `build`, `run`)",
             )
             .at(at(m))
             .with_help("start the file with `version: 1.0` on a line of its own"),
-            LoadError::TopLevelMustBeSequence(m) => Diagnostic::error("unexpected document shape").at(at(m)),
-            LoadError::UnexpectedAnchor(m) => Diagnostic::error("YAML anchors and aliases (`&name`, `*name`) are not supported in apprunner.yaml")
+            LoadError::TopLevelMustBeSequence(m) => Diagnostic::error(codes::YAML_SHAPE, "unexpected document shape").at(at(m)),
+            LoadError::UnexpectedAnchor(m) => Diagnostic::error(codes::YAML_ANCHOR, "YAML anchors and aliases (`&name`, `*name`) are not supported in apprunner.yaml")
                 .at(at(m))
                 .with_help("write the value out in full"),
-            LoadError::MappingKeyMustBeScalar(m) => Diagnostic::error("a key must be a plain name, not a list or mapping").at(at(m)),
-            LoadError::UnexpectedTag(m) => Diagnostic::error("YAML tags (such as `!Sub` or `!Ref`) are not supported in apprunner.yaml")
+            LoadError::MappingKeyMustBeScalar(m) => Diagnostic::error(codes::YAML_SHAPE, "a key must be a plain name, not a list or mapping").at(at(m)),
+            LoadError::UnexpectedTag(m) => Diagnostic::error(codes::YAML_TAG, "YAML tags (such as `!Sub` or `!Ref`) are not supported in apprunner.yaml")
                 .at(at(m))
                 .with_note("tags belong to CloudFormation templates; App Runner reads apprunner.yaml as plain YAML")
                 .with_help("write the value itself; set per-environment values with `run.env` or `run.secrets`"),
-            LoadError::ScanError(m, scan) => Diagnostic::error(format!("invalid YAML: {}", scan.info()))
+            LoadError::ScanError(m, scan) => Diagnostic::error(codes::YAML_SYNTAX, format!("invalid YAML: {}", scan.info()))
                 .at(at(m))
                 .with_help("check indentation and quoting on this line and the one before it; a value containing `: ` or starting with `*`, `&`, `!`, `{`, `[` must be quoted"),
             LoadError::DuplicateKey(inner) => {
                 let first = self.pos(inner.prev_key.span()).map(|p| p.line);
-                let mut d = Diagnostic::error(format!("`{}` appears twice in the same mapping", inner.key.as_str()))
+                let mut d = Diagnostic::error(codes::DUPLICATE_KEY, format!("`{}` appears twice in the same mapping", inner.key.as_str()))
                     .at_opt(self.key_loc(&inner.key))
                     .with_help("keep one of them; YAML does not merge repeated keys");
                 if let Some(l) = first {
@@ -195,8 +196,8 @@ impl Walker<'_> {
             } else {
                 format!("in `{section}`")
             };
-            let mut d =
-                Diagnostic::error(format!("unknown key `{k}` {place}")).at_opt(self.key_loc(key));
+            let mut d = Diagnostic::error(codes::UNKNOWN_KEY, format!("unknown key `{k}` {place}"))
+                .at_opt(self.key_loc(key));
             if let Some(near) = crate::report::suggest::closest(k, allowed) {
                 d = d.with_help(format!("did you mean `{near}`?"));
             } else if let Some((_, hint)) =
@@ -240,7 +241,7 @@ impl Walker<'_> {
     pub(super) fn missing(&mut self, what: &str, parent: Option<Location>, help: &str) {
         let loc = parent.or_else(|| Some(Location::file(&self.src.path)));
         self.err(
-            Diagnostic::error(format!("missing required key `{what}`"))
+            Diagnostic::error(codes::MISSING_KEY, format!("missing required key `{what}`"))
                 .at_opt(loc)
                 .with_help(help.to_string()),
         );
@@ -255,10 +256,10 @@ impl Walker<'_> {
         match node {
             Node::Mapping(m) => Some(m),
             other => {
-                let d = Diagnostic::error(format!(
-                    "`{what}` must be a mapping, but it is {}",
-                    describe(other)
-                ))
+                let d = Diagnostic::error(
+                    codes::WRONG_TYPE,
+                    format!("`{what}` must be a mapping, but it is {}", describe(other)),
+                )
                 .at_opt(self.node_loc(other))
                 .with_help(help.to_string());
                 self.err(d);
@@ -275,10 +276,13 @@ impl Walker<'_> {
                 self.loc(s.span(), Some(s.as_str())),
             )),
             other => {
-                let d = Diagnostic::error(format!(
-                    "`{what}` must be a single value, but it is {}",
-                    describe(other)
-                ))
+                let d = Diagnostic::error(
+                    codes::WRONG_TYPE,
+                    format!(
+                        "`{what}` must be a single value, but it is {}",
+                        describe(other)
+                    ),
+                )
                 .at_opt(self.node_loc(other));
                 self.err(d);
                 None
@@ -344,10 +348,10 @@ impl Walker<'_> {
             Some("1.0".into())
         } else {
             self.err(
-                Diagnostic::error(format!(
-                    "unsupported configuration file version `{}`",
-                    v.value
-                ))
+                Diagnostic::error(
+                    codes::UNSUPPORTED_VERSION,
+                    format!("unsupported configuration file version `{}`", v.value),
+                )
                 .at_opt(v.location)
                 .with_note("App Runner knows configuration file version 1.0 only")
                 .with_help("write `version: 1.0`"),
@@ -369,7 +373,7 @@ impl Walker<'_> {
             Some(Node::Sequence(seq)) => {
                 ok = false;
                 self.err(
-                    Diagnostic::error("`build.commands` must be a mapping of phases, but it is a list")
+                    Diagnostic::error(codes::WRONG_TYPE, "`build.commands` must be a mapping of phases, but it is a list")
                         .at_opt(self.loc(seq.span(), None))
                         .with_help("put the commands under a phase:\n  build:\n    commands:\n      build:\n        - pip install -r requirements.txt"),
                 );
@@ -400,7 +404,7 @@ impl Walker<'_> {
                             // App Runner's reference calls `build` required, yet files with only
                             // pre-build/post-build deploy; say so without failing them.
                             None if !section.pre_build.is_empty() || !section.post_build.is_empty() => self.err(
-                                Diagnostic::warning("`build.commands` has no `build` phase; only the other phases will run")
+                                Diagnostic::warning(codes::NO_BUILD_PHASE, "`build.commands` has no `build` phase; only the other phases will run")
                                     .at_opt(commands_key)
                                     .with_help("App Runner's reference lists `build` as required: add `build:` with your build commands"),
                             ),
@@ -438,9 +442,10 @@ impl Walker<'_> {
             Node::Sequence(seq) => seq,
             Node::Scalar(s) => {
                 self.err(
-                    Diagnostic::error(format!(
-                        "`{what}` must be a list of commands, but it is a single value"
-                    ))
+                    Diagnostic::error(
+                        codes::WRONG_TYPE,
+                        format!("`{what}` must be a list of commands, but it is a single value"),
+                    )
                     .at_opt(self.loc(s.span(), Some(s.as_str())))
                     .with_help(format!(
                         "write each command on its own line starting with `- `:\n  - {}",
@@ -450,10 +455,13 @@ impl Walker<'_> {
                 return None;
             }
             other => {
-                let d = Diagnostic::error(format!(
-                    "`{what}` must be a list of commands, but it is {}",
-                    describe(other)
-                ))
+                let d = Diagnostic::error(
+                    codes::WRONG_TYPE,
+                    format!(
+                        "`{what}` must be a list of commands, but it is {}",
+                        describe(other)
+                    ),
+                )
                 .at_opt(self.node_loc(other));
                 self.err(d);
                 return None;
@@ -474,7 +482,7 @@ impl Walker<'_> {
                         .trim_start_matches("- ")
                         .to_string();
                     self.err(
-                        Diagnostic::error(format!("a command in `{what}` is not a string: YAML read it as a mapping"))
+                        Diagnostic::error(codes::COMMAND_READ_AS_MAPPING, format!("a command in `{what}` is not a string: YAML read it as a mapping"))
                             .at_opt(self.node_loc(item))
                             .with_note("an unquoted `: ` (colon and space) makes YAML read the text before it as a key")
                             .with_help(format!("quote the whole command: - '{}'", line.replace('\'', "'\"'\"'"))),
@@ -482,10 +490,13 @@ impl Walker<'_> {
                 }
                 other => {
                     ok = false;
-                    let d = Diagnostic::error(format!(
-                        "a command in `{what}` must be a string, but it is {}",
-                        describe(other)
-                    ))
+                    let d = Diagnostic::error(
+                        codes::WRONG_TYPE,
+                        format!(
+                            "a command in `{what}` must be a string, but it is {}",
+                            describe(other)
+                        ),
+                    )
                     .at_opt(self.node_loc(other));
                     self.err(d);
                 }
@@ -539,10 +550,13 @@ impl Walker<'_> {
             if let Some(clash) = env.iter().find(|e| &e.name == pe) {
                 ok = false;
                 self.err(
-                    Diagnostic::error(format!(
-                        "`{}` is both `run.network.env` and a variable in `run.env`",
-                        clash.name
-                    ))
+                    Diagnostic::error(
+                        codes::DUPLICATE_VARIABLE,
+                        format!(
+                            "`{}` is both `run.network.env` and a variable in `run.env`",
+                            clash.name
+                        ),
+                    )
                     .at_opt(
                         map.get_mapping("network")
                             .and_then(|n| n.get_node("env"))

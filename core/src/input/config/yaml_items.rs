@@ -2,6 +2,7 @@
 
 use super::yaml::{describe, is_null, Walker, ENV_KEYS, NETWORK_KEYS, SECRET_KEYS};
 use super::{check_env_names, check_secret_reference, EnvVar, Secret, Spanned, DEFAULT_PORT};
+use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location};
 use marked_yaml::types::{MarkedMappingNode, Node};
 
@@ -35,7 +36,7 @@ impl Walker<'_> {
                 port.filter(|p| n.value == "PORT" && quoted && v.value == p.to_string())
             {
                 self.err(
-                    Diagnostic::warning(format!("`PORT` in `{what}` only repeats the port ({port}); App Runner sets PORT itself"))
+                    Diagnostic::warning(codes::PORT_REPEATED, format!("`PORT` in `{what}` only repeats the port ({port}); App Runner sets PORT itself"))
                         .at_opt(n.location.clone())
                         .with_help("remove this item; PORT always equals `run.network.port`"),
                 );
@@ -68,10 +69,13 @@ impl Walker<'_> {
             Node::Sequence(seq) => seq,
             Node::Scalar(s) if is_null(s) => return Some(vec![]),
             other => {
-                let d = Diagnostic::error(format!(
-                    "`{what}` must be a list of name/value items, but it is {}",
-                    describe(other)
-                ))
+                let d = Diagnostic::error(
+                    codes::WRONG_TYPE,
+                    format!(
+                        "`{what}` must be a list of name/value items, but it is {}",
+                        describe(other)
+                    ),
+                )
                 .at_opt(self.node_loc(other))
                 .with_help(format!(
                     "write it as:\n  {}:\n    {}",
@@ -92,14 +96,17 @@ impl Walker<'_> {
                 }
                 other => {
                     ok = false;
-                    let d = Diagnostic::error(format!(
-                        "an item of `{what}` must have {}, but it is {}",
-                        keys.iter()
-                            .map(|k| format!("`{k}`"))
-                            .collect::<Vec<_>>()
-                            .join(" and "),
-                        describe(other)
-                    ))
+                    let d = Diagnostic::error(
+                        codes::WRONG_TYPE,
+                        format!(
+                            "an item of `{what}` must have {}, but it is {}",
+                            keys.iter()
+                                .map(|k| format!("`{k}`"))
+                                .collect::<Vec<_>>()
+                                .join(" and "),
+                            describe(other)
+                        ),
+                    )
                     .at_opt(self.node_loc(other))
                     .with_help(format!("write it as:\n  {}", example.replace('\n', "\n  ")));
                     self.err(d);
@@ -120,9 +127,12 @@ impl Walker<'_> {
             Some(Node::Scalar(s)) if is_null(s) && field == "value" => {
                 // An explicitly empty value (`value: ""`) is a value; `value:` with nothing is not.
                 self.err(
-                    Diagnostic::error(format!("`value` of an item in `{what}` is empty"))
-                        .at_opt(self.loc(s.span(), None))
-                        .with_help("write `value: \"\"` for an empty string, or remove the item"),
+                    Diagnostic::error(
+                        codes::EMPTY_VALUE,
+                        format!("`value` of an item in `{what}` is empty"),
+                    )
+                    .at_opt(self.loc(s.span(), None))
+                    .with_help("write `value: \"\"` for an empty string, or remove the item"),
                 );
                 None
             }
@@ -132,10 +142,13 @@ impl Walker<'_> {
             }
             None => {
                 let name = map.get_scalar("name").map(|s| s.as_str().to_string());
-                let mut d = Diagnostic::error(match &name {
-                    Some(n) if field != "name" => format!("`{n}` in `{what}` has no `{field}`"),
-                    _ => format!("an item in `{what}` has no `{field}`"),
-                })
+                let mut d = Diagnostic::error(
+                    codes::MISSING_FIELD,
+                    match &name {
+                        Some(n) if field != "name" => format!("`{n}` in `{what}` has no `{field}`"),
+                        _ => format!("an item in `{what}` has no `{field}`"),
+                    },
+                )
                 .at_opt(item);
                 if what == "run.env" || what == "build.env" {
                     d = d.with_note("apprunner.yaml must give every variable a value; values set in the App Runner console are not read from this file");
@@ -152,6 +165,7 @@ impl Walker<'_> {
             Node::Scalar(s) if is_null(s) => {
                 self.err(
                     Diagnostic::warning(
+                        codes::EMPTY_NETWORK,
                         "`run.network` is empty: the defaults apply (port 8080, no extra variable)",
                     )
                     .at_opt(self.loc(s.span(), None))
@@ -175,7 +189,7 @@ impl Walker<'_> {
                     _ => {
                         ok = false;
                         self.err(
-                            Diagnostic::error(format!("`run.network.port` must be a whole number from 1 to 65535, but it is `{}`", p.value))
+                            Diagnostic::error(codes::INVALID_PORT, format!("`run.network.port` must be a whole number from 1 to 65535, but it is `{}`", p.value))
                                 .at(p.location.unwrap_or_else(|| Location::file(&self.src.path)))
                                 .with_help("write the port your application listens on, e.g. `port: 8080`"),
                         );
@@ -195,15 +209,16 @@ impl Walker<'_> {
                     if let Some(why) = super::env_name_problem(&name.value) {
                         ok = false;
                         self.err(
-                            Diagnostic::error(format!(
-                                "invalid variable name in `run.network.env`: {why}"
-                            ))
+                            Diagnostic::error(
+                                codes::INVALID_VARIABLE_NAME,
+                                format!("invalid variable name in `run.network.env`: {why}"),
+                            )
                             .at_opt(name.location),
                         );
                         None
                     } else if name.value == "PORT" {
                         self.err(
-                            Diagnostic::warning("`run.network.env: PORT` changes nothing: PORT is always set to the port")
+                            Diagnostic::warning(codes::PORT_REPEATED, "`run.network.env: PORT` changes nothing: PORT is always set to the port")
                                 .at_opt(name.location)
                                 .with_help("remove `env: PORT`, or name the second variable your application reads"),
                         );
@@ -211,10 +226,10 @@ impl Walker<'_> {
                     } else if let Some(why) = super::reserved_name(&name.value) {
                         ok = false;
                         self.err(
-                            Diagnostic::error(format!(
-                                "`{}` in `run.network.env` is reserved",
-                                name.value
-                            ))
+                            Diagnostic::error(
+                                codes::RESERVED_VARIABLE,
+                                format!("`{}` in `run.network.env` is reserved", name.value),
+                            )
                             .at_opt(name.location)
                             .with_note(why),
                         );
@@ -247,7 +262,7 @@ impl Walker<'_> {
             if let Err(why) = check_secret_reference(&from.value) {
                 ok = false;
                 self.err(
-                    Diagnostic::error(format!("`value-from` of secret `{}` is not a secret reference: {why}", name.value))
+                    Diagnostic::error(codes::INVALID_SECRET_REFERENCE, format!("`value-from` of secret `{}` is not a secret reference: {why}", name.value))
                         .at_opt(from.location.clone())
                         .with_help("use a Secrets Manager ARN (arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME), an SSM parameter ARN (arn:aws:ssm:REGION:ACCOUNT:parameter/NAME) or a parameter name (/my/parameter)"),
                 );
@@ -255,10 +270,13 @@ impl Walker<'_> {
             if env.iter().any(|e| e.name == name.value) {
                 ok = false;
                 self.err(
-                    Diagnostic::error(format!(
-                        "`{}` is both a secret and a variable in `run.env`",
-                        name.value
-                    ))
+                    Diagnostic::error(
+                        codes::DUPLICATE_VARIABLE,
+                        format!(
+                            "`{}` is both a secret and a variable in `run.env`",
+                            name.value
+                        ),
+                    )
                     .at_opt(name.location.clone())
                     .with_help("keep one of them"),
                 );

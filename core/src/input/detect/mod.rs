@@ -8,6 +8,7 @@ mod python;
 use crate::input::config::{AppRunnerConfig, BuildSection, ConfigOrigin, RunSection, DEFAULT_PORT};
 use crate::input::package_json::PackageJson;
 use crate::plan::{Decision, Origin};
+use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location};
 use crate::resolve::runtime::{version_file_range, RequestedVersion, VersionOrigin};
 use std::path::Path;
@@ -68,8 +69,13 @@ pub fn detect(
     python::detect(root, shown_root)
 }
 
-fn error_at(shown_root: &Path, name: &str, message: impl Into<String>) -> Diagnostic {
-    Diagnostic::error(message).at(Location::file(&shown_root.join(name)))
+fn error_at(
+    code: codes::Code,
+    shown_root: &Path,
+    name: &str,
+    message: impl Into<String>,
+) -> Diagnostic {
+    Diagnostic::error(code, message).at(Location::file(&shown_root.join(name)))
 }
 
 /// The first of `names` that exists (`.nvmrc`, `.python-version`, …), as a version requirement.
@@ -90,6 +96,7 @@ fn version_file(
     Some(match version_file_range(&text) {
         Some(range) => RequestedVersion::from_npm_range(&range, origin, None).map_err(Into::into),
         None => Err(error_at(
+            codes::INVALID_VERSION_FILE,
             shown_root,
             name,
             format!("`{}` in {name} is not a {language} version", text.trim()),

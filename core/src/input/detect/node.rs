@@ -7,6 +7,7 @@ use super::{error_at, Detected};
 use crate::input::config::BuildSection;
 use crate::input::package_json::PackageJson;
 use crate::plan::Origin;
+use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location};
 use crate::resolve::catalog::Language;
 use std::path::{Path, PathBuf};
@@ -163,7 +164,7 @@ impl RequestedPackageManager {
         managers.dedup();
         if managers.len() > 1 {
             let names: Vec<&str> = self.lockfiles.iter().map(|(f, _)| *f).collect();
-            return Err(error_at(shown_root, names[0], format!("two package managers' lockfiles: {}", names.join(" and ")))
+            return Err(error_at(codes::TWO_LOCKFILES, shown_root, names[0], format!("two package managers' lockfiles: {}", names.join(" and ")))
                 .with_note("the install would not be reproducible: each tool reads only its own lockfile")
                 .with_help("delete the lockfile of the manager you do not use, or add an apprunner.yaml with your build commands"));
         }
@@ -171,6 +172,7 @@ impl RequestedPackageManager {
         let (manager, lockfile) = match (self.lockfiles.first(), declared) {
             (Some((file, m)), Some((_, dm))) if m != dm => {
                 return Err(error_at(
+                    codes::PACKAGE_MANAGER_MISMATCH,
                     shown_root,
                     file,
                     format!(
@@ -281,7 +283,7 @@ fn start(
             ),
         ));
     }
-    Err(Diagnostic::error(format!(
+    Err(Diagnostic::error(codes::NO_START_COMMAND, format!(
         "no way to start the app: {} has no scripts.start, and there is no server.js",
         package.source.path.display()
     ))

@@ -5,6 +5,7 @@
 use super::{error_at, Detected};
 use crate::input::config::BuildSection;
 use crate::plan::Origin;
+use crate::report::codes;
 use crate::report::diagnostic::Diagnostic;
 use crate::resolve::catalog::Language;
 use crate::resolve::runtime::{pep440_to_range, RequestedVersion, VersionOrigin};
@@ -180,6 +181,7 @@ fn read_toml(
     };
     text.parse::<toml::Table>().map(Some).map_err(|e| {
         vec![error_at(
+            codes::INVALID_TOML,
             shown_root,
             name,
             format!("{name} is not valid TOML: {}", e.message()),
@@ -220,6 +222,7 @@ fn python_request(
     Some(match pep440_to_range(spec) {
         Some(range) => RequestedVersion::from_npm_range(&range, origin, None).map_err(Into::into),
         None => Err(error_at(
+            codes::INVALID_REQUIRES_PYTHON,
             shown_root,
             "pyproject.toml",
             format!("cannot read requires-python `{spec}`"),
@@ -356,6 +359,7 @@ fn start_command(
         }
     }
     Err(error_at(
+        codes::NO_START_COMMAND,
         shown_root,
         "requirements.txt",
         "no way to start the app: no Procfile web: line and no app.py, main.py or server.py",

@@ -1,0 +1,86 @@
+//! Every message's stable code, shown as `error[AR112]` so that people can search for it; the
+//! README lists them all (a test checks). AR1xx: apprunner.yaml and the settings; AR2xx: runtimes
+//! and versions; AR3xx: a project's own files (detection); AR4xx: plan warnings; AR5xx: the build;
+//! AR6xx: `run`.
+
+/// A message's code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Code(pub &'static str);
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+pub const CONFIG_MISNAMED: Code = Code("AR100");
+pub const CONFIG_UNREADABLE: Code = Code("AR101");
+pub const CONFIG_TOO_LARGE: Code = Code("AR102");
+pub const CONFIG_NOT_UTF8: Code = Code("AR103");
+pub const CONFIG_EMPTY: Code = Code("AR104");
+pub const CONFIG_BOM: Code = Code("AR105");
+pub const YAML_TAB: Code = Code("AR106");
+pub const YAML_SYNTAX: Code = Code("AR107");
+pub const YAML_ANCHOR: Code = Code("AR108");
+pub const YAML_TAG: Code = Code("AR109");
+pub const YAML_SHAPE: Code = Code("AR110");
+pub const DUPLICATE_KEY: Code = Code("AR111");
+pub const UNKNOWN_KEY: Code = Code("AR112");
+pub const MISSING_KEY: Code = Code("AR113");
+pub const WRONG_TYPE: Code = Code("AR114");
+pub const UNSUPPORTED_VERSION: Code = Code("AR115");
+pub const NO_BUILD_PHASE: Code = Code("AR116");
+pub const COMMAND_READ_AS_MAPPING: Code = Code("AR117");
+pub const EMPTY_VALUE: Code = Code("AR118");
+pub const MISSING_FIELD: Code = Code("AR119");
+pub const EMPTY_NETWORK: Code = Code("AR120");
+pub const INVALID_PORT: Code = Code("AR121");
+pub const INVALID_VARIABLE_NAME: Code = Code("AR122");
+pub const RESERVED_VARIABLE: Code = Code("AR123");
+pub const PORT_REPEATED: Code = Code("AR124");
+pub const DUPLICATE_VARIABLE: Code = Code("AR125");
+pub const INVALID_SECRET_REFERENCE: Code = Code("AR126");
+pub const PRE_RUN_ON_ORIGINAL: Code = Code("AR127");
+pub const API_SETTING_MISSING: Code = Code("AR130");
+pub const SETTINGS_WITH_CONFIG_FILE: Code = Code("AR131");
+pub const CONFIG_FILE_IGNORED: Code = Code("AR132");
+pub const NO_CONFIGURATION: Code = Code("AR133");
+pub const NOT_A_DIRECTORY: Code = Code("AR134");
+
+pub const UNKNOWN_RUNTIME: Code = Code("AR200");
+pub const UNSUPPORTED_RUNTIME: Code = Code("AR201");
+pub const MALFORMED_VERSION: Code = Code("AR202");
+pub const VERSION_NOT_OFFERED: Code = Code("AR203");
+pub const VERSION_CONFLICT: Code = Code("AR204");
+pub const NOT_APP_RUNNER_RUNTIME: Code = Code("AR205");
+pub const END_OF_SUPPORT: Code = Code("AR206");
+pub const LOCKED_PATCH: Code = Code("AR207");
+pub const INVALID_CATALOG: Code = Code("AR208");
+
+pub const PACKAGE_JSON_UNREADABLE: Code = Code("AR300");
+pub const PACKAGE_JSON_INVALID: Code = Code("AR301");
+pub const NO_START_COMMAND: Code = Code("AR302");
+pub const TWO_LOCKFILES: Code = Code("AR303");
+pub const PACKAGE_MANAGER_MISMATCH: Code = Code("AR304");
+pub const INVALID_VERSION_FILE: Code = Code("AR305");
+pub const INVALID_TOML: Code = Code("AR306");
+pub const INVALID_REQUIRES_PYTHON: Code = Code("AR307");
+
+pub const INSTALL_OUTSIDE_APP: Code = Code("AR400");
+
+pub const ENGINE_UNREACHABLE: Code = Code("AR500");
+pub const PULL_FAILED: Code = Code("AR501");
+pub const ENGINE_CALL_FAILED: Code = Code("AR502");
+pub const SOURCE_UNREADABLE: Code = Code("AR503");
+pub const CA_BUNDLE_UNUSABLE: Code = Code("AR504");
+pub const COMMAND_FAILED: Code = Code("AR505");
+pub const INVALID_IMAGE_NAME: Code = Code("AR506");
+pub const INVALID_PLAN: Code = Code("AR507");
+pub const INTERRUPTED: Code = Code("AR508");
+pub const ENGINE_UNSUPPORTED: Code = Code("AR509");
+
+pub const MISSING_SECRETS: Code = Code("AR600");
+pub const NO_SUCH_IMAGE: Code = Code("AR601");
+pub const APP_EXITED: Code = Code("AR602");
+pub const APP_UNHEALTHY: Code = Code("AR603");
+pub const RUN_ENGINE_CALL_FAILED: Code = Code("AR604");
