@@ -259,6 +259,36 @@ pub fn resolve(
                 .join(" and ")
         )
     };
+    let remarks = remarks(catalog, runtime, chosen, requests, today);
+    Ok(Resolution {
+        runtime: ResolvedRuntime {
+            name: runtime.name.clone(),
+            language: runtime.language,
+            build_process: runtime.build_process,
+            app_runner: runtime.app_runner,
+            version: chosen.version.clone(),
+            image: chosen.image.clone(),
+            build_image: chosen.build_image.clone(),
+            requested: requests
+                .iter()
+                .map(|r| format!("{} ({})", r.text, r.origin))
+                .collect(),
+            reason,
+            end_of_support: runtime.end_of_support,
+        },
+        remarks,
+    })
+}
+
+/// What the user should know about the chosen version: an extension runtime, end of support, a
+/// version locked below the latest patch.
+fn remarks(
+    catalog: &Catalog,
+    runtime: &Runtime,
+    chosen: &RuntimeVersion,
+    requests: &[RequestedVersion],
+    today: chrono::NaiveDate,
+) -> Vec<Diagnostic> {
     let mut remarks = Vec::new();
     if !runtime.app_runner {
         remarks.push(
@@ -322,24 +352,7 @@ pub fn resolve(
             ),
         );
     }
-    Ok(Resolution {
-        runtime: ResolvedRuntime {
-            name: runtime.name.clone(),
-            language: runtime.language,
-            build_process: runtime.build_process,
-            app_runner: runtime.app_runner,
-            version: chosen.version.clone(),
-            image: chosen.image.clone(),
-            build_image: chosen.build_image.clone(),
-            requested: requests
-                .iter()
-                .map(|r| format!("{} ({})", r.text, r.origin))
-                .collect(),
-            reason,
-            end_of_support: runtime.end_of_support,
-        },
-        remarks,
-    })
+    remarks
 }
 
 fn no_match(catalog: &Catalog, runtime: &Runtime, requests: &[RequestedVersion]) -> ResolveError {

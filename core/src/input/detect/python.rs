@@ -22,7 +22,6 @@ enum Tool {
 }
 
 pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>, Vec<Diagnostic>> {
-    let has = |f: &str| root.join(f).is_file();
     let pyproject = read_toml(root, shown_root, "pyproject.toml")?;
     let pipfile = read_toml(root, shown_root, "Pipfile")?;
     let Some((tool, manifest)) = choose_tool(root, pyproject.as_ref(), pipfile.is_some()) else {
@@ -39,7 +38,6 @@ pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>,
         remarks: vec![],
     };
     let mut errors = Vec::new();
-
     match python_request(root, shown_root, pyproject.as_ref()) {
         Some(Ok(request)) => {
             d.decide(
@@ -56,49 +54,13 @@ pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>,
             Origin::default_because("no .python-version, runtime.txt or requires-python"),
         ),
     }
-
-    let commands: Vec<String> = match tool {
-        Tool::Pip if manifest == Manifest::Requirements => {
-            vec![
-                "python -m venv .venv".into(),
-                ".venv/bin/pip install -r requirements.txt".into(),
-            ]
-        }
-        Tool::Pip => vec![
-            "python -m venv .venv".into(),
-            ".venv/bin/pip install .".into(),
-        ],
-        Tool::Pipenv => vec![
-            "pip install pipenv".into(),
-            if has("Pipfile.lock") {
-                "PIPENV_VENV_IN_PROJECT=1 pipenv install --deploy"
-            } else {
-                "PIPENV_VENV_IN_PROJECT=1 pipenv install --skip-lock"
-            }
-            .into(),
-        ],
-        Tool::Poetry => vec![
-            "pip install poetry".into(),
-            "poetry config virtualenvs.in-project true".into(),
-            "poetry install --no-root --only main".into(),
-        ],
-        Tool::Uv => vec![
-            "pip install uv".into(),
-            if has("uv.lock") {
-                "uv sync --frozen --no-dev"
-            } else {
-                "uv sync --no-dev"
-            }
-            .into(),
-        ],
-    };
+    let commands = install_commands(tool, manifest);
     d.decide(
         "install",
         commands.join(" && "),
         manifest.origin(shown_root),
     );
     d.build.build = commands;
-
     let deps = dependencies(root, pyproject.as_ref(), pipfile.as_ref());
     match start_command(root, shown_root, &deps) {
         Ok((command, origin)) => {
@@ -112,6 +74,33 @@ pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>,
     } else {
         Err(errors)
     }
+}
+
+/// Each tool installs into /app/.venv, which both build processes keep.
+fn install_commands(tool: Tool, manifest: Manifest) -> Vec<String> {
+    let commands: &[&str] = match (tool, manifest) {
+        (Tool::Pip, Manifest::Requirements) => &[
+            "python -m venv .venv",
+            ".venv/bin/pip install -r requirements.txt",
+        ],
+        (Tool::Pip, _) => &["python -m venv .venv", ".venv/bin/pip install ."],
+        (Tool::Pipenv, Manifest::PipfileLock) => &[
+            "pip install pipenv",
+            "PIPENV_VENV_IN_PROJECT=1 pipenv install --deploy",
+        ],
+        (Tool::Pipenv, _) => &[
+            "pip install pipenv",
+            "PIPENV_VENV_IN_PROJECT=1 pipenv install --skip-lock",
+        ],
+        (Tool::Poetry, _) => &[
+            "pip install poetry",
+            "poetry config virtualenvs.in-project true",
+            "poetry install --no-root --only main",
+        ],
+        (Tool::Uv, Manifest::UvLock) => &["pip install uv", "uv sync --frozen --no-dev"],
+        (Tool::Uv, _) => &["pip install uv", "uv sync --no-dev"],
+    };
+    commands.iter().map(|c| c.to_string()).collect()
 }
 
 /// The file that decided the tool.
@@ -281,88 +270,104 @@ fn start_command(
     shown_root: &Path,
     deps: &[String],
 ) -> Result<(String, Origin), Diagnostic> {
-    if let Ok(text) = std::fs::read_to_string(root.join("Procfile")) {
-        for (i, line) in text.lines().enumerate() {
-            if let Some(cmd) = line.trim().strip_prefix("web:") {
-                return Ok((
-                    cmd.trim().to_string(),
-                    Origin::File {
-                        path: shown_root.join("Procfile"),
-                        key: Some("the web: line".into()),
-                        note: Some(format!("line {}", i + 1)),
-                    },
-                ));
-            }
-        }
-    }
     let has_dep = |n: &str| deps.iter().any(|d| d == n);
-    let read = |f: &str| std::fs::read_to_string(root.join(f)).ok();
-    // ASGI: FastAPI/Starlette apps served by uvicorn.
-    if has_dep("uvicorn") {
-        for file in ["main.py", "app.py", "server.py"] {
-            if read(file).is_some_and(|t| t.contains("FastAPI(") || t.contains("Starlette(")) {
+    procfile_web(root, shown_root)
+        .or_else(|| has_dep("uvicorn").then(|| asgi_app(root, shown_root)).flatten())
+        .or_else(|| has_dep("gunicorn").then(|| django(root, shown_root)).flatten())
+        .or_else(|| has_dep("gunicorn").then(|| wsgi_app(root, shown_root)).flatten())
+        .or_else(|| entry_point(root, shown_root))
+        .ok_or_else(|| {
+            error_at(
+                codes::NO_START_COMMAND,
+                shown_root,
+                "requirements.txt",
+                "no way to start the app: no Procfile web: line and no app.py, main.py or server.py",
+            )
+            .with_help("add a Procfile with `web: <command>`, or an apprunner.yaml with run.command")
+        })
+}
+
+fn procfile_web(root: &Path, shown_root: &Path) -> Option<(String, Origin)> {
+    let text = std::fs::read_to_string(root.join("Procfile")).ok()?;
+    text.lines().enumerate().find_map(|(i, line)| {
+        let cmd = line.trim().strip_prefix("web:")?;
+        Some((
+            cmd.trim().to_string(),
+            Origin::File {
+                path: shown_root.join("Procfile"),
+                key: Some("the web: line".into()),
+                note: Some(format!("line {}", i + 1)),
+            },
+        ))
+    })
+}
+
+/// A FastAPI or Starlette app, served by uvicorn.
+fn asgi_app(root: &Path, shown_root: &Path) -> Option<(String, Origin)> {
+    ["main.py", "app.py", "server.py"]
+        .into_iter()
+        .find_map(|file| {
+            let text = std::fs::read_to_string(root.join(file)).ok()?;
+            (text.contains("FastAPI(") || text.contains("Starlette(")).then(|| {
                 let module = file.trim_end_matches(".py");
-                return Ok((
+                (
                     format!("uvicorn {module}:app --host 0.0.0.0 --port $PORT"),
                     Origin::noted(
                         shown_root.join(file),
                         "an ASGI app, and uvicorn in the dependencies",
                     ),
-                ));
-            }
-        }
+                )
+            })
+        })
+}
+
+/// Django: manage.py and a project package with wsgi.py, served by gunicorn.
+fn django(root: &Path, shown_root: &Path) -> Option<(String, Origin)> {
+    if !root.join("manage.py").is_file() {
+        return None;
     }
-    if has_dep("gunicorn") {
-        // Django: manage.py and a project package with wsgi.py.
-        if root.join("manage.py").is_file() {
-            if let Some(project) = std::fs::read_dir(root)
-                .ok()
+    let project = std::fs::read_dir(root)
+        .ok()?
+        .flatten()
+        .find(|e| e.path().join("wsgi.py").is_file())?;
+    let name = project.file_name().to_string_lossy().to_string();
+    Some((
+        format!("gunicorn --bind 0.0.0.0:$PORT {name}.wsgi"),
+        Origin::noted(
+            shown_root.join(&name).join("wsgi.py"),
+            "Django's WSGI module, and gunicorn in the dependencies",
+        ),
+    ))
+}
+
+/// A module-level `app` or `application`, served by gunicorn.
+fn wsgi_app(root: &Path, shown_root: &Path) -> Option<(String, Origin)> {
+    ["app.py", "wsgi.py", "main.py", "server.py"]
+        .into_iter()
+        .find_map(|file| {
+            let text = std::fs::read_to_string(root.join(file)).ok()?;
+            let var = ["app", "application"]
                 .into_iter()
-                .flatten()
-                .flatten()
-                .find(|e| e.path().join("wsgi.py").is_file())
-            {
-                let name = project.file_name().to_string_lossy().to_string();
-                return Ok((
-                    format!("gunicorn --bind 0.0.0.0:$PORT {name}.wsgi"),
-                    Origin::noted(
-                        shown_root.join(&name).join("wsgi.py"),
-                        "Django's WSGI module, and gunicorn in the dependencies",
-                    ),
-                ));
-            }
-        }
-        for file in ["app.py", "wsgi.py", "main.py", "server.py"] {
-            if let Some(text) = read(file) {
-                let var = ["app", "application"]
-                    .into_iter()
-                    .find(|v| text.contains(&format!("{v} = ")) || text.contains(&format!("{v}=")));
-                if let Some(var) = var {
-                    let module = file.trim_end_matches(".py");
-                    return Ok((
-                        format!("gunicorn --bind 0.0.0.0:$PORT {module}:{var}"),
-                        Origin::noted(
-                            shown_root.join(file),
-                            format!("a WSGI app `{var}`, and gunicorn in the dependencies"),
-                        ),
-                    ));
-                }
-            }
-        }
-    }
-    for file in ["app.py", "main.py", "server.py"] {
-        if root.join(file).is_file() {
-            return Ok((
+                .find(|v| text.contains(&format!("{v} = ")) || text.contains(&format!("{v}=")))?;
+            let module = file.trim_end_matches(".py");
+            Some((
+                format!("gunicorn --bind 0.0.0.0:$PORT {module}:{var}"),
+                Origin::noted(
+                    shown_root.join(file),
+                    format!("a WSGI app `{var}`, and gunicorn in the dependencies"),
+                ),
+            ))
+        })
+}
+
+fn entry_point(root: &Path, shown_root: &Path) -> Option<(String, Origin)> {
+    ["app.py", "main.py", "server.py"]
+        .into_iter()
+        .find(|file| root.join(file).is_file())
+        .map(|file| {
+            (
                 format!("python {file}"),
                 Origin::noted(shown_root.join(file), "an entry point by name"),
-            ));
-        }
-    }
-    Err(error_at(
-        codes::NO_START_COMMAND,
-        shown_root,
-        "requirements.txt",
-        "no way to start the app: no Procfile web: line and no app.py, main.py or server.py",
-    )
-    .with_help("add a Procfile with `web: <command>`, or an apprunner.yaml with run.command"))
+            )
+        })
 }
