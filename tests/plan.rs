@@ -103,6 +103,7 @@ fn the_revised_build_as_stages_and_steps() {
         command: command.into(),
         workdir: "/app".into(),
         env: env.clone(),
+        hint: None,
     };
     assert_eq!(
         p.steps,
@@ -128,25 +129,60 @@ fn the_revised_build_as_stages_and_steps() {
     p.check().expect("a computed plan is always executable");
 }
 
-/// Today's original build: one container from the runtime image, committed before post-build.
+/// App Runner's original build in its six steps, with what deployment logs show beyond the guide:
+/// post-build before the second build run, /app taken before post-build, no build.env the second
+/// time.
 #[test]
-fn the_original_build_commits_before_post_build() {
-    let yaml = "version: 1.0\nruntime: python3\nbuild:\n  commands:\n    build:\n      - pip install -r requirements.txt\n    post-build:\n      - python -m pytest\nrun:\n  command: python app.py\n";
+fn the_original_build_runs_the_build_commands_twice() {
+    let yaml = "version: 1.0\nruntime: python3\nbuild:\n  commands:\n    pre-build:\n      - yum install -y gcc\n    build:\n      - pip install -r requirements.txt\n    post-build:\n      - python -m pytest\n  env:\n    - name: MODE\n      value: ci\nrun:\n  command: python app.py\n";
     let dir = project_dir(&[("apprunner.yaml", yaml.as_bytes())]);
     let p = load(dir.path()).plan.expect("valid");
-    assert_eq!(p.stages.len(), 1);
-    assert_eq!(p.stages[0].image, p.runtime.image);
+    let stages: Vec<(&str, &str)> = p
+        .stages
+        .iter()
+        .map(|s| (s.name.as_str(), s.image.as_str()))
+        .collect();
+    assert_eq!(
+        stages,
+        [
+            ("build", p.runtime.build_image.as_str()),
+            ("runtime", p.runtime.image.as_str())
+        ]
+    );
     let kinds: Vec<String> = p
         .steps
         .iter()
         .map(|s| match s {
             Step::CopySource { .. } => "copy-source".to_string(),
-            Step::Run { phase, .. } => phase.to_string(),
-            Step::CopyFromStage { .. } => "copy-from-stage".to_string(),
-            Step::Commit { .. } => "commit".to_string(),
+            Step::Run {
+                stage, phase, env, ..
+            } => format!("{stage}:{phase}:{}", env.len()),
+            Step::CopyFromStage { from, stage, .. } => format!("copy {from}->{stage}"),
+            Step::Announce { .. } => "announce".to_string(),
+            Step::Commit { stage } => format!("commit {stage}"),
         })
         .collect();
-    assert_eq!(kinds, ["copy-source", "build", "commit", "post-build"]);
+    assert_eq!(
+        kinds,
+        [
+            "copy-source",
+            "build:pre-build:1",
+            "build:build:1",
+            "copy build->runtime",
+            "build:post-build:1",
+            "announce",
+            "runtime:build:0",
+            "commit runtime"
+        ]
+    );
+    let Step::Run { hint, .. } = &p.steps[6] else {
+        unreachable!()
+    };
+    assert!(hint
+        .as_deref()
+        .unwrap()
+        .contains("App Runner's build would fail the same way"));
+    p.check().expect("executable");
 }
 
 /// `plan --json` reads back into the same plan, and a damaged plan is refused before it runs.
@@ -165,6 +201,7 @@ fn a_saved_plan_reads_back_and_is_checked() {
         command: "true".into(),
         workdir: "/app".into(),
         env: vec![],
+        hint: None,
     };
     assert_eq!(
         unknown_stage.check().unwrap_err().to_string(),

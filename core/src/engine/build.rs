@@ -300,6 +300,10 @@ impl Walk<'_> {
     }
 
     async fn step(&mut self, step: &Step) -> Result<(), EngineError> {
+        if let Step::Announce { message, .. } = step {
+            self.log.app_runner(message);
+            return Ok(());
+        }
         let stage = self
             .plan
             .stage(step.stage())
@@ -317,6 +321,7 @@ impl Walk<'_> {
                 command,
                 workdir,
                 env,
+                hint,
                 ..
             } => {
                 let env: Vec<String> = env
@@ -324,8 +329,24 @@ impl Walk<'_> {
                     .map(|v| format!("{}={}", v.name, v.value))
                     .chain(self.tool_env.iter().cloned())
                     .collect();
-                self.run(&container, *phase, command, workdir, &env).await
+                self.run(&container, *phase, command, workdir, &env)
+                    .await
+                    .map_err(|e| match e {
+                        EngineError::CommandFailed {
+                            phase,
+                            command,
+                            exit_code,
+                            ..
+                        } => EngineError::CommandFailed {
+                            phase,
+                            command,
+                            exit_code,
+                            hint: hint.clone(),
+                        },
+                        other => other,
+                    })
             }
+            Step::Announce { .. } => unreachable!("announced above"),
             Step::Commit { .. } => {
                 let base = self.images[&stage.image].clone();
                 let id = self.commit(&container, &base).await?;
@@ -492,6 +513,7 @@ impl Walk<'_> {
                 phase,
                 command: command.to_string(),
                 exit_code: code,
+                hint: None,
             });
         }
         self.log.app_runner(format!(

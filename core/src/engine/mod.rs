@@ -48,6 +48,8 @@ pub enum EngineError {
         phase: PhaseName,
         command: String,
         exit_code: i64,
+        /// The plan's word on why this step may fail.
+        hint: Option<String>,
     },
     #[error("invalid image name `{0}`")]
     InvalidImageName(String),

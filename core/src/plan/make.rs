@@ -39,25 +39,56 @@ pub fn make_plan(
     }
 }
 
-/// One container from the runtime image: pre-build and build, the commit, then post-build in the
-/// same container, so that post-build's effects stay out of the image.
+/// App Runner's original build, in the six steps of its developer guide: (1) pre-build and (2)
+/// build in the build image; (3) a new stage from the runtime image; (4) /app from step 2 copied
+/// in; (5) the build commands run again there; (6) post-build back in the build image. Step 5's
+/// container is the image. As deployment logs show (reported by users, not documented), post-build
+/// runs before the second build run, and the second run gets no build.env; /app is taken out of
+/// the build stage before post-build, so post-build's effects stay out of the image.
 fn original_build(config: &AppRunnerConfig, runtime: &ResolvedRuntime) -> (Vec<Stage>, Vec<Step>) {
-    let stages = vec![Stage {
-        name: BUILD.into(),
-        image: runtime.image.clone(),
-        purpose:
-            "the runtime image: the build commands run here and it becomes the application image"
-                .into(),
-    }];
+    let stages = vec![
+        Stage {
+            name: BUILD.into(),
+            image: runtime.build_image.clone(),
+            purpose: "the build image: pre-build, build and post-build run here".into(),
+        },
+        Stage {
+            name: RUNTIME.into(),
+            image: runtime.image.clone(),
+            purpose: "the runtime image: /app from the build stage, then the build commands again; it becomes the application image".into(),
+        },
+    ];
     let mut steps = vec![copy_source(BUILD)];
     steps.extend(phase(config, BUILD, PhaseName::PreBuild));
     steps.extend(phase(config, BUILD, PhaseName::Build));
-    steps.push(Step::Commit {
-        stage: BUILD.into(),
+    steps.push(Step::CopyFromStage {
+        stage: RUNTIME.into(),
+        from: BUILD.into(),
+        path: APP_DIR.into(),
     });
     steps.extend(phase(config, BUILD, PhaseName::PostBuild));
+    if !config.build.build.is_empty() {
+        steps.push(Step::Announce {
+            stage: RUNTIME.into(),
+            message: "Running the build commands again in the runtime image (App Runner's original build does this).".into(),
+        });
+    }
+    steps.extend(config.build.build.iter().map(|command| Step::Run {
+        stage: RUNTIME.into(),
+        phase: PhaseName::Build,
+        command: command.clone(),
+        workdir: APP_DIR.into(),
+        env: vec![],
+        hint: Some(SECOND_RUN_HINT.into()),
+    }));
+    steps.push(Step::Commit {
+        stage: RUNTIME.into(),
+    });
     (stages, steps)
 }
+
+/// Why the second build run can fail where the first worked; App Runner would fail the same way.
+const SECOND_RUN_HINT: &str = "this is App Runner's second run of the build commands, in the runtime image: only /app comes from the build stage (what pre-build installed elsewhere is not here) and build.env is not set; App Runner's build would fail the same way";
 
 /// Build in the build image; only /app is copied into a fresh runtime container, where pre-run
 /// runs and which becomes the image; post-build resumes in the build container after the copy.
@@ -115,6 +146,7 @@ fn phase<'a>(
         command: command.clone(),
         workdir: APP_DIR.into(),
         env: config.build.env.clone(),
+        hint: None,
     })
 }
 

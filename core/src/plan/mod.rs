@@ -102,7 +102,12 @@ pub enum Step {
         command: String,
         workdir: String,
         env: Vec<EnvVar>,
+        /// Said when the command fails: why it may fail here when it worked before.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        hint: Option<String>,
     },
+    /// An `[AppRunner]` line in the log, saying what comes next.
+    Announce { stage: String, message: String },
     /// The stage's container, as it is now, becomes the image, with [`BuildPlan::image`] as its
     /// configuration.
     Commit { stage: String },
@@ -114,6 +119,7 @@ impl Step {
             Step::CopySource { stage, .. }
             | Step::CopyFromStage { stage, .. }
             | Step::Run { stage, .. }
+            | Step::Announce { stage, .. }
             | Step::Commit { stage } => stage,
         }
     }
@@ -336,6 +342,9 @@ impl BuildPlan {
                     step: number,
                     stage: step.stage().to_string(),
                 });
+            }
+            if let Step::Announce { .. } = step {
+                continue;
             }
             if let Step::CopyFromStage { from, .. } = step {
                 if !started.contains(&from.as_str()) {

@@ -2,7 +2,6 @@
 
 use super::{BuildPlan, ImageEnv, Step};
 use crate::input::config::EnvVar;
-use crate::resolve::catalog::BuildProcess;
 use std::fmt::Write;
 
 pub fn render(plan: &BuildPlan) -> String {
@@ -89,18 +88,17 @@ fn steps(o: &mut String, plan: &BuildPlan) {
                 text
             }
             Step::Commit { .. } => "commit: this container becomes the application image".into(),
+            Step::Announce { message, .. } => format!("say: {message}"),
         };
         let _ = writeln!(o, "  {:>2}. {stage:width$} {what}", i + 1);
     }
     if let Some(env) = shared_env.filter(|e| !e.is_empty()) {
         let _ = writeln!(o, "  build env (every command): {}", pairs(env));
     }
-    if plan.runtime.build_process == BuildProcess::Revised {
-        let _ = writeln!(
-            o,
-            "  only /app reaches the runtime stage; post-build never reaches the image"
-        );
-    }
+    let _ = writeln!(
+        o,
+        "  only /app reaches the runtime stage; post-build never reaches the image"
+    );
 }
 
 fn image(o: &mut String, plan: &BuildPlan) {

@@ -236,6 +236,7 @@ fn failure_text(e: &EngineError) -> String {
             phase,
             command,
             exit_code,
+            ..
         } => {
             format!("Failed to execute '{phase}' command '{command}' (exit code {exit_code}).")
         }
@@ -307,6 +308,9 @@ pub fn engine_help(e: &EngineError) -> Option<String> {
         ),
         EngineError::Pull { image, .. } => Some(format!(
             "if no registry is reachable from here, load or build {image} locally under that name, or point the runtime at a mirror or a local image with --catalog FILE (format: runtimes/*.toml)"
+        )),
+        EngineError::CommandFailed { hint: Some(hint), .. } => Some(format!(
+            "{hint}; the command's output is above, under its phase's prefix"
         )),
         EngineError::CommandFailed { .. } => Some("the command's output is above, under its phase's prefix".into()),
         EngineError::InvalidImageName(_) => Some("use NAME[:TAG] with a lowercase name, e.g. -t my-app:latest".into()),
