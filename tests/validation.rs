@@ -1,11 +1,11 @@
 //! Bad input gets located, actionable errors (snapshots of the whole message), never a panic.
 
-mod common;
+mod support;
 
 use apprunner_build::input::config::ConfigFlags;
 use apprunner_build::plan::ImageEnv;
 use apprunner_build::project::ProjectArgs;
-use common::{load, project_dir, report, MINIMAL};
+use support::{load, project_dir, report, MINIMAL};
 
 fn check(yaml: &str) -> String {
     let dir = project_dir(&[("apprunner.yaml", yaml.as_bytes())]);
@@ -234,7 +234,7 @@ fn engines_node_conflict_names_both_origins() {
 #[test]
 fn source_directory_is_the_config_and_build_root() {
     let dir = project_dir(&[("services/api/apprunner.yaml", MINIMAL.as_bytes())]);
-    let loaded = common::load_args(ProjectArgs {
+    let loaded = support::load_args(ProjectArgs {
         dir: dir.path().to_path_buf(),
         source_directory: Some("services/api".into()),
         ..Default::default()
@@ -246,7 +246,7 @@ fn source_directory_is_the_config_and_build_root() {
         std::path::Path::new("services/api/apprunner.yaml")
     );
 
-    let loaded = common::load_args(ProjectArgs {
+    let loaded = support::load_args(ProjectArgs {
         dir: dir.path().to_path_buf(),
         source_directory: Some("services/web".into()),
         ..Default::default()
@@ -268,7 +268,7 @@ fn flags_stand_in_for_the_file() {
         port: Some(8000),
         env: vec!["NAME=Ada".into()],
     };
-    let loaded = common::load_args(ProjectArgs {
+    let loaded = support::load_args(ProjectArgs {
         dir: dir.path().to_path_buf(),
         flags,
         ..Default::default()
@@ -282,7 +282,7 @@ fn flags_stand_in_for_the_file() {
     );
     assert!(plan.config_file.is_none());
 
-    let loaded = common::load_args(ProjectArgs {
+    let loaded = support::load_args(ProjectArgs {
         dir: dir.path().to_path_buf(),
         flags: ConfigFlags {
             build_command: Some("make".into()),

@@ -1,10 +1,12 @@
-//! Helpers for tests that run on a real Docker engine with the fixture runtime images
-//! (`scripts/fixture-images.sh` builds them and writes the catalog `APPRUNNER_TEST_CATALOG` names).
+//! Helpers shared by the integration tests: projects loaded the way the CLI loads them, and, for the
+//! tests that need a real Docker engine with the fixture runtime images (`scripts/fixture-images.sh`
+//! builds them and writes the catalog `APPRUNNER_TEST_CATALOG` names), builds and containers.
 #![allow(dead_code)]
 
 use apprunner_build::engine::{BuildOptions, BuiltImage, EngineError, ImageName, Session};
 use apprunner_build::plan::BuildPlan;
-use apprunner_build::project::{self, ProjectArgs};
+use apprunner_build::project::{self, Loaded, ProjectArgs};
+use apprunner_build::report::errors;
 use apprunner_build::report::log::{BuildLog, LogFormat};
 use apprunner_build::resolve::catalog::Catalog;
 use bollard::models::{ContainerCreateBody, HostConfig};
@@ -16,6 +18,57 @@ use futures_util::StreamExt;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+/// A fixed "today" so end-of-support remarks do not change with the calendar.
+pub fn today() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+}
+
+/// Write `files` (path, contents) into a fresh temporary directory.
+pub fn project_dir(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, contents) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, contents).unwrap();
+    }
+    dir
+}
+
+/// Load a project the way `apprunner-build validate DIR` does, with paths shown relative to DIR.
+pub fn load(dir: &Path) -> Loaded {
+    load_args(ProjectArgs {
+        dir: dir.to_path_buf(),
+        ..Default::default()
+    })
+}
+
+pub fn load_args(args: ProjectArgs) -> Loaded {
+    // Run from inside the directory so messages show `apprunner.yaml:3:5`, as a user would see them.
+    let dir = args.dir.clone();
+    let args = ProjectArgs {
+        dir: PathBuf::from("."),
+        ..args
+    };
+    let _guard = CWD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let before = std::env::current_dir().unwrap();
+    std::env::set_current_dir(&dir).unwrap();
+    let loaded = project::load(&args, &Catalog::shipped(), today());
+    std::env::set_current_dir(before).unwrap();
+    loaded
+}
+
+static CWD_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Everything the user would read on stderr.
+pub fn report(loaded: &Loaded) -> String {
+    errors::render_all(&loaded.diagnostics)
+}
+
+/// A minimal valid apprunner.yaml.
+pub const MINIMAL: &str = "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - pip install -r requirements.txt\nrun:\n  command: python server.py\n";
+
+// Engine tests.
 
 /// The test catalog; these tests need the fixture images and say so plainly when they are missing.
 pub fn test_catalog() -> PathBuf {
@@ -33,14 +86,10 @@ pub async fn docker() -> Docker {
         .clone()
 }
 
+/// [`project_dir`] for text files.
 pub fn write_app(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, text) in files {
-        let p = dir.path().join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    dir
+    let bytes: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
+    project_dir(&bytes)
 }
 
 pub fn plan_for(dir: &Path) -> BuildPlan {
@@ -51,9 +100,9 @@ pub fn plan_for(dir: &Path) -> BuildPlan {
             ..Default::default()
         },
         &catalog,
-        chrono::Local::now().date_naive(),
+        today(),
     );
-    let report = apprunner_build::report::errors::render_all(&loaded.diagnostics);
+    let report = errors::render_all(&loaded.diagnostics);
     loaded
         .plan
         .unwrap_or_else(|| panic!("the test app is valid:\n{report}"))
