@@ -18,6 +18,7 @@ fn example() -> &'static Path {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn a_the_guides_python_example_answers_hello() {
     let docker = docker().await;
     let b = build(&docker, example(), "python-hello").await;
@@ -57,6 +58,7 @@ async fn a_the_guides_python_example_answers_hello() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn b_nodejs18_answers_on_the_configured_port_with_the_port_variable() {
     let docker = docker().await;
     let app = write_app(&[
@@ -91,6 +93,7 @@ async fn b_nodejs18_answers_on_the_configured_port_with_the_port_variable() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn c_nodejs12_locked_version_and_e_post_build_leaves_no_trace() {
     let docker = docker().await;
     let app = write_app(&[(
@@ -136,6 +139,7 @@ async fn c_nodejs12_locked_version_and_e_post_build_leaves_no_trace() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn d_revised_build_keeps_only_app_and_pre_run_effects() {
     let docker = docker().await;
     let app = write_app(&[(
@@ -158,6 +162,7 @@ async fn d_revised_build_keeps_only_app_and_pre_run_effects() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn f_a_failing_command_fails_the_build_and_leaves_no_container() {
     let app = write_app(&[(
         "apprunner.yaml",
@@ -219,6 +224,7 @@ async fn f_a_failing_command_fails_the_build_and_leaves_no_container() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn g_build_env_in_every_build_phase_and_not_in_the_image() {
     let docker = docker().await;
     let app = write_app(&[(
@@ -264,6 +270,7 @@ async fn g_build_env_in_every_build_phase_and_not_in_the_image() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn interrupting_a_build_removes_its_containers() {
     for signal in ["-INT", "-TERM"] {
         interrupt_with(signal).await;
@@ -325,6 +332,7 @@ fn cli() -> std::process::Command {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn json_log_for_ci_and_log_file_and_docker_host() {
     let app = write_app(&[(
         "apprunner.yaml",
@@ -393,6 +401,7 @@ async fn json_log_for_ci_and_log_file_and_docker_host() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn a_runtime_image_that_cannot_be_pulled_says_which_and_what_to_do() {
     let app = write_app(&[
         (
@@ -422,6 +431,7 @@ async fn a_runtime_image_that_cannot_be_pulled_says_which_and_what_to_do() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn build_containers_join_the_requested_network() {
     let docker = docker().await;
     let app = write_app(&[(
@@ -452,6 +462,7 @@ async fn build_containers_join_the_requested_network() {
 
 /// DOCKER_HOST=tcp://… reaches the engine: a loopback TCP listener relays to the unix socket.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn docker_host_over_tcp() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -495,6 +506,7 @@ fn app_fixture(name: &str) -> std::path::PathBuf {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn a_package_json_only_express_app_installed_with_npm_ci_answers() {
     let docker = docker().await;
     let b = build(&docker, &app_fixture("express-npm"), "express").await;
@@ -519,6 +531,7 @@ async fn a_package_json_only_express_app_installed_with_npm_ci_answers() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn a_requirements_txt_only_flask_app_answers() {
     let docker = docker().await;
     let b = build(&docker, &app_fixture("py-requirements"), "flask").await;
@@ -543,6 +556,7 @@ async fn a_requirements_txt_only_flask_app_answers() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn rebuilding_removes_the_image_it_replaces() {
     let docker = docker().await;
     let app = write_app(&[(
@@ -569,13 +583,16 @@ async fn rebuilding_removes_the_image_it_replaces() {
     remove_image(&docker, &second_image.name).await;
 }
 
+/// Needs neither an engine nor the fixture images (the shipped catalog, and the refusal comes before
+/// any connection), so a plain `cargo test` runs it.
 #[test]
 fn tls_to_the_engine_is_refused_plainly() {
     let app = write_app(&[(
         "apprunner.yaml",
         "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo x\nrun:\n  command: x\n",
     )]);
-    let out = cli()
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
+        .env_remove("APPRUNNER_BUILD_CATALOG")
         .args(["build", "-t", "x"])
         .arg(app.path())
         .env("DOCKER_HOST", "tcp://127.0.0.1:2376")
@@ -591,6 +608,7 @@ fn tls_to_the_engine_is_refused_plainly() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn package_caches_persist_between_builds_and_stay_out_of_the_image() {
     let docker = docker().await;
     let fixture = app_fixture("express-npm");
@@ -632,6 +650,7 @@ async fn package_caches_persist_between_builds_and_stay_out_of_the_image() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn a_pnpm_app_gets_pnpm_from_corepack_and_answers() {
     let docker = docker().await;
     let b = build(&docker, &app_fixture("pnpm-ms"), "pnpm").await;
@@ -653,6 +672,7 @@ async fn a_pnpm_app_gets_pnpm_from_corepack_and_answers() {
 /// A runtime image that is not present locally is pulled, with its progress in the log: from a
 /// local registry (scripts/start-registry.sh), since no remote one is reachable here.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn a_missing_runtime_image_is_pulled_with_progress() {
     use bollard::query_parameters::{PushImageOptionsBuilder, TagImageOptionsBuilder};
     use futures_util::StreamExt;
@@ -730,6 +750,7 @@ async fn a_missing_runtime_image_is_pulled_with_progress() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn a_yarn_app_and_a_uv_app_from_their_lockfiles_answer() {
     let docker = docker().await;
     for (fixture, expected) in [("yarn-ms", "yarn 2m\n"), ("uv-flask", "Hello from uv\n")] {
@@ -747,6 +768,7 @@ async fn a_yarn_app_and_a_uv_app_from_their_lockfiles_answer() {
 /// `build --plan FILE` builds exactly the saved plan: a step added to the JSON by hand runs, in
 /// its place, and the engine runs no command the plan does not list.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn a_saved_plan_is_built_exactly_as_written() {
     let app = write_app(&[
         (

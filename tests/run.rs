@@ -110,6 +110,7 @@ fn get(port: u16) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn the_python_example_answers_through_run_and_ctrl_c_removes_it() {
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/python-hello");
     let tag = format!("apprunner-build-test/run-example:{}", std::process::id());
@@ -155,6 +156,7 @@ async fn the_python_example_answers_through_run_and_ctrl_c_removes_it() {
 const SECRET: &str = "s3cr3t-value-7f3a9c";
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn a_secret_from_a_file_reaches_the_app_and_nowhere_else() {
     let app = write_app(&[
         (
@@ -226,6 +228,7 @@ async fn a_secret_from_a_file_reaches_the_app_and_nowhere_else() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn an_app_that_crashes_at_start_exits_non_zero_with_its_last_output() {
     let app = write_app(&[(
         "apprunner.yaml",
@@ -258,6 +261,7 @@ async fn an_app_that_crashes_at_start_exits_non_zero_with_its_last_output() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn an_app_that_never_listens_fails_the_health_check_in_time() {
     let app = write_app(&[(
         "apprunner.yaml",
@@ -313,6 +317,7 @@ async fn an_app_that_never_listens_fails_the_health_check_in_time() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn build_with_run_starts_the_fresh_image() {
     let app = write_app(&[(
         "apprunner.yaml",
@@ -343,6 +348,7 @@ async fn build_with_run_starts_the_fresh_image() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn health_checks_go_on_after_the_service_is_live() {
     let app = write_app(&[(
         "apprunner.yaml",

@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests: projects loaded the way the CLI loads them, and, for the
 //! tests that need a real Docker engine with the fixture runtime images (`scripts/fixture-images.sh`
 //! builds them and writes the catalog `APPRUNNER_TEST_CATALOG` names), builds and containers.
+//!
+//! The engine tests are `#[ignore]`d so that a plain `cargo test` passes on a machine without an
+//! engine; `scripts/test.sh` runs them with `--include-ignored`.
 #![allow(dead_code)]
 
 use apprunner_build::engine::{BuildOptions, BuiltImage, EngineError, ImageName, Session};
@@ -68,7 +71,8 @@ pub fn report(loaded: &Loaded) -> String {
 /// A minimal valid apprunner.yaml.
 pub const MINIMAL: &str = "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - pip install -r requirements.txt\nrun:\n  command: python server.py\n";
 
-// Engine tests.
+// Engine tests: every one is `#[ignore = "needs a Docker engine and the fixture images: run
+// scripts/test.sh"]`.
 
 /// The test catalog; these tests need the fixture images and say so plainly when they are missing.
 pub fn test_catalog() -> PathBuf {
