@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: projects loaded the way the CLI loads them, and, for the
 //! tests that need a real Docker engine with the fixture runtime images (`scripts/fixture-images.sh`
-//! builds them and writes the catalog `APPRUNNER_TEST_CATALOG` names), builds and containers.
+//! builds them and writes the catalog `APPRUNNER_TEST_CATALOG` names), builds, containers and images
+//! that are cleaned up even when a test panics.
 //!
 //! The engine tests are `#[ignore]`d so that a plain `cargo test` passes on a machine without an
 //! engine; `scripts/test.sh` runs them with `--include-ignored`.
@@ -178,10 +179,73 @@ pub async fn remove_named(docker: &Docker, name: &str) {
     remove_image(docker, &ImageName::parse(name).expect("a valid image name")).await;
 }
 
-/// A container of `image`, removed when dropped... explicitly, by `stop`.
+/// A container of `image`, removed by `stop` or, failing that (a test that panicked), when dropped.
 pub struct Running {
     pub id: String,
     pub ip: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let id = std::mem::take(&mut self.id);
+        on_a_fresh_runtime(|docker| async move {
+            let _ = docker
+                .remove_container(
+                    &id,
+                    Some(RemoveContainerOptionsBuilder::new().force(true).build()),
+                )
+                .await;
+        });
+    }
+}
+
+/// Removes the image (a `NAME[:TAG]` or an id) when dropped, so that a test that panics leaves no
+/// image behind. Made before the image exists; removing an image that was never made does nothing.
+#[must_use = "the image is removed when the guard is dropped"]
+pub struct ImageGuard(String);
+
+impl ImageGuard {
+    pub fn new(image: impl ToString) -> Self {
+        Self(image.to_string())
+    }
+}
+
+impl Drop for ImageGuard {
+    fn drop(&mut self) {
+        let image = std::mem::take(&mut self.0);
+        on_a_fresh_runtime(|docker| async move {
+            let _ = docker
+                .remove_image(
+                    &image,
+                    Some(RemoveImageOptionsBuilder::new().force(true).build()),
+                    None,
+                )
+                .await;
+        });
+    }
+}
+
+/// Run `work` with an engine connection on a thread of its own with its own tokio runtime (a `Drop`
+/// may run inside a test's runtime, or while it unwinds), and wait for it; every error is ignored.
+fn on_a_fresh_runtime<F, Fut>(work: F)
+where
+    F: FnOnce(Docker) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let _ = std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        runtime.block_on(async move {
+            if let Ok(session) = Session::connect().await {
+                work(session.docker().clone()).await;
+            }
+        });
+    })
+    .join();
 }
 
 pub async fn start(docker: &Docker, image: &str, env: &[&str], cmd: Option<&str>) -> Running {
