@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine of this kind: starts a Docker engine and a local registry
 # (for the pull test), builds the runtime fixture images from Debian and npm-registry sources
-# (cached), then runs every test.
+# (cached), then runs every test, the ignored engine tests included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/start-dockerd.sh
@@ -10,7 +10,16 @@ catalog=$(scripts/fixture-images.sh | tail -n 1)
 export APPRUNNER_TEST_CATALOG="$catalog"
 out=$(mktemp)
 status=0
-cargo test --locked --no-fail-fast "$@" 2>&1 | tee "$out" || status=$?
+# Arguments go to cargo test; any after a `--` go to the test binaries, after --include-ignored
+# (the engine tests are #[ignore]d so that a plain `cargo test` passes without an engine), e.g.
+# `scripts/test.sh --test engine -- docker_host`.
+cargo_args=()
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do
+  cargo_args+=("$1")
+  shift
+done
+if [ $# -gt 0 ]; then shift; fi
+cargo test --locked --no-fail-fast ${cargo_args[@]+"${cargo_args[@]}"} -- --include-ignored "$@" 2>&1 | tee "$out" || status=$?
 # One closing line for the whole suite, summed over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$out"

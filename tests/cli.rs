@@ -1,6 +1,6 @@
 //! The binary: exit codes and output of validate, plan and runtimes.
 
-mod common;
+mod support;
 
 use std::process::Command;
 
@@ -25,7 +25,7 @@ fn validate_exits_0_on_a_valid_file_and_1_with_located_errors() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("is valid: python311 3.11.14"));
 
-    let dir = common::project_dir(&[(
+    let dir = support::project_dir(&[(
         "apprunner.yaml",
         b"version: 1.0\nruntime: python311\nrun:\n  comand: x\n",
     )]);
@@ -109,7 +109,7 @@ fn runtimes_lists_the_catalog_with_end_of_support() {
 
 #[test]
 fn a_catalog_file_overrides_the_shipped_one() {
-    let dir = common::project_dir(&[(
+    let dir = support::project_dir(&[(
         "catalog.toml",
         b"[runtimes.python311]\nlanguage = \"python\"\nbuild_process = \"revised\"\nversions = [{ version = \"3.11.2\", image = \"mirror.local/python:3.11\" }]\n",
     )]);

@@ -1,6 +1,6 @@
 //! Every real apprunner.yaml in the conformance corpus gets the verdict its manifest gives.
 
-mod common;
+mod support;
 
 use apprunner_build::report::diagnostic::Severity;
 use std::path::Path;
@@ -41,9 +41,9 @@ fn every_conformance_file_gets_its_verdict() {
     let mut failures = Vec::new();
     for case in &cases {
         let text = std::fs::read(root.join(format!("{}.yaml", case.id))).unwrap();
-        let dir = common::project_dir(&[("apprunner.yaml", &text)]);
-        let loaded = common::load(dir.path());
-        let report = common::report(&loaded);
+        let dir = support::project_dir(&[("apprunner.yaml", &text)]);
+        let loaded = support::load(dir.path());
+        let report = support::report(&loaded);
         let errors: Vec<_> = loaded.diagnostics.iter().filter(|d| d.is_error()).collect();
         let problem = match case.verdict.as_str() {
             "valid" => {

@@ -1,6 +1,6 @@
 //! Projects without apprunner.yaml: what is derived, and from where (one fixture directory per case).
 
-mod common;
+mod support;
 
 use std::path::{Path, PathBuf};
 
@@ -12,8 +12,8 @@ fn fixture(name: &str) -> PathBuf {
 
 /// The plan as `apprunner-build plan` prints it, run from inside the fixture.
 fn plan_view(name: &str) -> String {
-    let loaded = common::load(&fixture(name));
-    let report = common::report(&loaded);
+    let loaded = support::load(&fixture(name));
+    let report = support::report(&loaded);
     let mut plan = loaded
         .plan
         .unwrap_or_else(|| panic!("{name} should plan:\n{report}"));
@@ -22,9 +22,9 @@ fn plan_view(name: &str) -> String {
 }
 
 fn rejected(name: &str) -> String {
-    let loaded = common::load(&fixture(name));
+    let loaded = support::load(&fixture(name));
     assert!(loaded.plan.is_none(), "{name} should be rejected");
-    common::report(&loaded)
+    support::report(&loaded)
 }
 
 #[test]
@@ -187,21 +187,21 @@ fn python_without_an_entry_point() {
 
 #[test]
 fn unreadable_version_files_are_located_errors() {
-    let dir = common::project_dir(&[
+    let dir = support::project_dir(&[
         ("package.json", br#"{"scripts":{"start":"node a.js"}}"#),
         (".nvmrc", b"node\n"),
     ]);
-    let out = common::report(&common::load(dir.path()));
+    let out = support::report(&support::load(dir.path()));
     assert!(
         out.contains("`node` in .nvmrc is not a Node.js version") && out.contains("--> .nvmrc"),
         "{out}"
     );
-    let dir = common::project_dir(&[
+    let dir = support::project_dir(&[
         ("requirements.txt", b"flask\n"),
         ("app.py", b""),
         (".python-version", b"system\n"),
     ]);
-    let out = common::report(&common::load(dir.path()));
+    let out = support::report(&support::load(dir.path()));
     assert!(
         out.contains("`system` in .python-version is not a Python version"),
         "{out}"

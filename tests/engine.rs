@@ -18,8 +18,10 @@ fn example() -> &'static Path {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn a_the_guides_python_example_answers_hello() {
     let docker = docker().await;
+    let _image = ImageGuard::new(image_name("python-hello"));
     let b = build(&docker, example(), "python-hello").await;
     let built = b.result.expect("the example builds");
     let image = built.name.to_string();
@@ -53,10 +55,10 @@ async fn a_the_guides_python_example_answers_hello() {
         log_has(&b.log, "[PreRun] Successfully installed"),
         "pip's output is logged under [PreRun]"
     );
-    remove_image(&docker, &built.name).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn b_nodejs18_answers_on_the_configured_port_with_the_port_variable() {
     let docker = docker().await;
     let app = write_app(&[
@@ -70,6 +72,7 @@ async fn b_nodejs18_answers_on_the_configured_port_with_the_port_variable() {
             "require('http').createServer((q, s) => s.end(`node ${process.version} PORT=${process.env.PORT} APP_PORT=${process.env.APP_PORT}\\n`)).listen(process.env.PORT);\n",
         ),
     ]);
+    let _image = ImageGuard::new(image_name("node18"));
     let built = build(&docker, app.path(), "node18")
         .await
         .result
@@ -87,16 +90,17 @@ async fn b_nodejs18_answers_on_the_configured_port_with_the_port_variable() {
         .config
         .unwrap();
     assert_eq!(inspect.exposed_ports.unwrap(), vec!["8000/tcp".to_string()]);
-    remove_image(&docker, &built.name).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn c_nodejs12_locked_version_and_e_post_build_leaves_no_trace() {
     let docker = docker().await;
     let app = write_app(&[(
         "apprunner.yaml",
         "version: 1.0\nruntime: nodejs12\nbuild:\n  commands:\n    build:\n      - node --version > built-with.txt\n    post-build:\n      - touch /app/post-build.txt /opt/post-build.txt\nrun:\n  runtime-version: 12.22.12\n  command: node -e 'setInterval(() => {}, 1000)'\n",
     )]);
+    let _image = ImageGuard::new(image_name("node12"));
     let b = build(&docker, app.path(), "node12").await;
     let built = b.result.expect("builds");
     let image = built.name.to_string();
@@ -132,16 +136,17 @@ async fn c_nodejs12_locked_version_and_e_post_build_leaves_no_trace() {
     assert_eq!(labels["apprunner-build.runtime-version"], "12.22.12");
     assert!(labels["apprunner-build.runtime-version-origin"].contains("run.runtime-version in"));
     assert!(labels["apprunner-build.source-digest"].starts_with("sha256:"));
-    remove_image(&docker, &built.name).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn d_revised_build_keeps_only_app_and_pre_run_effects() {
     let docker = docker().await;
     let app = write_app(&[(
         "apprunner.yaml",
         "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo built > /app/inside.txt\n      - echo lost > /opt/outside.txt\n    post-build:\n      - echo post > /app/post.txt\nrun:\n  pre-run:\n    - echo pre-run > /opt/pre-run.txt\n  command: sleep 1000\n",
     )]);
+    let _image = ImageGuard::new(image_name("revised"));
     let built = build(&docker, app.path(), "revised")
         .await
         .result
@@ -154,11 +159,15 @@ async fn d_revised_build_keeps_only_app_and_pre_run_effects() {
     .await;
     assert!(out.contains("built\npre-run\n"), "{out}");
     assert_eq!(out.matches("No such file").count(), 2, "{out}");
-    remove_image(&docker, &built.name).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn f_a_failing_command_fails_the_build_and_leaves_no_container() {
+    let _images = [
+        ImageGuard::new("apprunner-build-test/fails:latest"),
+        ImageGuard::new(image_name("fails-lib")),
+    ];
     let app = write_app(&[(
         "apprunner.yaml",
         "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo about to fail\n      - echo oops >&2; exit 3\n      - echo never\nrun:\n  command: node server.js\n",
@@ -219,12 +228,14 @@ async fn f_a_failing_command_fails_the_build_and_leaves_no_container() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn g_build_env_in_every_build_phase_and_not_in_the_image() {
     let docker = docker().await;
     let app = write_app(&[(
         "apprunner.yaml",
         "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    pre-build:\n      - echo \"pre-build sees $BUILD_ONLY\"\n    build:\n      - echo \"build sees $BUILD_ONLY\"\n    post-build:\n      - echo \"post-build sees $BUILD_ONLY\"\n  env:\n    - name: BUILD_ONLY\n      value: b-value\n    - name: SHARED\n      value: from-build\nrun:\n  pre-run:\n    - echo \"pre-run sees $BUILD_ONLY\"\n  command: sleep 1000\n  network:\n    port: 9000\n    env: HTTP_PORT\n  env:\n    - name: SHARED\n      value: from-run\n    - name: RUN_ONLY\n      value: r\n",
     )]);
+    let _image = ImageGuard::new(image_name("env"));
     let b = build(&docker, app.path(), "env").await;
     let built = b.result.expect("builds");
     for phase in [
@@ -260,10 +271,10 @@ async fn g_build_env_in_every_build_phase_and_not_in_the_image() {
         env.iter().any(|e| e.starts_with("PATH=")),
         "the base image's env is kept: {env:?}"
     );
-    remove_image(&docker, &built.name).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn interrupting_a_build_removes_its_containers() {
     for signal in ["-INT", "-TERM"] {
         interrupt_with(signal).await;
@@ -271,6 +282,7 @@ async fn interrupting_a_build_removes_its_containers() {
 }
 
 async fn interrupt_with(signal: &'static str) {
+    let _image = ImageGuard::new("apprunner-build-test/interrupted:latest");
     let app = write_app(&[(
         "apprunner.yaml",
         "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo started; sleep 60\nrun:\n  command: node server.js\n",
@@ -325,7 +337,9 @@ fn cli() -> std::process::Command {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn json_log_for_ci_and_log_file_and_docker_host() {
+    let image = ImageGuard::new("apprunner-build-test/json:1");
     let app = write_app(&[(
         "apprunner.yaml",
         "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo to-stdout; echo to-stderr >&2\nrun:\n  command: sleep 1000\n",
@@ -375,8 +389,7 @@ async fn json_log_for_ci_and_log_file_and_docker_host() {
             .collect::<Vec<_>>(),
         lines
     );
-    let docker = docker().await;
-    remove_named(&docker, "apprunner-build-test/json:1").await;
+    drop(image);
 
     let out = cli()
         .args(["build", "-t", "x"])
@@ -393,6 +406,7 @@ async fn json_log_for_ci_and_log_file_and_docker_host() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn a_runtime_image_that_cannot_be_pulled_says_which_and_what_to_do() {
     let app = write_app(&[
         (
@@ -422,8 +436,10 @@ async fn a_runtime_image_that_cannot_be_pulled_says_which_and_what_to_do() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn build_containers_join_the_requested_network() {
     let docker = docker().await;
+    let _image = ImageGuard::new(image_name("network"));
     let app = write_app(&[(
         "apprunner.yaml",
         "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo \"interfaces=$(ls /sys/class/net | tr '\\n' ' ')\"\nrun:\n  command: sleep 1000\n",
@@ -447,12 +463,13 @@ async fn build_containers_join_the_requested_network() {
         "{:#?}",
         log.lines()
     );
-    remove_image(&docker, &options.image).await;
 }
 
 /// DOCKER_HOST=tcp://… reaches the engine: a loopback TCP listener relays to the unix socket.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn docker_host_over_tcp() {
+    let _image = ImageGuard::new("apprunner-build-test/tcp:1");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
@@ -484,8 +501,6 @@ async fn docker_host_over_tcp() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(stdout.contains("[Build] over-tcp"), "{stdout}");
-    let docker = docker().await;
-    remove_named(&docker, "apprunner-build-test/tcp:1").await;
 }
 
 fn app_fixture(name: &str) -> std::path::PathBuf {
@@ -495,8 +510,10 @@ fn app_fixture(name: &str) -> std::path::PathBuf {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn a_package_json_only_express_app_installed_with_npm_ci_answers() {
     let docker = docker().await;
+    let _image = ImageGuard::new(image_name("express"));
     let b = build(&docker, &app_fixture("express-npm"), "express").await;
     let built = b.result.expect("builds");
     assert!(
@@ -515,12 +532,13 @@ async fn a_package_json_only_express_app_installed_with_npm_ci_answers() {
         "Hello from Express on Node.js v22.21.1\n"
     );
     stop(&docker, &c).await;
-    remove_image(&docker, &built.name).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn a_requirements_txt_only_flask_app_answers() {
     let docker = docker().await;
+    let _image = ImageGuard::new(image_name("flask"));
     let b = build(&docker, &app_fixture("py-requirements"), "flask").await;
     let built = b.result.expect("builds");
     let image = built.name.to_string();
@@ -539,12 +557,13 @@ async fn a_requirements_txt_only_flask_app_answers() {
         env.iter().any(|e| e.starts_with("PATH=/app/.venv/bin:")),
         "{env:?}"
     );
-    remove_image(&docker, &built.name).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn rebuilding_removes_the_image_it_replaces() {
     let docker = docker().await;
+    let _image = ImageGuard::new(image_name("rebuild"));
     let app = write_app(&[(
         "apprunner.yaml",
         "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo one\nrun:\n  command: sleep 1000\n",
@@ -553,6 +572,8 @@ async fn rebuilding_removes_the_image_it_replaces() {
         .await
         .result
         .expect("builds");
+    // The second build removes the image it replaces; should it fail, this guard does.
+    let _first = ImageGuard::new(&first.id);
     std::fs::write(app.path().join("new-file.txt"), "changed").unwrap();
     let second = build(&docker, app.path(), "rebuild").await;
     let second_image = second.result.expect("builds");
@@ -566,16 +587,18 @@ async fn rebuilding_removes_the_image_it_replaces() {
         docker.inspect_image(&first.id).await.is_err(),
         "the replaced image is gone"
     );
-    remove_image(&docker, &second_image.name).await;
 }
 
+/// Needs neither an engine nor the fixture images (the shipped catalog, and the refusal comes before
+/// any connection), so a plain `cargo test` runs it.
 #[test]
 fn tls_to_the_engine_is_refused_plainly() {
     let app = write_app(&[(
         "apprunner.yaml",
         "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo x\nrun:\n  command: x\n",
     )]);
-    let out = cli()
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
+        .env_remove("APPRUNNER_BUILD_CATALOG")
         .args(["build", "-t", "x"])
         .arg(app.path())
         .env("DOCKER_HOST", "tcp://127.0.0.1:2376")
@@ -591,8 +614,10 @@ fn tls_to_the_engine_is_refused_plainly() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn package_caches_persist_between_builds_and_stay_out_of_the_image() {
     let docker = docker().await;
+    let _image = ImageGuard::new(image_name("cache"));
     let fixture = app_fixture("express-npm");
     let read = |f: &str| std::fs::read_to_string(fixture.join(f)).unwrap();
     let (package, lock) = (read("package.json"), read("package-lock.json"));
@@ -628,12 +653,13 @@ async fn package_caches_persist_between_builds_and_stay_out_of_the_image() {
     );
     let files = output_of(&docker, &image.name.to_string(), "ls /dev; ls -a /root").await;
     assert!(!files.contains("apprunner-build-cache"), "{files}");
-    remove_image(&docker, &image.name).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn a_pnpm_app_gets_pnpm_from_corepack_and_answers() {
     let docker = docker().await;
+    let _image = ImageGuard::new(image_name("pnpm"));
     let b = build(&docker, &app_fixture("pnpm-ms"), "pnpm").await;
     let built = b.result.expect("builds");
     assert!(
@@ -647,12 +673,12 @@ async fn a_pnpm_app_gets_pnpm_from_corepack_and_answers() {
     let c = start(&docker, &built.name.to_string(), &[], None).await;
     assert_eq!(http_get(&c, 8080).await, "pnpm 1m\n");
     stop(&docker, &c).await;
-    remove_image(&docker, &built.name).await;
 }
 
 /// A runtime image that is not present locally is pulled, with its progress in the log: from a
 /// local registry (scripts/start-registry.sh), since no remote one is reachable here.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn a_missing_runtime_image_is_pulled_with_progress() {
     use bollard::query_parameters::{PushImageOptionsBuilder, TagImageOptionsBuilder};
     use futures_util::StreamExt;
@@ -660,6 +686,10 @@ async fn a_missing_runtime_image_is_pulled_with_progress() {
     let repo = "127.0.0.1:5000/apprunner-build-test/base";
     let tag = std::process::id().to_string();
     let reference = format!("{repo}:{tag}");
+    let _images = [
+        ImageGuard::new(&reference),
+        ImageGuard::new("apprunner-build-test/pulled:1"),
+    ];
     docker
         .tag_image(
             "apprunner-test/bookworm-base:base",
@@ -719,20 +749,14 @@ async fn a_missing_runtime_image_is_pulled_with_progress() {
         stdout.contains("[Build] built on a pulled image"),
         "{stdout}"
     );
-    remove_named(&docker, "apprunner-build-test/pulled:1").await;
-    let _ = docker
-        .remove_image(
-            &reference,
-            None::<bollard::query_parameters::RemoveImageOptions>,
-            None,
-        )
-        .await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn a_yarn_app_and_a_uv_app_from_their_lockfiles_answer() {
     let docker = docker().await;
     for (fixture, expected) in [("yarn-ms", "yarn 2m\n"), ("uv-flask", "Hello from uv\n")] {
+        let _image = ImageGuard::new(image_name(fixture));
         let b = build(&docker, &app_fixture(fixture), fixture).await;
         let built = b
             .result
@@ -740,13 +764,13 @@ async fn a_yarn_app_and_a_uv_app_from_their_lockfiles_answer() {
         let c = start(&docker, &built.name.to_string(), &[], None).await;
         assert_eq!(http_get(&c, 8080).await, expected, "{fixture}");
         stop(&docker, &c).await;
-        remove_image(&docker, &built.name).await;
     }
 }
 
 /// `build --plan FILE` builds exactly the saved plan: a step added to the JSON by hand runs, in
 /// its place, and the engine runs no command the plan does not list.
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn a_saved_plan_is_built_exactly_as_written() {
     let app = write_app(&[
         (
@@ -791,6 +815,7 @@ async fn a_saved_plan_is_built_exactly_as_written() {
     let file = app.path().join("saved-plan.json");
     std::fs::write(&file, serde_json::to_vec_pretty(&plan).unwrap()).unwrap();
     let tag = format!("apprunner-build-test/saved-plan:{}", std::process::id());
+    let _image = ImageGuard::new(&tag);
     let out = cli()
         .args(["build", "--no-cache", "-t", &tag, "--plan"])
         .arg(&file)
@@ -817,7 +842,6 @@ async fn a_saved_plan_is_built_exactly_as_written() {
         "from-the-saved-plan\nbuilt\nprepared",
         "{files}"
     );
-    remove_named(&docker, &tag).await;
 
     // A damaged plan is refused before anything runs.
     plan["steps"][1]["stage"] = "nowhere".into();
@@ -833,4 +857,44 @@ async fn a_saved_plan_is_built_exactly_as_written() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// The guards the engine tests rely on: a test that panics still removes its container and image,
+/// and a guard dropped inside the test's own runtime works too.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn a_panicking_test_leaves_no_container_and_no_image() {
+    use bollard::query_parameters::{InspectContainerOptions, TagImageOptionsBuilder};
+    let docker = docker().await;
+    let (repo, tag) = (
+        "apprunner-build-test/guarded",
+        std::process::id().to_string(),
+    );
+    let name = format!("{repo}:{tag}");
+    let tag_it = || {
+        docker.tag_image(
+            "apprunner-test/bookworm-base:base",
+            Some(TagImageOptionsBuilder::new().repo(repo).tag(&tag).build()),
+        )
+    };
+    tag_it().await.unwrap();
+    let container = start(&docker, &name, &[], Some("sleep 1000")).await;
+    let id = container.id.clone();
+    let guarded = name.clone();
+    let panicked = std::thread::spawn(move || {
+        let _image = ImageGuard::new(guarded);
+        let _container = container;
+        panic!("a failing test");
+    })
+    .join();
+    assert!(panicked.is_err());
+    assert!(docker
+        .inspect_container(&id, None::<InspectContainerOptions>)
+        .await
+        .is_err());
+    assert!(docker.inspect_image(&name).await.is_err());
+
+    tag_it().await.unwrap();
+    drop(ImageGuard::new(&name));
+    assert!(docker.inspect_image(&name).await.is_err());
 }

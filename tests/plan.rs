@@ -1,10 +1,10 @@
 //! The plan is a pure value: computed from files alone, with every setting in place.
 
-mod common;
+mod support;
 
 use apprunner_build::input::config::EnvVar;
 use apprunner_build::plan::{self, BuildPlan, ImageEnv, PhaseName, Step};
-use common::{load, project_dir};
+use support::{load, project_dir};
 
 const FULL: &str = r#"version: 1.0
 runtime: nodejs22
@@ -239,7 +239,7 @@ fn human_view_snapshot() {
 
 #[test]
 fn defaults_port_8080_and_no_optional_phases() {
-    let dir = project_dir(&[("apprunner.yaml", common::MINIMAL.as_bytes())]);
+    let dir = project_dir(&[("apprunner.yaml", support::MINIMAL.as_bytes())]);
     let p = load(dir.path()).plan.expect("valid");
     assert_eq!(p.image.port, 8080);
     assert_eq!(
@@ -263,7 +263,7 @@ fn revised_build_warns_when_installs_land_outside_app() {
         let dir = project_dir(&[("apprunner.yaml", yaml(runtime, cmd).as_bytes())]);
         let loaded = load(dir.path());
         assert!(loaded.plan.is_some());
-        common::report(&loaded).contains("only /app is copied into the runtime image")
+        support::report(&loaded).contains("only /app is copied into the runtime image")
     };
     assert!(warned("python311", "pip install -r requirements.txt"));
     assert!(warned("python311", "python -m pip install flask"));

@@ -1,7 +1,7 @@
 //! Requested → resolved runtime versions: App Runner's locking rules and npm ranges.
 #![allow(clippy::result_large_err)]
 
-mod common;
+mod support;
 
 use apprunner_build::input::config::Spanned;
 use apprunner_build::report::diagnostic::Severity;
@@ -39,7 +39,7 @@ fn resolve(
     if let Some(r) = engines {
         requests.push(RequestedVersion::from_npm_range(r, engines_origin(), None)?);
     }
-    runtime::resolve(&catalog, rt, &requests, common::today())
+    runtime::resolve(&catalog, rt, &requests, support::today())
 }
 
 fn version(runtime: &str, yaml: Option<&str>, engines: Option<&str>) -> String {

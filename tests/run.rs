@@ -110,9 +110,11 @@ fn get(port: u16) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn the_python_example_answers_through_run_and_ctrl_c_removes_it() {
     let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/python-hello");
     let tag = format!("apprunner-build-test/run-example:{}", std::process::id());
+    let _image = ImageGuard::new(&tag);
     let mut child = spawn(run_cmd(&[example, "-t", &tag, "-p", "0"]).stdout(Stdio::piped()));
     let pid = child.id();
     let lines = read_until(&mut child, "live at http://localhost:");
@@ -149,12 +151,12 @@ async fn the_python_example_answers_through_run_and_ctrl_c_removes_it() {
         "{lines:#?}"
     );
     interrupt(&mut child);
-    remove_named(&docker, &tag).await;
 }
 
 const SECRET: &str = "s3cr3t-value-7f3a9c";
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn a_secret_from_a_file_reaches_the_app_and_nowhere_else() {
     let app = write_app(&[
         (
@@ -170,6 +172,7 @@ async fn a_secret_from_a_file_reaches_the_app_and_nowhere_else() {
     ]);
     let dir = app.path().to_str().unwrap();
     let tag = format!("apprunner-build-test/run-secret:{}", std::process::id());
+    let _image = ImageGuard::new(&tag);
 
     // Missing: one error, before anything is built or started.
     let out = run_cmd(&[dir, "-t", &tag])
@@ -222,16 +225,17 @@ async fn a_secret_from_a_file_reaches_the_app_and_nowhere_else() {
     let docker = docker().await;
     let inspect = docker.inspect_image(&tag).await.unwrap();
     assert!(!format!("{inspect:?}").contains(SECRET), "nor in the image");
-    remove_named(&docker, &tag).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn an_app_that_crashes_at_start_exits_non_zero_with_its_last_output() {
     let app = write_app(&[(
         "apprunner.yaml",
         "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo ok\nrun:\n  command: node -e \"console.log('booting'); console.error('fatal - no database'); process.exit(3)\"\n",
     )]);
     let tag = format!("apprunner-build-test/run-crash:{}", std::process::id());
+    let _image = ImageGuard::new(&tag);
     // The app exits by itself, so a plain child process cannot hang the suite here.
     let child = run_cmd(&[app.path().to_str().unwrap(), "-t", &tag, "-p", "0"])
         .stdout(Stdio::piped())
@@ -254,16 +258,17 @@ async fn an_app_that_crashes_at_start_exits_non_zero_with_its_last_output() {
         leftover_containers(&docker, pid).await,
         Vec::<String>::new()
     );
-    remove_named(&docker, &tag).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn an_app_that_never_listens_fails_the_health_check_in_time() {
     let app = write_app(&[(
         "apprunner.yaml",
         "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo ok\nrun:\n  command: echo 'working, but not listening'; sleep 1000\n  network:\n    port: 8000\n",
     )]);
     let tag = format!("apprunner-build-test/run-deaf:{}", std::process::id());
+    let _image = ImageGuard::new(&tag);
     // Build first so that only the health check is timed.
     let built = Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
         .args(["build", "-t", &tag, app.path().to_str().unwrap()])
@@ -308,17 +313,17 @@ async fn an_app_that_never_listens_fails_the_health_check_in_time() {
         stdout.contains("it had 3 s (3 checks, 1 s apart)"),
         "{stdout}"
     );
-    let docker = docker().await;
-    remove_named(&docker, &tag).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn build_with_run_starts_the_fresh_image() {
     let app = write_app(&[(
         "apprunner.yaml",
         "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo built > stamp.txt\nrun:\n  command: cat stamp.txt; exit 4\n",
     )]);
     let tag = format!("apprunner-build-test/build-run:{}", std::process::id());
+    let _image = ImageGuard::new(&tag);
     let out = Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
         .args([
             "build",
@@ -338,11 +343,10 @@ async fn build_with_run_starts_the_fresh_image() {
     assert!(stdout.contains("Successfully built image"), "{stdout}");
     assert!(stdout.contains("[Application] built"), "{stdout}");
     assert_eq!(out.status.code(), Some(exit::APP_EXITED.into()), "{stdout}");
-    let docker = docker().await;
-    remove_named(&docker, &tag).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn health_checks_go_on_after_the_service_is_live() {
     let app = write_app(&[(
         "apprunner.yaml",
@@ -352,6 +356,7 @@ async fn health_checks_go_on_after_the_service_is_live() {
         "const s = require('http').createServer((q, r) => r.end('up')).listen(process.env.PORT);\nsetTimeout(() => { console.log('closing the listener'); s.close(); }, 6000);\nsetInterval(() => {}, 1000);\n",
     )]);
     let tag = format!("apprunner-build-test/run-flaky:{}", std::process::id());
+    let _image = ImageGuard::new(&tag);
     let mut child = spawn(
         run_cmd(&[
             app.path().to_str().unwrap(),
@@ -385,6 +390,4 @@ async fn health_checks_go_on_after_the_service_is_live() {
     );
     let (code, _) = interrupt(&mut child);
     assert_eq!(code, 130);
-    let docker = docker().await;
-    remove_named(&docker, &tag).await;
 }

@@ -1,13 +1,13 @@
 //! Bad input gets located, actionable errors (snapshots of the whole message), never a panic.
 
-mod common;
+mod support;
 
 use apprunner_build::input::config::{ApiSettings, EnvVar};
 use apprunner_build::input::{ConfigurationSource, InputArgs};
 use apprunner_build::plan::ImageEnv;
 use apprunner_build::plan::PhaseName;
 use apprunner_build::project::ProjectArgs;
-use common::{load, project_dir, report, MINIMAL};
+use support::{load, project_dir, report, MINIMAL};
 
 fn check(yaml: &str) -> String {
     let dir = project_dir(&[("apprunner.yaml", yaml.as_bytes())]);
@@ -236,7 +236,7 @@ fn engines_node_conflict_names_both_origins() {
 #[test]
 fn source_directory_is_the_config_and_build_root() {
     let dir = project_dir(&[("services/api/apprunner.yaml", MINIMAL.as_bytes())]);
-    let loaded = common::load_args(ProjectArgs {
+    let loaded = support::load_args(ProjectArgs {
         dir: dir.path().to_path_buf(),
         source_directory: Some("services/api".into()),
         ..Default::default()
@@ -248,7 +248,7 @@ fn source_directory_is_the_config_and_build_root() {
         std::path::Path::new("services/api/apprunner.yaml")
     );
 
-    let loaded = common::load_args(ProjectArgs {
+    let loaded = support::load_args(ProjectArgs {
         dir: dir.path().to_path_buf(),
         source_directory: Some("services/web".into()),
         ..Default::default()
@@ -284,7 +284,7 @@ fn flags_stand_in_for_the_file() {
         port: Some(8000),
         env: vec![env("NAME", "Ada")],
     };
-    let loaded = common::load_args(ProjectArgs {
+    let loaded = support::load_args(ProjectArgs {
         dir: dir.path().to_path_buf(),
         input: api(settings),
         ..Default::default()
@@ -298,7 +298,7 @@ fn flags_stand_in_for_the_file() {
     );
     assert!(plan.config_file.is_none());
 
-    let loaded = common::load_args(ProjectArgs {
+    let loaded = support::load_args(ProjectArgs {
         dir: dir.path().to_path_buf(),
         input: api(ApiSettings {
             build_command: Some("make".into()),
@@ -322,7 +322,7 @@ fn settings_flags_never_silently_replace_apprunner_yaml() {
         env: vec![env("X", "1")],
         ..Default::default()
     };
-    let loaded = common::load_args(ProjectArgs {
+    let loaded = support::load_args(ProjectArgs {
         dir: dir.path().to_path_buf(),
         input: InputArgs {
             source: None,
@@ -334,7 +334,7 @@ fn settings_flags_never_silently_replace_apprunner_yaml() {
     let out = report(&loaded);
     assert!(out.contains("--configuration-source api"), "{out}");
 
-    let loaded = common::load_args(ProjectArgs {
+    let loaded = support::load_args(ProjectArgs {
         dir: dir.path().to_path_buf(),
         input: api(flags),
         ..Default::default()
@@ -362,7 +362,7 @@ fn a_flag_overrides_one_detected_setting() {
         ),
         ("package-lock.json", b"{}"),
     ]);
-    let loaded = common::load_args(ProjectArgs {
+    let loaded = support::load_args(ProjectArgs {
         dir: dir.path().to_path_buf(),
         input: InputArgs {
             source: None,

@@ -1,10 +1,16 @@
-//! Helpers for tests that run on a real Docker engine with the fixture runtime images
-//! (`scripts/fixture-images.sh` builds them and writes the catalog `APPRUNNER_TEST_CATALOG` names).
+//! Helpers shared by the integration tests: projects loaded the way the CLI loads them, and, for the
+//! tests that need a real Docker engine with the fixture runtime images (`scripts/fixture-images.sh`
+//! builds them and writes the catalog `APPRUNNER_TEST_CATALOG` names), builds, containers and images
+//! that are cleaned up even when a test panics.
+//!
+//! The engine tests are `#[ignore]`d so that a plain `cargo test` passes on a machine without an
+//! engine; `scripts/test.sh` runs them with `--include-ignored`.
 #![allow(dead_code)]
 
 use apprunner_build::engine::{BuildOptions, BuiltImage, EngineError, ImageName, Session};
 use apprunner_build::plan::BuildPlan;
-use apprunner_build::project::{self, ProjectArgs};
+use apprunner_build::project::{self, Loaded, ProjectArgs};
+use apprunner_build::report::errors;
 use apprunner_build::report::log::{BuildLog, LogFormat};
 use apprunner_build::resolve::catalog::Catalog;
 use bollard::models::{ContainerCreateBody, HostConfig};
@@ -16,6 +22,51 @@ use futures_util::StreamExt;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+/// A fixed "today" so end-of-support remarks do not change with the calendar.
+pub fn today() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()
+}
+
+/// Write `files` (path, contents) into a fresh temporary directory.
+pub fn project_dir(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, contents) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, contents).unwrap();
+    }
+    dir
+}
+
+/// Load a project the way `apprunner-build validate DIR` does, with paths shown relative to DIR.
+pub fn load(dir: &Path) -> Loaded {
+    load_args(ProjectArgs {
+        dir: dir.to_path_buf(),
+        ..Default::default()
+    })
+}
+
+pub fn load_args(args: ProjectArgs) -> Loaded {
+    // Paths shown relative to the directory, so messages read `apprunner.yaml:3:5` as a user
+    // running inside it would see them; the working directory is never changed.
+    let args = ProjectArgs {
+        shown_dir: Some(PathBuf::new()),
+        ..args
+    };
+    project::load(&args, &Catalog::shipped(), today())
+}
+
+/// Everything the user would read on stderr.
+pub fn report(loaded: &Loaded) -> String {
+    errors::render_all(&loaded.diagnostics)
+}
+
+/// A minimal valid apprunner.yaml.
+pub const MINIMAL: &str = "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - pip install -r requirements.txt\nrun:\n  command: python server.py\n";
+
+// Engine tests: every one is `#[ignore = "needs a Docker engine and the fixture images: run
+// scripts/test.sh"]`.
 
 /// The test catalog; these tests need the fixture images and say so plainly when they are missing.
 pub fn test_catalog() -> PathBuf {
@@ -33,14 +84,10 @@ pub async fn docker() -> Docker {
         .clone()
 }
 
+/// [`project_dir`] for text files.
 pub fn write_app(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for (path, text) in files {
-        let p = dir.path().join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    dir
+    let bytes: Vec<(&str, &[u8])> = files.iter().map(|(p, t)| (*p, t.as_bytes())).collect();
+    project_dir(&bytes)
 }
 
 pub fn plan_for(dir: &Path) -> BuildPlan {
@@ -51,9 +98,9 @@ pub fn plan_for(dir: &Path) -> BuildPlan {
             ..Default::default()
         },
         &catalog,
-        chrono::Local::now().date_naive(),
+        today(),
     );
-    let report = apprunner_build::report::errors::render_all(&loaded.diagnostics);
+    let report = errors::render_all(&loaded.diagnostics);
     loaded
         .plan
         .unwrap_or_else(|| panic!("the test app is valid:\n{report}"))
@@ -125,10 +172,73 @@ pub async fn remove_named(docker: &Docker, name: &str) {
     remove_image(docker, &ImageName::parse(name).expect("a valid image name")).await;
 }
 
-/// A container of `image`, removed when dropped... explicitly, by `stop`.
+/// A container of `image`, removed by `stop` or, failing that (a test that panicked), when dropped.
 pub struct Running {
     pub id: String,
     pub ip: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let id = std::mem::take(&mut self.id);
+        on_a_fresh_runtime(|docker| async move {
+            let _ = docker
+                .remove_container(
+                    &id,
+                    Some(RemoveContainerOptionsBuilder::new().force(true).build()),
+                )
+                .await;
+        });
+    }
+}
+
+/// Removes the image (a `NAME[:TAG]` or an id) when dropped, so that a test that panics leaves no
+/// image behind. Made before the image exists; removing an image that was never made does nothing.
+#[must_use = "the image is removed when the guard is dropped"]
+pub struct ImageGuard(String);
+
+impl ImageGuard {
+    pub fn new(image: impl ToString) -> Self {
+        Self(image.to_string())
+    }
+}
+
+impl Drop for ImageGuard {
+    fn drop(&mut self) {
+        let image = std::mem::take(&mut self.0);
+        on_a_fresh_runtime(|docker| async move {
+            let _ = docker
+                .remove_image(
+                    &image,
+                    Some(RemoveImageOptionsBuilder::new().force(true).build()),
+                    None,
+                )
+                .await;
+        });
+    }
+}
+
+/// Run `work` with an engine connection on a thread of its own with its own tokio runtime (a `Drop`
+/// may run inside a test's runtime, or while it unwinds), and wait for it; every error is ignored.
+fn on_a_fresh_runtime<F, Fut>(work: F)
+where
+    F: FnOnce(Docker) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let _ = std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        runtime.block_on(async move {
+            if let Ok(session) = Session::connect().await {
+                work(session.docker().clone()).await;
+            }
+        });
+    })
+    .join();
 }
 
 pub async fn start(docker: &Docker, image: &str, env: &[&str], cmd: Option<&str>) -> Running {
