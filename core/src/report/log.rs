@@ -123,7 +123,13 @@ impl BuildLog {
     }
 }
 
+/// The longest line kept whole; longer lines are split into pieces of this size, as Docker does.
+pub const MAX_LINE: usize = 16 * 1024;
+
 /// Splits a byte stream into lines; chunks from the engine are not line-aligned.
+///
+/// A line longer than [`MAX_LINE`] comes out in pieces of at most that size (never cutting a UTF-8
+/// character), so one endless line cannot hold unbounded memory; each byte is searched once.
 #[derive(Default)]
 pub struct LineSplitter {
     pending: Vec<u8>,
@@ -132,13 +138,43 @@ pub struct LineSplitter {
 impl LineSplitter {
     /// Feed a chunk; returns the complete lines it finished (without `\n`, `\r` trimmed).
     pub fn push(&mut self, chunk: &[u8]) -> Vec<String> {
-        self.pending.extend_from_slice(chunk);
         let mut lines = Vec::new();
-        while let Some(i) = self.pending.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = self.pending.drain(..=i).collect();
-            lines.push(clean(&line[..line.len() - 1]));
+        let mut rest = chunk;
+        while !rest.is_empty() {
+            if self.pending.len() >= MAX_LINE {
+                // A full piece: a newline right after it ends the line, anything else continues it.
+                if rest[0] == b'\n' {
+                    rest = &rest[1..];
+                    lines.push(clean(&std::mem::take(&mut self.pending)));
+                } else {
+                    lines.push(self.full_piece());
+                }
+                continue;
+            }
+            // Only the new bytes are searched, and no further than the room left in this line.
+            let room = MAX_LINE - self.pending.len();
+            let window = &rest[..rest.len().min(room)];
+            match window.iter().position(|b| *b == b'\n') {
+                Some(i) => {
+                    self.pending.extend_from_slice(&window[..i]);
+                    rest = &rest[i + 1..];
+                    lines.push(clean(&std::mem::take(&mut self.pending)));
+                }
+                None => {
+                    self.pending.extend_from_slice(window);
+                    rest = &rest[window.len()..];
+                }
+            }
         }
         lines
+    }
+
+    /// The first [`MAX_LINE`] bytes of the pending line (less a UTF-8 character cut at the end,
+    /// which starts the next piece).
+    fn full_piece(&mut self) -> String {
+        let cut = char_boundary_before(&self.pending, MAX_LINE);
+        let tail = self.pending.split_off(cut);
+        clean(&std::mem::replace(&mut self.pending, tail))
     }
 
     /// What is left after the stream ends.
@@ -149,6 +185,27 @@ impl LineSplitter {
         let rest = std::mem::take(&mut self.pending);
         Some(clean(&rest))
     }
+}
+
+/// The largest `n <= at` that does not split a UTF-8 sequence of `bytes` (a byte boundary when the
+/// bytes are not UTF-8 there).
+fn char_boundary_before(bytes: &[u8], at: usize) -> usize {
+    let at = at.min(bytes.len());
+    for i in (at.saturating_sub(3)..at).rev() {
+        let b = bytes[i];
+        if b & 0xC0 == 0x80 {
+            continue; // a continuation byte: look further back for the start
+        }
+        let len = match b {
+            0x00..=0x7F => 1,
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF7 => 4,
+            _ => 1,
+        };
+        return if i + len > at && i > 0 { i } else { at };
+    }
+    at
 }
 
 fn clean(bytes: &[u8]) -> String {
@@ -171,6 +228,44 @@ mod tests {
         assert_eq!(s.push(b"tail"), Vec::<String>::new());
         assert_eq!(s.finish().as_deref(), Some("tail"));
         assert_eq!(s.finish(), None);
+    }
+
+    #[test]
+    fn a_multi_megabyte_line_comes_out_in_16_kib_pieces() {
+        let mut s = LineSplitter::default();
+        // 5 MiB without a newline, fed in 64 KiB chunks as the engine does, then a short line.
+        let total = 5 * 1024 * 1024 + 100;
+        let chunk = vec![b'x'; 64 * 1024];
+        let mut lines = Vec::new();
+        let mut fed = 0;
+        while fed < total {
+            let n = chunk.len().min(total - fed);
+            lines.extend(s.push(&chunk[..n]));
+            // Never more than one piece held back.
+            assert!(s.pending.len() <= MAX_LINE);
+            fed += n;
+        }
+        lines.extend(s.push(b"\nnext\n"));
+        assert_eq!(lines.len(), total / MAX_LINE + 2);
+        assert!(lines[..total / MAX_LINE]
+            .iter()
+            .all(|l| l.len() == MAX_LINE));
+        assert_eq!(lines[total / MAX_LINE].len(), 100);
+        assert_eq!(lines.last().unwrap(), "next");
+        assert_eq!(s.finish(), None);
+    }
+
+    #[test]
+    fn a_line_of_exactly_16_kib_is_one_line_and_characters_are_not_cut() {
+        let mut s = LineSplitter::default();
+        let mut exact = vec![b'a'; MAX_LINE];
+        exact.push(b'\n');
+        assert_eq!(s.push(&exact), vec!["a".repeat(MAX_LINE)]);
+        // A 3-byte character straddling the 16 KiB mark moves whole to the next piece.
+        let mut long = vec![b'a'; MAX_LINE - 1];
+        long.extend_from_slice("€tail\n".as_bytes());
+        let lines = s.push(&long);
+        assert_eq!(lines, vec!["a".repeat(MAX_LINE - 1), "€tail".to_string()]);
     }
 
     #[test]
