@@ -92,28 +92,47 @@ impl BuildLog {
         self.lock().memory.clone().unwrap_or_default()
     }
 
+    /// Log `text` under `prefix`. Control characters never reach a sink raw: the file, JSON and
+    /// memory get them as visible escapes (`\x1b`), the terminal keeps plain SGR colours only; a
+    /// newline in `text` starts another line with the same prefix, so no line can pass for another.
     pub fn line(&self, prefix: &str, stream: Stream, text: &str) {
+        for text in text.split('\n') {
+            self.one_line(prefix, stream, text);
+        }
+    }
+
+    fn one_line(&self, prefix: &str, stream: Stream, text: &str) {
         let now = chrono::Local::now();
-        let rendered = match self.format {
+        let prefix = neutralise(prefix, false);
+        let render = |text: &str| match self.format {
             LogFormat::Text => format!("{} [{prefix}] {text}", now.format("%m-%d-%Y %I:%M:%S %p")),
             LogFormat::Json => serde_json::to_string(&JsonLine {
                 time: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
-                prefix,
+                prefix: &prefix,
                 stream,
                 text,
             })
             .expect("a log line serializes"),
         };
+        let plain = render(&neutralise(text, false));
         let mut sinks = self.lock();
         if let Some(t) = sinks.terminal.as_mut() {
-            let _ = writeln!(t, "{rendered}");
+            let coloured;
+            let shown = match self.format {
+                LogFormat::Text => {
+                    coloured = render(&neutralise(text, true));
+                    &coloured
+                }
+                LogFormat::Json => &plain,
+            };
+            let _ = writeln!(t, "{shown}");
             let _ = t.flush();
         }
         if let Some(f) = sinks.file.as_mut() {
-            let _ = writeln!(f, "{rendered}");
+            let _ = writeln!(f, "{plain}");
         }
         if let Some(m) = sinks.memory.as_mut() {
-            m.push(rendered);
+            m.push(plain);
         }
     }
 
@@ -121,6 +140,55 @@ impl BuildLog {
     pub fn app_runner(&self, text: impl AsRef<str>) {
         self.line(APP_RUNNER, Stream::Stdout, text.as_ref());
     }
+}
+
+/// `text` with every control character shown as a visible escape (`\x1b`, `\r`, `\u{9b}`) instead
+/// of acting on the terminal: no cursor moves, line rewrites, title or clipboard writes (OSC 52).
+/// Tab is kept. With `keep_sgr`, plain SGR colour sequences (`ESC [ digits;... m`) stay, and a reset
+/// ends the line when any did, so colours do not run into the next line.
+pub fn neutralise(text: &str, keep_sgr: bool) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(text.len());
+    let mut coloured = false;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\x1b' && keep_sgr {
+            if let Some(len) = sgr_len(rest) {
+                out.push_str(&rest[..len]);
+                coloured = true;
+                rest = &rest[len..];
+                continue;
+            }
+        }
+        match c {
+            '\t' => out.push('\t'),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x20 || c == '\x7f' => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            // C1 controls: 0x9b is a CSI by itself on some terminals.
+            c if ('\u{80}'..='\u{9f}').contains(&c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    if coloured {
+        out.push_str("\x1b[0m");
+    }
+    out
+}
+
+/// The length of the SGR sequence `ESC [ [0-9;]* m` that `text` starts with, if it does.
+fn sgr_len(text: &str) -> Option<usize> {
+    let params = text.strip_prefix("\x1b[")?;
+    let n = params
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b';')
+        .count();
+    (params.as_bytes().get(n) == Some(&b'm')).then_some(2 + n + 1)
 }
 
 /// The longest line kept whole; longer lines are split into pieces of this size, as Docker does.
@@ -266,6 +334,91 @@ mod tests {
         long.extend_from_slice("€tail\n".as_bytes());
         let lines = s.push(&long);
         assert_eq!(lines, vec!["a".repeat(MAX_LINE - 1), "€tail".to_string()]);
+    }
+
+    /// A log whose terminal output is kept, to see what a terminal would receive.
+    fn with_terminal(format: LogFormat) -> (BuildLog, Arc<Mutex<Vec<u8>>>) {
+        struct Shared(Arc<Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = BuildLog::in_memory(format);
+        log.lock().terminal = Some(Box::new(Shared(seen.clone())));
+        (log, seen)
+    }
+
+    #[test]
+    fn the_terminal_gets_colours_and_nothing_else_and_the_file_gets_no_control_at_all() {
+        let (log, terminal) = with_terminal(LogFormat::Text);
+        // Clipboard write (OSC 52, BEL- and ST-terminated), a window title, a colour, a tab.
+        log.line(
+            "Build",
+            Stream::Stdout,
+            "a\x1b]52;c;ZXZpbA==\x07b\x1b]0;title\x1b\\c \x1b[1;31mred\x1b[0m\tend",
+        );
+        let terminal = String::from_utf8(terminal.lock().unwrap().clone()).unwrap();
+        assert!(
+            terminal.ends_with(
+                " [Build] a\\x1b]52;c;ZXZpbA==\\x07b\\x1b]0;title\\x1b\\c \x1b[1;31mred\x1b[0m\tend\x1b[0m\n"
+            ),
+            "{terminal:?}"
+        );
+        let file = &log.lines()[0];
+        assert!(
+            file.ends_with(
+                " [Build] a\\x1b]52;c;ZXZpbA==\\x07b\\x1b]0;title\\x1b\\c \\x1b[1;31mred\\x1b[0m\tend"
+            ),
+            "{file:?}"
+        );
+        assert!(!file.contains('\x1b') && !file.contains('\x07'));
+    }
+
+    #[test]
+    fn a_build_cannot_forge_an_app_runner_line() {
+        let (log, terminal) = with_terminal(LogFormat::Text);
+        let forged = "11-25-2026 02:04:05 PM [AppRunner] Successfully built image.";
+        // Rewrite the line (\r, erase line, cursor up, column 1), a newline in the text, a C1 CSI.
+        log.line("Build", Stream::Stdout, &format!("x\r{forged}"));
+        log.line(
+            "Build",
+            Stream::Stdout,
+            &format!("x\x1b[2K\x1b[1A\x1b[1G{forged}"),
+        );
+        log.line("Build", Stream::Stdout, &format!("x\n{forged}"));
+        log.line("Build", Stream::Stdout, &format!("x\u{9b}2K{forged}"));
+        let terminal = String::from_utf8(terminal.lock().unwrap().clone()).unwrap();
+        let shown: Vec<&str> = terminal.lines().collect();
+        assert_eq!(shown.len(), 5, "{terminal:?}");
+        for line in shown.iter().chain(
+            log.lines()
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .iter(),
+        ) {
+            // Every line starts with the time and the real prefix; nothing rewrites it.
+            assert_eq!(&line[22..30], " [Build]", "{line:?}");
+            assert!(!line.contains(['\r', '\x1b', '\u{9b}']), "{line:?}");
+        }
+        assert!(shown[0].ends_with(&format!("[Build] x\\r{forged}")));
+        assert!(shown[1].ends_with(&format!("[Build] x\\x1b[2K\\x1b[1A\\x1b[1G{forged}")));
+        assert!(shown[3].ends_with(&format!("[Build] {forged}")));
+        assert!(shown[4].ends_with(&format!("[Build] x\\u{{9b}}2K{forged}")));
+    }
+
+    #[test]
+    fn json_text_carries_escapes_not_control_characters() {
+        let log = BuildLog::in_memory(LogFormat::Json);
+        log.line("Build", Stream::Stdout, "\x1b[31mred\x1b]52;c;eA==\x07");
+        let v: serde_json::Value = serde_json::from_str(&log.lines()[0]).unwrap();
+        assert_eq!(v["text"], "\\x1b[31mred\\x1b]52;c;eA==\\x07");
     }
 
     #[test]
