@@ -112,6 +112,8 @@ pub(crate) async fn run_image(
         Ok(s) => s,
         Err(e) => return report_run_failure(log, &e, args),
     };
+    // Engine errors and the application's output are masked from here on.
+    log.mask_secrets(secrets.iter().map(|(_, v)| v.as_str()));
     let options = RunOptions {
         image: image.to_string(),
         host_port: args.publish,

@@ -103,6 +103,9 @@ pub enum RunError {
     NoImage(String),
     #[error("missing secrets: {}", .0.join(", "))]
     MissingSecrets(Vec<String>),
+    /// A secret value the engine cannot pass on; the message names the secret, never the value.
+    #[error("secret {name}: {why}")]
+    BadSecret { name: String, why: String },
     #[error("the application exited with code {code}")]
     Exited { code: i64, tail: Vec<String> },
     #[error("health check failed")]
@@ -157,6 +160,9 @@ pub fn collect_secrets(
     let mut found = Vec::new();
     let mut missing = Vec::new();
     for name in wanted {
+        if let Some(value) = given.get(name) {
+            check_secret_value(name, value)?;
+        }
         match given
             .get(name)
             .cloned()
@@ -166,6 +172,9 @@ pub fn collect_secrets(
             None => missing.push(name.clone()),
         }
     }
+    for (name, value) in &found {
+        check_secret_value(name, value)?;
+    }
     if missing.is_empty() {
         Ok(found)
     } else {
@@ -173,19 +182,28 @@ pub fn collect_secrets(
     }
 }
 
-/// Recent lines of the application's output, with secret values masked.
+/// A value the engine can give a process: no NUL byte (it would cut the value short, or fail the
+/// container's creation with the value in the error).
+pub fn check_secret_value(name: &str, value: &str) -> Result<(), RunError> {
+    if value.contains('\0') {
+        return Err(RunError::BadSecret {
+            name: name.to_string(),
+            why: "its value contains a NUL byte, which no process can receive in its environment"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+/// Recent lines of the application's output, with secret values masked (by the log's masker).
 #[derive(Clone)]
 struct Output {
     tail: Arc<Mutex<VecDeque<String>>>,
-    secrets: Arc<Vec<String>>,
 }
 
 impl Output {
     fn record(&self, log: &BuildLog, stream: Stream, line: &str) {
-        let mut line = line.to_string();
-        for secret in self.secrets.iter().filter(|s| !s.is_empty()) {
-            line = line.replace(secret.as_str(), "********");
-        }
+        let line = log.mask(line);
         log.line(APPLICATION, stream, &line);
         let mut tail = self.tail.lock().unwrap_or_else(|e| e.into_inner());
         if tail.len() == TAIL {
@@ -220,6 +238,11 @@ pub async fn start(
     run: &ImageRunConfig,
     log: &BuildLog,
 ) -> Result<(Started, OutputHandle), RunError> {
+    for (name, value) in &opts.secrets {
+        check_secret_value(name, value)?;
+    }
+    // From here on, whatever is logged (the application's output, engine errors) is masked.
+    log.mask_secrets(opts.secrets.iter().map(|(_, v)| v.as_str()));
     let docker = session.docker();
     let port_key = format!("{}/tcp", run.port);
     let host_port = opts.host_port.unwrap_or(run.port);
@@ -258,7 +281,6 @@ pub async fn start(
     session.cleanup().add_container(&created.id);
     let output = Output {
         tail: Arc::default(),
-        secrets: Arc::new(opts.secrets.iter().map(|(_, v)| v.clone()).collect()),
     };
     docker
         .start_container(
@@ -527,5 +549,20 @@ async fn tcp_alive(stream: &mut tokio::net::TcpStream) -> Result<(), String> {
         Ok(Ok(n)) if n > 0 => Ok(()),
         Ok(Ok(_)) => Err("connection closed at once (nothing listening behind the port)".into()),
         Ok(Err(e)) => Err(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nul_in_a_secret_value_is_refused_naming_the_secret_not_the_value() {
+        let given = HashMap::from([("API_TOKEN".to_string(), "abc\0def-value".to_string())]);
+        let e = collect_secrets(&["API_TOKEN".to_string()], &given).unwrap_err();
+        let text = e.to_string();
+        assert!(matches!(e, RunError::BadSecret { .. }), "{text}");
+        assert!(text.contains("API_TOKEN") && text.contains("NUL"), "{text}");
+        assert!(!text.contains("def-value"), "{text}");
     }
 }

@@ -249,7 +249,7 @@ pub fn engine_exit_code(e: &EngineError) -> u8 {
 /// The exit code for a `run` that failed with `e`.
 pub fn run_exit_code(e: &RunError) -> u8 {
     match e {
-        RunError::MissingSecrets(_) => exit::USAGE,
+        RunError::MissingSecrets(_) | RunError::BadSecret { .. } => exit::USAGE,
         RunError::NoImage(_) => exit::INVALID_INPUT,
         RunError::Exited { .. } => exit::APP_EXITED,
         RunError::Unhealthy { .. } => exit::APP_UNHEALTHY,
@@ -297,6 +297,7 @@ pub fn run_failure(e: &RunError, unhealthy_threshold: u32, interval: u64) -> Vec
             "Missing secret value(s) for {}: give them in --secrets-file FILE (NAME=VALUE lines) or as environment variables. Nothing was started.",
             names.join(", ")
         )],
+        RunError::BadSecret { .. } => vec![format!("{}. Nothing was started.", capitalize(&e.to_string()))],
         RunError::Exited { code, tail } => {
             let mut lines = vec![format!("The application exited with code {code}.")];
             lines.extend(tail_lines(tail));

@@ -41,6 +41,8 @@ struct Sinks {
     file: Option<File>,
     /// Every line, kept when asked (tests, and the tail shown on failure).
     memory: Option<Vec<String>>,
+    /// Secret values hidden in every line, whatever writes it.
+    masker: Masker,
 }
 
 /// A cloneable handle to the build log; lines are written whole, in order, from any task.
@@ -60,6 +62,7 @@ impl BuildLog {
                 terminal: Some(Box::new(std::io::stdout())),
                 file,
                 memory: None,
+                masker: Masker::default(),
             })),
         })
     }
@@ -72,6 +75,7 @@ impl BuildLog {
                 terminal: None,
                 file: None,
                 memory: Some(Vec::new()),
+                masker: Masker::default(),
             })),
         }
     }
@@ -95,7 +99,23 @@ impl BuildLog {
     /// Log `text` under `prefix`. Control characters never reach a sink raw: the file, JSON and
     /// memory get them as visible escapes (`\x1b`), the terminal keeps plain SGR colours only; a
     /// newline in `text` starts another line with the same prefix, so no line can pass for another.
+    /// Hide these values (each line of each) as `********` in every line logged from now on: the
+    /// application's output, the engine's error text, the tool's own lines.
+    pub fn mask_secrets<'a>(&self, values: impl IntoIterator<Item = &'a str>) {
+        let mut sinks = self.lock();
+        for value in values {
+            sinks.masker.add(value);
+        }
+    }
+
+    /// `text` with the secret values masked, as a line would be logged.
+    pub fn mask(&self, text: &str) -> String {
+        self.lock().masker.mask(text)
+    }
+
     pub fn line(&self, prefix: &str, stream: Stream, text: &str) {
+        // Masked before the text is split or escaped, so a secret spanning lines is still found.
+        let text = self.mask(text);
         for text in text.split('\n') {
             self.one_line(prefix, stream, text);
         }
@@ -139,6 +159,71 @@ impl BuildLog {
     /// An `[AppRunner]` line: the tool's own words.
     pub fn app_runner(&self, text: impl AsRef<str>) {
         self.line(APP_RUNNER, Stream::Stdout, text.as_ref());
+    }
+}
+
+/// What secret values are replaced with.
+pub const MASK: &str = "********";
+
+/// Finds secret values in text and hides them. Every line of a multi-line value (a PEM key) is a
+/// value of its own, so a key printed whole is masked line by line; where values overlap or one
+/// contains another, everything any of them covers is masked (the longest value wins). It only
+/// finds values printed as they are: encoded (base64, hex, URL-encoded), split across writes or
+/// lines in other places, or transformed in any way, they are not recognised.
+#[derive(Debug, Clone, Default)]
+pub struct Masker {
+    /// Longest first.
+    values: Vec<String>,
+}
+
+impl Masker {
+    pub fn new<'a>(values: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut m = Self::default();
+        for v in values {
+            m.add(v);
+        }
+        m
+    }
+
+    pub fn add(&mut self, value: &str) {
+        for piece in value.lines().map(str::trim) {
+            if !piece.is_empty() && !self.values.iter().any(|v| v == piece) {
+                self.values.push(piece.to_string());
+            }
+        }
+        self.values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    }
+
+    pub fn mask(&self, text: &str) -> String {
+        if self.values.is_empty() {
+            return text.to_string();
+        }
+        // Mark every byte any value covers (overlapping matches included), then replace each
+        // covered run with one mask.
+        let mut covered = vec![false; text.len()];
+        for value in &self.values {
+            let mut from = 0;
+            while let Some(i) = text[from..].find(value.as_str()) {
+                let start = from + i;
+                covered[start..start + value.len()].fill(true);
+                from = start + text[start..].chars().next().map_or(1, char::len_utf8);
+            }
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut i = 0;
+        while i < text.len() {
+            let run = covered[i..]
+                .iter()
+                .take_while(|c| **c == covered[i])
+                .count();
+            if covered[i] {
+                out.push_str(MASK);
+            } else {
+                out.push_str(&text[i..i + run]);
+            }
+            i += run;
+        }
+        out
     }
 }
 
@@ -419,6 +504,54 @@ mod tests {
         log.line("Build", Stream::Stdout, "\x1b[31mred\x1b]52;c;eA==\x07");
         let v: serde_json::Value = serde_json::from_str(&log.lines()[0]).unwrap();
         assert_eq!(v["text"], "\\x1b[31mred\\x1b]52;c;eA==\\x07");
+    }
+
+    #[test]
+    fn a_short_secret_that_prefixes_a_longer_one_does_not_unmask_the_rest() {
+        // Given shortest first, on purpose.
+        let m = Masker::new(["abc", "abcdef123"]);
+        assert_eq!(
+            m.mask("token abcdef123 and abc"),
+            "token ******** and ********"
+        );
+        // Overlapping values: everything either covers.
+        let m = Masker::new(["xxsecret", "secretyy"]);
+        assert_eq!(m.mask("[xxsecretyy]"), "[********]");
+    }
+
+    #[test]
+    fn a_pem_key_printed_whole_is_masked_line_by_line() {
+        let key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n-----END PRIVATE KEY-----\n";
+        let log = BuildLog::in_memory(LogFormat::Text);
+        log.mask_secrets([key]);
+        let mut s = LineSplitter::default();
+        for line in s.push(format!("key:\n{key}").as_bytes()) {
+            log.line("Application", Stream::Stdout, &line);
+        }
+        let lines = log.lines();
+        assert_eq!(lines.len(), 5);
+        assert!(lines[0].ends_with("] key:"));
+        for line in &lines[1..] {
+            assert!(line.ends_with("[Application] ********"), "{line}");
+        }
+    }
+
+    #[test]
+    fn engine_error_text_is_masked_too() {
+        let log = BuildLog::in_memory(LogFormat::Text);
+        log.mask_secrets(["s3cr3t-value"]);
+        log.app_runner("Creating the application container: invalid env API_TOKEN=s3cr3t-value");
+        log.line("Application", Stream::Stderr, "multi\nline s3cr3t-value");
+        let all = log.lines().join("\n");
+        assert!(!all.contains("s3cr3t"), "{all}");
+        assert!(
+            all.contains(
+                "[AppRunner] Creating the application container: invalid env API_TOKEN=********"
+            ),
+            "{all}"
+        );
+        assert!(all.contains("[Application] line ********"), "{all}");
+        assert_eq!(log.mask("x s3cr3t-value"), "x ********");
     }
 
     #[test]
