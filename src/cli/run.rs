@@ -45,7 +45,11 @@ pub(crate) async fn run_command(opts: RunOpts, catalog: &Catalog, today: chrono:
             Ok(g) => g,
             Err(code) => return code,
         };
-        if let Err(e) = run::collect_secrets(&plan.image.secret_names(), &given) {
+        let from_env = match secret_flags(&opts.run_opts.secret) {
+            Ok(names) => names,
+            Err(e) => return usage(&e),
+        };
+        if let Err(e) = run::collect_secrets(&plan.image.secret_names(), &given, &from_env) {
             return report_run_failure(&log, &e, &opts.run_opts);
         }
         let session = match connect(&log).await {
@@ -108,7 +112,16 @@ pub(crate) async fn run_image(
         Ok(g) => g,
         Err(code) => return code,
     };
-    let secrets = match run::collect_secrets(&config.secrets, &given) {
+    let from_env = match secret_flags(&args.secret) {
+        Ok(names) => names,
+        Err(e) => return usage(&e),
+    };
+    for name in from_env.iter().filter(|n| !config.secrets.contains(n)) {
+        log.app_runner(format!(
+            "--secret {name}: {image} asks for no secret {name}; it is not given."
+        ));
+    }
+    let secrets = match run::collect_secrets(&config.secrets, &given, &from_env) {
         Ok(s) => s,
         Err(e) => return report_run_failure(log, &e, args),
     };
@@ -164,6 +177,37 @@ fn report_run_failure(log: &BuildLog, e: &RunError, args: &RunArgs) -> u8 {
     errors::run_exit_code(e)
 }
 
+fn usage(message: &str) -> u8 {
+    eprintln!("error: {message}");
+    exit::USAGE
+}
+
+/// The names given with `--secret NAME`: each a variable name, never NAME=VALUE.
+fn secret_flags(items: &[String]) -> Result<Vec<String>, String> {
+    items
+        .iter()
+        .map(|item| match item.split_once('=') {
+            Some((name, _)) => Err(format!(
+                "`--secret {name}=…` puts a value on the command line, where it leaks into shell history and process lists: put {name}=VALUE in a file given with --secrets-file FILE, or set {name} in the environment and pass --secret {name}"
+            )),
+            None if valid_name(item) => Ok(item.clone()),
+            None => Err(format!("`--secret {item}`: {}", NAME_RULE)),
+        })
+        .collect()
+}
+
+/// What a variable name may be.
+const NAME_RULE: &str =
+    "not a valid variable name (letters, digits and _, not starting with a digit)";
+
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// NAME=VALUE lines (`#` comments, blank lines, optional quotes, optional `export `).
 fn read_pairs(path: Option<&Path>) -> Result<HashMap<String, String>, u8> {
     let Some(path) = path else {
@@ -203,7 +247,24 @@ pub(crate) fn parse_pairs(text: &str) -> Result<HashMap<String, String>, (usize,
 
 #[cfg(test)]
 mod tests {
-    use super::parse_pairs;
+    use super::{parse_pairs, secret_flags};
+
+    #[test]
+    fn secret_flags_take_names_and_refuse_values() {
+        assert_eq!(
+            secret_flags(&["GITHUB_TOKEN".into(), "_A1".into()]).unwrap(),
+            ["GITHUB_TOKEN", "_A1"]
+        );
+        let e = secret_flags(&["API_TOKEN=hunter2".into()]).unwrap_err();
+        assert!(e.contains("shell history and process lists"), "{e}");
+        assert!(
+            e.contains("--secrets-file FILE") && e.contains("--secret API_TOKEN"),
+            "{e}"
+        );
+        assert!(!e.contains("hunter2"), "the value is not repeated: {e}");
+        assert!(secret_flags(&["A B".into()]).is_err());
+        assert!(secret_flags(&["1A".into()]).is_err());
+    }
 
     #[test]
     fn env_files() {

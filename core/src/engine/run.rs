@@ -152,28 +152,42 @@ pub async fn image_run_config(docker: &Docker, image: &str) -> Result<ImageRunCo
     Ok(ImageRunConfig { port, secrets })
 }
 
-/// Every name in `wanted` must have a value in `given` (a secrets file) or the environment.
+/// Every name in `wanted` must have a value: from `file` (a secrets file), or from this process's
+/// environment for the names in `from_env` (each named by `--secret NAME`). The environment is never
+/// read for a name not in `from_env`: the names come from the image (its label), and any image could
+/// otherwise ask for `GITHUB_TOKEN` or `AWS_SECRET_ACCESS_KEY` and get it.
 pub fn collect_secrets(
     wanted: &[String],
-    given: &HashMap<String, String>,
+    file: &HashMap<String, String>,
+    from_env: &[String],
+) -> Result<Vec<(String, String)>, RunError> {
+    collect_secrets_from(wanted, file, from_env, |name| std::env::var(name).ok())
+}
+
+/// [`collect_secrets`] with `env` standing for the environment.
+pub fn collect_secrets_from(
+    wanted: &[String],
+    file: &HashMap<String, String>,
+    from_env: &[String],
+    env: impl Fn(&str) -> Option<String>,
 ) -> Result<Vec<(String, String)>, RunError> {
     let mut found = Vec::new();
     let mut missing = Vec::new();
     for name in wanted {
-        if let Some(value) = given.get(name) {
-            check_secret_value(name, value)?;
-        }
-        match given
-            .get(name)
-            .cloned()
-            .or_else(|| std::env::var(name).ok())
-        {
-            Some(value) => found.push((name.clone(), value)),
+        let value = file.get(name).cloned().or_else(|| {
+            from_env
+                .iter()
+                .any(|n| n == name)
+                .then(|| env(name))
+                .flatten()
+        });
+        match value {
+            Some(value) => {
+                check_secret_value(name, &value)?;
+                found.push((name.clone(), value));
+            }
             None => missing.push(name.clone()),
         }
-    }
-    for (name, value) in &found {
-        check_secret_value(name, value)?;
     }
     if missing.is_empty() {
         Ok(found)
@@ -559,10 +573,31 @@ mod tests {
     #[test]
     fn a_nul_in_a_secret_value_is_refused_naming_the_secret_not_the_value() {
         let given = HashMap::from([("API_TOKEN".to_string(), "abc\0def-value".to_string())]);
-        let e = collect_secrets(&["API_TOKEN".to_string()], &given).unwrap_err();
+        let e = collect_secrets(&["API_TOKEN".to_string()], &given, &[]).unwrap_err();
         let text = e.to_string();
         assert!(matches!(e, RunError::BadSecret { .. }), "{text}");
         assert!(text.contains("API_TOKEN") && text.contains("NUL"), "{text}");
         assert!(!text.contains("def-value"), "{text}");
+    }
+
+    #[test]
+    fn the_environment_gives_only_the_secrets_named_with_secret() {
+        let wanted = ["GITHUB_TOKEN".to_string(), "API_KEY".to_string()];
+        let env = |name: &str| (name == "GITHUB_TOKEN").then(|| "ghp_host_token".to_string());
+        let file = HashMap::from([("API_KEY".to_string(), "from-file".to_string())]);
+        // The image asks; the environment has it; nobody named it: not given.
+        match collect_secrets_from(&wanted, &file, &[], env) {
+            Err(RunError::MissingSecrets(names)) => assert_eq!(names, ["GITHUB_TOKEN"]),
+            other => panic!("{other:?}"),
+        }
+        let given =
+            collect_secrets_from(&wanted, &file, &["GITHUB_TOKEN".to_string()], env).unwrap();
+        assert_eq!(
+            given,
+            [
+                ("GITHUB_TOKEN".to_string(), "ghp_host_token".to_string()),
+                ("API_KEY".to_string(), "from-file".to_string())
+            ]
+        );
     }
 }

@@ -294,7 +294,7 @@ pub fn run_failure(e: &RunError, unhealthy_threshold: u32, interval: u64) -> Vec
     };
     match e {
         RunError::MissingSecrets(names) => vec![format!(
-            "Missing secret value(s) for {}: give them in --secrets-file FILE (NAME=VALUE lines) or as environment variables. Nothing was started.",
+            "Missing secret value(s) for {}: give them in --secrets-file FILE (NAME=VALUE lines), or set each in this environment and name it with --secret NAME (the environment is never read for a secret that is not named). Nothing was started.",
             names.join(", ")
         )],
         RunError::BadSecret { .. } => vec![format!("{}. Nothing was started.", capitalize(&e.to_string()))],
