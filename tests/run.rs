@@ -457,3 +457,49 @@ async fn an_image_cannot_collect_a_secret_from_the_environment_unless_named() {
     let docker = docker().await;
     remove_named(&docker, &tag).await;
 }
+
+/// Issue 9: a bad variable name or a NUL in a value is refused, saying where and why, before
+/// anything is built or started.
+#[test]
+fn bad_local_env_values_are_refused_before_anything_starts() {
+    let app = write_app(&[
+        (
+            "apprunner.yaml",
+            "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo ok\nrun:\n  command: node -e 1\n",
+        ),
+        ("nul.env", "OK=1\nB=x\0y\n"),
+        ("name.env", "# local\nA B=1\n"),
+    ]);
+    let dir = app.path().to_str().unwrap();
+    let tag = format!("apprunner-build-test/run-bad-env:{}", std::process::id());
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--env", "A B=1"],
+            "`--env A B=…`: `A B` is not a valid variable name",
+        ),
+        (
+            &["--env-file", "nul.env"],
+            "nul.env:2: the value of B contains a NUL byte",
+        ),
+        (
+            &["--env-file", "name.env"],
+            "name.env:2: `A B` is not a valid variable name",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = run_cmd(&[dir, "-t", &tag])
+            .args(args)
+            .current_dir(app.path())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(exit::USAGE.into()),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(stdout.is_empty(), "nothing was built or started: {stdout}");
+    }
+}

@@ -18,15 +18,13 @@ pub(crate) async fn run_command(opts: RunOpts, catalog: &Catalog, today: chrono:
         Ok(l) => l,
         Err(code) => return code,
     };
-    let mut extra_env = Vec::new();
-    for item in &opts.env {
-        match item.split_once('=') {
-            Some((k, v)) => extra_env.push((k.to_string(), v.to_string())),
-            None => {
-                eprintln!("error: `--env {item}` has no value; write it as `--env {item}=VALUE`");
-                return exit::USAGE;
-            }
-        }
+    // Local values are checked before anything is built or started.
+    let extra_env = match env_flags(&opts.env) {
+        Ok(pairs) => pairs,
+        Err(e) => return usage(&e),
+    };
+    if let Err(code) = read_pairs(opts.run_opts.env_file.as_deref()) {
+        return code;
     }
     let target = PathBuf::from(&opts.target);
     if target.is_dir() {
@@ -182,6 +180,35 @@ fn usage(message: &str) -> u8 {
     exit::USAGE
 }
 
+/// `--env NAME=VALUE` items: a valid name, and a value a process can receive (no NUL).
+fn env_flags(items: &[String]) -> Result<Vec<(String, String)>, String> {
+    items
+        .iter()
+        .map(|item| {
+            let Some((name, value)) = item.split_once('=') else {
+                return Err(format!(
+                    "`--env {item}` has no value; write it as `--env {item}=VALUE`"
+                ));
+            };
+            check_pair(name, value).map_err(|why| format!("`--env {name}=…`: {why}"))?;
+            Ok((name.to_string(), value.to_string()))
+        })
+        .collect()
+}
+
+/// Why NAME=VALUE cannot go into a process's environment, if it cannot.
+fn check_pair(name: &str, value: &str) -> Result<(), String> {
+    if !valid_name(name) {
+        return Err(format!("`{}` is {NAME_RULE}", name.escape_debug()));
+    }
+    if value.contains('\0') {
+        return Err(format!(
+            "the value of {name} contains a NUL byte, which no process can receive in its environment"
+        ));
+    }
+    Ok(())
+}
+
 /// The names given with `--secret NAME`: each a variable name, never NAME=VALUE.
 fn secret_flags(items: &[String]) -> Result<Vec<String>, String> {
     items
@@ -240,14 +267,37 @@ pub(crate) fn parse_pairs(text: &str) -> Result<HashMap<String, String>, (usize,
             .and_then(|v| v.strip_suffix('"'))
             .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
             .unwrap_or(value);
-        pairs.insert(name.trim().to_string(), value.to_string());
+        let name = name.trim();
+        check_pair(name, value).map_err(|why| (i + 1, why))?;
+        pairs.insert(name.to_string(), value.to_string());
     }
     Ok(pairs)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_pairs, secret_flags};
+    use super::{env_flags, parse_pairs, secret_flags};
+
+    #[test]
+    fn bad_names_and_nul_values_are_refused_saying_where_and_why() {
+        let e = env_flags(&["OK=1".into(), "A B=1".into()]).unwrap_err();
+        assert!(
+            e.starts_with("`--env A B=…`: `A B` is not a valid variable name"),
+            "{e}"
+        );
+        let e = env_flags(&["A=x\0y".into()]).unwrap_err();
+        assert!(e.contains("--env A=…") && e.contains("NUL"), "{e}");
+        assert_eq!(
+            env_flags(&["_A1=x=y".into()]).unwrap(),
+            [("_A1".into(), "x=y".into())]
+        );
+        let (line, why) = parse_pairs("A=1\nB=x\0y\n").unwrap_err();
+        assert_eq!(line, 2);
+        assert!(why.contains("value of B contains a NUL byte"), "{why}");
+        let (line, why) = parse_pairs("# c\n\nA B=1\n").unwrap_err();
+        assert_eq!(line, 3);
+        assert!(why.contains("`A B` is not a valid variable name"), "{why}");
+    }
 
     #[test]
     fn secret_flags_take_names_and_refuse_values() {
