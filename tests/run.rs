@@ -391,3 +391,118 @@ async fn health_checks_go_on_after_the_service_is_live() {
     let (code, _) = interrupt(&mut child);
     assert_eq!(code, 130);
 }
+
+/// Issue 9: the secret names come from the image's label, so the environment must not answer them
+/// unasked; `--secret NAME` asks.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_image_cannot_collect_a_secret_from_the_environment_unless_named() {
+    let app = write_app(&[
+        (
+            "apprunner.yaml",
+            "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo ok\nrun:\n  command: node app.js\n  secrets:\n    - name: GITHUB_TOKEN\n      value-from: arn:aws:secretsmanager:us-east-1:123456789012:secret:gh\n",
+        ),
+        (
+            "app.js",
+            "const t = process.env.GITHUB_TOKEN;\nconsole.log(t === undefined ? 'no token' : 'token of length ' + t.length);\nprocess.exit(4);\n",
+        ),
+    ]);
+    let tag = format!(
+        "apprunner-build-test/run-label-secret:{}",
+        std::process::id()
+    );
+    let built = Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
+        .args(["build", "-t", &tag, app.path().to_str().unwrap()])
+        .env("APPRUNNER_BUILD_CATALOG", test_catalog())
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{built:?}");
+    let token = "ghp_hostTokenValue123";
+    let run = |extra: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_apprunner-build"));
+        c.args(["run", &tag, "-p", "0", "--health-interval", "1"])
+            .args(extra)
+            .env("GITHUB_TOKEN", token);
+        c.output().unwrap()
+    };
+
+    // The label asks for GITHUB_TOKEN, the environment has it: not given, nothing started.
+    let out = run(&[]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(exit::USAGE.into()), "{stdout}");
+    assert!(
+        stdout.contains("Missing secret value(s) for GITHUB_TOKEN:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("--secrets-file FILE") && stdout.contains("--secret NAME"),
+        "both ways are named: {stdout}"
+    );
+    assert!(!stdout.contains("[Application]"), "{stdout}");
+
+    // A value on the command line is refused, and not repeated.
+    let out = run(&["--secret", "GITHUB_TOKEN=inline-value"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(exit::USAGE.into()), "{stderr}");
+    assert!(
+        stderr.contains("shell history and process lists"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("inline-value"), "{stderr}");
+
+    // Named with --secret: given.
+    let out = run(&["--secret", "GITHUB_TOKEN"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(exit::APP_EXITED.into()), "{stdout}");
+    assert!(
+        stdout.contains(&format!("[Application] token of length {}", token.len())),
+        "{stdout}"
+    );
+    let docker = docker().await;
+    remove_named(&docker, &tag).await;
+}
+
+/// Issue 9: a bad variable name or a NUL in a value is refused, saying where and why, before
+/// anything is built or started.
+#[test]
+fn bad_local_env_values_are_refused_before_anything_starts() {
+    let app = write_app(&[
+        (
+            "apprunner.yaml",
+            "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo ok\nrun:\n  command: node -e 1\n",
+        ),
+        ("nul.env", "OK=1\nB=x\0y\n"),
+        ("name.env", "# local\nA B=1\n"),
+    ]);
+    let dir = app.path().to_str().unwrap();
+    let tag = format!("apprunner-build-test/run-bad-env:{}", std::process::id());
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--env", "A B=1"],
+            "`--env A B=…`: `A B` is not a valid variable name",
+        ),
+        (
+            &["--env-file", "nul.env"],
+            "nul.env:2: the value of B contains a NUL byte",
+        ),
+        (
+            &["--env-file", "name.env"],
+            "name.env:2: `A B` is not a valid variable name",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = run_cmd(&[dir, "-t", &tag])
+            .args(args)
+            .current_dir(app.path())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(exit::USAGE.into()),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(stdout.is_empty(), "nothing was built or started: {stdout}");
+    }
+}

@@ -110,9 +110,13 @@ pub struct RunArgs {
     /// File of NAME=VALUE lines: more environment variables for the container.
     #[arg(long, value_name = "FILE", help_heading = "Running")]
     pub env_file: Option<PathBuf>,
-    /// File of NAME=VALUE lines with the values of run.secrets (else they are read from the environment).
+    /// File of NAME=VALUE lines with the values of run.secrets.
     #[arg(long, value_name = "FILE", help_heading = "Running")]
     pub secrets_file: Option<PathBuf>,
+    /// Give the secret NAME the value of the environment variable NAME (repeatable). The environment
+    /// is never read for secrets otherwise; values are not accepted on the command line.
+    #[arg(long = "secret", value_name = "NAME", help_heading = "Running")]
+    pub secret: Vec<String>,
     /// `tcp` (App Runner's default), `http` or `http:/path`.
     #[arg(
         long,

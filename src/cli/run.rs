@@ -18,15 +18,13 @@ pub(crate) async fn run_command(opts: RunOpts, catalog: &Catalog, today: chrono:
         Ok(l) => l,
         Err(code) => return code,
     };
-    let mut extra_env = Vec::new();
-    for item in &opts.env {
-        match item.split_once('=') {
-            Some((k, v)) => extra_env.push((k.to_string(), v.to_string())),
-            None => {
-                eprintln!("error: `--env {item}` has no value; write it as `--env {item}=VALUE`");
-                return exit::USAGE;
-            }
-        }
+    // Local values are checked before anything is built or started.
+    let extra_env = match env_flags(&opts.env) {
+        Ok(pairs) => pairs,
+        Err(e) => return usage(&e),
+    };
+    if let Err(code) = read_pairs(opts.run_opts.env_file.as_deref()) {
+        return code;
     }
     let target = PathBuf::from(&opts.target);
     if target.is_dir() {
@@ -45,7 +43,11 @@ pub(crate) async fn run_command(opts: RunOpts, catalog: &Catalog, today: chrono:
             Ok(g) => g,
             Err(code) => return code,
         };
-        if let Err(e) = run::collect_secrets(&plan.image.secret_names(), &given) {
+        let from_env = match secret_flags(&opts.run_opts.secret) {
+            Ok(names) => names,
+            Err(e) => return usage(&e),
+        };
+        if let Err(e) = run::collect_secrets(&plan.image.secret_names(), &given, &from_env) {
             return report_run_failure(&log, &e, &opts.run_opts);
         }
         let session = match connect(&log).await {
@@ -108,10 +110,21 @@ pub(crate) async fn run_image(
         Ok(g) => g,
         Err(code) => return code,
     };
-    let secrets = match run::collect_secrets(&config.secrets, &given) {
+    let from_env = match secret_flags(&args.secret) {
+        Ok(names) => names,
+        Err(e) => return usage(&e),
+    };
+    for name in from_env.iter().filter(|n| !config.secrets.contains(n)) {
+        log.app_runner(format!(
+            "--secret {name}: {image} asks for no secret {name}; it is not given."
+        ));
+    }
+    let secrets = match run::collect_secrets(&config.secrets, &given, &from_env) {
         Ok(s) => s,
         Err(e) => return report_run_failure(log, &e, args),
     };
+    // Engine errors and the application's output are masked from here on.
+    log.mask_secrets(secrets.iter().map(|(_, v)| v.as_str()));
     let options = RunOptions {
         image: image.to_string(),
         host_port: args.publish,
@@ -162,6 +175,66 @@ fn report_run_failure(log: &BuildLog, e: &RunError, args: &RunArgs) -> u8 {
     errors::run_exit_code(e)
 }
 
+fn usage(message: &str) -> u8 {
+    eprintln!("error: {message}");
+    exit::USAGE
+}
+
+/// `--env NAME=VALUE` items: a valid name, and a value a process can receive (no NUL).
+fn env_flags(items: &[String]) -> Result<Vec<(String, String)>, String> {
+    items
+        .iter()
+        .map(|item| {
+            let Some((name, value)) = item.split_once('=') else {
+                return Err(format!(
+                    "`--env {item}` has no value; write it as `--env {item}=VALUE`"
+                ));
+            };
+            check_pair(name, value).map_err(|why| format!("`--env {name}=…`: {why}"))?;
+            Ok((name.to_string(), value.to_string()))
+        })
+        .collect()
+}
+
+/// Why NAME=VALUE cannot go into a process's environment, if it cannot.
+fn check_pair(name: &str, value: &str) -> Result<(), String> {
+    if !valid_name(name) {
+        return Err(format!("`{}` is {NAME_RULE}", name.escape_debug()));
+    }
+    if value.contains('\0') {
+        return Err(format!(
+            "the value of {name} contains a NUL byte, which no process can receive in its environment"
+        ));
+    }
+    Ok(())
+}
+
+/// The names given with `--secret NAME`: each a variable name, never NAME=VALUE.
+fn secret_flags(items: &[String]) -> Result<Vec<String>, String> {
+    items
+        .iter()
+        .map(|item| match item.split_once('=') {
+            Some((name, _)) => Err(format!(
+                "`--secret {name}=…` puts a value on the command line, where it leaks into shell history and process lists: put {name}=VALUE in a file given with --secrets-file FILE, or set {name} in the environment and pass --secret {name}"
+            )),
+            None if valid_name(item) => Ok(item.clone()),
+            None => Err(format!("`--secret {item}`: {}", NAME_RULE)),
+        })
+        .collect()
+}
+
+/// What a variable name may be.
+const NAME_RULE: &str =
+    "not a valid variable name (letters, digits and _, not starting with a digit)";
+
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// NAME=VALUE lines (`#` comments, blank lines, optional quotes, optional `export `).
 fn read_pairs(path: Option<&Path>) -> Result<HashMap<String, String>, u8> {
     let Some(path) = path else {
@@ -194,14 +267,54 @@ pub(crate) fn parse_pairs(text: &str) -> Result<HashMap<String, String>, (usize,
             .and_then(|v| v.strip_suffix('"'))
             .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
             .unwrap_or(value);
-        pairs.insert(name.trim().to_string(), value.to_string());
+        let name = name.trim();
+        check_pair(name, value).map_err(|why| (i + 1, why))?;
+        pairs.insert(name.to_string(), value.to_string());
     }
     Ok(pairs)
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse_pairs;
+    use super::{env_flags, parse_pairs, secret_flags};
+
+    #[test]
+    fn bad_names_and_nul_values_are_refused_saying_where_and_why() {
+        let e = env_flags(&["OK=1".into(), "A B=1".into()]).unwrap_err();
+        assert!(
+            e.starts_with("`--env A B=…`: `A B` is not a valid variable name"),
+            "{e}"
+        );
+        let e = env_flags(&["A=x\0y".into()]).unwrap_err();
+        assert!(e.contains("--env A=…") && e.contains("NUL"), "{e}");
+        assert_eq!(
+            env_flags(&["_A1=x=y".into()]).unwrap(),
+            [("_A1".into(), "x=y".into())]
+        );
+        let (line, why) = parse_pairs("A=1\nB=x\0y\n").unwrap_err();
+        assert_eq!(line, 2);
+        assert!(why.contains("value of B contains a NUL byte"), "{why}");
+        let (line, why) = parse_pairs("# c\n\nA B=1\n").unwrap_err();
+        assert_eq!(line, 3);
+        assert!(why.contains("`A B` is not a valid variable name"), "{why}");
+    }
+
+    #[test]
+    fn secret_flags_take_names_and_refuse_values() {
+        assert_eq!(
+            secret_flags(&["GITHUB_TOKEN".into(), "_A1".into()]).unwrap(),
+            ["GITHUB_TOKEN", "_A1"]
+        );
+        let e = secret_flags(&["API_TOKEN=hunter2".into()]).unwrap_err();
+        assert!(e.contains("shell history and process lists"), "{e}");
+        assert!(
+            e.contains("--secrets-file FILE") && e.contains("--secret API_TOKEN"),
+            "{e}"
+        );
+        assert!(!e.contains("hunter2"), "the value is not repeated: {e}");
+        assert!(secret_flags(&["A B".into()]).is_err());
+        assert!(secret_flags(&["1A".into()]).is_err());
+    }
 
     #[test]
     fn env_files() {

@@ -103,6 +103,9 @@ pub enum RunError {
     NoImage(String),
     #[error("missing secrets: {}", .0.join(", "))]
     MissingSecrets(Vec<String>),
+    /// A secret value the engine cannot pass on; the message names the secret, never the value.
+    #[error("secret {name}: {why}")]
+    BadSecret { name: String, why: String },
     #[error("the application exited with code {code}")]
     Exited { code: i64, tail: Vec<String> },
     #[error("health check failed")]
@@ -149,20 +152,40 @@ pub async fn image_run_config(docker: &Docker, image: &str) -> Result<ImageRunCo
     Ok(ImageRunConfig { port, secrets })
 }
 
-/// Every name in `wanted` must have a value in `given` (a secrets file) or the environment.
+/// Every name in `wanted` must have a value: from `file` (a secrets file), or from this process's
+/// environment for the names in `from_env` (each named by `--secret NAME`). The environment is never
+/// read for a name not in `from_env`: the names come from the image (its label), and any image could
+/// otherwise ask for `GITHUB_TOKEN` or `AWS_SECRET_ACCESS_KEY` and get it.
 pub fn collect_secrets(
     wanted: &[String],
-    given: &HashMap<String, String>,
+    file: &HashMap<String, String>,
+    from_env: &[String],
+) -> Result<Vec<(String, String)>, RunError> {
+    collect_secrets_from(wanted, file, from_env, |name| std::env::var(name).ok())
+}
+
+/// [`collect_secrets`] with `env` standing for the environment.
+pub fn collect_secrets_from(
+    wanted: &[String],
+    file: &HashMap<String, String>,
+    from_env: &[String],
+    env: impl Fn(&str) -> Option<String>,
 ) -> Result<Vec<(String, String)>, RunError> {
     let mut found = Vec::new();
     let mut missing = Vec::new();
     for name in wanted {
-        match given
-            .get(name)
-            .cloned()
-            .or_else(|| std::env::var(name).ok())
-        {
-            Some(value) => found.push((name.clone(), value)),
+        let value = file.get(name).cloned().or_else(|| {
+            from_env
+                .iter()
+                .any(|n| n == name)
+                .then(|| env(name))
+                .flatten()
+        });
+        match value {
+            Some(value) => {
+                check_secret_value(name, &value)?;
+                found.push((name.clone(), value));
+            }
             None => missing.push(name.clone()),
         }
     }
@@ -173,19 +196,28 @@ pub fn collect_secrets(
     }
 }
 
-/// Recent lines of the application's output, with secret values masked.
+/// A value the engine can give a process: no NUL byte (it would cut the value short, or fail the
+/// container's creation with the value in the error).
+pub fn check_secret_value(name: &str, value: &str) -> Result<(), RunError> {
+    if value.contains('\0') {
+        return Err(RunError::BadSecret {
+            name: name.to_string(),
+            why: "its value contains a NUL byte, which no process can receive in its environment"
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+/// Recent lines of the application's output, with secret values masked (by the log's masker).
 #[derive(Clone)]
 struct Output {
     tail: Arc<Mutex<VecDeque<String>>>,
-    secrets: Arc<Vec<String>>,
 }
 
 impl Output {
     fn record(&self, log: &BuildLog, stream: Stream, line: &str) {
-        let mut line = line.to_string();
-        for secret in self.secrets.iter().filter(|s| !s.is_empty()) {
-            line = line.replace(secret.as_str(), "********");
-        }
+        let line = log.mask(line);
         log.line(APPLICATION, stream, &line);
         let mut tail = self.tail.lock().unwrap_or_else(|e| e.into_inner());
         if tail.len() == TAIL {
@@ -220,6 +252,11 @@ pub async fn start(
     run: &ImageRunConfig,
     log: &BuildLog,
 ) -> Result<(Started, OutputHandle), RunError> {
+    for (name, value) in &opts.secrets {
+        check_secret_value(name, value)?;
+    }
+    // From here on, whatever is logged (the application's output, engine errors) is masked.
+    log.mask_secrets(opts.secrets.iter().map(|(_, v)| v.as_str()));
     let docker = session.docker();
     let port_key = format!("{}/tcp", run.port);
     let host_port = opts.host_port.unwrap_or(run.port);
@@ -258,7 +295,6 @@ pub async fn start(
     session.cleanup().add_container(&created.id);
     let output = Output {
         tail: Arc::default(),
-        secrets: Arc::new(opts.secrets.iter().map(|(_, v)| v.clone()).collect()),
     };
     docker
         .start_container(
@@ -527,5 +563,41 @@ async fn tcp_alive(stream: &mut tokio::net::TcpStream) -> Result<(), String> {
         Ok(Ok(n)) if n > 0 => Ok(()),
         Ok(Ok(_)) => Err("connection closed at once (nothing listening behind the port)".into()),
         Ok(Err(e)) => Err(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nul_in_a_secret_value_is_refused_naming_the_secret_not_the_value() {
+        let given = HashMap::from([("API_TOKEN".to_string(), "abc\0def-value".to_string())]);
+        let e = collect_secrets(&["API_TOKEN".to_string()], &given, &[]).unwrap_err();
+        let text = e.to_string();
+        assert!(matches!(e, RunError::BadSecret { .. }), "{text}");
+        assert!(text.contains("API_TOKEN") && text.contains("NUL"), "{text}");
+        assert!(!text.contains("def-value"), "{text}");
+    }
+
+    #[test]
+    fn the_environment_gives_only_the_secrets_named_with_secret() {
+        let wanted = ["GITHUB_TOKEN".to_string(), "API_KEY".to_string()];
+        let env = |name: &str| (name == "GITHUB_TOKEN").then(|| "ghp_host_token".to_string());
+        let file = HashMap::from([("API_KEY".to_string(), "from-file".to_string())]);
+        // The image asks; the environment has it; nobody named it: not given.
+        match collect_secrets_from(&wanted, &file, &[], env) {
+            Err(RunError::MissingSecrets(names)) => assert_eq!(names, ["GITHUB_TOKEN"]),
+            other => panic!("{other:?}"),
+        }
+        let given =
+            collect_secrets_from(&wanted, &file, &["GITHUB_TOKEN".to_string()], env).unwrap();
+        assert_eq!(
+            given,
+            [
+                ("GITHUB_TOKEN".to_string(), "ghp_host_token".to_string()),
+                ("API_KEY".to_string(), "from-file".to_string())
+            ]
+        );
     }
 }

@@ -292,7 +292,7 @@ pub fn engine_exit_code(e: &EngineError) -> u8 {
 /// The exit code for a `run` that failed with `e`.
 pub fn run_exit_code(e: &RunError) -> u8 {
     match e {
-        RunError::MissingSecrets(_) => exit::USAGE,
+        RunError::MissingSecrets(_) | RunError::BadSecret { .. } => exit::USAGE,
         RunError::NoImage(_) => exit::INVALID_INPUT,
         RunError::Exited { .. } => exit::APP_EXITED,
         RunError::Unhealthy { .. } => exit::APP_UNHEALTHY,
@@ -348,9 +348,10 @@ fn run_failure_lines(e: &RunError, unhealthy_threshold: u32, interval: u64) -> V
     };
     match e {
         RunError::MissingSecrets(names) => vec![format!(
-            "Missing secret value(s) for {}: give them in --secrets-file FILE (NAME=VALUE lines) or as environment variables. Nothing was started.",
+            "Missing secret value(s) for {}: give them in --secrets-file FILE (NAME=VALUE lines), or set each in this environment and name it with --secret NAME (the environment is never read for a secret that is not named). Nothing was started.",
             names.join(", ")
         )],
+        RunError::BadSecret { .. } => vec![format!("{}. Nothing was started.", capitalize(&e.to_string()))],
         RunError::Exited { code, tail } => {
             let mut lines = vec![format!("The application exited with code {code}.")];
             lines.extend(tail_lines(tail));

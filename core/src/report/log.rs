@@ -41,6 +41,8 @@ struct Sinks {
     file: Option<File>,
     /// Every line, kept when asked (tests, and the tail shown on failure).
     memory: Option<Vec<String>>,
+    /// Secret values hidden in every line, whatever writes it.
+    masker: Masker,
 }
 
 /// A cloneable handle to the build log; lines are written whole, in order, from any task.
@@ -60,6 +62,7 @@ impl BuildLog {
                 terminal: Some(Box::new(std::io::stdout())),
                 file,
                 memory: None,
+                masker: Masker::default(),
             })),
         })
     }
@@ -72,6 +75,7 @@ impl BuildLog {
                 terminal: None,
                 file: None,
                 memory: Some(Vec::new()),
+                masker: Masker::default(),
             })),
         }
     }
@@ -92,28 +96,63 @@ impl BuildLog {
         self.lock().memory.clone().unwrap_or_default()
     }
 
+    /// Log `text` under `prefix`. Control characters never reach a sink raw: the file, JSON and
+    /// memory get them as visible escapes (`\x1b`), the terminal keeps plain SGR colours only; a
+    /// newline in `text` starts another line with the same prefix, so no line can pass for another.
+    /// Hide these values (each line of each) as `********` in every line logged from now on: the
+    /// application's output, the engine's error text, the tool's own lines.
+    pub fn mask_secrets<'a>(&self, values: impl IntoIterator<Item = &'a str>) {
+        let mut sinks = self.lock();
+        for value in values {
+            sinks.masker.add(value);
+        }
+    }
+
+    /// `text` with the secret values masked, as a line would be logged.
+    pub fn mask(&self, text: &str) -> String {
+        self.lock().masker.mask(text)
+    }
+
     pub fn line(&self, prefix: &str, stream: Stream, text: &str) {
+        // Masked before the text is split or escaped, so a secret spanning lines is still found.
+        let text = self.mask(text);
+        for text in text.split('\n') {
+            self.one_line(prefix, stream, text);
+        }
+    }
+
+    fn one_line(&self, prefix: &str, stream: Stream, text: &str) {
         let now = chrono::Local::now();
-        let rendered = match self.format {
+        let prefix = neutralise(prefix, false);
+        let render = |text: &str| match self.format {
             LogFormat::Text => format!("{} [{prefix}] {text}", now.format("%m-%d-%Y %I:%M:%S %p")),
             LogFormat::Json => serde_json::to_string(&JsonLine {
                 time: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, false),
-                prefix,
+                prefix: &prefix,
                 stream,
                 text,
             })
             .expect("a log line serializes"),
         };
+        let plain = render(&neutralise(text, false));
         let mut sinks = self.lock();
         if let Some(t) = sinks.terminal.as_mut() {
-            let _ = writeln!(t, "{rendered}");
+            let coloured;
+            let shown = match self.format {
+                LogFormat::Text => {
+                    coloured = render(&neutralise(text, true));
+                    &coloured
+                }
+                LogFormat::Json => &plain,
+            };
+            let _ = writeln!(t, "{shown}");
             let _ = t.flush();
         }
         if let Some(f) = sinks.file.as_mut() {
-            let _ = writeln!(f, "{rendered}");
+            let _ = writeln!(f, "{plain}");
         }
         if let Some(m) = sinks.memory.as_mut() {
-            m.push(rendered);
+            m.push(plain);
         }
     }
 
@@ -123,7 +162,127 @@ impl BuildLog {
     }
 }
 
+/// What secret values are replaced with.
+pub const MASK: &str = "********";
+
+/// Finds secret values in text and hides them. Every line of a multi-line value (a PEM key) is a
+/// value of its own, so a key printed whole is masked line by line; where values overlap or one
+/// contains another, everything any of them covers is masked (the longest value wins). It only
+/// finds values printed as they are: encoded (base64, hex, URL-encoded), split across writes or
+/// lines in other places, or transformed in any way, they are not recognised.
+#[derive(Debug, Clone, Default)]
+pub struct Masker {
+    /// Longest first.
+    values: Vec<String>,
+}
+
+impl Masker {
+    pub fn new<'a>(values: impl IntoIterator<Item = &'a str>) -> Self {
+        let mut m = Self::default();
+        for v in values {
+            m.add(v);
+        }
+        m
+    }
+
+    pub fn add(&mut self, value: &str) {
+        for piece in value.lines().map(str::trim) {
+            if !piece.is_empty() && !self.values.iter().any(|v| v == piece) {
+                self.values.push(piece.to_string());
+            }
+        }
+        self.values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    }
+
+    pub fn mask(&self, text: &str) -> String {
+        if self.values.is_empty() {
+            return text.to_string();
+        }
+        // Mark every byte any value covers (overlapping matches included), then replace each
+        // covered run with one mask.
+        let mut covered = vec![false; text.len()];
+        for value in &self.values {
+            let mut from = 0;
+            while let Some(i) = text[from..].find(value.as_str()) {
+                let start = from + i;
+                covered[start..start + value.len()].fill(true);
+                from = start + text[start..].chars().next().map_or(1, char::len_utf8);
+            }
+        }
+        let mut out = String::with_capacity(text.len());
+        let mut i = 0;
+        while i < text.len() {
+            let run = covered[i..]
+                .iter()
+                .take_while(|c| **c == covered[i])
+                .count();
+            if covered[i] {
+                out.push_str(MASK);
+            } else {
+                out.push_str(&text[i..i + run]);
+            }
+            i += run;
+        }
+        out
+    }
+}
+
+/// `text` with every control character shown as a visible escape (`\x1b`, `\r`, `\u{9b}`) instead
+/// of acting on the terminal: no cursor moves, line rewrites, title or clipboard writes (OSC 52).
+/// Tab is kept. With `keep_sgr`, plain SGR colour sequences (`ESC [ digits;... m`) stay, and a reset
+/// ends the line when any did, so colours do not run into the next line.
+pub fn neutralise(text: &str, keep_sgr: bool) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(text.len());
+    let mut coloured = false;
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if c == '\x1b' && keep_sgr {
+            if let Some(len) = sgr_len(rest) {
+                out.push_str(&rest[..len]);
+                coloured = true;
+                rest = &rest[len..];
+                continue;
+            }
+        }
+        match c {
+            '\t' => out.push('\t'),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            c if (c as u32) < 0x20 || c == '\x7f' => {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            }
+            // C1 controls: 0x9b is a CSI by itself on some terminals.
+            c if ('\u{80}'..='\u{9f}').contains(&c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    if coloured {
+        out.push_str("\x1b[0m");
+    }
+    out
+}
+
+/// The length of the SGR sequence `ESC [ [0-9;]* m` that `text` starts with, if it does.
+fn sgr_len(text: &str) -> Option<usize> {
+    let params = text.strip_prefix("\x1b[")?;
+    let n = params
+        .bytes()
+        .take_while(|b| b.is_ascii_digit() || *b == b';')
+        .count();
+    (params.as_bytes().get(n) == Some(&b'm')).then_some(2 + n + 1)
+}
+
+/// The longest line kept whole; longer lines are split into pieces of this size, as Docker does.
+pub const MAX_LINE: usize = 16 * 1024;
+
 /// Splits a byte stream into lines; chunks from the engine are not line-aligned.
+///
+/// A line longer than [`MAX_LINE`] comes out in pieces of at most that size (never cutting a UTF-8
+/// character), so one endless line cannot hold unbounded memory; each byte is searched once.
 #[derive(Default)]
 pub struct LineSplitter {
     pending: Vec<u8>,
@@ -132,13 +291,43 @@ pub struct LineSplitter {
 impl LineSplitter {
     /// Feed a chunk; returns the complete lines it finished (without `\n`, `\r` trimmed).
     pub fn push(&mut self, chunk: &[u8]) -> Vec<String> {
-        self.pending.extend_from_slice(chunk);
         let mut lines = Vec::new();
-        while let Some(i) = self.pending.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = self.pending.drain(..=i).collect();
-            lines.push(clean(&line[..line.len() - 1]));
+        let mut rest = chunk;
+        while !rest.is_empty() {
+            if self.pending.len() >= MAX_LINE {
+                // A full piece: a newline right after it ends the line, anything else continues it.
+                if rest[0] == b'\n' {
+                    rest = &rest[1..];
+                    lines.push(clean(&std::mem::take(&mut self.pending)));
+                } else {
+                    lines.push(self.full_piece());
+                }
+                continue;
+            }
+            // Only the new bytes are searched, and no further than the room left in this line.
+            let room = MAX_LINE - self.pending.len();
+            let window = &rest[..rest.len().min(room)];
+            match window.iter().position(|b| *b == b'\n') {
+                Some(i) => {
+                    self.pending.extend_from_slice(&window[..i]);
+                    rest = &rest[i + 1..];
+                    lines.push(clean(&std::mem::take(&mut self.pending)));
+                }
+                None => {
+                    self.pending.extend_from_slice(window);
+                    rest = &rest[window.len()..];
+                }
+            }
         }
         lines
+    }
+
+    /// The first [`MAX_LINE`] bytes of the pending line (less a UTF-8 character cut at the end,
+    /// which starts the next piece).
+    fn full_piece(&mut self) -> String {
+        let cut = char_boundary_before(&self.pending, MAX_LINE);
+        let tail = self.pending.split_off(cut);
+        clean(&std::mem::replace(&mut self.pending, tail))
     }
 
     /// What is left after the stream ends.
@@ -149,6 +338,27 @@ impl LineSplitter {
         let rest = std::mem::take(&mut self.pending);
         Some(clean(&rest))
     }
+}
+
+/// The largest `n <= at` that does not split a UTF-8 sequence of `bytes` (a byte boundary when the
+/// bytes are not UTF-8 there).
+fn char_boundary_before(bytes: &[u8], at: usize) -> usize {
+    let at = at.min(bytes.len());
+    for i in (at.saturating_sub(3)..at).rev() {
+        let b = bytes[i];
+        if b & 0xC0 == 0x80 {
+            continue; // a continuation byte: look further back for the start
+        }
+        let len = match b {
+            0x00..=0x7F => 1,
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF7 => 4,
+            _ => 1,
+        };
+        return if i + len > at && i > 0 { i } else { at };
+    }
+    at
 }
 
 fn clean(bytes: &[u8]) -> String {
@@ -171,6 +381,177 @@ mod tests {
         assert_eq!(s.push(b"tail"), Vec::<String>::new());
         assert_eq!(s.finish().as_deref(), Some("tail"));
         assert_eq!(s.finish(), None);
+    }
+
+    #[test]
+    fn a_multi_megabyte_line_comes_out_in_16_kib_pieces() {
+        let mut s = LineSplitter::default();
+        // 5 MiB without a newline, fed in 64 KiB chunks as the engine does, then a short line.
+        let total = 5 * 1024 * 1024 + 100;
+        let chunk = vec![b'x'; 64 * 1024];
+        let mut lines = Vec::new();
+        let mut fed = 0;
+        while fed < total {
+            let n = chunk.len().min(total - fed);
+            lines.extend(s.push(&chunk[..n]));
+            // Never more than one piece held back.
+            assert!(s.pending.len() <= MAX_LINE);
+            fed += n;
+        }
+        lines.extend(s.push(b"\nnext\n"));
+        assert_eq!(lines.len(), total / MAX_LINE + 2);
+        assert!(lines[..total / MAX_LINE]
+            .iter()
+            .all(|l| l.len() == MAX_LINE));
+        assert_eq!(lines[total / MAX_LINE].len(), 100);
+        assert_eq!(lines.last().unwrap(), "next");
+        assert_eq!(s.finish(), None);
+    }
+
+    #[test]
+    fn a_line_of_exactly_16_kib_is_one_line_and_characters_are_not_cut() {
+        let mut s = LineSplitter::default();
+        let mut exact = vec![b'a'; MAX_LINE];
+        exact.push(b'\n');
+        assert_eq!(s.push(&exact), vec!["a".repeat(MAX_LINE)]);
+        // A 3-byte character straddling the 16 KiB mark moves whole to the next piece.
+        let mut long = vec![b'a'; MAX_LINE - 1];
+        long.extend_from_slice("€tail\n".as_bytes());
+        let lines = s.push(&long);
+        assert_eq!(lines, vec!["a".repeat(MAX_LINE - 1), "€tail".to_string()]);
+    }
+
+    /// A log whose terminal output is kept, to see what a terminal would receive.
+    fn with_terminal(format: LogFormat) -> (BuildLog, Arc<Mutex<Vec<u8>>>) {
+        struct Shared(Arc<Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = BuildLog::in_memory(format);
+        log.lock().terminal = Some(Box::new(Shared(seen.clone())));
+        (log, seen)
+    }
+
+    #[test]
+    fn the_terminal_gets_colours_and_nothing_else_and_the_file_gets_no_control_at_all() {
+        let (log, terminal) = with_terminal(LogFormat::Text);
+        // Clipboard write (OSC 52, BEL- and ST-terminated), a window title, a colour, a tab.
+        log.line(
+            "Build",
+            Stream::Stdout,
+            "a\x1b]52;c;ZXZpbA==\x07b\x1b]0;title\x1b\\c \x1b[1;31mred\x1b[0m\tend",
+        );
+        let terminal = String::from_utf8(terminal.lock().unwrap().clone()).unwrap();
+        assert!(
+            terminal.ends_with(
+                " [Build] a\\x1b]52;c;ZXZpbA==\\x07b\\x1b]0;title\\x1b\\c \x1b[1;31mred\x1b[0m\tend\x1b[0m\n"
+            ),
+            "{terminal:?}"
+        );
+        let file = &log.lines()[0];
+        assert!(
+            file.ends_with(
+                " [Build] a\\x1b]52;c;ZXZpbA==\\x07b\\x1b]0;title\\x1b\\c \\x1b[1;31mred\\x1b[0m\tend"
+            ),
+            "{file:?}"
+        );
+        assert!(!file.contains('\x1b') && !file.contains('\x07'));
+    }
+
+    #[test]
+    fn a_build_cannot_forge_an_app_runner_line() {
+        let (log, terminal) = with_terminal(LogFormat::Text);
+        let forged = "11-25-2026 02:04:05 PM [AppRunner] Successfully built image.";
+        // Rewrite the line (\r, erase line, cursor up, column 1), a newline in the text, a C1 CSI.
+        log.line("Build", Stream::Stdout, &format!("x\r{forged}"));
+        log.line(
+            "Build",
+            Stream::Stdout,
+            &format!("x\x1b[2K\x1b[1A\x1b[1G{forged}"),
+        );
+        log.line("Build", Stream::Stdout, &format!("x\n{forged}"));
+        log.line("Build", Stream::Stdout, &format!("x\u{9b}2K{forged}"));
+        let terminal = String::from_utf8(terminal.lock().unwrap().clone()).unwrap();
+        let shown: Vec<&str> = terminal.lines().collect();
+        assert_eq!(shown.len(), 5, "{terminal:?}");
+        for line in shown.iter().chain(
+            log.lines()
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .iter(),
+        ) {
+            // Every line starts with the time and the real prefix; nothing rewrites it.
+            assert_eq!(&line[22..30], " [Build]", "{line:?}");
+            assert!(!line.contains(['\r', '\x1b', '\u{9b}']), "{line:?}");
+        }
+        assert!(shown[0].ends_with(&format!("[Build] x\\r{forged}")));
+        assert!(shown[1].ends_with(&format!("[Build] x\\x1b[2K\\x1b[1A\\x1b[1G{forged}")));
+        assert!(shown[3].ends_with(&format!("[Build] {forged}")));
+        assert!(shown[4].ends_with(&format!("[Build] x\\u{{9b}}2K{forged}")));
+    }
+
+    #[test]
+    fn json_text_carries_escapes_not_control_characters() {
+        let log = BuildLog::in_memory(LogFormat::Json);
+        log.line("Build", Stream::Stdout, "\x1b[31mred\x1b]52;c;eA==\x07");
+        let v: serde_json::Value = serde_json::from_str(&log.lines()[0]).unwrap();
+        assert_eq!(v["text"], "\\x1b[31mred\\x1b]52;c;eA==\\x07");
+    }
+
+    #[test]
+    fn a_short_secret_that_prefixes_a_longer_one_does_not_unmask_the_rest() {
+        // Given shortest first, on purpose.
+        let m = Masker::new(["abc", "abcdef123"]);
+        assert_eq!(
+            m.mask("token abcdef123 and abc"),
+            "token ******** and ********"
+        );
+        // Overlapping values: everything either covers.
+        let m = Masker::new(["xxsecret", "secretyy"]);
+        assert_eq!(m.mask("[xxsecretyy]"), "[********]");
+    }
+
+    #[test]
+    fn a_pem_key_printed_whole_is_masked_line_by_line() {
+        let key = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj\n-----END PRIVATE KEY-----\n";
+        let log = BuildLog::in_memory(LogFormat::Text);
+        log.mask_secrets([key]);
+        let mut s = LineSplitter::default();
+        for line in s.push(format!("key:\n{key}").as_bytes()) {
+            log.line("Application", Stream::Stdout, &line);
+        }
+        let lines = log.lines();
+        assert_eq!(lines.len(), 5);
+        assert!(lines[0].ends_with("] key:"));
+        for line in &lines[1..] {
+            assert!(line.ends_with("[Application] ********"), "{line}");
+        }
+    }
+
+    #[test]
+    fn engine_error_text_is_masked_too() {
+        let log = BuildLog::in_memory(LogFormat::Text);
+        log.mask_secrets(["s3cr3t-value"]);
+        log.app_runner("Creating the application container: invalid env API_TOKEN=s3cr3t-value");
+        log.line("Application", Stream::Stderr, "multi\nline s3cr3t-value");
+        let all = log.lines().join("\n");
+        assert!(!all.contains("s3cr3t"), "{all}");
+        assert!(
+            all.contains(
+                "[AppRunner] Creating the application container: invalid env API_TOKEN=********"
+            ),
+            "{all}"
+        );
+        assert!(all.contains("[Application] line ********"), "{all}");
+        assert_eq!(log.mask("x s3cr3t-value"), "x ********");
     }
 
     #[test]
