@@ -394,6 +394,7 @@ async fn health_checks_go_on_after_the_service_is_live() {
 
 /// Issue 9: the secret names come from the image's label, so the environment must not answer them
 /// unasked; `--secret NAME` asks.
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 #[tokio::test(flavor = "multi_thread")]
 async fn an_image_cannot_collect_a_secret_from_the_environment_unless_named() {
     let app = write_app(&[
@@ -463,6 +464,7 @@ async fn an_image_cannot_collect_a_secret_from_the_environment_unless_named() {
 
 /// Issue 9: a bad variable name or a NUL in a value is refused, saying where and why, before
 /// anything is built or started.
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 #[test]
 fn bad_local_env_values_are_refused_before_anything_starts() {
     let app = write_app(&[

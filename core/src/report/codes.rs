@@ -84,3 +84,4 @@ pub const NO_SUCH_IMAGE: Code = Code("AR601");
 pub const APP_EXITED: Code = Code("AR602");
 pub const APP_UNHEALTHY: Code = Code("AR603");
 pub const RUN_ENGINE_CALL_FAILED: Code = Code("AR604");
+pub const BAD_SECRET_VALUE: Code = Code("AR605");

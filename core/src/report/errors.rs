@@ -268,6 +268,7 @@ pub fn engine_code(e: &EngineError) -> codes::Code {
 pub fn run_code(e: &RunError) -> codes::Code {
     match e {
         RunError::MissingSecrets(_) => codes::MISSING_SECRETS,
+        RunError::BadSecret { .. } => codes::BAD_SECRET_VALUE,
         RunError::NoImage(_) => codes::NO_SUCH_IMAGE,
         RunError::Exited { .. } => codes::APP_EXITED,
         RunError::Unhealthy { .. } => codes::APP_UNHEALTHY,
