@@ -1,53 +1,70 @@
 //! `apprunner-build build`: a plan built in an engine session, with App Runner's log lines.
 
-use super::{BuildOpts, ImageOpts};
+use super::args::{BuildOpts, ImageOpts};
+use super::local::LocalValues;
+use super::CliError;
 use apprunner_build::engine::{self, BuildOptions, BuiltImage, EngineError, ImageName, Session};
 use apprunner_build::plan::BuildPlan;
+use apprunner_build::report::codes;
+use apprunner_build::report::diagnostic::{Diagnostic, Location};
 use apprunner_build::report::errors;
 use apprunner_build::report::exit;
 use apprunner_build::report::log::BuildLog;
 
-pub(crate) async fn build_command(plan: BuildPlan, opts: BuildOpts) -> u8 {
-    let log = match open_log(&opts.image) {
-        Ok(l) => l,
-        Err(code) => return code,
+pub(crate) async fn build_command(plan: BuildPlan, opts: &BuildOpts) -> Result<u8, CliError> {
+    let log = open_log(&opts.image)?;
+    // With --run, local values are checked before anything is built.
+    let local = if opts.run {
+        Some(LocalValues::read(&opts.run_args).map_err(CliError::Usage)?)
+    } else {
+        None
     };
-    let session = match connect(&log).await {
-        Ok(s) => s,
-        Err(code) => return code,
-    };
-    let built = match build_image(&session, &plan, &opts.image, &log).await {
-        Ok(b) => b,
-        Err(code) => return code,
-    };
-    if opts.run {
-        let run_config = engine::run::ImageRunConfig {
-            port: plan.image.port,
-            secrets: plan.image.secret_names(),
-        };
-        return super::run::run_image(
-            &session,
-            &built.name.to_string(),
-            &run_config,
-            &[],
-            &opts.run_opts,
-            &log,
-        )
-        .await;
+    let session = connect(&log).await?;
+    let built = build_image(&session, &plan, &opts.image, &log).await?;
+    match local {
+        Some(local) => {
+            let run_config = engine::run::ImageRunConfig {
+                port: plan.image.port,
+                secrets: plan.image.secret_names(),
+            };
+            super::run::run_image(
+                &session,
+                &built.name.to_string(),
+                &run_config,
+                &local,
+                &opts.run_args,
+                &log,
+            )
+            .await
+        }
+        None => {
+            println!("{}", built.id);
+            Ok(exit::OK)
+        }
     }
-    println!("{}", built.id);
-    exit::OK
 }
 
-pub(crate) fn open_log(opts: &ImageOpts) -> Result<BuildLog, u8> {
+pub(crate) fn open_log(opts: &ImageOpts) -> Result<BuildLog, CliError> {
     BuildLog::new(opts.log_format.into(), opts.log_file.as_deref()).map_err(|e| {
-        eprintln!("error: cannot write the log file: {e}");
-        exit::USAGE
+        let path = opts
+            .log_file
+            .as_deref()
+            .unwrap_or(std::path::Path::new("-"));
+        CliError::Usage(Box::new(
+            Diagnostic::error(
+                codes::LOG_FILE_UNWRITABLE,
+                format!("cannot write the log file: {e}"),
+            )
+            .at(Location::file(path)),
+        ))
     })
 }
 
-/// App Runner's failure line, the help that goes with it, and the exit code for the error.
-pub(crate) fn report_failure(log: &BuildLog, e: &EngineError) -> u8 {
+/// App Runner's failure line (with the code), the help that goes with it, and the exit code.
+pub(crate) fn report_failure(log: &BuildLog, e: &EngineError) -> CliError {
+    if matches!(e, EngineError::Interrupted) {
+        return CliError::Reported(exit::INTERRUPTED);
+    }
     log.app_runner(format!(
         "Failed to build your application source code. Reason: {}",
         errors::build_failure_reason(e)
@@ -55,10 +72,10 @@ pub(crate) fn report_failure(log: &BuildLog, e: &EngineError) -> u8 {
     if let Some(help) = errors::engine_help(e) {
         eprintln!("help: {help}");
     }
-    errors::engine_exit_code(e)
+    CliError::Reported(errors::engine_exit_code(e))
 }
 
-pub(crate) async fn connect(log: &BuildLog) -> Result<Session, u8> {
+pub(crate) async fn connect(log: &BuildLog) -> Result<Session, CliError> {
     Session::connect()
         .await
         .map_err(|e| report_failure(log, &e))
@@ -84,7 +101,7 @@ pub(crate) async fn build_image(
     plan: &BuildPlan,
     opts: &ImageOpts,
     log: &BuildLog,
-) -> Result<BuiltImage, u8> {
+) -> Result<BuiltImage, CliError> {
     let name = image_name(plan, opts.tag.as_deref()).map_err(|e| report_failure(log, &e))?;
     let options = BuildOptions {
         image: name,

@@ -46,17 +46,20 @@ pub struct HealthCheck {
 
 impl Default for HealthCheck {
     fn default() -> Self {
-        Self {
-            protocol: HealthProtocol::Tcp,
-            interval: Duration::from_secs(5),
-            timeout: Duration::from_secs(2),
-            healthy_threshold: 1,
-            unhealthy_threshold: 5,
-        }
+        Self::APP_RUNNER
     }
 }
 
 impl HealthCheck {
+    /// App Runner's defaults: TCP, every 5 s, 2 s timeout, healthy after 1, unhealthy after 5.
+    pub const APP_RUNNER: HealthCheck = HealthCheck {
+        protocol: HealthProtocol::Tcp,
+        interval: Duration::from_secs(5),
+        timeout: Duration::from_secs(2),
+        healthy_threshold: 1,
+        unhealthy_threshold: 5,
+    };
+
     /// `tcp`, or `http` / `http:/path`.
     pub fn parse_protocol(text: &str) -> Result<HealthProtocol, String> {
         match text {

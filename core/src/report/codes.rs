@@ -1,7 +1,7 @@
 //! Every message's stable code, shown as `error[AR112]` so that people can search for it; the
 //! README lists them all (a test checks). AR1xx: apprunner.yaml and the settings; AR2xx: runtimes
 //! and versions; AR3xx: a project's own files (detection); AR4xx: plan warnings; AR5xx: the build;
-//! AR6xx: `run`.
+//! AR6xx: `run`; AR7xx: the command line and the files it names.
 
 /// A message's code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -85,3 +85,8 @@ pub const APP_EXITED: Code = Code("AR602");
 pub const APP_UNHEALTHY: Code = Code("AR603");
 pub const RUN_ENGINE_CALL_FAILED: Code = Code("AR604");
 pub const BAD_SECRET_VALUE: Code = Code("AR605");
+
+pub const LOG_FILE_UNWRITABLE: Code = Code("AR700");
+pub const LOCAL_FILE_UNREADABLE: Code = Code("AR701");
+pub const LOCAL_VALUE_INVALID: Code = Code("AR702");
+pub const PLAN_FILE_UNREADABLE: Code = Code("AR703");

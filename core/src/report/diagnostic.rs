@@ -59,6 +59,16 @@ impl Location {
         }
     }
 
+    /// A line of a file whose text is not kept (a secrets file: its lines are never shown).
+    pub fn file_line(path: &Path, line: usize) -> Self {
+        Self {
+            source: None,
+            path: path.to_path_buf(),
+            position: Some(Position { line, column: 1 }),
+            width: 0,
+        }
+    }
+
     pub fn at(source: &SourceText, position: Position, width: usize) -> Self {
         Self {
             source: Some(source.clone()),

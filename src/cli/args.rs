@@ -1,0 +1,287 @@
+//! The command line's arguments, parsed into types once by clap. Defaults come from the library
+//! (App Runner's health check, port) so they live in one place.
+
+use apprunner_build::engine::run::{HealthCheck, HealthProtocol};
+use apprunner_build::input::config::{ApiSettings, EnvVar};
+use apprunner_build::input::{ConfigurationSource, InputArgs};
+use apprunner_build::project::ProjectArgs;
+use apprunner_build::report::codes;
+use apprunner_build::report::log::LogFormat;
+use apprunner_build::resolve::catalog::CATALOG_ENV;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "apprunner-build",
+    version,
+    about = "Build AWS App Runner source-code services (Python, Node.js) into container images"
+)]
+pub struct Cli {
+    /// A runtime catalog (TOML) layered over the shipped one; its runtimes replace shipped ones of the same name.
+    #[arg(long, global = true, env = CATALOG_ENV, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check apprunner.yaml (or the settings flags, or the project's files) and the runtime; exit 1 with located errors if anything is wrong.
+    Validate(ProjectOpts),
+    /// Print every stage and step a build would run, without running anything.
+    Plan {
+        #[command(flatten)]
+        project: ProjectOpts,
+        /// Print the plan as JSON (`build --plan FILE` builds it).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Build the application into a container image through the Docker Engine API.
+    Build(Box<BuildOpts>),
+    /// Start a built image the way App Runner runs it (building a directory first when needed).
+    Run(Box<RunOpts>),
+    /// List the runtimes and versions in the catalog.
+    Runtimes {
+        /// Print the catalog as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct BuildOpts {
+    #[command(flatten)]
+    pub project: ProjectOpts,
+    /// Build exactly this saved plan (`plan --json` output) instead of planning the directory.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["runtime", "build_command", "start_command", "port", "runtime_env", "source_directory", "configuration_source"])]
+    pub plan: Option<PathBuf>,
+    #[command(flatten)]
+    pub image: ImageOpts,
+    /// Start the image after the build, as `apprunner-build run` does.
+    #[arg(long)]
+    pub run: bool,
+    #[command(flatten)]
+    pub run_args: RunArgs,
+}
+
+/// How to build the image and where the log goes.
+#[derive(Debug, Args, Clone)]
+pub struct ImageOpts {
+    /// Name of the image to produce, NAME[:TAG] (default: the directory's name).
+    #[arg(short = 't', long = "tag", value_name = "NAME[:TAG]")]
+    pub tag: Option<String>,
+    /// Docker network for the build containers.
+    #[arg(long, value_name = "NAME")]
+    pub network: Option<String>,
+    /// CA bundle (PEM) mounted read-only into build containers, for TLS-intercepting proxies.
+    /// Never part of the image.
+    #[arg(long, value_name = "FILE")]
+    pub ca_bundle: Option<PathBuf>,
+    /// Also write the log to this file.
+    #[arg(long, value_name = "PATH")]
+    pub log_file: Option<PathBuf>,
+    /// `text`: App Runner's log lines; `json`: one JSON object per line, for CI.
+    #[arg(long, value_enum, default_value_t)]
+    pub log_format: LogFormatArg,
+    /// Build from scratch: even when the image is up to date, and without the package-manager caches
+    /// kept between builds.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+/// Local run settings: the port on this machine, the container's own env, secret values, the
+/// health check (App Runner's defaults).
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    /// Port on this machine to publish the service port on (default: the same number; 0: any free port).
+    #[arg(
+        short = 'p',
+        long = "publish",
+        value_name = "HOST_PORT",
+        help_heading = "Running"
+    )]
+    pub publish: Option<u16>,
+    /// An environment variable NAME=VALUE for the container, as `docker run -e` (repeatable).
+    // Checked after parsing, not by clap, whose errors repeat the value.
+    #[arg(
+        short = 'e',
+        long = "env",
+        value_name = "NAME=VALUE",
+        help_heading = "Running"
+    )]
+    pub env: Vec<String>,
+    /// File of NAME=VALUE lines: more environment variables for the container.
+    #[arg(long, value_name = "FILE", help_heading = "Running")]
+    pub env_file: Option<PathBuf>,
+    /// File of NAME=VALUE lines with the values of run.secrets.
+    #[arg(long, value_name = "FILE", help_heading = "Running")]
+    pub secrets_file: Option<PathBuf>,
+    /// Give the secret NAME the value of this environment's NAME (repeatable); never NAME=VALUE.
+    // Checked after parsing, not by clap, whose errors would repeat a value given by mistake.
+    #[arg(long = "secret", value_name = "NAME", help_heading = "Running")]
+    pub secret: Vec<String>,
+    /// `tcp` (App Runner's default), `http` or `http:/path`.
+    #[arg(long, default_value = "tcp", value_name = "PROTOCOL", value_parser = parse_health_check, help_heading = "Running")]
+    pub health_check: HealthProtocol,
+    /// Seconds between health checks.
+    #[arg(long, default_value_t = HealthCheck::APP_RUNNER.interval.as_secs(), value_name = "SECONDS", help_heading = "Running")]
+    pub health_interval: u64,
+    /// Seconds a health check may take.
+    #[arg(long, default_value_t = HealthCheck::APP_RUNNER.timeout.as_secs(), value_name = "SECONDS", help_heading = "Running")]
+    pub health_timeout: u64,
+    /// Checks that must pass in a row.
+    #[arg(long, default_value_t = HealthCheck::APP_RUNNER.healthy_threshold, value_name = "N", help_heading = "Running")]
+    pub healthy_threshold: u32,
+    /// Checks that must fail in a row before the service is called unhealthy.
+    #[arg(long, default_value_t = HealthCheck::APP_RUNNER.unhealthy_threshold, value_name = "N", help_heading = "Running")]
+    pub unhealthy_threshold: u32,
+}
+
+impl RunArgs {
+    pub fn health(&self) -> HealthCheck {
+        HealthCheck {
+            protocol: self.health_check.clone(),
+            interval: std::time::Duration::from_secs(self.health_interval.max(1)),
+            timeout: std::time::Duration::from_secs(self.health_timeout.max(1)),
+            healthy_threshold: self.healthy_threshold.max(1),
+            unhealthy_threshold: self.unhealthy_threshold.max(1),
+        }
+    }
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct RunOpts {
+    /// A source directory (built first unless its image is up to date) or an image name.
+    #[arg(default_value = ".", value_name = "DIR|IMAGE", value_parser = parse_run_target)]
+    pub target: RunTarget,
+    /// App Runner's source directory inside the repository (when TARGET is a directory).
+    #[arg(long, value_name = "DIR")]
+    pub source_directory: Option<PathBuf>,
+    #[command(flatten)]
+    pub image: ImageOpts,
+    #[command(flatten)]
+    pub run_args: RunArgs,
+}
+
+/// What `run` starts: a directory's image (built when needed), or an image by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunTarget {
+    Directory(PathBuf),
+    Image(String),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ProjectOpts {
+    /// The repository directory.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// App Runner's source directory inside the repository: it holds apprunner.yaml and is the build root.
+    #[arg(long, value_name = "DIR")]
+    pub source_directory: Option<PathBuf>,
+    /// Where the settings come from: `repository` (apprunner.yaml) or `api` (the settings flags
+    /// below, and nothing else). Default: the repository when apprunner.yaml exists; otherwise the
+    /// project's files are read and each settings flag overrides one derived setting.
+    #[arg(long, value_enum, value_name = "SOURCE")]
+    pub configuration_source: Option<SourceArg>,
+    /// Runtime (App Runner's API setting).
+    #[arg(long, help_heading = "App Runner's API settings")]
+    pub runtime: Option<String>,
+    /// Build command (App Runner's API setting).
+    #[arg(long, help_heading = "App Runner's API settings")]
+    pub build_command: Option<String>,
+    /// Start command (App Runner's API setting).
+    #[arg(long, help_heading = "App Runner's API settings")]
+    pub start_command: Option<String>,
+    /// Port (App Runner's API setting; default 8080).
+    #[arg(long, help_heading = "App Runner's API settings")]
+    pub port: Option<u16>,
+    /// Runtime environment variable NAME=VALUE (App Runner's API setting; repeatable).
+    #[arg(
+        long = "runtime-env",
+        value_name = "NAME=VALUE",
+        value_parser = parse_env_var,
+        help_heading = "App Runner's API settings"
+    )]
+    pub runtime_env: Vec<EnvVar>,
+}
+
+/// `--configuration-source`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SourceArg {
+    /// apprunner.yaml.
+    Repository,
+    /// The settings flags only.
+    Api,
+}
+
+impl ProjectOpts {
+    pub fn project_args(&self) -> ProjectArgs {
+        ProjectArgs {
+            dir: self.dir.clone(),
+            source_directory: self.source_directory.clone(),
+            shown_dir: None,
+            input: InputArgs {
+                source: self.configuration_source.map(|s| match s {
+                    SourceArg::Repository => ConfigurationSource::Repository,
+                    SourceArg::Api => ConfigurationSource::Api,
+                }),
+                settings: ApiSettings {
+                    runtime: self.runtime.clone(),
+                    build_command: self.build_command.clone(),
+                    start_command: self.start_command.clone(),
+                    port: self.port,
+                    env: self.runtime_env.clone(),
+                },
+            },
+        }
+    }
+}
+
+/// `--log-format`; the library's [`LogFormat`] knows nothing of clap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormatArg {
+    /// App Runner's deployment-log lines.
+    #[default]
+    Text,
+    /// One JSON object per line: time, prefix, stream, text.
+    Json,
+}
+
+impl From<LogFormatArg> for LogFormat {
+    fn from(f: LogFormatArg) -> Self {
+        match f {
+            LogFormatArg::Text => LogFormat::Text,
+            LogFormatArg::Json => LogFormat::Json,
+        }
+    }
+}
+
+/// `NAME=VALUE`, split once at the first `=` (names are checked with the configuration).
+pub fn parse_env_var(text: &str) -> Result<EnvVar, String> {
+    match text.split_once('=') {
+        Some((name, value)) => Ok(EnvVar {
+            name: name.to_string(),
+            value: value.to_string(),
+        }),
+        None => Err(format!(
+            "[{}] `{text}` has no value: write NAME=VALUE",
+            codes::LOCAL_VALUE_INVALID
+        )),
+    }
+}
+
+fn parse_health_check(text: &str) -> Result<HealthProtocol, String> {
+    HealthCheck::parse_protocol(text).map_err(|e| format!("[{}] {e}", codes::LOCAL_VALUE_INVALID))
+}
+
+/// An existing directory is a source directory; anything else is an image name.
+fn parse_run_target(text: &str) -> Result<RunTarget, String> {
+    let path = PathBuf::from(text);
+    Ok(if path.is_dir() {
+        RunTarget::Directory(path)
+    } else {
+        RunTarget::Image(text.to_string())
+    })
+}
