@@ -834,3 +834,62 @@ async fn a_saved_plan_is_built_exactly_as_written() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Issue 9: file names are uploaded as they are; a name full of `\..\` lands inside /app, never
+/// outside (even when longer than a tar header holds).
+#[tokio::test(flavor = "multi_thread")]
+async fn file_names_with_backslashes_and_dots_land_inside_app() {
+    let docker = docker().await;
+    let long = format!("{}\\..\\..\\..\\usr\\local\\bin\\pwned", "x".repeat(120));
+    let app = write_app(&[
+        (
+            "apprunner.yaml",
+            "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo built\nrun:\n  command: sleep 1000\n",
+        ),
+        ("a\\..\\..\\x", "short"),
+        (&long, "long"),
+        ("a\\b", "backslash"),
+    ]);
+    let b = build(&docker, app.path(), "names").await;
+    let built = b.result.expect("builds");
+    let out = output_of(
+        &docker,
+        &built.name.to_string(),
+        "ls -1 /app; test -e /usr/local/bin/pwned && echo PWNED; test -e /x && echo ROOT-X; test -e /app/a/b && echo SPLIT; echo done",
+    )
+    .await;
+    assert!(out.contains("a\\..\\..\\x\n"), "{out}");
+    assert!(out.contains(&format!("{long}\n")), "{out}");
+    assert!(out.contains("a\\b\n"), "{out}");
+    assert!(
+        !out.contains("PWNED") && !out.contains("ROOT-X") && !out.contains("SPLIT"),
+        "{out}"
+    );
+    assert!(out.contains("done"), "{out}");
+    remove_image(&docker, &built.name).await;
+}
+
+/// Issue 9: a `.dockerignore` that leaves out every file says so in the log.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dockerignore_that_leaves_out_everything_is_a_logged_warning() {
+    let docker = docker().await;
+    let app = write_app(&[
+        (
+            "apprunner.yaml",
+            "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo built\nrun:\n  command: sleep 1000\n",
+        ),
+        ("server.js", ""),
+        (".dockerignore", "*\n"),
+    ]);
+    let b = build(&docker, app.path(), "ignore-all").await;
+    let built = b.result.expect("builds");
+    assert!(
+        log_has(
+            &b.log,
+            "[AppRunner] Warning: .dockerignore leaves out every file of the source"
+        ),
+        "{:#?}",
+        b.log
+    );
+    remove_image(&docker, &built.name).await;
+}

@@ -409,6 +409,9 @@ impl Walk<'_> {
         upload.map_err(EngineError::docker(format!(
             "uploading the source to {path}"
         )))?;
+        for warning in &summary.warnings {
+            self.log.app_runner(format!("Warning: {warning}."));
+        }
         self.log.app_runner(format!(
             "Copied the source ({} file{}, {}) to {path} in {}.",
             summary.files,
