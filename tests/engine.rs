@@ -893,3 +893,33 @@ async fn a_dockerignore_that_leaves_out_everything_is_a_logged_warning() {
     );
     remove_image(&docker, &built.name).await;
 }
+
+/// Issue 9: `-t` is checked against Docker's reference grammar before anything is built.
+#[test]
+fn image_names_outside_dockers_grammar_are_refused_before_building() {
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo x\nrun:\n  command: x\n",
+    )]);
+    let long = "a".repeat(300);
+    let digest = format!("app@sha256:{}", "0".repeat(64));
+    for name in ["../x", "a//b", "x:a:b", long.as_str(), digest.as_str()] {
+        let out = cli()
+            .args(["build", "-t", name])
+            .arg(app.path())
+            .env("APPRUNNER_BUILD_CATALOG", test_catalog())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(exit::USAGE.into()),
+            "{name}: {stdout}"
+        );
+        assert!(
+            stdout.contains(&format!("nvalid image name `{name}`: ")),
+            "{name}: {stdout}"
+        );
+        assert!(!stdout.contains("Starting to build"), "{name}: {stdout}");
+    }
+}

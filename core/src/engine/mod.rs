@@ -49,7 +49,8 @@ pub enum EngineError {
         command: String,
         exit_code: i64,
     },
-    #[error("invalid image name `{0}`")]
+    /// The name in backquotes and why it is refused: "`x:a:b`: …".
+    #[error("invalid image name {0}")]
     InvalidImageName(String),
     #[error("the plan cannot be built: {0}")]
     Plan(PlanError),
