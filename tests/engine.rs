@@ -923,3 +923,42 @@ fn image_names_outside_dockers_grammar_are_refused_before_building() {
         assert!(!stdout.contains("Starting to build"), "{name}: {stdout}");
     }
 }
+
+/// Issue 9: a DOCKER_HOST this tool cannot use is refused by name, never replaced by the local
+/// socket.
+#[test]
+fn unsupported_docker_hosts_are_refused_by_name() {
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo x\nrun:\n  command: x\n",
+    )]);
+    for (host, says) in [
+        (
+            "ssh://me@127.0.0.1",
+            "ssh:// connections to the engine are not supported",
+        ),
+        ("npipe:////./pipe/docker_engine", "npipe:// connections"),
+        ("tcp://127.0.0.1:2375/v1.41", "a path or query (`/v1.41`)"),
+        ("garbage here", "is not an engine address"),
+    ] {
+        let out = cli()
+            .args(["build", "-t", "apprunner-build-test/host:1"])
+            .arg(app.path())
+            .env("APPRUNNER_BUILD_CATALOG", test_catalog())
+            .env("DOCKER_HOST", host)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(exit::ENGINE_FAILED.into()),
+            "{host}: {stdout}"
+        );
+        assert!(stdout.contains(says), "{host}: {stdout}");
+        assert!(
+            stdout.contains("unix://") && stdout.contains("tcp://"),
+            "{stdout}"
+        );
+        assert!(!stdout.contains("Starting to build"), "{host}: {stdout}");
+    }
+}
