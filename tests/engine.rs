@@ -962,3 +962,120 @@ fn unsupported_docker_hosts_are_refused_by_name() {
         assert!(!stdout.contains("Starting to build"), "{host}: {stdout}");
     }
 }
+
+/// Every path in every layer tar of `image`, from the engine's export (`docker save`), streamed
+/// through a temporary file.
+async fn layer_paths(docker: &bollard::Docker, image: &str) -> Vec<String> {
+    use futures_util::StreamExt;
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("image.tar");
+    let mut file = std::fs::File::create(&saved).unwrap();
+    let mut export = docker.export_image(image);
+    while let Some(chunk) = export.next().await {
+        file.write_all(&chunk.expect("exports the image")).unwrap();
+    }
+    drop(file);
+    tokio::task::spawn_blocking(move || {
+        let mut paths = Vec::new();
+        let mut outer = tar::Archive::new(std::fs::File::open(&saved).unwrap());
+        for entry in outer.entries().unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.path().unwrap().display().to_string();
+            let is_layer = name.ends_with("layer.tar") || name.starts_with("blobs/");
+            if !is_layer || entry.header().entry_type() != tar::EntryType::Regular {
+                continue;
+            }
+            // OCI layouts keep configs and manifests among the blobs: not tars, skipped.
+            let mut inner = tar::Archive::new(entry);
+            let Ok(entries) = inner.entries() else {
+                continue;
+            };
+            for e in entries {
+                let Ok(e) = e else { break };
+                paths.push(String::from_utf8_lossy(&e.path_bytes()).into_owned());
+            }
+        }
+        paths
+    })
+    .await
+    .unwrap()
+}
+
+/// Issue 9: the CA bundle's and the package cache's mount points reach no layer of the image,
+/// not even as empty files or directories.
+#[tokio::test(flavor = "multi_thread")]
+async fn mount_points_reach_no_layer_of_the_image() {
+    let docker = docker().await;
+    let app = write_app(&[
+        (
+            "apprunner.yaml",
+            "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - test -s \"$SSL_CERT_FILE\" && test -d \"$npm_config_cache\" -o -w \"$(dirname \"$npm_config_cache\")\" && echo mounts-there\nrun:\n  command: sleep 1000\n",
+        ),
+        ("server.js", ""),
+    ]);
+    let b = build(&docker, app.path(), "mount-points").await;
+    let built = b.result.expect("builds");
+    assert!(log_has(&b.log, "[Build] mounts-there"), "{:#?}", b.log);
+    let paths = layer_paths(&docker, &built.name.to_string()).await;
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.trim_start_matches("./").starts_with("app/server.js")),
+        "the export was read: {} paths",
+        paths.len()
+    );
+    let leaked: Vec<&String> = paths
+        .iter()
+        .filter(|p| p.contains("apprunner-build"))
+        .collect();
+    assert!(leaked.is_empty(), "{leaked:?}");
+    remove_image(&docker, &built.name).await;
+}
+
+/// Issue 9: one project's package cache is not another's: each source directory (and runtime)
+/// builds with its own volume, and the same directory finds its own again.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_project_builds_with_its_own_package_cache_volume() {
+    let docker = docker().await;
+    let files = [(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - mkdir -p \"$npm_config_cache\"; test -f \"$npm_config_cache/poison\" && echo POISONED || echo clean; touch \"$npm_config_cache/poison\"\nrun:\n  command: sleep 1000\n",
+    )];
+    let one = write_app(&files);
+    let two = write_app(&files);
+    let volume_of = |log: &[String]| {
+        log.iter()
+            .find_map(|l| {
+                l.split("Package caches in volume ")
+                    .nth(1)
+                    .map(|r| r.split(' ').next().unwrap().to_string())
+            })
+            .unwrap_or_else(|| panic!("the volume is logged: {log:#?}"))
+    };
+    let first = build(&docker, one.path(), "cache-one").await;
+    let first_image = first.result.expect("builds");
+    let second = build(&docker, two.path(), "cache-two").await;
+    let second_image = second.result.expect("builds");
+    assert_ne!(volume_of(&first.log), volume_of(&second.log));
+    assert!(log_has(&second.log, "[Build] clean"), "{:#?}", second.log);
+    let again = build(&docker, one.path(), "cache-one").await;
+    again.result.expect("builds");
+    assert_eq!(volume_of(&first.log), volume_of(&again.log));
+    assert!(
+        log_has(&again.log, "[Build] POISONED"),
+        "the same project finds its cache again"
+    );
+    for v in [volume_of(&first.log), volume_of(&second.log)] {
+        let labels = docker.inspect_volume(&v).await.unwrap().labels;
+        assert!(
+            labels.contains_key("apprunner-build.cache-for"),
+            "{labels:?}"
+        );
+        let _ = docker
+            .remove_volume(&v, None::<bollard::query_parameters::RemoveVolumeOptions>)
+            .await;
+    }
+    remove_image(&docker, &first_image.name).await;
+    remove_image(&docker, &second_image.name).await;
+}

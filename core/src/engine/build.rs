@@ -27,8 +27,9 @@ pub const CA_VARIABLES: &[&str] = &[
     "NODE_EXTRA_CA_CERTS",
     "npm_config_cafile",
 ];
-/// The named volume that holds package-manager caches between builds, and where build containers
-/// see it: under /dev again, so that no mount point reaches an image.
+/// The prefix of the named volumes that hold package-manager caches between builds (see
+/// [`cache_volume`]), and where build containers see them: under /dev again, so that no mount
+/// point reaches an image.
 pub const CACHE_VOLUME: &str = "apprunner-build-cache";
 pub const CACHE_PATH: &str = "/dev/apprunner-build-cache";
 /// Each tool's cache directory, inside the volume.
@@ -78,6 +79,8 @@ struct Walk<'a> {
     cleanup: &'a Cleanup,
     /// Added to every command's env: the CA bundle and cache variables.
     tool_env: Vec<String>,
+    /// The package-cache volume, when there is one.
+    cache_volume: Option<String>,
     images: HashMap<String, ImageInspect>,
     containers: HashMap<String, String>,
     source: Option<source::SourceSummary>,
@@ -113,6 +116,14 @@ pub(crate) async fn build(
         log,
         cleanup,
         tool_env: tool_env(opts, log)?,
+        cache_volume: opts.package_cache.then(|| {
+            let volume = cache_volume(&plan.source_root, &rt.name, &rt.version.to_string());
+            log.app_runner(format!(
+                "Package caches in volume {volume} (shared by builds of this directory with {} {} only).",
+                rt.name, rt.version
+            ));
+            volume
+        }),
         images: HashMap::new(),
         containers: HashMap::new(),
         source: None,
@@ -120,6 +131,7 @@ pub(crate) async fn build(
         command_time: Duration::ZERO,
     };
     walk.pull_images().await?;
+    walk.create_cache_volume().await?;
     for step in &plan.steps {
         walk.step(step).await?;
     }
@@ -228,6 +240,27 @@ fn tool_env(opts: &BuildOptions, log: &BuildLog) -> Result<Vec<String>, EngineEr
     Ok(env)
 }
 
+/// The package-cache volume of one project and runtime: `apprunner-build-cache-<hash>`, the hash
+/// over the canonical source root path and the runtime's name and version.
+///
+/// Who shares what: builds of the same source directory (however it is spelled: the path is
+/// canonicalized) with the same runtime name and version share one volume, so a rebuild finds
+/// its downloads; a different project, or the same project on another runtime or version, gets
+/// a volume of its own, so that one project's build commands cannot poison another's pip, npm,
+/// yarn, pnpm, uv, poetry or corepack cache. `--no-cache` mounts no volume at all.
+pub fn cache_volume(source_root: &std::path::Path, runtime: &str, version: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let root = std::fs::canonicalize(source_root).unwrap_or_else(|_| source_root.to_path_buf());
+    let mut h = Sha256::new();
+    h.update(root.as_os_str().as_encoded_bytes());
+    h.update(b"\0");
+    h.update(runtime.as_bytes());
+    h.update(b"\0");
+    h.update(version.as_bytes());
+    let hex = hex::encode(h.finalize());
+    format!("{CACHE_VOLUME}-{}", &hex[..16])
+}
+
 /// Name the new image, and remove the one the name pointed at before when nothing else uses it.
 async fn tag(
     docker: &Docker,
@@ -285,6 +318,36 @@ async fn remove_replaced(docker: &Docker, old: &ImageInspect, new_id: &str, log:
 }
 
 impl Walk<'_> {
+    /// The package-cache volume, labelled with whose it is (so that it can be found and pruned).
+    async fn create_cache_volume(&self) -> Result<(), EngineError> {
+        let Some(volume) = &self.cache_volume else {
+            return Ok(());
+        };
+        let rt = &self.plan.runtime;
+        let labels = HashMap::from([
+            (
+                "apprunner-build.cache-for".to_string(),
+                self.plan.source_root.display().to_string(),
+            ),
+            (
+                "apprunner-build.runtime".to_string(),
+                format!("{} {}", rt.name, rt.version),
+            ),
+        ]);
+        let options = bollard::models::VolumeCreateRequest {
+            name: Some(volume.clone()),
+            labels: Some(labels),
+            ..Default::default()
+        };
+        self.docker
+            .create_volume(options)
+            .await
+            .map_err(EngineError::docker(format!(
+                "creating the package-cache volume {volume}"
+            )))?;
+        Ok(())
+    }
+
     /// Every stage's image, pulled when missing, before any container starts.
     async fn pull_images(&mut self) -> Result<(), EngineError> {
         let t = Instant::now();
@@ -346,8 +409,8 @@ impl Walk<'_> {
             let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
             binds.push(format!("{}:{CA_PATH}:ro", abs.display()));
         }
-        if self.opts.package_cache {
-            binds.push(format!("{CACHE_VOLUME}:{CACHE_PATH}"));
+        if let Some(volume) = &self.cache_volume {
+            binds.push(format!("{volume}:{CACHE_PATH}"));
         }
         let binds = (!binds.is_empty()).then_some(binds);
         let image = &stage.image;
@@ -600,6 +663,22 @@ fn short_id(id: &str) -> &str {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn each_project_and_runtime_gets_its_own_cache_volume() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let va = cache_volume(a.path(), "python311", "3.11.13");
+        assert!(va.starts_with("apprunner-build-cache-"), "{va}");
+        assert_eq!(va.len(), "apprunner-build-cache-".len() + 16);
+        assert_ne!(va, cache_volume(b.path(), "python311", "3.11.13"));
+        assert_ne!(va, cache_volume(a.path(), "python311", "3.11.14"));
+        assert_ne!(va, cache_volume(a.path(), "nodejs22", "3.11.13"));
+        // The same directory, however spelled, shares its volume.
+        let spelled = a.path().join(".").join("sub").join("..");
+        std::fs::create_dir(a.path().join("sub")).unwrap();
+        assert_eq!(va, cache_volume(&spelled, "python311", "3.11.13"));
+    }
 
     #[test]
     fn final_env_applies_the_plan_over_the_base_in_order() {
