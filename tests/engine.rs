@@ -1079,3 +1079,47 @@ async fn each_project_builds_with_its_own_package_cache_volume() {
     remove_image(&docker, &first_image.name).await;
     remove_image(&docker, &second_image.name).await;
 }
+
+/// Issue 9: two builds with one name at once: neither removes the image the other just made and
+/// reported (the slower one's tag replaces the faster one's, whose image is kept).
+#[tokio::test(flavor = "multi_thread")]
+async fn racing_builds_with_one_name_keep_each_others_images() {
+    let docker = docker().await;
+    let yaml = |cmd: &str| {
+        format!("version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - {cmd}\nrun:\n  command: sleep 1000\n")
+    };
+    let fast_yaml = yaml("echo fast");
+    let slow_yaml = yaml("sleep 5; echo slow");
+    let fast_app = write_app(&[("apprunner.yaml", &fast_yaml)]);
+    let slow_app = write_app(&[("apprunner.yaml", &slow_yaml)]);
+    let (fast, slow) = tokio::join!(
+        build(&docker, fast_app.path(), "race"),
+        build(&docker, slow_app.path(), "race")
+    );
+    let fast_image = fast.result.expect("builds");
+    let slow_image = slow.result.expect("builds");
+    assert_ne!(fast_image.id, slow_image.id);
+    assert!(
+        docker.inspect_image(&fast_image.id).await.is_ok(),
+        "the faster build's image is still there: {:#?}",
+        slow.log
+    );
+    assert!(log_has(&slow.log, "Kept the image"), "{:#?}", slow.log);
+    let tagged = docker
+        .inspect_image(&slow_image.name.to_string())
+        .await
+        .unwrap();
+    assert_eq!(tagged.id.as_deref(), Some(slow_image.id.as_str()));
+    remove_image(&docker, &slow_image.name).await;
+    let _ = docker
+        .remove_image(
+            &fast_image.id,
+            Some(
+                bollard::query_parameters::RemoveImageOptionsBuilder::new()
+                    .force(true)
+                    .build(),
+            ),
+            None,
+        )
+        .await;
+}
