@@ -1003,34 +1003,39 @@ async fn layer_paths(docker: &bollard::Docker, image: &str) -> Vec<String> {
 }
 
 /// Issue 9: the CA bundle's and the package cache's mount points reach no layer of the image,
-/// not even as empty files or directories.
+/// not even as empty files or directories: in a revised build (without and with pre-run, which
+/// runs in the committed stage) and in an original build (one container, committed).
 #[tokio::test(flavor = "multi_thread")]
 async fn mount_points_reach_no_layer_of_the_image() {
     let docker = docker().await;
-    let app = write_app(&[
-        (
-            "apprunner.yaml",
-            "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - test -s \"$SSL_CERT_FILE\" && test -d \"$npm_config_cache\" -o -w \"$(dirname \"$npm_config_cache\")\" && echo mounts-there\nrun:\n  command: sleep 1000\n",
-        ),
-        ("server.js", ""),
-    ]);
-    let b = build(&docker, app.path(), "mount-points").await;
-    let built = b.result.expect("builds");
-    assert!(log_has(&b.log, "[Build] mounts-there"), "{:#?}", b.log);
-    let paths = layer_paths(&docker, &built.name.to_string()).await;
-    assert!(
-        paths
+    let check = "test -s \"$SSL_CERT_FILE\" && mkdir -p \"$npm_config_cache\" && test -w \"$npm_config_cache\" && echo mounts-there";
+    for (i, yaml) in [
+        format!("version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - {check}\nrun:\n  command: sleep 1000\n"),
+        format!("version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo built\nrun:\n  pre-run:\n    - {check}\n  command: sleep 1000\n"),
+        format!("version: 1.0\nruntime: nodejs12\nbuild:\n  commands:\n    build:\n      - {check}\n    post-build:\n      - {check}\nrun:\n  runtime-version: 12.22.12\n  command: sleep 1000\n"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let app = write_app(&[("apprunner.yaml", &yaml), ("server.js", "")]);
+        let b = build(&docker, app.path(), &format!("mount-points-{i}")).await;
+        let built = b.result.expect("builds");
+        assert!(log_has(&b.log, "] mounts-there"), "{yaml}: {:#?}", b.log);
+        let paths = layer_paths(&docker, &built.name.to_string()).await;
+        assert!(
+            paths
+                .iter()
+                .any(|p| p.trim_start_matches("./").starts_with("app/server.js")),
+            "the export was read: {} paths",
+            paths.len()
+        );
+        let leaked: Vec<&String> = paths
             .iter()
-            .any(|p| p.trim_start_matches("./").starts_with("app/server.js")),
-        "the export was read: {} paths",
-        paths.len()
-    );
-    let leaked: Vec<&String> = paths
-        .iter()
-        .filter(|p| p.contains("apprunner-build"))
-        .collect();
-    assert!(leaked.is_empty(), "{leaked:?}");
-    remove_image(&docker, &built.name).await;
+            .filter(|p| p.contains("apprunner-build"))
+            .collect();
+        assert!(leaked.is_empty(), "{yaml}: {leaked:?}");
+        remove_image(&docker, &built.name).await;
+    }
 }
 
 /// Issue 9: one project's package cache is not another's: each source directory (and runtime)

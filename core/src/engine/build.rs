@@ -16,8 +16,11 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-/// Where the CA bundle is mounted. /dev is a tmpfs the engine never commits, so not even the
-/// empty mount point reaches an image.
+/// Where the CA bundle is mounted, in the container's /dev tmpfs. The engine's archive API
+/// (uploads and downloads) creates a container's mount points in its own layer, outside that
+/// tmpfs: so a container that is committed later gets the mounts only while commands run, and
+/// copies go through a container without them (see `Walk::container`). No mount point, not
+/// even an empty file, reaches an image.
 pub const CA_PATH: &str = "/dev/apprunner-build-ca.crt";
 /// Variables that point the usual tools at the CA bundle, for build commands only.
 pub const CA_VARIABLES: &[&str] = &[
@@ -28,8 +31,8 @@ pub const CA_VARIABLES: &[&str] = &[
     "npm_config_cafile",
 ];
 /// The prefix of the named volumes that hold package-manager caches between builds (see
-/// [`cache_volume`]), and where build containers see them: under /dev again, so that no mount
-/// point reaches an image.
+/// [`cache_volume`]), and where build containers see them: under /dev again, mounted like the
+/// CA bundle (see [`CA_PATH`]), so that no mount point reaches an image.
 pub const CACHE_VOLUME: &str = "apprunner-build-cache";
 pub const CACHE_PATH: &str = "/dev/apprunner-build-cache";
 /// Each tool's cache directory, inside the volume.
@@ -70,6 +73,26 @@ pub struct BuiltImage {
     pub source: source::SourceSummary,
 }
 
+/// A stage's container.
+#[derive(Debug, Clone)]
+struct Slot {
+    id: String,
+    mounted: bool,
+}
+
+/// What a step needs of its stage's container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// The CA bundle and package cache mounted: for commands.
+    Mounts,
+    /// No mounts: for copies into (or out of) a container that is committed later. The engine's
+    /// archive API creates every mount point in the container's own layer (outside its /dev
+    /// tmpfs) before copying, and those empty files would reach the image.
+    NoMounts,
+    /// Whatever it has.
+    Any,
+}
+
 /// The walk's state: each stage's container once started, and what the steps produced.
 struct Walk<'a> {
     docker: &'a Docker,
@@ -82,7 +105,10 @@ struct Walk<'a> {
     /// The package-cache volume, when there is one.
     cache_volume: Option<String>,
     images: HashMap<String, ImageInspect>,
-    containers: HashMap<String, String>,
+    /// Each started stage's container, and whether it has the mounts (CA bundle, package cache).
+    containers: HashMap<String, Slot>,
+    /// The index of the step being walked.
+    at: usize,
     source: Option<source::SourceSummary>,
     committed: Option<String>,
     command_time: Duration,
@@ -126,13 +152,15 @@ pub(crate) async fn build(
         }),
         images: HashMap::new(),
         containers: HashMap::new(),
+        at: 0,
         source: None,
         committed: None,
         command_time: Duration::ZERO,
     };
     walk.pull_images().await?;
     walk.create_cache_volume().await?;
-    for step in &plan.steps {
+    for (i, step) in plan.steps.iter().enumerate() {
+        walk.at = i;
         walk.step(step).await?;
     }
     let image_id =
@@ -415,11 +443,20 @@ impl Walk<'_> {
             .plan
             .stage(step.stage())
             .expect("checked: every step names a declared stage");
-        let container = self.container(stage).await?;
+        let need = match step {
+            Step::CopySource { .. } | Step::CopyFromStage { .. } => Need::NoMounts,
+            Step::Run { .. } => Need::Mounts,
+            Step::Commit { .. } => Need::Any,
+        };
+        let container = self.container(stage, need).await?;
         match step {
             Step::CopySource { path, .. } => self.copy_source(&container, path).await,
             Step::CopyFromStage { from, path, .. } => {
-                let from_container = self.containers[from.as_str()].clone();
+                let from_stage = self
+                    .plan
+                    .stage(from)
+                    .expect("checked: every step names a declared stage");
+                let from_container = self.container(from_stage, Need::NoMounts).await?;
                 self.copy_from(&from_container, from, &container, stage, path)
                     .await
             }
@@ -446,22 +483,75 @@ impl Walk<'_> {
         }
     }
 
-    /// The stage's container, started from its image the first time a step needs it.
-    async fn container(&mut self, stage: &Stage) -> Result<String, EngineError> {
-        if let Some(id) = self.containers.get(&stage.name) {
-            return Ok(id.clone());
-        }
+    /// Whether the build has anything to mount.
+    fn has_mounts(&self) -> bool {
+        self.opts.ca_bundle.is_some() || self.cache_volume.is_some()
+    }
+
+    /// Whether `stage`'s container is committed at this step or a later one.
+    fn committed_later(&self, stage: &str) -> bool {
+        self.plan.steps[self.at..]
+            .iter()
+            .any(|s| matches!(s, Step::Commit { stage: c } if c == stage))
+    }
+
+    /// The stage's container as the step needs it: started from the stage's image the first time,
+    /// and, for a stage that is committed later, moved to a container with (or without) the
+    /// mounts when the step needs the other kind. A stage that is never committed again keeps
+    /// its mounts throughout: its mount points reach no image.
+    async fn container(&mut self, stage: &Stage, need: Need) -> Result<String, EngineError> {
+        let mounted = match need {
+            _ if !self.has_mounts() => false,
+            _ if !self.committed_later(&stage.name) => true,
+            Need::Mounts => true,
+            Need::NoMounts => false,
+            Need::Any => match self.containers.get(&stage.name) {
+                Some(slot) => slot.mounted,
+                None => false,
+            },
+        };
+        let image = match self.containers.get(&stage.name) {
+            Some(slot) if slot.mounted == mounted => return Ok(slot.id.clone()),
+            Some(slot) => {
+                // Carry the container's file system over to a new one: commit it as an
+                // intermediate image (removed with the build's other leftovers, or with the image
+                // it becomes the parent of).
+                let slot = slot.clone();
+                let options = CommitContainerOptionsBuilder::new()
+                    .container(&slot.id)
+                    .comment("apprunner-build intermediate")
+                    .build();
+                let id = long(self.docker)
+                    .commit_container(options, ContainerConfig::default())
+                    .await
+                    .map_err(EngineError::docker(format!(
+                        "saving the {} stage's container",
+                        stage.name
+                    )))?
+                    .id;
+                self.cleanup.add_image(&id);
+                let remove = bollard::query_parameters::RemoveContainerOptionsBuilder::new()
+                    .force(true)
+                    .v(true)
+                    .build();
+                let _ = self.docker.remove_container(&slot.id, Some(remove)).await;
+                id
+            }
+            None => stage.image.clone(),
+        };
         let name = super::docker::container_name(&stage.name);
         let mut binds = Vec::new();
-        if let Some(p) = &self.opts.ca_bundle {
-            let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
-            binds.push(format!("{}:{CA_PATH}:ro", abs.display()));
-        }
-        if let Some(volume) = &self.cache_volume {
-            binds.push(format!("{volume}:{CACHE_PATH}"));
+        if mounted {
+            if let Some(p) = &self.opts.ca_bundle {
+                let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+                binds.push(format!("{}:{CA_PATH}:ro", abs.display()));
+            }
+            if let Some(volume) = &self.cache_volume {
+                binds.push(format!("{volume}:{CACHE_PATH}"));
+            }
         }
         let binds = (!binds.is_empty()).then_some(binds);
-        let image = &stage.image;
+        let shown = &stage.image;
         let body = ContainerCreateBody {
             image: Some(image.clone()),
             entrypoint: Some(vec!["/bin/sh".into(), "-c".into()]),
@@ -479,7 +569,7 @@ impl Walk<'_> {
             .create_container(Some(options), body)
             .await
             .map_err(EngineError::docker(format!(
-                "creating a container from {image}"
+                "creating a container from {shown}"
             )))?;
         self.cleanup.add_container(&created.id);
         self.docker
@@ -489,10 +579,15 @@ impl Walk<'_> {
             )
             .await
             .map_err(EngineError::docker(format!(
-                "starting a container from {image}"
+                "starting a container from {shown}"
             )))?;
-        self.containers
-            .insert(stage.name.clone(), created.id.clone());
+        self.containers.insert(
+            stage.name.clone(),
+            Slot {
+                id: created.id.clone(),
+                mounted,
+            },
+        );
         Ok(created.id)
     }
 
