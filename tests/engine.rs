@@ -1128,3 +1128,56 @@ async fn racing_builds_with_one_name_keep_each_others_images() {
         )
         .await;
 }
+
+/// Issue 9: a file that shrinks while it is being uploaded fails the build with an error that
+/// names it (it used to corrupt the stream into a confusing truncated-archive error).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_file_that_shrinks_during_the_upload_is_named() {
+    let docker = docker().await;
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo built\nrun:\n  command: sleep 1000\n",
+    )]);
+    let big = app.path().join("big.bin");
+    // Sparse: a gigabyte to read, nothing on disk.
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    // Truncate it as soon as this process (the tar writer) has it open.
+    let watched = big.canonicalize().unwrap();
+    let truncator = std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::time::Instant::now() < deadline {
+            let open = std::fs::read_dir("/proc/self/fd")
+                .unwrap()
+                .flatten()
+                .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t == watched));
+            if open {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&watched)
+                    .unwrap()
+                    .set_len(1000)
+                    .unwrap();
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        false
+    });
+    let b = build(&docker, app.path(), "shrinks").await;
+    assert!(
+        truncator.join().unwrap(),
+        "the file was opened and truncated"
+    );
+    let e = b.result.expect_err("the build fails");
+    let message = e.to_string();
+    assert!(matches!(e, EngineError::Source { .. }), "{message}");
+    assert!(
+        message.contains("`big.bin` shrank while it was being read"),
+        "{message}"
+    );
+    assert!(b.leftovers.is_empty(), "{:?}", b.leftovers);
+}

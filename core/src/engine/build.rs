@@ -611,10 +611,17 @@ impl Walk<'_> {
             root: root.clone(),
             source: std::io::Error::other(e),
         })?;
-        let summary = written.map_err(|source| EngineError::Source { root, source })?;
-        upload.map_err(EngineError::docker(format!(
-            "uploading the source to {path}"
-        )))?;
+        let upload_failed = EngineError::docker(format!("uploading the source to {path}"));
+        let summary = match (written, upload) {
+            // The engine hung up first: its answer says why, the tar writer only that it could
+            // not write.
+            (Err(e), Err(upload)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                return Err(upload_failed(upload))
+            }
+            (Err(source), _) => return Err(EngineError::Source { root, source }),
+            (Ok(_), Err(upload)) => return Err(upload_failed(upload)),
+            (Ok(summary), Ok(())) => summary,
+        };
         for warning in &summary.warnings {
             self.log.app_runner(format!("Warning: {warning}."));
         }
