@@ -330,6 +330,13 @@ async fn interrupt_with(signal: &'static str) {
     );
 }
 
+/// The command with the shipped catalog: for checks that come before any engine or image.
+fn shipped_cli() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_apprunner-build"));
+    c.env_remove("APPRUNNER_BUILD_CATALOG");
+    c
+}
+
 fn cli() -> std::process::Command {
     let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_apprunner-build"));
     c.env("APPRUNNER_BUILD_CATALOG", test_catalog());
@@ -897,4 +904,355 @@ async fn a_panicking_test_leaves_no_container_and_no_image() {
     tag_it().await.unwrap();
     drop(ImageGuard::new(&name));
     assert!(docker.inspect_image(&name).await.is_err());
+}
+
+/// Issue 9: file names are uploaded as they are; a name full of `\..\` lands inside /app, never
+/// outside (even when longer than a tar header holds).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn file_names_with_backslashes_and_dots_land_inside_app() {
+    let docker = docker().await;
+    let long = format!("{}\\..\\..\\..\\usr\\local\\bin\\pwned", "x".repeat(120));
+    let app = write_app(&[
+        (
+            "apprunner.yaml",
+            "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo built\nrun:\n  command: sleep 1000\n",
+        ),
+        ("a\\..\\..\\x", "short"),
+        (&long, "long"),
+        ("a\\b", "backslash"),
+    ]);
+    let b = build(&docker, app.path(), "names").await;
+    let built = b.result.expect("builds");
+    let out = output_of(
+        &docker,
+        &built.name.to_string(),
+        "ls -1 /app; test -e /usr/local/bin/pwned && echo PWNED; test -e /x && echo ROOT-X; test -e /app/a/b && echo SPLIT; echo done",
+    )
+    .await;
+    assert!(out.contains("a\\..\\..\\x\n"), "{out}");
+    assert!(out.contains(&format!("{long}\n")), "{out}");
+    assert!(out.contains("a\\b\n"), "{out}");
+    assert!(
+        !out.contains("PWNED") && !out.contains("ROOT-X") && !out.contains("SPLIT"),
+        "{out}"
+    );
+    assert!(out.contains("done"), "{out}");
+    remove_image(&docker, &built.name).await;
+}
+
+/// Issue 9: a `.dockerignore` that leaves out every file says so in the log.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn a_dockerignore_that_leaves_out_everything_is_a_logged_warning() {
+    let docker = docker().await;
+    let app = write_app(&[
+        (
+            "apprunner.yaml",
+            "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo built\nrun:\n  command: sleep 1000\n",
+        ),
+        ("server.js", ""),
+        (".dockerignore", "*\n"),
+    ]);
+    let b = build(&docker, app.path(), "ignore-all").await;
+    let built = b.result.expect("builds");
+    assert!(
+        log_has(
+            &b.log,
+            "[AppRunner] Warning: .dockerignore leaves out every file of the source"
+        ),
+        "{:#?}",
+        b.log
+    );
+    remove_image(&docker, &built.name).await;
+}
+
+/// Issue 9: `-t` is checked against Docker's reference grammar before anything is built.
+#[test]
+fn image_names_outside_dockers_grammar_are_refused_before_building() {
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo x\nrun:\n  command: x\n",
+    )]);
+    let long = "a".repeat(300);
+    let digest = format!("app@sha256:{}", "0".repeat(64));
+    for name in ["../x", "a//b", "x:a:b", long.as_str(), digest.as_str()] {
+        let out = shipped_cli()
+            .args(["build", "-t", name])
+            .arg(app.path())
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(exit::USAGE.into()),
+            "{name}: {stdout}"
+        );
+        assert!(
+            stdout.contains(&format!("nvalid image name `{name}`: ")),
+            "{name}: {stdout}"
+        );
+        assert!(!stdout.contains("Starting to build"), "{name}: {stdout}");
+    }
+}
+
+/// Issue 9: a DOCKER_HOST this tool cannot use is refused by name, never replaced by the local
+/// socket.
+#[test]
+fn unsupported_docker_hosts_are_refused_by_name() {
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo x\nrun:\n  command: x\n",
+    )]);
+    for (host, says) in [
+        (
+            "ssh://me@127.0.0.1",
+            "ssh:// connections to the engine are not supported",
+        ),
+        ("npipe:////./pipe/docker_engine", "npipe:// connections"),
+        ("tcp://127.0.0.1:2375/v1.41", "a path or query (`/v1.41`)"),
+        ("garbage here", "is not an engine address"),
+    ] {
+        let out = shipped_cli()
+            .args(["build", "-t", "apprunner-build-test/host:1"])
+            .arg(app.path())
+            .env("DOCKER_HOST", host)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(exit::ENGINE_FAILED.into()),
+            "{host}: {stdout}"
+        );
+        assert!(stdout.contains(says), "{host}: {stdout}");
+        assert!(
+            stdout.contains("unix://") && stdout.contains("tcp://"),
+            "{stdout}"
+        );
+        assert!(!stdout.contains("Starting to build"), "{host}: {stdout}");
+    }
+}
+
+/// Every path in every layer tar of `image`, from the engine's export (`docker save`), streamed
+/// through a temporary file.
+async fn layer_paths(docker: &bollard::Docker, image: &str) -> Vec<String> {
+    use futures_util::StreamExt;
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("image.tar");
+    let mut file = std::fs::File::create(&saved).unwrap();
+    let mut export = docker.export_image(image);
+    while let Some(chunk) = export.next().await {
+        file.write_all(&chunk.expect("exports the image")).unwrap();
+    }
+    drop(file);
+    tokio::task::spawn_blocking(move || {
+        let mut paths = Vec::new();
+        let mut outer = tar::Archive::new(std::fs::File::open(&saved).unwrap());
+        for entry in outer.entries().unwrap() {
+            let entry = entry.unwrap();
+            let name = entry.path().unwrap().display().to_string();
+            let is_layer = name.ends_with("layer.tar") || name.starts_with("blobs/");
+            if !is_layer || entry.header().entry_type() != tar::EntryType::Regular {
+                continue;
+            }
+            // OCI layouts keep configs and manifests among the blobs: not tars, skipped.
+            let mut inner = tar::Archive::new(entry);
+            let Ok(entries) = inner.entries() else {
+                continue;
+            };
+            for e in entries {
+                let Ok(e) = e else { break };
+                paths.push(String::from_utf8_lossy(&e.path_bytes()).into_owned());
+            }
+        }
+        paths
+    })
+    .await
+    .unwrap()
+}
+
+/// Issue 9: the CA bundle's and the package cache's mount points reach no layer of the image,
+/// not even as empty files or directories: in a revised build (without and with pre-run, which
+/// runs in the committed stage) and in an original build (one container, committed).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn mount_points_reach_no_layer_of_the_image() {
+    let docker = docker().await;
+    let check = "test -s \"$SSL_CERT_FILE\" && mkdir -p \"$npm_config_cache\" && test -w \"$npm_config_cache\" && echo mounts-there";
+    for (i, yaml) in [
+        format!("version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - {check}\nrun:\n  command: sleep 1000\n"),
+        format!("version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo built\nrun:\n  pre-run:\n    - {check}\n  command: sleep 1000\n"),
+        format!("version: 1.0\nruntime: nodejs12\nbuild:\n  commands:\n    build:\n      - {check}\n    post-build:\n      - {check}\nrun:\n  runtime-version: 12.22.12\n  command: sleep 1000\n"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let app = write_app(&[("apprunner.yaml", &yaml), ("server.js", "")]);
+        let b = build(&docker, app.path(), &format!("mount-points-{i}")).await;
+        let built = b.result.expect("builds");
+        assert!(log_has(&b.log, "] mounts-there"), "{yaml}: {:#?}", b.log);
+        let paths = layer_paths(&docker, &built.name.to_string()).await;
+        assert!(
+            paths
+                .iter()
+                .any(|p| p.trim_start_matches("./").starts_with("app/server.js")),
+            "the export was read: {} paths",
+            paths.len()
+        );
+        let leaked: Vec<&String> = paths
+            .iter()
+            .filter(|p| p.contains("apprunner-build"))
+            .collect();
+        assert!(leaked.is_empty(), "{yaml}: {leaked:?}");
+        remove_image(&docker, &built.name).await;
+    }
+}
+
+/// Issue 9: one project's package cache is not another's: each source directory (and runtime)
+/// builds with its own volume, and the same directory finds its own again.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn each_project_builds_with_its_own_package_cache_volume() {
+    let docker = docker().await;
+    let files = [(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - mkdir -p \"$npm_config_cache\"; test -f \"$npm_config_cache/poison\" && echo POISONED || echo clean; touch \"$npm_config_cache/poison\"\nrun:\n  command: sleep 1000\n",
+    )];
+    let one = write_app(&files);
+    let two = write_app(&files);
+    let volume_of = |log: &[String]| {
+        log.iter()
+            .find_map(|l| {
+                l.split("Package caches in volume ")
+                    .nth(1)
+                    .map(|r| r.split(' ').next().unwrap().to_string())
+            })
+            .unwrap_or_else(|| panic!("the volume is logged: {log:#?}"))
+    };
+    let first = build(&docker, one.path(), "cache-one").await;
+    let first_image = first.result.expect("builds");
+    let second = build(&docker, two.path(), "cache-two").await;
+    let second_image = second.result.expect("builds");
+    assert_ne!(volume_of(&first.log), volume_of(&second.log));
+    assert!(log_has(&second.log, "[Build] clean"), "{:#?}", second.log);
+    let again = build(&docker, one.path(), "cache-one").await;
+    again.result.expect("builds");
+    assert_eq!(volume_of(&first.log), volume_of(&again.log));
+    assert!(
+        log_has(&again.log, "[Build] POISONED"),
+        "the same project finds its cache again"
+    );
+    for v in [volume_of(&first.log), volume_of(&second.log)] {
+        let labels = docker.inspect_volume(&v).await.unwrap().labels;
+        assert!(
+            labels.contains_key("apprunner-build.cache-for"),
+            "{labels:?}"
+        );
+        let _ = docker
+            .remove_volume(&v, None::<bollard::query_parameters::RemoveVolumeOptions>)
+            .await;
+    }
+    remove_image(&docker, &first_image.name).await;
+    remove_image(&docker, &second_image.name).await;
+}
+
+/// Issue 9: two builds with one name at once: neither removes the image the other just made and
+/// reported (the slower one's tag replaces the faster one's, whose image is kept).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn racing_builds_with_one_name_keep_each_others_images() {
+    let docker = docker().await;
+    let yaml = |cmd: &str| {
+        format!("version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - {cmd}\nrun:\n  command: sleep 1000\n")
+    };
+    let fast_yaml = yaml("echo fast");
+    let slow_yaml = yaml("sleep 5; echo slow");
+    let fast_app = write_app(&[("apprunner.yaml", &fast_yaml)]);
+    let slow_app = write_app(&[("apprunner.yaml", &slow_yaml)]);
+    let (fast, slow) = tokio::join!(
+        build(&docker, fast_app.path(), "race"),
+        build(&docker, slow_app.path(), "race")
+    );
+    let fast_image = fast.result.expect("builds");
+    let slow_image = slow.result.expect("builds");
+    assert_ne!(fast_image.id, slow_image.id);
+    assert!(
+        docker.inspect_image(&fast_image.id).await.is_ok(),
+        "the faster build's image is still there: {:#?}",
+        slow.log
+    );
+    assert!(log_has(&slow.log, "Kept the image"), "{:#?}", slow.log);
+    let tagged = docker
+        .inspect_image(&slow_image.name.to_string())
+        .await
+        .unwrap();
+    assert_eq!(tagged.id.as_deref(), Some(slow_image.id.as_str()));
+    remove_image(&docker, &slow_image.name).await;
+    let _ = docker
+        .remove_image(
+            &fast_image.id,
+            Some(
+                bollard::query_parameters::RemoveImageOptionsBuilder::new()
+                    .force(true)
+                    .build(),
+            ),
+            None,
+        )
+        .await;
+}
+
+/// Issue 9: a file that shrinks while it is being uploaded fails the build with an error that
+/// names it (it used to corrupt the stream into a confusing truncated-archive error).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn a_file_that_shrinks_during_the_upload_is_named() {
+    let docker = docker().await;
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo built\nrun:\n  command: sleep 1000\n",
+    )]);
+    let big = app.path().join("big.bin");
+    // Sparse: a gigabyte to read, nothing on disk.
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    // Truncate it as soon as this process (the tar writer) has it open.
+    let watched = big.canonicalize().unwrap();
+    let truncator = std::thread::spawn(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::time::Instant::now() < deadline {
+            let open = std::fs::read_dir("/proc/self/fd")
+                .unwrap()
+                .flatten()
+                .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t == watched));
+            if open {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&watched)
+                    .unwrap()
+                    .set_len(1000)
+                    .unwrap();
+                return true;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        false
+    });
+    let b = build(&docker, app.path(), "shrinks").await;
+    assert!(
+        truncator.join().unwrap(),
+        "the file was opened and truncated"
+    );
+    let e = b.result.expect_err("the build fails");
+    let message = e.to_string();
+    assert!(matches!(e, EngineError::Source { .. }), "{message}");
+    assert!(
+        message.contains("`big.bin` shrank while it was being read"),
+        "{message}"
+    );
+    assert!(b.leftovers.is_empty(), "{:?}", b.leftovers);
 }

@@ -13,6 +13,8 @@ use apprunner_build::report::log::BuildLog;
 
 pub(crate) async fn build_command(plan: BuildPlan, opts: &BuildOpts) -> Result<u8, CliError> {
     let log = open_log(&opts.image)?;
+    let name =
+        image_name(&plan, opts.image.tag.as_deref()).map_err(|e| report_failure(&log, &e))?;
     // With --run, local values are checked before anything is built.
     let local = if opts.run {
         Some(LocalValues::read(&opts.run_args).map_err(CliError::Usage)?)
@@ -20,7 +22,7 @@ pub(crate) async fn build_command(plan: BuildPlan, opts: &BuildOpts) -> Result<u
         None
     };
     let session = connect(&log).await?;
-    let built = build_image(&session, &plan, &opts.image, &log).await?;
+    let built = build_image(&session, &plan, name, &opts.image, &log).await?;
     match local {
         Some(local) => {
             let run_config = engine::run::ImageRunConfig {
@@ -99,10 +101,10 @@ pub(crate) fn image_name(plan: &BuildPlan, tag: Option<&str>) -> Result<ImageNam
 pub(crate) async fn build_image(
     session: &Session,
     plan: &BuildPlan,
+    name: ImageName,
     opts: &ImageOpts,
     log: &BuildLog,
 ) -> Result<BuiltImage, CliError> {
-    let name = image_name(plan, opts.tag.as_deref()).map_err(|e| report_failure(log, &e))?;
     let options = BuildOptions {
         image: name,
         network: opts.network.clone(),

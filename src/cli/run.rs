@@ -1,7 +1,7 @@
 //! `apprunner-build run`: start an image as App Runner would, locally.
 
 use super::args::{RunArgs, RunOpts, RunTarget};
-use super::build::{build_image, connect, open_log, report_failure};
+use super::build::{build_image, connect, image_name, open_log, report_failure};
 use super::local::LocalValues;
 use super::CliError;
 use apprunner_build::engine::run::{self, ImageRunConfig, RunError, RunOptions};
@@ -36,9 +36,11 @@ pub(crate) async fn run_command(
             local
                 .secrets(&config.secrets)
                 .map_err(|e| report_run_failure(&log, &e, &opts.run_args))?;
+            let name = image_name(&plan, opts.image.tag.as_deref())
+                .map_err(|e| report_failure(&log, &e))?;
             let session = connect(&log).await?;
             // Builds only when the image is missing or stale.
-            let built = build_image(&session, &plan, &opts.image, &log).await?;
+            let built = build_image(&session, &plan, name, &opts.image, &log).await?;
             let image = built.name.to_string();
             run_image(&session, &image, &config, &local, &opts.run_args, &log).await
         }

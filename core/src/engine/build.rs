@@ -16,8 +16,11 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-/// Where the CA bundle is mounted. /dev is a tmpfs the engine never commits, so not even the
-/// empty mount point reaches an image.
+/// Where the CA bundle is mounted, in the container's /dev tmpfs. The engine's archive API
+/// (uploads and downloads) creates a container's mount points in its own layer, outside that
+/// tmpfs: so a container that is committed later gets the mounts only while commands run, and
+/// copies go through a container without them (see `Walk::container`). No mount point, not
+/// even an empty file, reaches an image.
 pub const CA_PATH: &str = "/dev/apprunner-build-ca.crt";
 /// Variables that point the usual tools at the CA bundle, for build commands only.
 pub const CA_VARIABLES: &[&str] = &[
@@ -27,8 +30,9 @@ pub const CA_VARIABLES: &[&str] = &[
     "NODE_EXTRA_CA_CERTS",
     "npm_config_cafile",
 ];
-/// The named volume that holds package-manager caches between builds, and where build containers
-/// see it: under /dev again, so that no mount point reaches an image.
+/// The prefix of the named volumes that hold package-manager caches between builds (see
+/// [`cache_volume`]), and where build containers see them: under /dev again, mounted like the
+/// CA bundle (see [`CA_PATH`]), so that no mount point reaches an image.
 pub const CACHE_VOLUME: &str = "apprunner-build-cache";
 pub const CACHE_PATH: &str = "/dev/apprunner-build-cache";
 /// Each tool's cache directory, inside the volume.
@@ -69,6 +73,26 @@ pub struct BuiltImage {
     pub source: source::SourceSummary,
 }
 
+/// A stage's container.
+#[derive(Debug, Clone)]
+struct Slot {
+    id: String,
+    mounted: bool,
+}
+
+/// What a step needs of its stage's container.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// The CA bundle and package cache mounted: for commands.
+    Mounts,
+    /// No mounts: for copies into (or out of) a container that is committed later. The engine's
+    /// archive API creates every mount point in the container's own layer (outside its /dev
+    /// tmpfs) before copying, and those empty files would reach the image.
+    NoMounts,
+    /// Whatever it has.
+    Any,
+}
+
 /// The walk's state: each stage's container once started, and what the steps produced.
 struct Walk<'a> {
     docker: &'a Docker,
@@ -78,8 +102,13 @@ struct Walk<'a> {
     cleanup: &'a Cleanup,
     /// Added to every command's env: the CA bundle and cache variables.
     tool_env: Vec<String>,
+    /// The package-cache volume, when there is one.
+    cache_volume: Option<String>,
     images: HashMap<String, ImageInspect>,
-    containers: HashMap<String, String>,
+    /// Each started stage's container, and whether it has the mounts (CA bundle, package cache).
+    containers: HashMap<String, Slot>,
+    /// The index of the step being walked.
+    at: usize,
     source: Option<source::SourceSummary>,
     committed: Option<String>,
     command_time: Duration,
@@ -113,14 +142,25 @@ pub(crate) async fn build(
         log,
         cleanup,
         tool_env: tool_env(opts, log)?,
+        cache_volume: opts.package_cache.then(|| {
+            let volume = cache_volume(&plan.source_root, &rt.name, &rt.version.to_string());
+            log.app_runner(format!(
+                "Package caches in volume {volume} (shared by builds of this directory with {} {} only).",
+                rt.name, rt.version
+            ));
+            volume
+        }),
         images: HashMap::new(),
         containers: HashMap::new(),
+        at: 0,
         source: None,
         committed: None,
         command_time: Duration::ZERO,
     };
     walk.pull_images().await?;
-    for step in &plan.steps {
+    walk.create_cache_volume().await?;
+    for (i, step) in plan.steps.iter().enumerate() {
+        walk.at = i;
         walk.step(step).await?;
     }
     let image_id =
@@ -129,7 +169,7 @@ pub(crate) async fn build(
             .ok_or(EngineError::Plan(crate::plan::PlanError::CommitCount {
                 count: 0,
             }))?;
-    tag(docker, &image_id, &opts.image, log, cleanup).await?;
+    tag(docker, &image_id, &opts.image, log, cleanup, started).await?;
     let size = docker
         .inspect_image(&image_id)
         .await
@@ -228,6 +268,27 @@ fn tool_env(opts: &BuildOptions, log: &BuildLog) -> Result<Vec<String>, EngineEr
     Ok(env)
 }
 
+/// The package-cache volume of one project and runtime: `apprunner-build-cache-<hash>`, the hash
+/// over the canonical source root path and the runtime's name and version.
+///
+/// Who shares what: builds of the same source directory (however it is spelled: the path is
+/// canonicalized) with the same runtime name and version share one volume, so a rebuild finds
+/// its downloads; a different project, or the same project on another runtime or version, gets
+/// a volume of its own, so that one project's build commands cannot poison another's pip, npm,
+/// yarn, pnpm, uv, poetry or corepack cache. `--no-cache` mounts no volume at all.
+pub fn cache_volume(source_root: &std::path::Path, runtime: &str, version: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let root = std::fs::canonicalize(source_root).unwrap_or_else(|_| source_root.to_path_buf());
+    let mut h = Sha256::new();
+    h.update(root.as_os_str().as_encoded_bytes());
+    h.update(b"\0");
+    h.update(runtime.as_bytes());
+    h.update(b"\0");
+    h.update(version.as_bytes());
+    let hex = hex::encode(h.finalize());
+    format!("{CACHE_VOLUME}-{}", &hex[..16])
+}
+
 /// Name the new image, and remove the one the name pointed at before when nothing else uses it.
 async fn tag(
     docker: &Docker,
@@ -235,6 +296,7 @@ async fn tag(
     name: &ImageName,
     log: &BuildLog,
     cleanup: &Cleanup,
+    started: Instant,
 ) -> Result<(), EngineError> {
     let previous = docker.inspect_image(&name.to_string()).await.ok();
     let options = TagImageOptionsBuilder::new()
@@ -247,14 +309,30 @@ async fn tag(
         .map_err(EngineError::docker(format!("tagging the image as {name}")))?;
     cleanup.keep_image(image_id);
     if let Some(old) = previous {
-        remove_replaced(docker, &old, image_id, log).await;
+        remove_replaced(docker, &old, image_id, started, log).await;
     }
     Ok(())
 }
 
+fn created(image: &ImageInspect) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    chrono::DateTime::parse_from_rfc3339(&image.created.as_ref()?.to_string()).ok()
+}
+
 /// The image this build's name pointed at before, when this tool made it and nothing else uses it
-/// now: rebuilding must not pile up unnamed images. The engine refuses while a container uses it.
-async fn remove_replaced(docker: &Docker, old: &ImageInspect, new_id: &str, log: &BuildLog) {
+/// now: rebuilding must not pile up unnamed images.
+///
+/// Builds racing with one name must not delete each other's results: an image is removed only
+/// when it is the one this build saw under the name before tagging, it was made before this
+/// build began (by the engine's clock: the new image's creation time less this build's
+/// duration), and, checked again right before the removal, it has no name and no container.
+/// Anything else is kept.
+async fn remove_replaced(
+    docker: &Docker,
+    old: &ImageInspect,
+    new_id: &str,
+    started: Instant,
+    log: &BuildLog,
+) {
     let Some(old_id) = old.id.as_deref().filter(|id| *id != new_id) else {
         return;
     };
@@ -263,28 +341,89 @@ async fn remove_replaced(docker: &Docker, old: &ImageInspect, new_id: &str, log:
         .as_ref()
         .and_then(|c| c.labels.as_ref())
         .is_some_and(|l| l.contains_key(labels::TOOL_VERSION));
-    let still_named = docker
-        .inspect_image(old_id)
+    if !ours {
+        return;
+    }
+    let began = docker.inspect_image(new_id).await.ok().and_then(|new| {
+        let elapsed = chrono::Duration::from_std(started.elapsed()).ok()?;
+        Some(created(&new)? - elapsed)
+    });
+    let made_before = match (created(old), began) {
+        (Some(made), Some(began)) => made < began,
+        _ => false,
+    };
+    if !made_before {
+        log.app_runner(format!(
+            "Kept the image {} that the name pointed at before: it was made while this build ran (by another build?).",
+            short_id(old_id)
+        ));
+        return;
+    }
+    if !unused(docker, old_id).await {
+        return;
+    }
+    let options = bollard::query_parameters::RemoveImageOptionsBuilder::new().build();
+    if docker
+        .remove_image(old_id, Some(options), None)
         .await
-        .ok()
-        .and_then(|i| i.repo_tags)
-        .is_some_and(|tags| !tags.is_empty());
-    if ours && !still_named {
-        let options = bollard::query_parameters::RemoveImageOptionsBuilder::new().build();
-        if docker
-            .remove_image(old_id, Some(options), None)
-            .await
-            .is_ok()
-        {
-            log.app_runner(format!(
-                "Removed the image this one replaces ({}).",
-                short_id(old_id)
-            ));
-        }
+        .is_ok()
+    {
+        log.app_runner(format!(
+            "Removed the image this one replaces ({}).",
+            short_id(old_id)
+        ));
     }
 }
 
+/// No name points at the image and no container (running or not) was made from it.
+async fn unused(docker: &Docker, id: &str) -> bool {
+    let named = match docker.inspect_image(id).await {
+        Ok(i) => i.repo_tags.is_some_and(|tags| !tags.is_empty()),
+        Err(_) => return false,
+    };
+    let filters = HashMap::from([("ancestor", vec![id])]);
+    let options = bollard::query_parameters::ListContainersOptionsBuilder::new()
+        .all(true)
+        .filters(&filters)
+        .build();
+    let used = docker
+        .list_containers(Some(options))
+        .await
+        .map_or(true, |list| !list.is_empty());
+    !named && !used
+}
+
 impl Walk<'_> {
+    /// The package-cache volume, labelled with whose it is (so that it can be found and pruned).
+    async fn create_cache_volume(&self) -> Result<(), EngineError> {
+        let Some(volume) = &self.cache_volume else {
+            return Ok(());
+        };
+        let rt = &self.plan.runtime;
+        let labels = HashMap::from([
+            (
+                "apprunner-build.cache-for".to_string(),
+                self.plan.source_root.display().to_string(),
+            ),
+            (
+                "apprunner-build.runtime".to_string(),
+                format!("{} {}", rt.name, rt.version),
+            ),
+        ]);
+        let options = bollard::models::VolumeCreateRequest {
+            name: Some(volume.clone()),
+            labels: Some(labels),
+            ..Default::default()
+        };
+        self.docker
+            .create_volume(options)
+            .await
+            .map_err(EngineError::docker(format!(
+                "creating the package-cache volume {volume}"
+            )))?;
+        Ok(())
+    }
+
     /// Every stage's image, pulled when missing, before any container starts.
     async fn pull_images(&mut self) -> Result<(), EngineError> {
         let t = Instant::now();
@@ -308,11 +447,21 @@ impl Walk<'_> {
             .plan
             .stage(step.stage())
             .expect("checked: every step names a declared stage");
-        let container = self.container(stage).await?;
+        let need = match step {
+            Step::CopySource { .. } | Step::CopyFromStage { .. } => Need::NoMounts,
+            Step::Run { .. } => Need::Mounts,
+            Step::Commit { .. } => Need::Any,
+            Step::Announce { .. } => unreachable!("announced above"),
+        };
+        let container = self.container(stage, need).await?;
         match step {
             Step::CopySource { path, .. } => self.copy_source(&container, path).await,
             Step::CopyFromStage { from, path, .. } => {
-                let from_container = self.containers[from.as_str()].clone();
+                let from_stage = self
+                    .plan
+                    .stage(from)
+                    .expect("checked: every step names a declared stage");
+                let from_container = self.container(from_stage, Need::NoMounts).await?;
                 self.copy_from(&from_container, from, &container, stage, path)
                     .await
             }
@@ -356,22 +505,75 @@ impl Walk<'_> {
         }
     }
 
-    /// The stage's container, started from its image the first time a step needs it.
-    async fn container(&mut self, stage: &Stage) -> Result<String, EngineError> {
-        if let Some(id) = self.containers.get(&stage.name) {
-            return Ok(id.clone());
-        }
+    /// Whether the build has anything to mount.
+    fn has_mounts(&self) -> bool {
+        self.opts.ca_bundle.is_some() || self.cache_volume.is_some()
+    }
+
+    /// Whether `stage`'s container is committed at this step or a later one.
+    fn committed_later(&self, stage: &str) -> bool {
+        self.plan.steps[self.at..]
+            .iter()
+            .any(|s| matches!(s, Step::Commit { stage: c } if c == stage))
+    }
+
+    /// The stage's container as the step needs it: started from the stage's image the first time,
+    /// and, for a stage that is committed later, moved to a container with (or without) the
+    /// mounts when the step needs the other kind. A stage that is never committed again keeps
+    /// its mounts throughout: its mount points reach no image.
+    async fn container(&mut self, stage: &Stage, need: Need) -> Result<String, EngineError> {
+        let mounted = match need {
+            _ if !self.has_mounts() => false,
+            _ if !self.committed_later(&stage.name) => true,
+            Need::Mounts => true,
+            Need::NoMounts => false,
+            Need::Any => match self.containers.get(&stage.name) {
+                Some(slot) => slot.mounted,
+                None => false,
+            },
+        };
+        let image = match self.containers.get(&stage.name) {
+            Some(slot) if slot.mounted == mounted => return Ok(slot.id.clone()),
+            Some(slot) => {
+                // Carry the container's file system over to a new one: commit it as an
+                // intermediate image (removed with the build's other leftovers, or with the image
+                // it becomes the parent of).
+                let slot = slot.clone();
+                let options = CommitContainerOptionsBuilder::new()
+                    .container(&slot.id)
+                    .comment("apprunner-build intermediate")
+                    .build();
+                let id = long(self.docker)
+                    .commit_container(options, ContainerConfig::default())
+                    .await
+                    .map_err(EngineError::docker(format!(
+                        "saving the {} stage's container",
+                        stage.name
+                    )))?
+                    .id;
+                self.cleanup.add_image(&id);
+                let remove = bollard::query_parameters::RemoveContainerOptionsBuilder::new()
+                    .force(true)
+                    .v(true)
+                    .build();
+                let _ = self.docker.remove_container(&slot.id, Some(remove)).await;
+                id
+            }
+            None => stage.image.clone(),
+        };
         let name = super::docker::container_name(&stage.name);
         let mut binds = Vec::new();
-        if let Some(p) = &self.opts.ca_bundle {
-            let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
-            binds.push(format!("{}:{CA_PATH}:ro", abs.display()));
-        }
-        if self.opts.package_cache {
-            binds.push(format!("{CACHE_VOLUME}:{CACHE_PATH}"));
+        if mounted {
+            if let Some(p) = &self.opts.ca_bundle {
+                let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+                binds.push(format!("{}:{CA_PATH}:ro", abs.display()));
+            }
+            if let Some(volume) = &self.cache_volume {
+                binds.push(format!("{volume}:{CACHE_PATH}"));
+            }
         }
         let binds = (!binds.is_empty()).then_some(binds);
-        let image = &stage.image;
+        let shown = &stage.image;
         let body = ContainerCreateBody {
             image: Some(image.clone()),
             entrypoint: Some(vec!["/bin/sh".into(), "-c".into()]),
@@ -389,7 +591,7 @@ impl Walk<'_> {
             .create_container(Some(options), body)
             .await
             .map_err(EngineError::docker(format!(
-                "creating a container from {image}"
+                "creating a container from {shown}"
             )))?;
         self.cleanup.add_container(&created.id);
         self.docker
@@ -399,10 +601,15 @@ impl Walk<'_> {
             )
             .await
             .map_err(EngineError::docker(format!(
-                "starting a container from {image}"
+                "starting a container from {shown}"
             )))?;
-        self.containers
-            .insert(stage.name.clone(), created.id.clone());
+        self.containers.insert(
+            stage.name.clone(),
+            Slot {
+                id: created.id.clone(),
+                mounted,
+            },
+        );
         Ok(created.id)
     }
 
@@ -426,10 +633,20 @@ impl Walk<'_> {
             root: root.clone(),
             source: std::io::Error::other(e),
         })?;
-        let summary = written.map_err(|source| EngineError::Source { root, source })?;
-        upload.map_err(EngineError::docker(format!(
-            "uploading the source to {path}"
-        )))?;
+        let upload_failed = EngineError::docker(format!("uploading the source to {path}"));
+        let summary = match (written, upload) {
+            // The engine hung up first: its answer says why, the tar writer only that it could
+            // not write.
+            (Err(e), Err(upload)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                return Err(upload_failed(upload))
+            }
+            (Err(source), _) => return Err(EngineError::Source { root, source }),
+            (Ok(_), Err(upload)) => return Err(upload_failed(upload)),
+            (Ok(summary), Ok(())) => summary,
+        };
+        for warning in &summary.warnings {
+            self.log.app_runner(format!("Warning: {warning}."));
+        }
         self.log.app_runner(format!(
             "Copied the source ({} file{}, {}) to {path} in {}.",
             summary.files,
@@ -619,6 +836,22 @@ fn short_id(id: &str) -> &str {
 mod tests {
     use super::*;
     use std::collections::BTreeMap;
+
+    #[test]
+    fn each_project_and_runtime_gets_its_own_cache_volume() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let va = cache_volume(a.path(), "python311", "3.11.13");
+        assert!(va.starts_with("apprunner-build-cache-"), "{va}");
+        assert_eq!(va.len(), "apprunner-build-cache-".len() + 16);
+        assert_ne!(va, cache_volume(b.path(), "python311", "3.11.13"));
+        assert_ne!(va, cache_volume(a.path(), "python311", "3.11.14"));
+        assert_ne!(va, cache_volume(a.path(), "nodejs22", "3.11.13"));
+        // The same directory, however spelled, shares its volume.
+        let spelled = a.path().join(".").join("sub").join("..");
+        std::fs::create_dir(a.path().join("sub")).unwrap();
+        assert_eq!(va, cache_volume(&spelled, "python311", "3.11.13"));
+    }
 
     #[test]
     fn final_env_applies_the_plan_over_the_base_in_order() {

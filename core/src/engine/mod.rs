@@ -51,7 +51,8 @@ pub enum EngineError {
         /// The plan's word on why this step may fail.
         hint: Option<String>,
     },
-    #[error("invalid image name `{0}`")]
+    /// The name in backquotes and why it is refused: "`x:a:b`: …".
+    #[error("invalid image name {0}")]
     InvalidImageName(String),
     #[error("the plan cannot be built: {0}")]
     Plan(PlanError),

@@ -1,19 +1,35 @@
 //! The source tree as a tar stream for `/app`: `.git` left out, `.dockerignore` honoured, symlinks
 //! kept as symlinks (never followed, so nothing outside the root is read), modes kept, entries
 //! sorted; and a digest of what was sent.
+//!
+//! Names go into the archive as the file system's raw bytes: nothing is translated (a `\` in a
+//! name stays a `\`, a name that is not UTF-8 stays what it is), names longer than a tar header
+//! holds use GNU long-name entries, and a path with a `..` component is refused, so that nothing
+//! can land outside the destination directory.
 
 use globset::GlobMatcher;
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::fs;
 use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 /// The rules of a `.dockerignore` file, with Docker's semantics: patterns are relative to the
 /// root, `*` stays within one path segment, `**` spans any number, a pattern that matches a
 /// directory excludes what is inside it, `!` re-includes, and the last matching rule wins.
+/// As with Docker, an excluded directory is still searched when a `!` pattern names something
+/// inside it (its text starts with the directory's path).
 #[derive(Debug, Default)]
 pub struct IgnoreRules {
-    rules: Vec<(GlobMatcher, bool)>,
+    rules: Vec<Rule>,
+}
+
+#[derive(Debug)]
+struct Rule {
+    glob: GlobMatcher,
+    negated: bool,
+    /// The pattern as matched: no leading `./` or `/`, no trailing `/`.
+    text: String,
 }
 
 impl IgnoreRules {
@@ -39,7 +55,11 @@ impl IgnoreRules {
                 .literal_separator(true)
                 .build()
                 .map_err(|e| format!(".dockerignore line {}: {e}", i + 1))?;
-            rules.push((glob.compile_matcher(), negated));
+            rules.push(Rule {
+                glob: glob.compile_matcher(),
+                negated,
+                text: pattern.to_string(),
+            });
         }
         Ok(Self { rules })
     }
@@ -47,13 +67,22 @@ impl IgnoreRules {
     /// Whether `relative` (forward slashes, no leading `./`) is left out.
     pub fn excludes(&self, relative: &str) -> bool {
         let mut excluded = false;
-        for (glob, negated) in &self.rules {
-            let hit = glob.is_match(relative) || parents(relative).any(|p| glob.is_match(p));
+        for rule in &self.rules {
+            let hit =
+                rule.glob.is_match(relative) || parents(relative).any(|p| rule.glob.is_match(p));
             if hit {
-                excluded = !negated;
+                excluded = !rule.negated;
             }
         }
         excluded
+    }
+
+    /// Whether an excluded directory must still be searched: a `!` pattern names something in it.
+    pub fn may_include_under(&self, dir: &str) -> bool {
+        let dir = format!("{dir}/");
+        self.rules
+            .iter()
+            .any(|r| r.negated && format!("{}/", r.text).starts_with(&dir))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -72,6 +101,9 @@ pub struct SourceSummary {
     pub bytes: u64,
     /// sha256 over each entry's path, type, mode and contents (or link target), in order.
     pub digest: String,
+    /// What the user should know about the file set, e.g. a `.dockerignore` that leaves out
+    /// every file.
+    pub warnings: Vec<String>,
 }
 
 /// Write `root` as a tar whose entries live under `prefix` (e.g. `app`).
@@ -81,15 +113,39 @@ pub fn write_tar<W: Write>(root: &Path, prefix: &str, out: W) -> io::Result<Sour
         Err(e) if e.kind() == io::ErrorKind::NotFound => IgnoreRules::default(),
         Err(e) => return Err(e),
     };
+    let prefix = Path::new(prefix);
+    if prefix
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_)))
+    {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "the destination `{}` must be a plain path without `..`",
+                prefix.display()
+            ),
+        ));
+    }
     let mut builder = tar::Builder::new(out);
-    builder.follow_symlinks(false);
     let mut digest = Sha256::new();
     let mut summary = SourceSummary::default();
-    let mut top = dir_header(0o755);
-    builder.append_data(&mut top, prefix, io::empty())?;
+    let mut left_out = 0u64;
+    let mut dockerignore_kept = false;
+    append(
+        &mut builder,
+        &mut dir_header(0o755),
+        &raw(prefix),
+        None,
+        io::empty(),
+    )?;
+    // Excluded directories searched for re-included files: written only when one turns up.
+    let mut pending: Vec<(PathBuf, u32)> = Vec::new();
     let mut stack = vec![PathBuf::new()];
     while let Some(dir) = stack.pop() {
-        let mut entries: Vec<_> = fs::read_dir(root.join(&dir))?.collect::<Result<_, _>>()?;
+        let listing = fs::read_dir(root.join(&dir))
+            .and_then(|r| r.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| named(&dir, "cannot be listed", e))?;
+        let mut entries = listing;
         entries.sort_by_key(|e| e.file_name());
         // Directories are pushed in reverse so they pop in sorted order.
         let mut subdirs = Vec::new();
@@ -99,62 +155,271 @@ pub fn write_tar<W: Write>(root: &Path, prefix: &str, out: W) -> io::Result<Sour
                 continue;
             }
             let rel = dir.join(&name);
-            let rel_str = rel.to_string_lossy().replace('\\', "/");
+            let rel_str = match_form(&rel);
             if rules.excludes(&rel_str) {
+                left_out += 1;
+                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                if is_dir && rules.may_include_under(&rel_str) {
+                    let meta = fs::symlink_metadata(root.join(&rel))
+                        .map_err(|e| named(&rel, "cannot be read", e))?;
+                    pending.push((rel.clone(), mode_of(&meta)));
+                    subdirs.push(rel);
+                }
                 continue;
             }
-            let meta = fs::symlink_metadata(root.join(&rel))?;
-            let in_archive = format!("{prefix}/{rel_str}");
-            let mode = mode_of(&meta);
+            let in_archive = archive_path(prefix, &rel)?;
+            let meta = fs::symlink_metadata(root.join(&rel))
+                .map_err(|e| named(&rel, "cannot be read", e))?;
             let ft = meta.file_type();
+            if !(ft.is_symlink() || ft.is_dir() || ft.is_file()) {
+                // Sockets, FIFOs and devices are not source; leave them out.
+                continue;
+            }
+            // A re-included entry inside excluded directories: those directories first.
+            let mut i = 0;
+            while i < pending.len() {
+                if rel.starts_with(&pending[i].0) {
+                    let (p, mode) = pending.remove(i);
+                    append(
+                        &mut builder,
+                        &mut dir_header(mode),
+                        &archive_path(prefix, &p)?,
+                        None,
+                        io::empty(),
+                    )?;
+                    record(&mut digest, "d", &p, format!(" {mode:o}"));
+                } else {
+                    i += 1;
+                }
+            }
+            let mode = mode_of(&meta);
             if ft.is_symlink() {
-                let target = fs::read_link(root.join(&rel))?;
+                let target =
+                    fs::read_link(root.join(&rel)).map_err(|e| named(&rel, "cannot be read", e))?;
                 let mut h = tar::Header::new_gnu();
                 h.set_entry_type(tar::EntryType::Symlink);
                 h.set_size(0);
                 h.set_mode(0o777);
                 set_owner(&mut h);
-                builder.append_link(&mut h, &in_archive, &target)?;
-                digest.update(format!("l {rel_str} {}\0", target.display()));
+                let target_raw = raw(&target);
+                append(
+                    &mut builder,
+                    &mut h,
+                    &in_archive,
+                    Some(&target_raw),
+                    io::empty(),
+                )?;
+                digest.update(b"l ");
+                digest.update(&*raw(&rel));
+                digest.update(b" ");
+                digest.update(&*target_raw);
+                digest.update(b"\0");
             } else if ft.is_dir() {
                 let mut h = dir_header(mode);
-                builder.append_data(&mut h, &in_archive, io::empty())?;
-                digest.update(format!("d {rel_str} {mode:o}\0"));
+                append(&mut builder, &mut h, &in_archive, None, io::empty())?;
+                record(&mut digest, "d", &rel, format!(" {mode:o}"));
                 subdirs.push(rel);
-            } else if ft.is_file() {
+            } else {
+                let file = fs::File::open(root.join(&rel))
+                    .map_err(|e| named(&rel, "cannot be opened", e))?;
+                // The size of what was opened, not of what was listed.
+                let len = file
+                    .metadata()
+                    .map_err(|e| named(&rel, "cannot be read", e))?
+                    .len();
                 let mut h = tar::Header::new_gnu();
                 h.set_entry_type(tar::EntryType::Regular);
-                h.set_size(meta.len());
+                h.set_size(len);
                 h.set_mode(mode);
                 h.set_mtime(mtime(&meta));
                 set_owner(&mut h);
-                digest.update(format!("f {rel_str} {mode:o} {}\0", meta.len()));
-                let file = fs::File::open(root.join(&rel))?;
-                let mut reader = Hashing {
-                    inner: file.take(meta.len()),
+                record(&mut digest, "f", &rel, format!(" {mode:o} {len}"));
+                let reader = Exact {
+                    inner: file,
+                    left: len,
+                    expected: len,
+                    rel: &rel,
                     digest: &mut digest,
                 };
-                builder.append_data(&mut h, &in_archive, &mut reader)?;
+                append(&mut builder, &mut h, &in_archive, None, reader)?;
                 summary.files += 1;
-                summary.bytes += meta.len();
+                summary.bytes += len;
+                if rel.as_os_str() == ".dockerignore" {
+                    dockerignore_kept = true;
+                }
             }
-            // Sockets, FIFOs and devices are not source; leave them out.
         }
         stack.extend(subdirs.into_iter().rev());
     }
     builder.into_inner()?.flush()?;
     summary.digest = hex::encode(digest.finalize());
+    if left_out > 0 && summary.files == u64::from(dockerignore_kept) {
+        summary.warnings.push(format!(
+            ".dockerignore leaves out every file of the source ({left_out} entr{} left out): /{} holds no source file",
+            if left_out == 1 { "y" } else { "ies" },
+            prefix.display()
+        ));
+    }
     Ok(summary)
 }
 
-struct Hashing<'a, R> {
+/// An error that names the file (relative to the source root) it is about.
+fn named(rel: &Path, what: &str, e: io::Error) -> io::Error {
+    let shown = if rel.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        rel
+    };
+    io::Error::new(e.kind(), format!("`{}` {what}: {e}", shown.display()))
+}
+
+/// The entry's name in the archive, as raw bytes: `prefix/rel`, refused if any component is `..`
+/// (or anything but a plain name).
+fn archive_path(prefix: &Path, rel: &Path) -> io::Result<Vec<u8>> {
+    if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "`{}` has a `..` component (or is not relative): it would land outside /{}",
+                rel.display(),
+                prefix.display()
+            ),
+        ));
+    }
+    let mut out = raw(prefix).into_owned();
+    out.push(b'/');
+    out.extend_from_slice(&raw(rel));
+    if out.split(|b| *b == b'/').any(|seg| seg == b"..") {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("`{}` has a `..` component", rel.display()),
+        ));
+    }
+    Ok(out)
+}
+
+/// A path's raw bytes with `/` between components.
+#[cfg(unix)]
+fn raw(p: &Path) -> Cow<'_, [u8]> {
+    use std::os::unix::ffi::OsStrExt;
+    Cow::Borrowed(p.as_os_str().as_bytes())
+}
+
+/// On Windows `\` is the separator (and names are Unicode): `/` in the archive.
+#[cfg(not(unix))]
+fn raw(p: &Path) -> Cow<'_, [u8]> {
+    Cow::Owned(p.to_string_lossy().replace('\\', "/").into_bytes())
+}
+
+/// The form `.dockerignore` patterns are matched against: the path as text, `/` between
+/// components. (A name that is not UTF-8 is matched in its lossy form; it is archived as is.)
+fn match_form(rel: &Path) -> String {
+    String::from_utf8_lossy(&raw(rel)).into_owned()
+}
+
+/// One entry in the digest: its kind, raw path and details.
+fn record(digest: &mut Sha256, kind: &str, rel: &Path, details: String) {
+    digest.update(kind.as_bytes());
+    digest.update(b" ");
+    digest.update(&*raw(rel));
+    digest.update(details.as_bytes());
+    digest.update(b"\0");
+}
+
+/// Append an entry named `name` (raw bytes), with `link` as its link target, both written with
+/// GNU long-name entries when they do not fit the header.
+fn append<W: Write, R: Read>(
+    builder: &mut tar::Builder<W>,
+    header: &mut tar::Header,
+    name: &[u8],
+    link: Option<&[u8]>,
+    data: R,
+) -> io::Result<()> {
+    {
+        let old = header.as_old_mut();
+        set_field(&mut old.name, name);
+    }
+    if name.len() > 100 {
+        builder.append(
+            &long_name(tar::EntryType::GNULongName, name),
+            name_data(name),
+        )?;
+    }
+    if let Some(link) = link {
+        set_field(&mut header.as_old_mut().linkname, link);
+        if link.len() > 100 {
+            builder.append(
+                &long_name(tar::EntryType::GNULongLink, link),
+                name_data(link),
+            )?;
+        }
+    }
+    header.set_cksum();
+    builder.append(header, data)
+}
+
+/// As much of `value` as fits, NUL-padded (a full field needs no NUL).
+fn set_field(field: &mut [u8], value: &[u8]) {
+    field.fill(0);
+    let n = value.len().min(field.len());
+    field[..n].copy_from_slice(&value[..n]);
+}
+
+fn name_data(name: &[u8]) -> impl Read + '_ {
+    name.chain(&[0u8][..])
+}
+
+/// The header of a GNU `././@LongLink` entry carrying a name of `name.len()` bytes.
+fn long_name(kind: tar::EntryType, name: &[u8]) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    set_field(&mut h.as_old_mut().name, b"././@LongLink");
+    h.set_mode(0o644);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(0);
+    h.set_size(name.len() as u64 + 1);
+    h.set_entry_type(kind);
+    h.set_cksum();
+    h
+}
+
+/// Reads exactly `expected` bytes of a file, hashing them; a file that shrank, or a read that
+/// failed, is an error that names the file (a short entry would corrupt the archive).
+struct Exact<'a, R> {
     inner: R,
+    left: u64,
+    expected: u64,
+    rel: &'a Path,
     digest: &'a mut Sha256,
 }
 
-impl<R: Read> Read for Hashing<'_, R> {
+impl<R: Read> Read for Exact<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        if self.left == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let max = buf
+            .len()
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        let n = loop {
+            match self.inner.read(&mut buf[..max]) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                other => break other,
+            }
+        }
+        .map_err(|e| named(self.rel, "could not be read", e))?;
+        if n == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!(
+                    "`{}` shrank while it was being read ({} bytes expected, {} there): is something writing to it?",
+                    self.rel.display(),
+                    self.expected,
+                    self.expected - self.left
+                ),
+            ));
+        }
+        self.left -= n as u64;
         self.digest.update(&buf[..n]);
         Ok(n)
     }
@@ -210,13 +475,12 @@ mod tests {
             .unwrap()
             .map(|e| {
                 let mut e = e.unwrap();
-                let path = e.path().unwrap().display().to_string();
+                let path = String::from_utf8_lossy(&e.path_bytes()).into_owned();
                 let kind = e.header().entry_type();
                 let mode = e.header().mode().unwrap();
                 let link = e
-                    .link_name()
-                    .unwrap()
-                    .map(|l| l.display().to_string())
+                    .link_name_bytes()
+                    .map(|l| String::from_utf8_lossy(&l).into_owned())
                     .unwrap_or_default();
                 let mut body = String::new();
                 e.read_to_string(&mut body).unwrap();
@@ -309,5 +573,184 @@ mod tests {
         let d3 = write_tar(dir.path(), "app", io::sink()).unwrap();
         assert_ne!(d1.digest, d3.digest);
         assert_eq!((d3.files, d3.bytes), (1, 3));
+    }
+
+    /// Each entry's raw name, as written in the archive (GNU long names resolved).
+    fn raw_names(root: &Path) -> Vec<Vec<u8>> {
+        let mut buf = Vec::new();
+        write_tar(root, "app", &mut buf).unwrap();
+        let mut archive = tar::Archive::new(&buf[..]);
+        archive
+            .entries()
+            .unwrap()
+            .map(|e| e.unwrap().path_bytes().into_owned())
+            .collect()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn names_are_written_as_raw_bytes_never_translated() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("a\\b"), "backslash").unwrap();
+        // Longer than a tar header's 100 bytes: written with a GNU long name.
+        let long = format!("{}\\..\\..\\..\\usr\\local\\bin\\pwned", "x".repeat(120));
+        std::fs::write(root.join(&long), "long").unwrap();
+        std::fs::create_dir(root.join("d\\..\\..")).unwrap();
+        std::fs::write(root.join("d\\..\\..").join("in"), "nested").unwrap();
+        std::fs::write(root.join(OsStr::from_bytes(b"n\xff")), "ff").unwrap();
+        std::fs::write(root.join(OsStr::from_bytes(b"n\xfe")), "fe").unwrap();
+        std::os::unix::fs::symlink(OsStr::from_bytes(b"t\xff\\x"), root.join("link")).unwrap();
+        let names = raw_names(root);
+        let want: Vec<Vec<u8>> = vec![
+            b"app".to_vec(),
+            b"app/a\\b".to_vec(),
+            b"app/d\\..\\..".to_vec(),
+            b"app/link".to_vec(),
+            b"app/n\xfe".to_vec(),
+            b"app/n\xff".to_vec(),
+            format!("app/{long}").into_bytes(),
+            b"app/d\\..\\../in".to_vec(),
+        ];
+        assert_eq!(names, want);
+        for n in &names {
+            assert!(
+                !n.split(|b| *b == b'/').any(|seg| seg == b".."),
+                "{}",
+                String::from_utf8_lossy(n)
+            );
+        }
+        let entries = listing(root);
+        let link = entries.iter().find(|e| e.0 == "app/link").unwrap();
+        assert_eq!(link.3, String::from_utf8_lossy(b"t\xff\\x"));
+        // Two names that differ only in bytes that are not UTF-8 do not collide in the digest.
+        let one = write_tar(root, "app", io::sink()).unwrap().digest;
+        std::fs::remove_file(root.join(OsStr::from_bytes(b"n\xfe"))).unwrap();
+        std::fs::write(root.join(OsStr::from_bytes(b"n\xfd")), "fe").unwrap();
+        assert_ne!(one, write_tar(root, "app", io::sink()).unwrap().digest);
+    }
+
+    #[test]
+    fn a_path_with_a_dotdot_component_is_refused_and_named() {
+        let e = archive_path(Path::new("app"), Path::new("src/../../etc/passwd")).unwrap_err();
+        assert!(e.to_string().contains("src/../../etc/passwd"), "{e}");
+        assert!(e.to_string().contains("`..`"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), "x").unwrap();
+        let e = write_tar(dir.path(), "app/../usr", io::sink()).unwrap_err();
+        assert!(e.to_string().contains("app/../usr"), "{e}");
+    }
+
+    #[test]
+    fn a_long_link_target_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = format!("{}/{}", "t".repeat(90), "u".repeat(90));
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&target, dir.path().join("l")).unwrap();
+        #[cfg(unix)]
+        {
+            let entries = listing(dir.path());
+            assert_eq!(entries[1].0, "app/l");
+            assert_eq!(entries[1].3, target);
+        }
+    }
+
+    #[test]
+    fn bang_re_includes_a_file_inside_an_excluded_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("build/sub")).unwrap();
+        std::fs::write(root.join("build/out.bin"), "x").unwrap();
+        std::fs::write(root.join("build/sub/keep.txt"), "keep").unwrap();
+        std::fs::write(root.join("build/sub/other.txt"), "other").unwrap();
+        std::fs::create_dir_all(root.join("node_modules/x")).unwrap();
+        std::fs::write(root.join("node_modules/x/README.md"), "").unwrap();
+        std::fs::write(root.join("server.py"), "").unwrap();
+        std::fs::write(
+            root.join(".dockerignore"),
+            "build\nnode_modules\n!build/sub/keep.txt\n!**/*.md\n",
+        )
+        .unwrap();
+        let names: Vec<String> = listing(root).into_iter().map(|e| e.0).collect();
+        assert_eq!(
+            names,
+            [
+                "app",
+                "app/.dockerignore",
+                "app/server.py",
+                "app/build",
+                "app/build/sub",
+                "app/build/sub/keep.txt"
+            ],
+            "as with Docker, an excluded directory is searched only for what a `!` pattern names inside it"
+        );
+    }
+
+    #[test]
+    fn a_dockerignore_that_leaves_out_everything_warns() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("server.py"), "").unwrap();
+        std::fs::write(dir.path().join(".dockerignore"), "*.pyc\n").unwrap();
+        let s = write_tar(dir.path(), "app", io::sink()).unwrap();
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        for rules in ["*\n", "*\n!.dockerignore\n", "**\n"] {
+            std::fs::write(dir.path().join(".dockerignore"), rules).unwrap();
+            let s = write_tar(dir.path(), "app", io::sink()).unwrap();
+            assert_eq!(s.warnings.len(), 1, "{rules}: {:?}", s.warnings);
+            assert!(
+                s.warnings[0].contains(".dockerignore leaves out every file"),
+                "{:?}",
+                s.warnings
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_that_shrinks_or_fails_while_read_is_an_error_naming_it() {
+        let mut digest = Sha256::new();
+        let rel = Path::new("data/big.bin");
+        let mut short = Exact {
+            inner: &b"only ten b"[..],
+            left: 20,
+            expected: 20,
+            rel,
+            digest: &mut digest,
+        };
+        let e = io::copy(&mut short, &mut io::sink()).unwrap_err();
+        assert!(e.to_string().contains("`data/big.bin` shrank"), "{e}");
+        assert!(e.to_string().contains("20 bytes expected, 10 there"), "{e}");
+
+        struct Failing;
+        impl Read for Failing {
+            fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+                Err(io::Error::other("Input/output error"))
+            }
+        }
+        let mut failing = Exact {
+            inner: Failing,
+            left: 5,
+            expected: 5,
+            rel,
+            digest: &mut digest,
+        };
+        let e = io::copy(&mut failing, &mut io::sink()).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("`data/big.bin` could not be read: Input/output error"),
+            "{e}"
+        );
+        // A file that grew is read up to the size it had when opened.
+        let mut grown = Exact {
+            inner: &b"0123456789"[..],
+            left: 4,
+            expected: 4,
+            rel,
+            digest: &mut digest,
+        };
+        let mut out = Vec::new();
+        io::copy(&mut grown, &mut out).unwrap();
+        assert_eq!(out, b"0123");
     }
 }
