@@ -31,10 +31,10 @@ cat >"$ctx/Dockerfile" <<'DOCKERFILE'
 FROM apprunner-test/python:3.11
 WORKDIR /app
 COPY . /app
-RUN python -m compileall -q .
-RUN PIP_CERT=/app/ca.crt pip install -r requirements.txt && rm /app/ca.crt
+RUN python3 -m compileall -q .
+RUN PIP_CERT=/app/ca.crt pip3 install -r requirements.txt && rm /app/ca.crt
 ENV PORT=8080 APP_PORT=8080 PYTHONUNBUFFERED=1
-CMD ["/bin/sh", "-c", "python server.py"]
+CMD ["/bin/sh", "-c", "python3 server.py"]
 DOCKERFILE
 baseline=()
 for i in $(seq 1 "$runs"); do

@@ -72,13 +72,13 @@ fn plan_prints_a_human_view_and_json() {
     assert_eq!(plan["steps"][0]["step"], "copy-source");
     assert_eq!(plan["steps"][1]["step"], "run");
     assert_eq!(plan["steps"][1]["phase"], "build");
-    assert_eq!(plan["steps"][1]["command"], "python -m compileall -q .");
+    assert_eq!(plan["steps"][1]["command"], "python3 -m compileall -q .");
     assert_eq!(plan["steps"][2]["step"], "copy-from-stage");
     assert_eq!(plan["steps"][3]["phase"], "pre-run");
     assert_eq!(plan["steps"][3]["stage"], "runtime");
     assert_eq!(
         plan["steps"][3]["command"],
-        "pip install -r requirements.txt"
+        "pip3 install -r requirements.txt"
     );
     assert_eq!(plan["steps"][4]["step"], "commit");
     assert_eq!(plan["image"]["env"][1]["name"], "PORT");

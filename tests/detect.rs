@@ -131,12 +131,12 @@ fn python_requirements_txt_with_gunicorn() {
 fn python_pipfile() {
     let view = plan_view("py-pipfile");
     assert!(
-        view.contains("build: pip install pipenv")
+        view.contains("build: pip3 install pipenv")
             && view.contains("build: PIPENV_VENV_IN_PROJECT=1 pipenv install --deploy"),
         "{view}"
     );
     assert!(
-        view.contains("start command: `python main.py` — from main.py (an entry point by name)"),
+        view.contains("start command: `python3 main.py` — from main.py (an entry point by name)"),
         "{view}"
     );
 }

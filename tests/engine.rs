@@ -1256,3 +1256,79 @@ async fn a_file_that_shrinks_during_the_upload_is_named() {
     );
     assert!(b.leftovers.is_empty(), "{:?}", b.leftovers);
 }
+
+/// Issue 10: App Runner's original build runs the build commands twice — in the build stage, then
+/// again in the runtime stage over the /app copied from it — and post-build's effects never reach
+/// the image; the log says where the second run happens, in App Runner's order.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn the_original_build_runs_the_build_commands_twice() {
+    let docker = docker().await;
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs12\nbuild:\n  commands:\n    build:\n      - echo \"run ${MODE:-without-build-env}\" >> /app/count\n    post-build:\n      - echo post >> /app/count\n  env:\n    - name: MODE\n      value: with-build-env\nrun:\n  command: node -e 'setInterval(() => {}, 1000)'\n",
+    )]);
+    let _image = ImageGuard::new(image_name("twice"));
+    let b = build(&docker, app.path(), "twice").await;
+    let built = b.result.expect("builds");
+    let count = output_of(&docker, &built.name.to_string(), "cat /app/count").await;
+    assert_eq!(
+        count.trim(),
+        "run with-build-env\nrun without-build-env",
+        "two runs, the second without build.env, and no post-build line: {count}"
+    );
+    let order: Vec<&str> = b
+        .log
+        .iter()
+        .filter_map(|l| l.split("[AppRunner] ").nth(1))
+        .filter(|l| l.starts_with("Executing") || l.starts_with("Running the build commands again"))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "Executing 'build' command: echo \"run ${MODE:-without-build-env}\" >> /app/count",
+            "Executing 'post-build' command: echo post >> /app/count",
+            "Running the build commands again in the runtime image (App Runner's original build does this).",
+            "Executing 'build' command: echo \"run ${MODE:-without-build-env}\" >> /app/count",
+        ]
+    );
+    assert!(b.leftovers.is_empty(), "{:?}", b.leftovers);
+}
+
+/// Issue 10: a tool pre-build installs outside /app is missing when the build commands run again
+/// in the runtime image; the build fails there, as App Runner's would, and says why.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn a_pre_build_tool_outside_app_is_missing_in_the_second_run() {
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs12\nbuild:\n  commands:\n    pre-build:\n      - printf '#!/bin/sh\\necho tool ran\\n' > /usr/local/bin/mytool && chmod +x /usr/local/bin/mytool\n    build:\n      - mytool\nrun:\n  command: node -e 1\n",
+    )]);
+    let tag = format!("apprunner-build-test/missing-tool:{}", std::process::id());
+    let _image = ImageGuard::new(&tag);
+    let out = cli()
+        .args(["build", "--no-cache", "-t", &tag])
+        .arg(app.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(exit::BUILD_COMMAND_FAILED.into()),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("[Build] tool ran"),
+        "the first run has the tool: {stdout}"
+    );
+    assert!(
+        stdout.contains("Failed to execute 'build' command 'mytool' (exit code 127). [AR505]"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("App Runner's second run of the build commands")
+            && stderr.contains("App Runner's build would fail the same way"),
+        "{stderr}"
+    );
+}

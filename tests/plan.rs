@@ -291,3 +291,28 @@ fn revised_build_warns_when_installs_land_outside_app() {
         "the original build keeps it"
     );
 }
+
+/// Issue 10: what works differently under App Runner than it looks, said at plan time and located.
+#[test]
+fn commands_app_runner_runs_differently_are_warned_about() {
+    let report_for = |yaml: &str| {
+        let dir = project_dir(&[("apprunner.yaml", yaml.as_bytes())]);
+        let loaded = load(dir.path());
+        assert!(loaded.plan.is_some(), "{}", support::report(&loaded));
+        support::report(&loaded)
+    };
+    let original = report_for("version: 1.0\nruntime: nodejs16\nbuild:\n  commands:\n    pre-build:\n      - sudo yum install -y gcc\n    build:\n      - npm run build -- --mode $MODE\n  env:\n    - name: MODE\n      value: ci\nrun:\n  command: node server.js\n");
+    assert!(original.contains("warning[AR401]: 'build' command `npm run build -- --mode $MODE` uses MODE from build.env"), "{original}");
+    assert!(
+        original.contains("apprunner.yaml:8:9"),
+        "located: {original}"
+    );
+    assert!(
+        original.contains("warning[AR402]: 'pre-build' command `sudo yum install -y gcc` runs yum"),
+        "{original}"
+    );
+    let revised = report_for("version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - python -m compileall .\nrun:\n  command: python3 app.py\n");
+    assert!(revised.contains("warning[AR403]: 'build' command `python -m compileall .` calls `python`: use `python3` with python311"), "{revised}");
+    let clean = report_for("version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - python3 -m compileall . && .venv/bin/pip --version || true\nrun:\n  command: python3 app.py\n");
+    assert!(!clean.contains("AR40"), "{clean}");
+}

@@ -61,7 +61,7 @@ pub fn load(args: &ProjectArgs, catalog: &Catalog, today: chrono::NaiveDate) -> 
         if !diagnostics.has_errors() {
             let mut p = plan::make_plan(root, settings, resolution.runtime);
             p.decisions = input.decisions;
-            diagnostics.0.extend(plan::lint(&p));
+            diagnostics.0.extend(plan::lint(&p, settings.source()));
             plan = Some(p);
         }
     }

@@ -67,6 +67,9 @@ pub const INVALID_TOML: Code = Code("AR306");
 pub const INVALID_REQUIRES_PYTHON: Code = Code("AR307");
 
 pub const INSTALL_OUTSIDE_APP: Code = Code("AR400");
+pub const SECOND_RUN_WITHOUT_BUILD_ENV: Code = Code("AR401");
+pub const AMAZON_LINUX_TOOL: Code = Code("AR402");
+pub const PYTHON311_BARE_NAME: Code = Code("AR403");
 
 pub const ENGINE_UNREACHABLE: Code = Code("AR500");
 pub const PULL_FAILED: Code = Code("AR501");

@@ -80,25 +80,25 @@ pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>,
 fn install_commands(tool: Tool, manifest: Manifest) -> Vec<String> {
     let commands: &[&str] = match (tool, manifest) {
         (Tool::Pip, Manifest::Requirements) => &[
-            "python -m venv .venv",
+            "python3 -m venv .venv",
             ".venv/bin/pip install -r requirements.txt",
         ],
-        (Tool::Pip, _) => &["python -m venv .venv", ".venv/bin/pip install ."],
+        (Tool::Pip, _) => &["python3 -m venv .venv", ".venv/bin/pip install ."],
         (Tool::Pipenv, Manifest::PipfileLock) => &[
-            "pip install pipenv",
+            "pip3 install pipenv",
             "PIPENV_VENV_IN_PROJECT=1 pipenv install --deploy",
         ],
         (Tool::Pipenv, _) => &[
-            "pip install pipenv",
+            "pip3 install pipenv",
             "PIPENV_VENV_IN_PROJECT=1 pipenv install --skip-lock",
         ],
         (Tool::Poetry, _) => &[
-            "pip install poetry",
+            "pip3 install poetry",
             "poetry config virtualenvs.in-project true",
             "poetry install --no-root --only main",
         ],
-        (Tool::Uv, Manifest::UvLock) => &["pip install uv", "uv sync --frozen --no-dev"],
-        (Tool::Uv, _) => &["pip install uv", "uv sync --no-dev"],
+        (Tool::Uv, Manifest::UvLock) => &["pip3 install uv", "uv sync --frozen --no-dev"],
+        (Tool::Uv, _) => &["pip3 install uv", "uv sync --no-dev"],
     };
     commands.iter().map(|c| c.to_string()).collect()
 }
@@ -366,7 +366,7 @@ fn entry_point(root: &Path, shown_root: &Path) -> Option<(String, Origin)> {
         .find(|file| root.join(file).is_file())
         .map(|file| {
             (
-                format!("python {file}"),
+                format!("python3 {file}"),
                 Origin::noted(shown_root.join(file), "an entry point by name"),
             )
         })
