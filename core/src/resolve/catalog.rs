@@ -301,9 +301,14 @@ mod tests {
         for revised in ["python311", "nodejs18", "nodejs22"] {
             assert_eq!(c.get(revised).unwrap().build_process, BuildProcess::Revised);
         }
+        // The original build runs the build commands in the runtime image too: full images there.
         assert_eq!(
             c.get("python3").unwrap().latest().unwrap().image,
-            "python:3.8.20-slim"
+            "python:3.8.20"
+        );
+        assert_eq!(
+            c.get("python311").unwrap().latest().unwrap().image,
+            "python:3.11.14-slim"
         );
         assert!(c.unsupported.contains_key("dotnet6"));
     }
