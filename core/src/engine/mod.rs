@@ -5,15 +5,20 @@
 mod build;
 pub mod cache;
 mod docker;
+mod dockerignore;
 mod exec;
 mod image_name;
 pub mod run;
 mod session;
 pub mod source;
+mod stages;
+mod tagging;
+mod tooling;
 
-pub use build::{BuildOptions, BuiltImage, CACHE_VOLUME, CA_PATH};
+pub use build::{BuildOptions, BuiltImage};
 pub use image_name::ImageName;
 pub use session::Session;
+pub use tooling::{cache_volume, CACHE_VOLUME, CA_PATH};
 
 use crate::plan::{PhaseName, PlanError};
 use std::path::PathBuf;
