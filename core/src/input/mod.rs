@@ -5,13 +5,14 @@
 
 pub mod config;
 pub mod detect;
+pub mod origin;
 pub mod package_json;
 
-use crate::plan::{Decision, Origin};
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::resolve::runtime::{RequestedVersion, RuntimeChoice, VersionOrigin};
 use config::{ApiSettings, AppRunnerConfig, Parsed, CONFIG_FILE_NAME};
+use origin::{Decision, Origin};
 use package_json::PackageJson;
 use serde::{Deserialize, Serialize};
 use std::path::Path;

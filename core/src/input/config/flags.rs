@@ -6,7 +6,7 @@ use super::{
     check_env_names, AppRunnerConfig, BuildSection, ConfigOrigin, EnvVar, Parsed, RunSection,
     RuntimeRequest, Spanned, DEFAULT_PORT,
 };
-use crate::plan::{Decision, Origin};
+use crate::input::origin::{Decision, Origin};
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Diagnostics};
 

@@ -6,8 +6,8 @@ mod node;
 mod python;
 
 use crate::input::config::{AppRunnerConfig, BuildSection, ConfigOrigin, RunSection, DEFAULT_PORT};
+use crate::input::origin::{Decision, Origin};
 use crate::input::package_json::PackageJson;
-use crate::plan::{Decision, Origin};
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location};
 use crate::resolve::runtime::{version_file_range, RequestedVersion, VersionOrigin};

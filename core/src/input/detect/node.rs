@@ -5,8 +5,8 @@
 
 use super::{error_at, Detected};
 use crate::input::config::BuildSection;
+use crate::input::origin::Origin;
 use crate::input::package_json::PackageJson;
-use crate::plan::Origin;
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location};
 use crate::resolve::catalog::Language;

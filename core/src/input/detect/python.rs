@@ -4,7 +4,7 @@
 
 use super::{error_at, Detected};
 use crate::input::config::BuildSection;
-use crate::plan::Origin;
+use crate::input::origin::Origin;
 use crate::report::codes;
 use crate::report::diagnostic::Diagnostic;
 use crate::resolve::catalog::Language;
