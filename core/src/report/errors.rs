@@ -267,7 +267,7 @@ pub fn engine_code(e: &EngineError) -> codes::Code {
 /// The code of a `run` failure.
 pub fn run_code(e: &RunError) -> codes::Code {
     match e {
-        RunError::MissingSecrets(_) => codes::MISSING_SECRETS,
+        RunError::MissingSecrets(_) | RunError::BadSecret { .. } => codes::MISSING_SECRETS,
         RunError::NoImage(_) => codes::NO_SUCH_IMAGE,
         RunError::Exited { .. } => codes::APP_EXITED,
         RunError::Unhealthy { .. } => codes::APP_UNHEALTHY,
