@@ -455,3 +455,44 @@ fn engines_node_outside_the_yaml_runtime_names_where_the_runtime_is_set() {
     );
     assert!(out.contains("use `runtime: nodejs22`"), "{out}");
 }
+
+/// `PORT` in `run.env`: quoting never changes the verdict. Equal to the service port: a warning;
+/// different: an error naming the item and the port's line.
+#[test]
+fn port_in_run_env_quoting_never_changes_the_verdict() {
+    for value in ["3000", "\"3000\"", "'3000'"] {
+        let yaml = format!(
+            "{MINIMAL}  network:\n    port: 3000\n  env:\n    - name: PORT\n      value: {value}\n"
+        );
+        let dir = project_dir(&[("apprunner.yaml", yaml.as_bytes())]);
+        let loaded = load(dir.path());
+        let out = report(&loaded);
+        assert!(loaded.plan.is_some(), "{value}: {out}");
+        assert!(
+            out.contains("warning[AR124]") && out.contains("apprunner.yaml:12:13"),
+            "{value}: {out}"
+        );
+    }
+    for value in ["8000", "\"8000\""] {
+        let out = check(&format!(
+            "{MINIMAL}  network:\n    port: 3000\n  env:\n    - name: PORT\n      value: {value}\n"
+        ));
+        assert!(
+            out.contains(
+                "error[AR128]: `PORT` in `run.env` is `8000`, but the service port is 3000"
+            ) && out.contains("apprunner.yaml:13:14")
+                && out.contains("the service port is set at apprunner.yaml:10:11"),
+            "{value}: {out}"
+        );
+    }
+    // Without run.network.port, the service port is 8080.
+    let dir = project_dir(&[(
+        "apprunner.yaml",
+        format!("{MINIMAL}  env:\n    - name: PORT\n      value: 8080\n").as_bytes(),
+    )]);
+    assert!(load(dir.path()).plan.is_some());
+    let out = check(&format!(
+        "{MINIMAL}  env:\n    - name: PORT\n      value: 3000\n"
+    ));
+    assert!(out.contains("the default port 8080"), "{out}");
+}

@@ -532,11 +532,18 @@ impl Walker<'_> {
             }),
             None => (DEFAULT_PORT, None),
         };
+        // Where the service port is written (None: the default, 8080).
+        let port_at = map
+            .get_mapping("network")
+            .and_then(|n| n.get_node("port"))
+            .and_then(|n| self.node_loc(n));
         let env = match map.get_node("env") {
-            Some(n) => self.env_list(n, "run.env", Some(port)).unwrap_or_else(|| {
-                ok = false;
-                vec![]
-            }),
+            Some(n) => self
+                .env_list(n, "run.env", Some((port, port_at)))
+                .unwrap_or_else(|| {
+                    ok = false;
+                    vec![]
+                }),
             None => vec![],
         };
         let secrets = match map.get_node("secrets") {
