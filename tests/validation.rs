@@ -184,6 +184,46 @@ fn apprunner_yml_is_not_read() {
     insta::assert_snapshot!(report(&loaded));
 }
 
+/// A misnamed file is still read: its own problems come out in the same run as the rename.
+#[test]
+fn a_misnamed_file_is_checked_too() {
+    let yaml = MINIMAL.replace("python311", "pyhton311") + "  network:\n    prot: 8000\n";
+    for name in ["apprunner.yml", "AppRunner.yaml", "Apprunner.YML"] {
+        let dir = project_dir(&[(name, yaml.as_bytes())]);
+        let loaded = load(dir.path());
+        assert!(loaded.plan.is_none());
+        let out = report(&loaded);
+        assert!(
+            out.contains(&format!("error[AR100]: found `{name}`"))
+                && out.contains(&format!("rename it: mv {name} apprunner.yaml"))
+                && out.contains(&format!("--> {name}:10:5"))
+                && out.contains("unknown key `prot`")
+                && out.contains("did you mean `python311`?"),
+            "{name}: {out}"
+        );
+    }
+    let dir = project_dir(&[("apprunner.yml", yaml.as_bytes())]);
+    insta::assert_snapshot!(report(&load(dir.path())));
+}
+
+/// `git mv` only where git can do it.
+#[test]
+fn the_rename_uses_git_mv_inside_a_checkout() {
+    let dir = project_dir(&[
+        (".git/HEAD", b"ref: refs/heads/main\n"),
+        ("services/api/apprunner.yml", MINIMAL.as_bytes()),
+    ]);
+    let out = report(&support::load_args(ProjectArgs {
+        dir: dir.path().to_path_buf(),
+        source_directory: Some("services/api".into()),
+        ..Default::default()
+    }));
+    assert!(
+        out.contains("rename it: git mv services/api/apprunner.yml services/api/apprunner.yaml"),
+        "{out}"
+    );
+}
+
 #[test]
 fn no_configuration_at_all() {
     let dir = project_dir(&[("server.py", b"print(1)\n")]);
