@@ -240,7 +240,72 @@ fn unsupported_and_unknown_runtimes() {
     assert!(with("ruby31").contains("an App Runner runtime that apprunner-build does not build"));
     assert!(with("docker").contains("image-based"));
     assert!(with("pyhton311").contains("did you mean `python311`?"));
-    assert!(with("Nodejs 12").contains("write `runtime: nodejs12`"));
+    assert!(with("python3.11").contains("write `runtime: python311`"));
+}
+
+/// `Nodejs12` and `Nodejs 12` are in deployed repositories: accepted, with the exact spelling.
+#[test]
+fn a_runtime_spelt_with_other_case_or_spaces_is_accepted_with_a_warning() {
+    for (written, exact) in [
+        ("Nodejs12", "nodejs12"),
+        ("Nodejs 12", "nodejs12"),
+        ("PYTHON311", "python311"),
+    ] {
+        let dir = project_dir(&[(
+            "apprunner.yaml",
+            MINIMAL.replace("python311", written).as_bytes(),
+        )]);
+        let loaded = load(dir.path());
+        let out = report(&loaded);
+        assert_eq!(
+            loaded.plan.as_ref().map(|p| p.runtime.name.as_str()),
+            Some(exact),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!(
+                "warning[AR209]: runtime `{written}` is read as `{exact}`"
+            )) && out.contains(&format!("write `runtime: {exact}`"))
+                && out.contains("apprunner.yaml:2:10"),
+            "{out}"
+        );
+    }
+    // Anything else stays an error with a suggestion.
+    let out = check(&MINIMAL.replace("python311", "Nodejs-12x"));
+    assert!(out.contains("error[AR200]"), "{out}");
+}
+
+/// Near-misses of App Runner runtimes this tool does not build, and Dockerfile services.
+#[test]
+fn near_misses_of_runtimes_this_tool_does_not_build() {
+    let with = |rt: &str| check(&MINIMAL.replace("python311", rt));
+    let out = with("ruby 3.1");
+    assert!(
+        out.contains("`ruby31`") && out.contains("does not build"),
+        "{out}"
+    );
+    let out = with("java11");
+    assert!(
+        out.contains("write `runtime: corretto11`") && out.contains("does not build"),
+        "{out}"
+    );
+    let out = with("java21");
+    assert!(
+        out.contains("`corretto11`") && out.contains("`corretto8`"),
+        "{out}"
+    );
+    let out = with("Go 1");
+    assert!(
+        out.contains("error[AR201]") && out.contains("App Runner spells it `go1`"),
+        "{out}"
+    );
+    for docker in ["dockerfile", "Dockerfile", "DOCKER"] {
+        let out = with(docker);
+        assert!(
+            out.contains("build an image") && out.contains("image-based App Runner service"),
+            "{docker}: {out}"
+        );
+    }
 }
 
 #[test]

@@ -57,6 +57,7 @@ pub const NOT_APP_RUNNER_RUNTIME: Code = Code("AR205");
 pub const END_OF_SUPPORT: Code = Code("AR206");
 pub const LOCKED_PATCH: Code = Code("AR207");
 pub const INVALID_CATALOG: Code = Code("AR208");
+pub const RUNTIME_SPELLING: Code = Code("AR209");
 
 pub const PACKAGE_JSON_UNREADABLE: Code = Code("AR300");
 pub const PACKAGE_JSON_INVALID: Code = Code("AR301");
