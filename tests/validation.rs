@@ -601,3 +601,24 @@ fn port_in_run_env_quoting_never_changes_the_verdict() {
     ));
     assert!(out.contains("the default port 8080"), "{out}");
 }
+
+/// A secret name App Runner takes but a shell cannot read is a warning; one no environment can
+/// hold stays an error.
+#[test]
+fn secret_names_a_shell_cannot_read_are_a_warning() {
+    let secret = |name: &str| {
+        format!("{MINIMAL}  secrets:\n    - name: {name}\n      value-from: arn:aws:secretsmanager:us-east-1:123456789012:secret:app/env\n")
+    };
+    let dir = project_dir(&[("apprunner.yaml", secret("app/env").as_bytes())]);
+    let loaded = load(dir.path());
+    let out = report(&loaded);
+    assert!(loaded.plan.is_some(), "{out}");
+    assert!(
+        out.contains("warning[AR129]")
+            && out.contains("apprunner.yaml:10:13")
+            && out.contains("os.environ[\"app/env\"]"),
+        "{out}"
+    );
+    let out = check(&secret("\"A=B\""));
+    assert!(out.contains("error[AR122]"), "{out}");
+}

@@ -42,6 +42,7 @@ pub const DUPLICATE_VARIABLE: Code = Code("AR125");
 pub const INVALID_SECRET_REFERENCE: Code = Code("AR126");
 pub const PRE_RUN_ON_ORIGINAL: Code = Code("AR127");
 pub const PORT_MISMATCH: Code = Code("AR128");
+pub const SHELL_UNREADABLE_NAME: Code = Code("AR129");
 pub const API_SETTING_MISSING: Code = Code("AR130");
 pub const SETTINGS_WITH_CONFIG_FILE: Code = Code("AR131");
 pub const CONFIG_FILE_IGNORED: Code = Code("AR132");
