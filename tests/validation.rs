@@ -622,3 +622,72 @@ fn secret_names_a_shell_cannot_read_are_a_warning() {
     let out = check(&secret("\"A=B\""));
     assert!(out.contains("error[AR122]"), "{out}");
 }
+
+/// The scanner stops after the mistake (here on the blank line after it); the message points at
+/// the line that causes it, in plain words.
+#[test]
+fn a_syntax_error_points_at_its_cause() {
+    insta::assert_snapshot!(check(
+        "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - pip install -r requirements.txt\nrun:\n  command: python app.py\n  ports:\n    - 80\n    -'8000:8000'\n\n"
+    ));
+    for (yaml, at, says) in [
+        (
+            "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - make\n      -'8000:8000'\nrun:\n  command: x\n",
+            "apprunner.yaml:7:7",
+            "write `- '8000:8000'`",
+        ),
+        (
+            "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - echo a: b: c\nrun:\n  command: x\n",
+            "apprunner.yaml:6:7",
+            "- 'echo a: b: c'",
+        ),
+        (
+            "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - [make\nrun:\n  command: x\n",
+            "apprunner.yaml:6:9",
+            "`[` is not closed",
+        ),
+        (
+            "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - make\nrun:\n  command: \"x\n  network:\n    port: 8000\n",
+            "apprunner.yaml:8:12",
+            "a quoted value is not closed",
+        ),
+    ] {
+        let out = check(yaml);
+        assert!(
+            out.contains(at) && out.contains(says) && !out.contains("parser says"),
+            "{yaml}\n{out}"
+        );
+    }
+}
+
+/// An empty `runtime:` is reported on its own line, with the runtimes to choose from.
+#[test]
+fn an_empty_runtime_is_located_on_its_line() {
+    let out = check(&MINIMAL.replace("runtime: python311", "runtime:   # TODO"));
+    assert!(
+        out.contains("`runtime` is empty")
+            && out.contains("apprunner.yaml:2:1")
+            && out.contains("python311, nodejs12"),
+        "{out}"
+    );
+    // Any empty value is located at its key, not at the next line.
+    let out = check(&format!("{MINIMAL}  network:\n    port:\n\n"));
+    assert!(out.contains("apprunner.yaml:10:5"), "{out}");
+}
+
+/// The caret under a quoted value covers the quoted text with its quotes.
+#[test]
+fn carets_cover_quoted_values_exactly() {
+    let out = check(&format!(
+        "{MINIMAL}  network:\n    port: \"80 80\"  # comment\n"
+    ));
+    assert!(
+        out.contains("    port: \"80 80\"  # comment\n   |           ^^^^^^^\n"),
+        "{out}"
+    );
+    let out = check(&MINIMAL.replace("version: 1.0", "version: 'it''s 2'"));
+    assert!(
+        out.contains("1 | version: 'it''s 2'\n  |          ^^^^^^^^^\n"),
+        "{out}"
+    );
+}

@@ -6,6 +6,7 @@
 mod file;
 mod flags;
 mod secrets;
+mod syntax;
 mod yaml;
 mod yaml_items;
 

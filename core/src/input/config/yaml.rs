@@ -10,6 +10,10 @@ use marked_yaml::loader::LoadError;
 use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode, MarkedSequenceNode, Node};
 use marked_yaml::{parse_yaml_with_options, LoaderOptions, Span};
 
+/// For messages; the catalog (which this module does not read) is the authority.
+const APP_RUNNER_RUNTIMES: &str =
+    "python3, python311, nodejs12, nodejs14, nodejs16, nodejs18, nodejs22";
+
 const TOP_KEYS: &[&str] = &["version", "runtime", "build", "run"];
 const BUILD_KEYS: &[&str] = &["commands", "env"];
 const COMMAND_KEYS: &[&str] = &["pre-build", "build", "post-build"];
@@ -92,6 +96,37 @@ pub(super) fn describe(node: &Node) -> &'static str {
     }
 }
 
+/// The width of a quoted scalar at the start of `text`, quotes included, when it ends on this
+/// line.
+fn quoted_width(text: &str) -> Option<usize> {
+    let mut chars = text.chars();
+    let quote = chars.next().filter(|c| *c == '"' || *c == '\'')?;
+    let mut width = 1;
+    let mut escaped = false;
+    let mut rest = chars.peekable();
+    while let Some(c) = rest.next() {
+        width += 1;
+        if quote == '"' {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                return Some(width);
+            }
+        } else if c == '\'' {
+            // `''` inside single quotes is one quote.
+            if rest.peek() == Some(&'\'') {
+                rest.next();
+                width += 1;
+            } else {
+                return Some(width);
+            }
+        }
+    }
+    None
+}
+
 pub(super) fn is_null(s: &MarkedScalarNode) -> bool {
     s.may_coerce() && matches!(s.as_str(), "" | "~" | "null" | "Null" | "NULL")
 }
@@ -104,16 +139,51 @@ impl Walker<'_> {
         })
     }
 
-    /// Location of a node; underlines the rest of its first line (or the scalar's text).
+    /// Location of a node; underlines the rest of its first line (or the scalar's text, with its
+    /// quotes when it is quoted).
     pub(super) fn loc(&self, span: &Span, text: Option<&str>) -> Option<Location> {
         let position = self.pos(span)?;
         let line = self.src.line(position.line).unwrap_or("");
         let rest = line.chars().skip(position.column - 1).collect::<String>();
-        let width = match text {
-            Some(t) if !t.contains('\n') && rest.contains(t) => t.chars().count(),
+        let width = match (quoted_width(&rest), text) {
+            (Some(w), _) => w,
+            (None, Some(t)) if !t.contains('\n') && rest.contains(t) => t.chars().count(),
             _ => rest.trim_end().chars().count(),
         };
         Some(Location::at(self.src, position, width))
+    }
+
+    /// Where an empty value (`runtime:` with nothing after it) is: its key. The parser places an
+    /// empty scalar at the next token, often lines below; the key is on the last line before it
+    /// that holds anything but a comment.
+    pub(super) fn empty_loc(&self, span: &Span) -> Option<Location> {
+        let at = self.pos(span)?;
+        let mut line_no = at.line.min(self.src.text.split('\n').count());
+        loop {
+            let line = self.src.line(line_no)?;
+            let upto = if line_no == at.line {
+                line.chars().take(at.column - 1).collect::<String>()
+            } else {
+                line.to_string()
+            };
+            let content = upto.split(" #").next().unwrap_or("");
+            let trimmed = content.trim_start();
+            if !trimmed.is_empty() && !trimmed.starts_with('#') {
+                let indent = content.chars().count() - trimmed.chars().count();
+                let item = trimmed.strip_prefix("- ").map_or(0, |_| 2);
+                let key = trimmed[item..].split(':').next().unwrap_or("").trim_end();
+                let column = indent + item + 1;
+                return Some(Location::at(
+                    self.src,
+                    Position {
+                        line: line_no,
+                        column,
+                    },
+                    key.chars().count(),
+                ));
+            }
+            line_no = line_no.checked_sub(1).filter(|l| *l > 0)?;
+        }
     }
 
     pub(super) fn key_loc(&self, key: &MarkedScalarNode) -> Option<Location> {
@@ -122,6 +192,7 @@ impl Walker<'_> {
 
     pub(super) fn node_loc(&self, node: &Node) -> Option<Location> {
         match node {
+            Node::Scalar(s) if is_null(s) => self.empty_loc(s.span()),
             Node::Scalar(s) => self.loc(s.span(), Some(s.as_str())),
             // A mapping's span starts at its first value; its first key is where a reader looks.
             Node::Mapping(m) => match m.keys().next() {
@@ -162,9 +233,9 @@ impl Walker<'_> {
                 .at(at(m))
                 .with_note("tags belong to CloudFormation templates; App Runner reads apprunner.yaml as plain YAML")
                 .with_help("write the value itself; set per-environment values with `run.env` or `run.secrets`"),
-            LoadError::ScanError(m, scan) => Diagnostic::error(codes::YAML_SYNTAX, format!("invalid YAML: {}", scan.info()))
-                .at(at(m))
-                .with_help("check indentation and quoting on this line and the one before it; a value containing `: ` or starting with `*`, `&`, `!`, `{`, `[` must be quoted"),
+            LoadError::ScanError(m, scan) => {
+                super::syntax::syntax_error(self.src, m.line(), m.column(), scan.info())
+            }
             LoadError::DuplicateKey(inner) => {
                 let first = self.pos(inner.prev_key.span()).map(|p| p.line);
                 let mut d = Diagnostic::error(codes::DUPLICATE_KEY, format!("`{}` appears twice in the same mapping", inner.key.as_str()))
@@ -317,8 +388,25 @@ impl Walker<'_> {
             .required(map, "version", "add `version: 1.0` as the first line")
             .and_then(|n| self.version(n));
         let runtime = self
-            .required(map, "runtime", "add `runtime:` with one of python3, python311, nodejs12, nodejs14, nodejs16, nodejs18, nodejs22")
-            .and_then(|n| self.scalar(n, "runtime"));
+            .required(
+                map,
+                "runtime",
+                &format!("add `runtime:` with one of {APP_RUNNER_RUNTIMES}"),
+            )
+            .and_then(|n| match n {
+                Node::Scalar(s) if is_null(s) => {
+                    self.err(
+                        Diagnostic::error(codes::EMPTY_VALUE, "`runtime` is empty")
+                            .at_opt(self.empty_loc(s.span()))
+                            .with_note(format!(
+                                "App Runner's Python and Node.js runtimes: {APP_RUNNER_RUNTIMES}"
+                            ))
+                            .with_help("write the runtime after `runtime:`, e.g. `runtime: python311` or `runtime: nodejs22`"),
+                    );
+                    None
+                }
+                n => self.scalar(n, "runtime"),
+            });
         let build = self
             .required(
                 map,
