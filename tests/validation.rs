@@ -691,3 +691,42 @@ fn carets_cover_quoted_values_exactly() {
         "{out}"
     );
 }
+
+/// A Dockerfile, a docker-compose file or a Kubernetes manifest under the name apprunner.yaml
+/// gets one message that says what the file is.
+#[test]
+fn a_dockerfile_or_compose_file_says_what_it_is() {
+    let out = check("# syntax=docker/dockerfile:1\nARG PY=3.11\nFROM python:${PY}-slim\nWORKDIR /app\nCOPY . .\nCMD [\"python\", \"app.py\"]\n");
+    assert!(
+        out.contains("error[AR135]: this file is a Dockerfile")
+            && out.contains("apprunner.yaml:3:1")
+            && out.contains("image-based App Runner service")
+            && out.contains("error: 1 problem found"),
+        "{out}"
+    );
+    insta::assert_snapshot!(check(
+        "version: \"3.8\"\nservices:\n  web:\n    build: .\n    ports:\n      - \"8000:8000\"\n"
+    ));
+}
+
+/// Health checks and an empty build get the hint App Runner users need.
+#[test]
+fn health_check_and_nothing_to_build_hints() {
+    let out = check(&format!(
+        "{MINIMAL}  health-check:\n    protocol: HTTP\n    path: /health\n"
+    ));
+    assert!(
+        out.contains("apprunner.yaml:9:3")
+            && out.contains("health checks are a setting of the App Runner service")
+            && out.contains("apprunner-build run --health-check http:/health"),
+        "{out}"
+    );
+    let out = check(
+        "version: 1.0\nruntime: python311\nhealth_check: {}\nrun:\n  command: python app.py\n",
+    );
+    assert!(out.contains("--health-check tcp"), "{out}");
+    assert!(
+        out.contains("missing required key `build`") && out.contains("- echo \"no build\""),
+        "{out}"
+    );
+}

@@ -5,6 +5,7 @@
 
 mod file;
 mod flags;
+mod foreign;
 mod secrets;
 mod syntax;
 mod yaml;

@@ -14,6 +14,9 @@ use marked_yaml::{parse_yaml_with_options, LoaderOptions, Span};
 const APP_RUNNER_RUNTIMES: &str =
     "python3, python311, nodejs12, nodejs14, nodejs16, nodejs18, nodejs22";
 
+/// The no-op App Runner users write when there is nothing to build.
+const NOTHING_TO_BUILD: &str = "if there is nothing to build, write a command that does nothing:\n  build:\n    commands:\n      build:\n        - echo \"no build\"";
+
 const TOP_KEYS: &[&str] = &["version", "runtime", "build", "run"];
 const BUILD_KEYS: &[&str] = &["commands", "env"];
 const COMMAND_KEYS: &[&str] = &["pre-build", "build", "post-build"];
@@ -44,7 +47,6 @@ const MISPLACED: &[(&str, &str)] = &[
     ("pre-run", "`pre-run` belongs under `run:`"),
     ("secrets", "`secrets` belongs under `run:`"),
     ("env", "`env` belongs under `build:` or `run:`"),
-    ("health_check", "App Runner's health check is set on the service, not in apprunner.yaml"),
     ("dockerfile", "a Dockerfile is not used by source-code services; build an image and use an image-based service instead"),
 ];
 
@@ -57,6 +59,14 @@ pub(super) fn parse(source: &SourceText) -> Parsed {
     let options = LoaderOptions::default()
         .error_on_duplicate_keys(true)
         .prevent_coercion(true);
+    let foreign = |d: Diagnostic| Parsed {
+        config: None,
+        runtime: RuntimeRequest::default(),
+        diagnostics: Diagnostics(vec![d]),
+    };
+    if let Some(d) = super::foreign::dockerfile(source) {
+        return foreign(d);
+    }
     let root = match parse_yaml_with_options(0, &*source.text, options) {
         Ok(root) => root,
         Err(e) => {
@@ -68,6 +78,9 @@ pub(super) fn parse(source: &SourceText) -> Parsed {
             };
         }
     };
+    if let Some(d) = super::foreign::other_yaml(source, &root, |n| w.node_loc(n)) {
+        return foreign(d);
+    }
     let config = w.top(&root);
     let runtime = w.runtime_request(&root);
     let diagnostics = w.diags;
@@ -85,6 +98,20 @@ pub(super) fn parse(source: &SourceText) -> Parsed {
 pub(super) struct Walker<'a> {
     pub(super) src: &'a SourceText,
     pub(super) diags: Diagnostics,
+}
+
+/// `--health-check` for a health-check mapping someone wrote (`protocol: http`, `path: /health`):
+/// `http:/health`, or `tcp` (App Runner's default).
+fn health_check_flag(node: Option<&Node>) -> String {
+    let map = node.and_then(Node::as_mapping);
+    let get = |k: &str| {
+        map.and_then(|m| m.get_scalar(k))
+            .map(|s| s.as_str().trim().to_string())
+    };
+    match get("protocol").map(|p| p.to_ascii_lowercase()).as_deref() {
+        Some("http") => format!("http:{}", get("path").unwrap_or_else(|| "/".into())),
+        _ => "tcp".into(),
+    }
 }
 
 pub(super) fn describe(node: &Node) -> &'static str {
@@ -269,7 +296,15 @@ impl Walker<'_> {
             };
             let mut d = Diagnostic::error(codes::UNKNOWN_KEY, format!("unknown key `{k}` {place}"))
                 .at_opt(self.key_loc(key));
-            if let Some(near) = crate::report::suggest::closest(k, allowed) {
+            let squashed = k.to_ascii_lowercase().replace(['_', '-'], "");
+            if squashed == "healthcheck" {
+                d = d
+                    .with_note("health checks are a setting of the App Runner service (console, API or CLI: HealthCheckConfiguration), not of apprunner.yaml")
+                    .with_help(format!(
+                        "remove it from the file and set it on the service; to try it locally: apprunner-build run --health-check {}",
+                        health_check_flag(map.get_node(k))
+                    ));
+            } else if let Some(near) = crate::report::suggest::closest(k, allowed) {
                 d = d.with_help(format!("did you mean `{near}`?"));
             } else if let Some((_, hint)) =
                 MISPLACED.iter().find(|(m, _)| m.eq_ignore_ascii_case(k))
@@ -411,7 +446,7 @@ impl Walker<'_> {
             .required(
                 map,
                 "build",
-                "add a `build:` section with `commands:` → `build:` (a list of commands)",
+                &format!("add a `build:` section with `commands:` → `build:` (a list of commands); {NOTHING_TO_BUILD}"),
             )
             .and_then(|n| self.build(n, self.key_loc_of(map, "build")));
         let run = self
