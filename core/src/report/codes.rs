@@ -71,6 +71,8 @@ pub const INVALID_TOML: Code = Code("AR306");
 pub const INVALID_REQUIRES_PYTHON: Code = Code("AR307");
 
 pub const INSTALL_OUTSIDE_APP: Code = Code("AR400");
+pub const PORT_NOT_SERVICE_PORT: Code = Code("AR401");
+pub const LISTENS_ON_LOCALHOST: Code = Code("AR402");
 
 pub const ENGINE_UNREACHABLE: Code = Code("AR500");
 pub const PULL_FAILED: Code = Code("AR501");
