@@ -82,13 +82,48 @@ fn snippet(loc: &Location) -> String {
     out
 }
 
+/// Codes whose repeats within a run are shown as one line: the first one said it all.
+const SAID_ONCE: &[codes::Code] = &[codes::END_OF_SUPPORT];
+
+/// The messages of one run. A message that a run may report more than once (end of support) is
+/// shown in full the first time, then as its first line only.
+#[derive(Debug, Default)]
+pub struct RunReport {
+    shown: std::collections::HashSet<(codes::Code, String)>,
+}
+
+impl RunReport {
+    pub fn render(&mut self, d: &Diagnostic) -> String {
+        if SAID_ONCE.contains(&d.code) && !self.shown.insert((d.code, d.message.clone())) {
+            let label = match d.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Note => "note",
+            };
+            return format!("{label}[{}]: {} (see above)\n", d.code, d.message);
+        }
+        render(d)
+    }
+
+    /// [`render_all`], remembering what this run has shown.
+    pub fn render_all(&mut self, diags: &Diagnostics) -> String {
+        let mut out = String::new();
+        for d in diags.iter() {
+            out.push_str(&self.render(d));
+            out.push('\n');
+        }
+        out.push_str(&summary(diags));
+        out
+    }
+}
+
 /// Render a list, then a one-line summary when anything failed.
 pub fn render_all(diags: &Diagnostics) -> String {
+    RunReport::default().render_all(diags)
+}
+
+fn summary(diags: &Diagnostics) -> String {
     let mut out = String::new();
-    for d in diags.iter() {
-        out.push_str(&render(d));
-        out.push('\n');
-    }
     let errors = diags.error_count();
     if errors > 0 {
         out.push_str(&format!(
@@ -432,5 +467,45 @@ fn run_failure_lines(e: &RunError, unhealthy_threshold: u32, interval: u64) -> V
             "Image {image} was not found: build it first (apprunner-build build DIR -t {image}), or give the source directory instead."
         )],
         RunError::Docker { .. } => vec![format!("{}.", capitalize(&e.to_string()))],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn end_of_support_is_said_in_full_once_per_run() {
+        let eos = || {
+            Diagnostic::warning(
+                codes::END_OF_SUPPORT,
+                "nodejs16 reached end of support on 2025-12-01",
+            )
+            .with_note("it gets no security fixes; App Runner may stop building it")
+            .with_help("move to `runtime: nodejs22`, a supported App Runner runtime")
+        };
+        let mut run = RunReport::default();
+        let first = run.render_all(&Diagnostics(vec![eos()]));
+        assert!(
+            first.contains("= note: it gets no security fixes"),
+            "{first}"
+        );
+        let again = run.render_all(&Diagnostics(vec![eos(), eos()]));
+        assert_eq!(
+            again,
+            "warning[AR206]: nodejs16 reached end of support on 2025-12-01 (see above)\n\n"
+                .repeat(2)
+        );
+        // Within one list too; other warnings are never shortened.
+        let other = Diagnostic::warning(codes::PORT_REPEATED, "PORT repeats the port")
+            .with_help("remove it");
+        let out = render_all(&Diagnostics(vec![eos(), other.clone(), eos(), other]));
+        assert_eq!(
+            out.matches("= note: it gets no security fixes").count(),
+            1,
+            "{out}"
+        );
+        assert_eq!(out.matches("(see above)").count(), 1, "{out}");
+        assert_eq!(out.matches("= help: remove it").count(), 2, "{out}");
     }
 }
