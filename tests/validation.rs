@@ -206,6 +206,33 @@ fn a_misnamed_file_is_checked_too() {
     insta::assert_snapshot!(report(&load(dir.path())));
 }
 
+/// Next to apprunner.yaml, a misnamed file is ignored, as App Runner ignores it: a warning.
+#[test]
+fn apprunner_yml_next_to_apprunner_yaml_is_ignored_with_a_warning() {
+    let dir = project_dir(&[
+        ("apprunner.yaml", MINIMAL.as_bytes()),
+        ("apprunner.yml", b"version: 1.0\n"),
+    ]);
+    let loaded = load(dir.path());
+    let out = report(&loaded);
+    assert!(loaded.plan.is_some(), "{out}");
+    assert!(
+        out.contains("warning[AR136]: `apprunner.yml` is ignored")
+            && out.contains("--> apprunner.yml"),
+        "{out}"
+    );
+}
+
+/// A Dockerfile with tabs is still recognised as a Dockerfile.
+#[test]
+fn a_dockerfile_with_tabs_is_a_dockerfile() {
+    let out = check("FROM node:22\nRUN apt-get update && \\\n\tapt-get install -y curl\nCMD [\"node\", \"server.js\"]\n");
+    assert!(
+        out.contains("this file is a Dockerfile") && !out.contains("AR106"),
+        "{out}"
+    );
+}
+
 /// `git mv` only where git can do it.
 #[test]
 fn the_rename_uses_git_mv_inside_a_checkout() {

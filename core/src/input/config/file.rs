@@ -25,7 +25,22 @@ pub fn find_config(root: &Path, shown_root: &Path) -> Result<Option<ConfigFile>,
     // The directory listing, not `exists`, so that case-insensitive file systems don't fool us.
     let names = listing(root);
     if (names.is_empty() || names.iter().any(|n| n == CONFIG_FILE_NAME)) && path.is_file() {
-        return read(&path, &shown_root.join(CONFIG_FILE_NAME)).map(Some);
+        let shown = shown_root.join(CONFIG_FILE_NAME);
+        let mut file = read(&path, &shown)?;
+        for other in names.iter().filter(|n| is_misnamed(n)) {
+            file.found.push(
+                Diagnostic::warning(
+                    codes::SECOND_CONFIG_FILE,
+                    format!("`{other}` is ignored: App Runner reads `{CONFIG_FILE_NAME}`"),
+                )
+                .at(Location::file(&shown_root.join(other)))
+                .with_help(format!(
+                    "remove `{other}`, or merge what it holds into {}",
+                    shown.display()
+                )),
+            );
+        }
+        return Ok(Some(file));
     }
     let Some(wrong) = names
         .iter()
@@ -170,7 +185,8 @@ pub fn read(path: &Path, shown: &Path) -> Result<ConfigFile, Diagnostics> {
         );
     }
     let tabs = tab_indentation(&source);
-    if tabs.has_errors() {
+    // A Dockerfile's tabs are not the problem: parsing says what the file is.
+    if tabs.has_errors() && super::foreign::dockerfile(&source).is_none() {
         return Err(tabs);
     }
     let mut found = Diagnostics::default();
