@@ -648,9 +648,11 @@ impl Walker<'_> {
                 None
             }
         };
+        let mut port_known = true;
         let (port, port_env) = match map.get_node("network") {
             Some(n) => self.network(n).unwrap_or_else(|| {
                 ok = false;
+                port_known = false;
                 (DEFAULT_PORT, None)
             }),
             None => (DEFAULT_PORT, None),
@@ -662,7 +664,7 @@ impl Walker<'_> {
             .and_then(|n| self.node_loc(n));
         let env = match map.get_node("env") {
             Some(n) => self
-                .env_list(n, "run.env", Some((port, port_at)))
+                .env_list(n, "run.env", Some((port_known.then_some(port), port_at)))
                 .unwrap_or_else(|| {
                     ok = false;
                     vec![]

@@ -7,14 +7,15 @@ use crate::report::diagnostic::{Diagnostic, Location};
 use marked_yaml::types::{MarkedMappingNode, Node};
 
 impl Walker<'_> {
-    /// `port`: for `run.env`, the service port and where it is written (None: the default). A
-    /// `PORT` item equal to it is harmless (App Runner sets PORT anyway): a warning, however it is
-    /// quoted. Any other `PORT` is an error that names both lines.
+    /// `port`: for `run.env`, the service port (None: `run.network` is broken, already reported)
+    /// and where it is written (None: the default). A `PORT` item equal to it is harmless (App
+    /// Runner sets PORT anyway): a warning, however it is quoted. Any other `PORT` is an error
+    /// that names both lines.
     pub(super) fn env_list(
         &mut self,
         node: &Node,
         what: &str,
-        port: Option<(u16, Option<Location>)>,
+        port: Option<(Option<u16>, Option<Location>)>,
     ) -> Option<Vec<EnvVar>> {
         let items = self.item_list(
             node,
@@ -33,7 +34,9 @@ impl Walker<'_> {
                 continue;
             };
             if let (Some((port, port_at)), "PORT") = (&port, n.value.as_str()) {
-                ok &= self.port_item(what, &n, &v, *port, port_at.clone());
+                if let Some(port) = port {
+                    ok &= self.port_item(what, &n, &v, *port, port_at.clone());
+                }
                 continue;
             }
             names.push((n.value.clone(), n.location.clone()));
