@@ -627,6 +627,14 @@ fn port_in_run_env_quoting_never_changes_the_verdict() {
         "{MINIMAL}  env:\n    - name: PORT\n      value: 3000\n"
     ));
     assert!(out.contains("the default port 8080"), "{out}");
+    // A broken port is reported once; PORT is not compared with a port nobody wrote.
+    let out = check(&format!(
+        "{MINIMAL}  network:\n    port: \"<<port>>\"\n  env:\n    - name: PORT\n      value: 3000\n"
+    ));
+    assert!(
+        out.contains("error[AR121]") && !out.contains("AR128") && out.contains("1 problem found"),
+        "{out}"
+    );
 }
 
 /// A secret name App Runner takes but a shell cannot read is a warning; one no environment can
