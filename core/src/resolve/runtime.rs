@@ -221,6 +221,14 @@ pub fn resolve_choice(
                 .cloned()
                 .collect();
             let mut resolution = resolve(catalog, runtime, &applicable, today)?;
+            // Remarks about the runtime itself point at the name where it is written.
+            for remark in &mut resolution.remarks {
+                if remark.location.is_none()
+                    && [codes::END_OF_SUPPORT, codes::NOT_APP_RUNNER_RUNTIME].contains(&remark.code)
+                {
+                    remark.location = name.location.clone();
+                }
+            }
             resolution.remarks.splice(0..0, respelt);
             Ok(resolution)
         }
