@@ -49,6 +49,10 @@ fn every_conformance_file_gets_its_verdict() {
             "valid" => {
                 if loaded.plan.is_none() {
                     Some("expected valid".to_string())
+                } else if case.reason.contains("PORT in run.env")
+                    && !report.contains("warning[AR124]")
+                {
+                    Some("PORT equal to the service port is a warning".to_string())
                 } else if case.reason.contains("extension")
                     && !report.contains("not an App Runner runtime")
                 {
@@ -70,6 +74,9 @@ fn every_conformance_file_gets_its_verdict() {
                     None
                 }
             }
+            "unsure" if case.reason.contains("runtime spelled") => (!report
+                .contains("write `runtime: "))
+            .then(|| "a respelt runtime needs the exact spelling".to_string()),
             "unsure" => loaded
                 .diagnostics
                 .iter()

@@ -316,3 +316,22 @@ fn commands_app_runner_runs_differently_are_warned_about() {
     let clean = report_for("version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - python3 -m compileall . && .venv/bin/pip --version || true\nrun:\n  command: python3 app.py\n");
     assert!(!clean.contains("AR40"), "{clean}");
 }
+
+/// Issue 10: a start command that listens on another port than the service port — the most
+/// common reason an App Runner health check fails — is a located warning.
+#[test]
+fn a_start_command_on_another_port_is_warned_about_where_it_is_written() {
+    let dir = project_dir(&[(
+        "apprunner.yaml",
+        b"version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - pip3 install -r requirements.txt\nrun:\n  command: gunicorn --bind 0.0.0.0:8000 app:app\n" as &[u8],
+    )]);
+    let loaded = load(dir.path());
+    let report = support::report(&loaded);
+    assert!(loaded.plan.is_some(), "{report}");
+    assert!(report.contains("warning[AR404]"), "{report}");
+    assert!(
+        report.contains("8000") && report.contains("8080"),
+        "{report}"
+    );
+    assert!(report.contains("apprunner.yaml:8:12"), "located: {report}");
+}

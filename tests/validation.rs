@@ -184,6 +184,73 @@ fn apprunner_yml_is_not_read() {
     insta::assert_snapshot!(report(&loaded));
 }
 
+/// A misnamed file is still read: its own problems come out in the same run as the rename.
+#[test]
+fn a_misnamed_file_is_checked_too() {
+    let yaml = MINIMAL.replace("python311", "pyhton311") + "  network:\n    prot: 8000\n";
+    for name in ["apprunner.yml", "AppRunner.yaml", "Apprunner.YML"] {
+        let dir = project_dir(&[(name, yaml.as_bytes())]);
+        let loaded = load(dir.path());
+        assert!(loaded.plan.is_none());
+        let out = report(&loaded);
+        assert!(
+            out.contains(&format!("error[AR100]: found `{name}`"))
+                && out.contains(&format!("rename it: mv {name} apprunner.yaml"))
+                && out.contains(&format!("--> {name}:10:5"))
+                && out.contains("unknown key `prot`")
+                && out.contains("did you mean `python311`?"),
+            "{name}: {out}"
+        );
+    }
+    let dir = project_dir(&[("apprunner.yml", yaml.as_bytes())]);
+    insta::assert_snapshot!(report(&load(dir.path())));
+}
+
+/// Next to apprunner.yaml, a misnamed file is ignored, as App Runner ignores it: a warning.
+#[test]
+fn apprunner_yml_next_to_apprunner_yaml_is_ignored_with_a_warning() {
+    let dir = project_dir(&[
+        ("apprunner.yaml", MINIMAL.as_bytes()),
+        ("apprunner.yml", b"version: 1.0\n"),
+    ]);
+    let loaded = load(dir.path());
+    let out = report(&loaded);
+    assert!(loaded.plan.is_some(), "{out}");
+    assert!(
+        out.contains("warning[AR136]: `apprunner.yml` is ignored")
+            && out.contains("--> apprunner.yml"),
+        "{out}"
+    );
+}
+
+/// A Dockerfile with tabs is still recognised as a Dockerfile.
+#[test]
+fn a_dockerfile_with_tabs_is_a_dockerfile() {
+    let out = check("FROM node:22\nRUN apt-get update && \\\n\tapt-get install -y curl\nCMD [\"node\", \"server.js\"]\n");
+    assert!(
+        out.contains("this file is a Dockerfile") && !out.contains("AR106"),
+        "{out}"
+    );
+}
+
+/// `git mv` only where git can do it.
+#[test]
+fn the_rename_uses_git_mv_inside_a_checkout() {
+    let dir = project_dir(&[
+        (".git/HEAD", b"ref: refs/heads/main\n"),
+        ("services/api/apprunner.yml", MINIMAL.as_bytes()),
+    ]);
+    let out = report(&support::load_args(ProjectArgs {
+        dir: dir.path().to_path_buf(),
+        source_directory: Some("services/api".into()),
+        ..Default::default()
+    }));
+    assert!(
+        out.contains("rename it: git mv services/api/apprunner.yml services/api/apprunner.yaml"),
+        "{out}"
+    );
+}
+
 #[test]
 fn no_configuration_at_all() {
     let dir = project_dir(&[("server.py", b"print(1)\n")]);
@@ -200,7 +267,72 @@ fn unsupported_and_unknown_runtimes() {
     assert!(with("ruby31").contains("an App Runner runtime that apprunner-build does not build"));
     assert!(with("docker").contains("image-based"));
     assert!(with("pyhton311").contains("did you mean `python311`?"));
-    assert!(with("Nodejs 12").contains("write `runtime: nodejs12`"));
+    assert!(with("python3.11").contains("write `runtime: python311`"));
+}
+
+/// `Nodejs12` and `Nodejs 12` are in deployed repositories: accepted, with the exact spelling.
+#[test]
+fn a_runtime_spelt_with_other_case_or_spaces_is_accepted_with_a_warning() {
+    for (written, exact) in [
+        ("Nodejs12", "nodejs12"),
+        ("Nodejs 12", "nodejs12"),
+        ("PYTHON311", "python311"),
+    ] {
+        let dir = project_dir(&[(
+            "apprunner.yaml",
+            MINIMAL.replace("python311", written).as_bytes(),
+        )]);
+        let loaded = load(dir.path());
+        let out = report(&loaded);
+        assert_eq!(
+            loaded.plan.as_ref().map(|p| p.runtime.name.as_str()),
+            Some(exact),
+            "{out}"
+        );
+        assert!(
+            out.contains(&format!(
+                "warning[AR209]: runtime `{written}` is read as `{exact}`"
+            )) && out.contains(&format!("write `runtime: {exact}`"))
+                && out.contains("apprunner.yaml:2:10"),
+            "{out}"
+        );
+    }
+    // Anything else stays an error with a suggestion.
+    let out = check(&MINIMAL.replace("python311", "Nodejs-12x"));
+    assert!(out.contains("error[AR200]"), "{out}");
+}
+
+/// Near-misses of App Runner runtimes this tool does not build, and Dockerfile services.
+#[test]
+fn near_misses_of_runtimes_this_tool_does_not_build() {
+    let with = |rt: &str| check(&MINIMAL.replace("python311", rt));
+    let out = with("ruby 3.1");
+    assert!(
+        out.contains("`ruby31`") && out.contains("does not build"),
+        "{out}"
+    );
+    let out = with("java11");
+    assert!(
+        out.contains("write `runtime: corretto11`") && out.contains("does not build"),
+        "{out}"
+    );
+    let out = with("java21");
+    assert!(
+        out.contains("`corretto11`") && out.contains("`corretto8`"),
+        "{out}"
+    );
+    let out = with("Go 1");
+    assert!(
+        out.contains("error[AR201]") && out.contains("App Runner spells it `go1`"),
+        "{out}"
+    );
+    for docker in ["dockerfile", "Dockerfile", "DOCKER"] {
+        let out = with(docker);
+        assert!(
+            out.contains("build an image") && out.contains("image-based App Runner service"),
+            "{docker}: {out}"
+        );
+    }
 }
 
 #[test]
@@ -454,4 +586,182 @@ fn engines_node_outside_the_yaml_runtime_names_where_the_runtime_is_set() {
         "{out}"
     );
     assert!(out.contains("use `runtime: nodejs22`"), "{out}");
+}
+
+/// `PORT` in `run.env`: quoting never changes the verdict. Equal to the service port: a warning;
+/// different: an error naming the item and the port's line.
+#[test]
+fn port_in_run_env_quoting_never_changes_the_verdict() {
+    for value in ["3000", "\"3000\"", "'3000'"] {
+        let yaml = format!(
+            "{MINIMAL}  network:\n    port: 3000\n  env:\n    - name: PORT\n      value: {value}\n"
+        );
+        let dir = project_dir(&[("apprunner.yaml", yaml.as_bytes())]);
+        let loaded = load(dir.path());
+        let out = report(&loaded);
+        assert!(loaded.plan.is_some(), "{value}: {out}");
+        assert!(
+            out.contains("warning[AR124]") && out.contains("apprunner.yaml:12:13"),
+            "{value}: {out}"
+        );
+    }
+    for value in ["8000", "\"8000\""] {
+        let out = check(&format!(
+            "{MINIMAL}  network:\n    port: 3000\n  env:\n    - name: PORT\n      value: {value}\n"
+        ));
+        assert!(
+            out.contains(
+                "error[AR128]: `PORT` in `run.env` is `8000`, but the service port is 3000"
+            ) && out.contains("apprunner.yaml:13:14")
+                && out.contains("the service port is set at apprunner.yaml:10:11"),
+            "{value}: {out}"
+        );
+    }
+    // Without run.network.port, the service port is 8080.
+    let dir = project_dir(&[(
+        "apprunner.yaml",
+        format!("{MINIMAL}  env:\n    - name: PORT\n      value: 8080\n").as_bytes(),
+    )]);
+    assert!(load(dir.path()).plan.is_some());
+    let out = check(&format!(
+        "{MINIMAL}  env:\n    - name: PORT\n      value: 3000\n"
+    ));
+    assert!(out.contains("the default port 8080"), "{out}");
+    // A broken port is reported once; PORT is not compared with a port nobody wrote.
+    let out = check(&format!(
+        "{MINIMAL}  network:\n    port: \"<<port>>\"\n  env:\n    - name: PORT\n      value: 3000\n"
+    ));
+    assert!(
+        out.contains("error[AR121]") && !out.contains("AR128") && out.contains("1 problem found"),
+        "{out}"
+    );
+}
+
+/// A secret name App Runner takes but a shell cannot read is a warning; one no environment can
+/// hold stays an error.
+#[test]
+fn secret_names_a_shell_cannot_read_are_a_warning() {
+    let secret = |name: &str| {
+        format!("{MINIMAL}  secrets:\n    - name: {name}\n      value-from: arn:aws:secretsmanager:us-east-1:123456789012:secret:app/env\n")
+    };
+    let dir = project_dir(&[("apprunner.yaml", secret("app/env").as_bytes())]);
+    let loaded = load(dir.path());
+    let out = report(&loaded);
+    assert!(loaded.plan.is_some(), "{out}");
+    assert!(
+        out.contains("warning[AR129]")
+            && out.contains("apprunner.yaml:10:13")
+            && out.contains("os.environ[\"app/env\"]"),
+        "{out}"
+    );
+    let out = check(&secret("\"A=B\""));
+    assert!(out.contains("error[AR122]"), "{out}");
+}
+
+/// The scanner stops after the mistake (here on the blank line after it); the message points at
+/// the line that causes it, in plain words.
+#[test]
+fn a_syntax_error_points_at_its_cause() {
+    insta::assert_snapshot!(check(
+        "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - pip install -r requirements.txt\nrun:\n  command: python app.py\n  ports:\n    - 80\n    -'8000:8000'\n\n"
+    ));
+    for (yaml, at, says) in [
+        (
+            "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - make\n      -'8000:8000'\nrun:\n  command: x\n",
+            "apprunner.yaml:7:7",
+            "write `- '8000:8000'`",
+        ),
+        (
+            "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - echo a: b: c\nrun:\n  command: x\n",
+            "apprunner.yaml:6:7",
+            "- 'echo a: b: c'",
+        ),
+        (
+            "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - [make\nrun:\n  command: x\n",
+            "apprunner.yaml:6:9",
+            "`[` is not closed",
+        ),
+        (
+            "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - make\nrun:\n  command: \"x\n  network:\n    port: 8000\n",
+            "apprunner.yaml:8:12",
+            "a quoted value is not closed",
+        ),
+    ] {
+        let out = check(yaml);
+        assert!(
+            out.contains(at) && out.contains(says) && !out.contains("parser says"),
+            "{yaml}\n{out}"
+        );
+    }
+}
+
+/// An empty `runtime:` is reported on its own line, with the runtimes to choose from.
+#[test]
+fn an_empty_runtime_is_located_on_its_line() {
+    let out = check(&MINIMAL.replace("runtime: python311", "runtime:   # TODO"));
+    assert!(
+        out.contains("`runtime` is empty")
+            && out.contains("apprunner.yaml:2:1")
+            && out.contains("python311, nodejs12"),
+        "{out}"
+    );
+    // Any empty value is located at its key, not at the next line.
+    let out = check(&format!("{MINIMAL}  network:\n    port:\n\n"));
+    assert!(out.contains("apprunner.yaml:10:5"), "{out}");
+}
+
+/// The caret under a quoted value covers the quoted text with its quotes.
+#[test]
+fn carets_cover_quoted_values_exactly() {
+    let out = check(&format!(
+        "{MINIMAL}  network:\n    port: \"80 80\"  # comment\n"
+    ));
+    assert!(
+        out.contains("    port: \"80 80\"  # comment\n   |           ^^^^^^^\n"),
+        "{out}"
+    );
+    let out = check(&MINIMAL.replace("version: 1.0", "version: 'it''s 2'"));
+    assert!(
+        out.contains("1 | version: 'it''s 2'\n  |          ^^^^^^^^^\n"),
+        "{out}"
+    );
+}
+
+/// A Dockerfile, a docker-compose file or a Kubernetes manifest under the name apprunner.yaml
+/// gets one message that says what the file is.
+#[test]
+fn a_dockerfile_or_compose_file_says_what_it_is() {
+    let out = check("# syntax=docker/dockerfile:1\nARG PY=3.11\nFROM python:${PY}-slim\nWORKDIR /app\nCOPY . .\nCMD [\"python\", \"app.py\"]\n");
+    assert!(
+        out.contains("error[AR135]: this file is a Dockerfile")
+            && out.contains("apprunner.yaml:3:1")
+            && out.contains("image-based App Runner service")
+            && out.contains("error: 1 problem found"),
+        "{out}"
+    );
+    insta::assert_snapshot!(check(
+        "version: \"3.8\"\nservices:\n  web:\n    build: .\n    ports:\n      - \"8000:8000\"\n"
+    ));
+}
+
+/// Health checks and an empty build get the hint App Runner users need.
+#[test]
+fn health_check_and_nothing_to_build_hints() {
+    let out = check(&format!(
+        "{MINIMAL}  health-check:\n    protocol: HTTP\n    path: /health\n"
+    ));
+    assert!(
+        out.contains("apprunner.yaml:9:3")
+            && out.contains("health checks are a setting of the App Runner service")
+            && out.contains("apprunner-build run --health-check http:/health"),
+        "{out}"
+    );
+    let out = check(
+        "version: 1.0\nruntime: python311\nhealth_check: {}\nrun:\n  command: python app.py\n",
+    );
+    assert!(out.contains("--health-check tcp"), "{out}");
+    assert!(
+        out.contains("missing required key `build`") && out.contains("- echo \"no build\""),
+        "{out}"
+    );
 }

@@ -19,8 +19,9 @@ impl LocalValues {
     /// a value.
     pub fn read(args: &super::args::RunArgs) -> Result<Self, Box<Diagnostic>> {
         let invalid = |why: String| Box::new(Diagnostic::error(codes::LOCAL_VALUE_INVALID, why));
-        let mut env: Vec<(String, String)> =
-            read_pairs(args.env_file.as_deref())?.into_iter().collect();
+        let mut env: Vec<(String, String)> = read_pairs(args.env_file.as_deref(), Names::Shell)?
+            .into_iter()
+            .collect();
         env.sort();
         for item in &args.env {
             env.push(parse_container_env(item).map_err(invalid)?);
@@ -32,7 +33,7 @@ impl LocalValues {
             .collect::<Result<_, _>>()?;
         Ok(Self {
             env,
-            secrets_file: read_pairs(args.secrets_file.as_deref())?,
+            secrets_file: read_pairs(args.secrets_file.as_deref(), Names::Secret)?,
             secret_names,
         })
     }
@@ -70,15 +71,38 @@ pub fn parse_secret_name(text: &str) -> Result<String, String> {
         Some((name, _)) => Err(format!(
             "`--secret {name}=…` puts a value on the command line, where it leaks into shell history and process lists: put {name}=VALUE in a file given with --secrets-file FILE, or set {name} in the environment and pass --secret {name}"
         )),
-        None if valid_name(text) => Ok(text.to_string()),
+        None if apprunner_build::input::config::secret_name_passes(text) => Ok(text.to_string()),
         None => Err(format!("`--secret {text}`: {NAME_RULE}")),
     }
 }
 
+/// Which names a list of values may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Names {
+    /// Variables a shell can read: letters, digits and `_`.
+    Shell,
+    /// Secret names as App Runner accepts them (`app/env` too: the application reads it from its
+    /// environment even where a shell cannot).
+    Secret,
+}
+
 /// Why NAME=VALUE cannot go into a process's environment, if it cannot.
 pub fn check_pair(name: &str, value: &str) -> Result<(), String> {
-    if !valid_name(name) {
-        return Err(format!("`{}` is {NAME_RULE}", name.escape_debug()));
+    check_named(name, value, Names::Shell)
+}
+
+fn check_named(name: &str, value: &str, names: Names) -> Result<(), String> {
+    match names {
+        Names::Shell if !valid_name(name) => {
+            return Err(format!("`{}` is {NAME_RULE}", name.escape_debug()));
+        }
+        Names::Secret if !apprunner_build::input::config::secret_name_passes(name) => {
+            return Err(format!(
+                "`{}` is not a secret name App Runner accepts (no `=`, spaces or control characters)",
+                name.escape_debug()
+            ));
+        }
+        _ => {}
     }
     if value.contains('\0') {
         return Err(format!(
@@ -101,7 +125,10 @@ pub fn valid_name(name: &str) -> bool {
 }
 
 /// NAME=VALUE lines (`#` comments, blank lines, optional quotes, optional `export `).
-fn read_pairs(path: Option<&Path>) -> Result<HashMap<String, String>, Box<Diagnostic>> {
+fn read_pairs(
+    path: Option<&Path>,
+    names: Names,
+) -> Result<HashMap<String, String>, Box<Diagnostic>> {
     let Some(path) = path else {
         return Ok(HashMap::new());
     };
@@ -114,14 +141,17 @@ fn read_pairs(path: Option<&Path>) -> Result<HashMap<String, String>, Box<Diagno
             .at(Location::file(path)),
         )
     })?;
-    parse_pairs(&text).map_err(|(line, why)| {
+    parse_pairs(&text, names).map_err(|(line, why)| {
         Box::new(
             Diagnostic::error(codes::LOCAL_VALUE_INVALID, why).at(Location::file_line(path, line)),
         )
     })
 }
 
-pub(crate) fn parse_pairs(text: &str) -> Result<HashMap<String, String>, (usize, String)> {
+pub(crate) fn parse_pairs(
+    text: &str,
+    names: Names,
+) -> Result<HashMap<String, String>, (usize, String)> {
     let mut pairs = HashMap::new();
     for (i, raw) in text.lines().enumerate() {
         let line = raw.trim();
@@ -139,7 +169,7 @@ pub(crate) fn parse_pairs(text: &str) -> Result<HashMap<String, String>, (usize,
             .or_else(|| value.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
             .unwrap_or(value);
         let name = name.trim();
-        check_pair(name, value).map_err(|why| (i + 1, why))?;
+        check_named(name, value, names).map_err(|why| (i + 1, why))?;
         pairs.insert(name.to_string(), value.to_string());
     }
     Ok(pairs)
@@ -147,7 +177,7 @@ pub(crate) fn parse_pairs(text: &str) -> Result<HashMap<String, String>, (usize,
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_container_env, parse_pairs, parse_secret_name};
+    use super::{parse_container_env, parse_pairs, parse_secret_name, Names};
 
     #[test]
     fn bad_names_and_nul_values_are_refused_saying_where_and_why() {
@@ -159,10 +189,10 @@ mod tests {
             parse_container_env("_A1=x=y").unwrap(),
             ("_A1".into(), "x=y".into())
         );
-        let (line, why) = parse_pairs("A=1\nB=x\0y\n").unwrap_err();
+        let (line, why) = parse_pairs("A=1\nB=x\0y\n", Names::Shell).unwrap_err();
         assert_eq!(line, 2);
         assert!(why.contains("value of B contains a NUL byte"), "{why}");
-        let (line, why) = parse_pairs("# c\n\nA B=1\n").unwrap_err();
+        let (line, why) = parse_pairs("# c\n\nA B=1\n", Names::Shell).unwrap_err();
         assert_eq!(line, 3);
         assert!(why.contains("`A B` is not a valid variable name"), "{why}");
     }
@@ -179,15 +209,28 @@ mod tests {
         );
         assert!(!e.contains("hunter2"), "the value is not repeated: {e}");
         assert!(parse_secret_name("A B").is_err());
-        assert!(parse_secret_name("1A").is_err());
+        // App Runner accepts names a shell cannot read; the application still gets them.
+        assert_eq!(parse_secret_name("app/env").unwrap(), "app/env");
+        assert_eq!(
+            parse_pairs("app/env=x\n", Names::Secret).unwrap()["app/env"],
+            "x"
+        );
+        assert!(parse_pairs("app/env=x\n", Names::Shell).is_err());
     }
 
     #[test]
     fn env_files() {
-        let p = parse_pairs("# secrets\nA=1\nexport B = \"two words\"\nC='x=y'\n\n").unwrap();
+        let p = parse_pairs(
+            "# secrets\nA=1\nexport B = \"two words\"\nC='x=y'\n\n",
+            Names::Shell,
+        )
+        .unwrap();
         assert_eq!(p["A"], "1");
         assert_eq!(p["B"], "two words");
         assert_eq!(p["C"], "x=y");
-        assert_eq!(parse_pairs("A=1\nnonsense\n").unwrap_err().0, 2);
+        assert_eq!(
+            parse_pairs("A=1\nnonsense\n", Names::Shell).unwrap_err().0,
+            2
+        );
     }
 }

@@ -12,6 +12,17 @@ pub fn lint(plan: &BuildPlan, source: Option<&SourceText>) -> Vec<Diagnostic> {
     found.extend(second_run_without_build_env(plan, source));
     found.extend(amazon_linux_tools(plan, source));
     found.extend(python311_bare_names(plan, source));
+    if let Some(command) = plan.image.start_command() {
+        let at = locate(source, command);
+        found.extend(
+            super::ports::port_warnings(command, plan.image.port, &plan.source_root)
+                .into_iter()
+                .map(|d| match (&d.location, &at) {
+                    (None, Some(at)) => d.at(at.clone()),
+                    _ => d,
+                }),
+        );
+    }
     found
 }
 

@@ -4,6 +4,7 @@
 
 mod lint;
 mod make;
+pub mod ports;
 mod render;
 
 pub use lint::lint;

@@ -41,11 +41,15 @@ pub const PORT_REPEATED: Code = Code("AR124");
 pub const DUPLICATE_VARIABLE: Code = Code("AR125");
 pub const INVALID_SECRET_REFERENCE: Code = Code("AR126");
 pub const PRE_RUN_ON_ORIGINAL: Code = Code("AR127");
+pub const PORT_MISMATCH: Code = Code("AR128");
+pub const SHELL_UNREADABLE_NAME: Code = Code("AR129");
 pub const API_SETTING_MISSING: Code = Code("AR130");
 pub const SETTINGS_WITH_CONFIG_FILE: Code = Code("AR131");
 pub const CONFIG_FILE_IGNORED: Code = Code("AR132");
 pub const NO_CONFIGURATION: Code = Code("AR133");
 pub const NOT_A_DIRECTORY: Code = Code("AR134");
+pub const NOT_AN_APPRUNNER_FILE: Code = Code("AR135");
+pub const SECOND_CONFIG_FILE: Code = Code("AR136");
 
 pub const UNKNOWN_RUNTIME: Code = Code("AR200");
 pub const UNSUPPORTED_RUNTIME: Code = Code("AR201");
@@ -56,6 +60,7 @@ pub const NOT_APP_RUNNER_RUNTIME: Code = Code("AR205");
 pub const END_OF_SUPPORT: Code = Code("AR206");
 pub const LOCKED_PATCH: Code = Code("AR207");
 pub const INVALID_CATALOG: Code = Code("AR208");
+pub const RUNTIME_SPELLING: Code = Code("AR209");
 
 pub const PACKAGE_JSON_UNREADABLE: Code = Code("AR300");
 pub const PACKAGE_JSON_INVALID: Code = Code("AR301");
@@ -70,6 +75,8 @@ pub const INSTALL_OUTSIDE_APP: Code = Code("AR400");
 pub const SECOND_RUN_WITHOUT_BUILD_ENV: Code = Code("AR401");
 pub const AMAZON_LINUX_TOOL: Code = Code("AR402");
 pub const PYTHON311_BARE_NAME: Code = Code("AR403");
+pub const PORT_NOT_SERVICE_PORT: Code = Code("AR404");
+pub const LISTENS_ON_LOCALHOST: Code = Code("AR405");
 
 pub const ENGINE_UNREACHABLE: Code = Code("AR500");
 pub const PULL_FAILED: Code = Code("AR501");

@@ -183,14 +183,58 @@ impl Diagnostics {
         self.0.iter()
     }
 
-    /// Errors first by position in the file, so output reads top to bottom like a compiler's.
+    /// In file order, so output reads top to bottom like a compiler's: by file, then by position
+    /// in it (errors first at the same position); those of a file without a position after the
+    /// located ones; those of no file last. Otherwise in the order found.
     pub fn sorted(mut self) -> Self {
-        self.0.sort_by_key(|d| {
-            (
-                d.location.as_ref().and_then(|l| l.position),
-                std::cmp::Reverse(d.severity),
-            )
+        self.0.sort_by(|a, b| {
+            let key = |d: &Diagnostic| {
+                let path = d.location.as_ref().map(|l| l.path.clone());
+                let position = d.location.as_ref().and_then(|l| l.position);
+                (
+                    path.is_none(),
+                    path,
+                    position.is_none(),
+                    position,
+                    std::cmp::Reverse(d.severity),
+                )
+            };
+            key(a).cmp(&key(b))
         });
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::codes;
+
+    #[test]
+    fn sorted_is_file_order() {
+        let yaml = SourceText::new("apprunner.yaml", "a\nb\nc\n");
+        let json = SourceText::new("package.json", "{}\n");
+        let at = |src: &SourceText, line: usize| Location::at(src, Position { line, column: 1 }, 1);
+        let list = Diagnostics(vec![
+            Diagnostic::warning(codes::END_OF_SUPPORT, "no file"),
+            Diagnostic::error(codes::UNKNOWN_KEY, "json 1").at(at(&json, 1)),
+            Diagnostic::error(codes::CONFIG_MISNAMED, "yaml, no position")
+                .at(Location::file(Path::new("apprunner.yaml"))),
+            Diagnostic::warning(codes::PORT_REPEATED, "yaml 3 warning").at(at(&yaml, 3)),
+            Diagnostic::error(codes::UNKNOWN_KEY, "yaml 3 error").at(at(&yaml, 3)),
+            Diagnostic::error(codes::UNKNOWN_KEY, "yaml 1").at(at(&yaml, 1)),
+        ]);
+        let order: Vec<String> = list.sorted().iter().map(|d| d.message.clone()).collect();
+        assert_eq!(
+            order,
+            [
+                "yaml 1",
+                "yaml 3 error",
+                "yaml 3 warning",
+                "yaml, no position",
+                "json 1",
+                "no file"
+            ]
+        );
     }
 }

@@ -82,13 +82,48 @@ fn snippet(loc: &Location) -> String {
     out
 }
 
+/// Codes whose repeats within a run are shown as one line: the first one said it all.
+const SAID_ONCE: &[codes::Code] = &[codes::END_OF_SUPPORT];
+
+/// The messages of one run. A message that a run may report more than once (end of support) is
+/// shown in full the first time, then as its first line only.
+#[derive(Debug, Default)]
+pub struct RunReport {
+    shown: std::collections::HashSet<(codes::Code, String)>,
+}
+
+impl RunReport {
+    pub fn render(&mut self, d: &Diagnostic) -> String {
+        if SAID_ONCE.contains(&d.code) && !self.shown.insert((d.code, d.message.clone())) {
+            let label = match d.severity {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Note => "note",
+            };
+            return format!("{label}[{}]: {} (see above)\n", d.code, d.message);
+        }
+        render(d)
+    }
+
+    /// [`render_all`], remembering what this run has shown.
+    pub fn render_all(&mut self, diags: &Diagnostics) -> String {
+        let mut out = String::new();
+        for d in diags.iter() {
+            out.push_str(&self.render(d));
+            out.push('\n');
+        }
+        out.push_str(&summary(diags));
+        out
+    }
+}
+
 /// Render a list, then a one-line summary when anything failed.
 pub fn render_all(diags: &Diagnostics) -> String {
+    RunReport::default().render_all(diags)
+}
+
+fn summary(diags: &Diagnostics) -> String {
     let mut out = String::new();
-    for d in diags.iter() {
-        out.push_str(&render(d));
-        out.push('\n');
-    }
     let errors = diags.error_count();
     if errors > 0 {
         out.push_str(&format!(
@@ -107,7 +142,8 @@ impl From<ResolveError> for Diagnostic {
                 location,
                 known,
                 unsupported,
-            } => unknown_runtime(&name, location, &known, unsupported),
+                not_built,
+            } => unknown_runtime(&name, location, &known, unsupported, &not_built),
             ResolveError::MalformedVersion {
                 text,
                 origin,
@@ -180,40 +216,99 @@ fn unknown_runtime(
     location: Option<Location>,
     known: &[String],
     unsupported: Option<String>,
+    not_built: &[(String, String)],
 ) -> Diagnostic {
     if let Some(what) = unsupported {
-        return Diagnostic::error(codes::UNSUPPORTED_RUNTIME, format!(
+        let d = Diagnostic::error(
+            codes::UNSUPPORTED_RUNTIME,
+            format!(
             "runtime `{name}` ({what}) is an App Runner runtime that apprunner-build does not build"
-        ))
+        ),
+        )
         .at_opt(location)
-        .with_note("apprunner-build builds the Python and Node.js runtimes only")
-        .with_help("build this service with App Runner itself, or with a Dockerfile and an image-based service");
+        .with_note("apprunner-build builds the Python and Node.js runtimes only");
+        let exact = near_miss(name);
+        let d = if exact != name {
+            d.with_note(format!("App Runner spells it `{exact}`"))
+        } else {
+            d
+        };
+        return d.with_help("build this service with App Runner itself, or with a Dockerfile and an image-based service");
     }
     let d = Diagnostic::error(codes::UNKNOWN_RUNTIME, format!("unknown runtime `{name}`"))
         .at_opt(location);
-    let known_refs: Vec<&str> = known.iter().map(String::as_str).collect();
-    let squashed: String = name
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_lowercase();
-    if known_refs.contains(&squashed.as_str()) {
+    let lower = name.trim().to_ascii_lowercase();
+    if matches!(
+        lower.as_str(),
+        "docker" | "dockerfile" | "custom" | "container" | "image" | "docker-compose"
+    ) {
         return d
-            .with_note("App Runner's runtime names are exact: lowercase, no spaces; this one would be rejected")
-            .with_help(format!("write `runtime: {squashed}`"));
+            .with_note("apprunner.yaml is for source-code services, which run on one of App Runner's managed runtimes; a service built from a Dockerfile has no apprunner.yaml")
+            .with_help("build an image from your Dockerfile, push it to Amazon ECR, and create an image-based App Runner service from it");
     }
     let d = d.with_note(format!("runtimes: {}", known.join(", ")));
-    match name.to_ascii_lowercase().as_str() {
-        "docker" | "custom" | "container" => d
-            .with_note("apprunner.yaml is for source-code services; a Dockerfile-based service has no runtime key")
-            .with_help("for a Dockerfile, build and push the image yourself and create an image-based App Runner service"),
+    let near = near_miss(name);
+    let known_refs: Vec<&str> = known.iter().map(String::as_str).collect();
+    if known_refs.contains(&near.as_str()) {
+        return d.with_help(format!("write `runtime: {near}`"));
+    }
+    if let Some((exact, what)) = not_built.iter().find(|(n, _)| *n == near) {
+        return d
+            .with_note(format!("App Runner's {what} runtime is `{exact}`, which apprunner-build does not build"))
+            .with_help(format!("write `runtime: {exact}` for App Runner, and build this service with App Runner itself, or with a Dockerfile and an image-based service"));
+    }
+    let family: Vec<&(String, String)> = not_built
+        .iter()
+        .filter(|(n, _)| {
+            let prefix = n.trim_end_matches(|c: char| c.is_ascii_digit());
+            !prefix.is_empty() && near.starts_with(prefix)
+        })
+        .collect();
+    if !family.is_empty() {
+        let names = family
+            .iter()
+            .map(|(n, what)| format!("`{n}` ({what})"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return d
+            .with_note(format!("App Runner's runtimes for this language: {names}; apprunner-build does not build them"))
+            .with_help("use one of those names for App Runner, and build this service with App Runner itself, or with a Dockerfile and an image-based service");
+    }
+    match lower.as_str() {
         "python" => d.with_help("write `runtime: python311` (or python3 for Python 3.7/3.8)"),
-        "node" | "nodejs" => d.with_help("write `runtime: nodejs22` (or another nodejsNN from the list)"),
+        "node" | "nodejs" => {
+            d.with_help("write `runtime: nodejs22` (or another nodejsNN from the list)")
+        }
         _ => match suggest::closest(name, &known_refs) {
             Some(near) => d.with_help(format!("did you mean `{near}`?")),
             None => d,
         },
     }
+}
+
+/// The runtime name as App Runner would spell it, when the difference is only form: case,
+/// spaces, dots and dashes (`Ruby 3.1` → `ruby31`, `python-3.11` → `python311`), and the
+/// language's usual name for the runtime's (`java11` → `corretto11`, `.NET 6` → `dotnet6`).
+fn near_miss(name: &str) -> String {
+    let squashed: String = name
+        .chars()
+        .filter(|c| !(c.is_whitespace() || matches!(c, '.' | '-' | '_')))
+        .collect::<String>()
+        .to_ascii_lowercase();
+    for (alias, exact) in [
+        ("java", "corretto"),
+        ("amazoncorretto", "corretto"),
+        ("net", "dotnet"),
+        ("golang", "go"),
+        ("node", "nodejs"),
+    ] {
+        if let Some(rest) = squashed.strip_prefix(alias) {
+            if rest.is_empty() || rest.starts_with(|c: char| c.is_ascii_digit()) {
+                return format!("{exact}{rest}");
+            }
+        }
+    }
+    squashed
 }
 
 impl From<CatalogError> for Diagnostic {
@@ -373,5 +468,45 @@ fn run_failure_lines(e: &RunError, unhealthy_threshold: u32, interval: u64) -> V
             "Image {image} was not found: build it first (apprunner-build build DIR -t {image}), or give the source directory instead."
         )],
         RunError::Docker { .. } => vec![format!("{}.", capitalize(&e.to_string()))],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn end_of_support_is_said_in_full_once_per_run() {
+        let eos = || {
+            Diagnostic::warning(
+                codes::END_OF_SUPPORT,
+                "nodejs16 reached end of support on 2025-12-01",
+            )
+            .with_note("it gets no security fixes; App Runner may stop building it")
+            .with_help("move to `runtime: nodejs22`, a supported App Runner runtime")
+        };
+        let mut run = RunReport::default();
+        let first = run.render_all(&Diagnostics(vec![eos()]));
+        assert!(
+            first.contains("= note: it gets no security fixes"),
+            "{first}"
+        );
+        let again = run.render_all(&Diagnostics(vec![eos(), eos()]));
+        assert_eq!(
+            again,
+            "warning[AR206]: nodejs16 reached end of support on 2025-12-01 (see above)\n\n"
+                .repeat(2)
+        );
+        // Within one list too; other warnings are never shortened.
+        let other = Diagnostic::warning(codes::PORT_REPEATED, "PORT repeats the port")
+            .with_help("remove it");
+        let out = render_all(&Diagnostics(vec![eos(), other.clone(), eos(), other]));
+        assert_eq!(
+            out.matches("= note: it gets no security fixes").count(),
+            1,
+            "{out}"
+        );
+        assert_eq!(out.matches("(see above)").count(), 1, "{out}");
+        assert_eq!(out.matches("= help: remove it").count(), 2, "{out}");
     }
 }

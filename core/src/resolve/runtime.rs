@@ -157,6 +157,8 @@ pub enum ResolveError {
         known: Vec<String>,
         /// Set when App Runner has this runtime but this tool does not build it.
         unsupported: Option<String>,
+        /// App Runner's runtimes this tool does not build (name, what), for near-miss hints.
+        not_built: Vec<(String, String)>,
     },
     MalformedVersion {
         text: String,
@@ -206,13 +208,29 @@ pub fn resolve_choice(
 ) -> Result<Resolution, ResolveError> {
     match choice {
         RuntimeChoice::Named(name) => {
-            let runtime = find_runtime(catalog, name)?;
+            let (runtime, respelt) = match find_runtime(catalog, name) {
+                Ok(runtime) => (runtime, None),
+                Err(e) => match find_respelt(catalog, name) {
+                    Some(found) => found,
+                    None => return Err(e),
+                },
+            };
             let applicable: Vec<RequestedVersion> = requests
                 .iter()
                 .filter(|r| r.origin.language().is_none_or(|l| l == runtime.language))
                 .cloned()
                 .collect();
-            resolve(catalog, runtime, &applicable, today)
+            let mut resolution = resolve(catalog, runtime, &applicable, today)?;
+            // Remarks about the runtime itself point at the name where it is written.
+            for remark in &mut resolution.remarks {
+                if remark.location.is_none()
+                    && [codes::END_OF_SUPPORT, codes::NOT_APP_RUNNER_RUNTIME].contains(&remark.code)
+                {
+                    remark.location = name.location.clone();
+                }
+            }
+            resolution.remarks.splice(0..0, respelt);
+            Ok(resolution)
         }
         RuntimeChoice::BestOf { language, default } => {
             resolve_best(catalog, *language, requests, default, today)
@@ -220,7 +238,7 @@ pub fn resolve_choice(
     }
 }
 
-/// Look up the runtime named in the configuration.
+/// Look up the runtime named in the configuration, spelt exactly.
 pub fn find_runtime<'c>(
     catalog: &'c Catalog,
     name: &Spanned<String>,
@@ -231,8 +249,47 @@ pub fn find_runtime<'c>(
             name: name.value.clone(),
             location: name.location.clone(),
             known: catalog.names().iter().map(|s| s.to_string()).collect(),
-            unsupported: catalog.unsupported.get(&name.value).cloned(),
+            unsupported: catalog
+                .unsupported
+                .get(&name.value)
+                .or_else(|| catalog.unsupported.get(&squash(&name.value)))
+                .cloned(),
+            not_built: catalog
+                .unsupported
+                .iter()
+                .map(|(n, what)| (n.clone(), what.clone()))
+                .collect(),
         })
+}
+
+/// A runtime name that differs from a catalog name only by case or spaces (`Nodejs12`,
+/// `Nodejs 12`, both in deployed repositories): whether App Runner accepts such a spelling is
+/// unknown, so it is accepted with a warning that names the exact spelling.
+fn find_respelt<'c>(
+    catalog: &'c Catalog,
+    name: &Spanned<String>,
+) -> Option<(&'c Runtime, Option<Diagnostic>)> {
+    let exact = squash(&name.value);
+    let runtime = catalog.get(&exact)?;
+    let warning = Diagnostic::warning(
+        codes::RUNTIME_SPELLING,
+        format!(
+            "runtime `{}` is read as `{exact}`: App Runner's runtime names are lowercase, without spaces",
+            name.value
+        ),
+    )
+    .at_opt(name.location.clone())
+    .with_note("apprunner-build accepts this spelling; whether App Runner does is not known")
+    .with_help(format!("write `runtime: {exact}`"));
+    Some((runtime, Some(warning)))
+}
+
+/// The name lowercased, without whitespace.
+fn squash(name: &str) -> String {
+    name.chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase()
 }
 
 /// Resolve `runtime` under every requirement in `requests`: the highest version allowed by all.

@@ -17,49 +17,92 @@ pub struct ConfigFile {
 }
 
 /// Look for `apprunner.yaml` in `root`. `Ok(None)`: there is none (nor a misnamed one).
+///
+/// A misnamed file (`apprunner.yml`, `AppRunner.yaml`, …) is an error, and its contents are read
+/// and checked all the same, so that every problem comes out in one run.
 pub fn find_config(root: &Path, shown_root: &Path) -> Result<Option<ConfigFile>, Diagnostics> {
     let path = root.join(CONFIG_FILE_NAME);
-    if path.is_file() {
-        return read(&path, &shown_root.join(CONFIG_FILE_NAME)).map(Some);
-    }
-    for wrong in [
-        "apprunner.yml",
-        "AppRunner.yaml",
-        "apprunner.YAML",
-        "Apprunner.yaml",
-    ] {
-        let candidate = root.join(wrong);
-        // The directory listing, not `exists`, so that case-insensitive file systems don't fool us.
-        if listed(root, wrong) && candidate.is_file() {
-            let shown = shown_root.join(wrong);
-            let mut all = Diagnostics::default();
-            all.push(
-                Diagnostic::error(
-                    codes::CONFIG_MISNAMED,
-                    format!(
-                    "found `{wrong}`, but App Runner reads only a file named `{CONFIG_FILE_NAME}`"
-                ),
+    // The directory listing, not `exists`, so that case-insensitive file systems don't fool us.
+    let names = listing(root);
+    if (names.is_empty() || names.iter().any(|n| n == CONFIG_FILE_NAME)) && path.is_file() {
+        let shown = shown_root.join(CONFIG_FILE_NAME);
+        let mut file = read(&path, &shown)?;
+        for other in names.iter().filter(|n| is_misnamed(n)) {
+            file.found.push(
+                Diagnostic::warning(
+                    codes::SECOND_CONFIG_FILE,
+                    format!("`{other}` is ignored: App Runner reads `{CONFIG_FILE_NAME}`"),
                 )
-                .at(Location::file(&shown))
-                .with_note(
-                    "App Runner would ignore this file and use the settings of the service instead",
-                )
+                .at(Location::file(&shown_root.join(other)))
                 .with_help(format!(
-                    "rename it: git mv {} {}",
-                    shown.display(),
-                    shown_root.join(CONFIG_FILE_NAME).display()
+                    "remove `{other}`, or merge what it holds into {}",
+                    shown.display()
                 )),
             );
-            return Err(all);
+        }
+        return Ok(Some(file));
+    }
+    let Some(wrong) = names
+        .iter()
+        .find(|n| is_misnamed(n) && root.join(n).is_file())
+    else {
+        return Ok(None);
+    };
+    let shown = shown_root.join(wrong);
+    let target = shown_root.join(CONFIG_FILE_NAME);
+    let mv = if inside_git_checkout(root) {
+        "git mv"
+    } else {
+        "mv"
+    };
+    let misnamed = Diagnostic::error(
+        codes::CONFIG_MISNAMED,
+        format!("found `{wrong}`, but App Runner reads only a file named `{CONFIG_FILE_NAME}`"),
+    )
+    .at(Location::file(&shown))
+    .with_note("App Runner would ignore this file and use the settings of the service instead")
+    .with_help(format!(
+        "rename it: {mv} {} {}",
+        shown.display(),
+        target.display()
+    ));
+    match read(&root.join(wrong), &shown) {
+        Ok(mut file) => {
+            file.found.0.insert(0, misnamed);
+            Ok(Some(file))
+        }
+        Err(mut found) => {
+            found.0.insert(0, misnamed);
+            Err(found)
         }
     }
-    Ok(None)
 }
 
-fn listed(dir: &Path, name: &str) -> bool {
-    std::fs::read_dir(dir)
-        .map(|entries| entries.flatten().any(|e| e.file_name() == name))
-        .unwrap_or(false)
+/// `apprunner.yml`, `AppRunner.yaml`, `apprunner.YML`: the name App Runner wants, spelt otherwise.
+fn is_misnamed(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    name != CONFIG_FILE_NAME && (lower == CONFIG_FILE_NAME || lower == "apprunner.yml")
+}
+
+/// The directory's entry names, sorted so that the choice among several misnamed files is stable.
+fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.file_name().into_string().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Whether `dir` is inside a git checkout: `.git` (a directory, or a file in a worktree) here or
+/// in a parent.
+fn inside_git_checkout(dir: &Path) -> bool {
+    let start = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    start.ancestors().any(|d| d.join(".git").exists())
 }
 
 /// Read a configuration file: size, encoding and indentation problems are located errors.
@@ -142,7 +185,8 @@ pub fn read(path: &Path, shown: &Path) -> Result<ConfigFile, Diagnostics> {
         );
     }
     let tabs = tab_indentation(&source);
-    if tabs.has_errors() {
+    // A Dockerfile's tabs are not the problem: parsing says what the file is.
+    if tabs.has_errors() && super::foreign::dockerfile(&source).is_none() {
         return Err(tabs);
     }
     let mut found = Diagnostics::default();

@@ -5,7 +5,9 @@
 
 mod file;
 mod flags;
+mod foreign;
 mod secrets;
+mod syntax;
 mod yaml;
 mod yaml_items;
 
@@ -159,15 +161,40 @@ pub fn env_name_problem(name: &str) -> Option<String> {
     None
 }
 
-/// Check a list of variables for reserved and repeated names; `what` is e.g. "run.env".
+/// A secret name App Runner passes on though a shell cannot read it (`app/env`): not empty, and
+/// no `=`, whitespace or control character, which no environment can hold.
+pub fn secret_name_passes(name: &str) -> bool {
+    !name.is_empty()
+        && !name
+            .chars()
+            .any(|c| c == '=' || c.is_whitespace() || c.is_control())
+}
+
+/// Check a list of variables for reserved and repeated names; `what` is e.g. "run.env". For
+/// `run.secrets`, a name only a shell cannot read is a warning: the application still gets it
+/// from its environment (`os.environ["app/env"]`, `process.env["app/env"]`).
 pub(crate) fn check_env_names<'a>(
     items: impl Iterator<Item = (&'a str, Option<Location>)>,
     what: &str,
     diags: &mut Diagnostics,
 ) {
+    let secrets = what.contains("secrets");
     let mut seen: Vec<(&str, Option<Location>)> = Vec::new();
     for (name, loc) in items {
-        if let Some(why) = env_name_problem(name) {
+        let problem = env_name_problem(name);
+        if let (Some(why), true) = (&problem, secrets && secret_name_passes(name)) {
+            diags.push(
+                Diagnostic::warning(
+                    codes::SHELL_UNREADABLE_NAME,
+                    format!("secret name in {what} cannot be read from a shell: {why}"),
+                )
+                .at_opt(loc.clone())
+                .with_note(format!(
+                    "App Runner accepts the name, and the application gets it from its environment (os.environ[\"{name}\"], process.env[\"{name}\"]); `${name}` in a shell command does not work"
+                ))
+                .with_help("if a shell command or a start script reads it, rename it with letters, digits and `_` only"),
+            );
+        } else if let Some(why) = problem {
             diags.push(
                 Diagnostic::error(
                     codes::INVALID_VARIABLE_NAME,

@@ -10,6 +10,13 @@ use marked_yaml::loader::LoadError;
 use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode, MarkedSequenceNode, Node};
 use marked_yaml::{parse_yaml_with_options, LoaderOptions, Span};
 
+/// For messages; the catalog (which this module does not read) is the authority.
+const APP_RUNNER_RUNTIMES: &str =
+    "python3, python311, nodejs12, nodejs14, nodejs16, nodejs18, nodejs22";
+
+/// The no-op App Runner users write when there is nothing to build.
+const NOTHING_TO_BUILD: &str = "if there is nothing to build, write a command that does nothing:\n  build:\n    commands:\n      build:\n        - echo \"no build\"";
+
 const TOP_KEYS: &[&str] = &["version", "runtime", "build", "run"];
 const BUILD_KEYS: &[&str] = &["commands", "env"];
 const COMMAND_KEYS: &[&str] = &["pre-build", "build", "post-build"];
@@ -40,7 +47,6 @@ const MISPLACED: &[(&str, &str)] = &[
     ("pre-run", "`pre-run` belongs under `run:`"),
     ("secrets", "`secrets` belongs under `run:`"),
     ("env", "`env` belongs under `build:` or `run:`"),
-    ("health_check", "App Runner's health check is set on the service, not in apprunner.yaml"),
     ("dockerfile", "a Dockerfile is not used by source-code services; build an image and use an image-based service instead"),
 ];
 
@@ -53,6 +59,14 @@ pub(super) fn parse(source: &SourceText) -> Parsed {
     let options = LoaderOptions::default()
         .error_on_duplicate_keys(true)
         .prevent_coercion(true);
+    let foreign = |d: Diagnostic| Parsed {
+        config: None,
+        runtime: RuntimeRequest::default(),
+        diagnostics: Diagnostics(vec![d]),
+    };
+    if let Some(d) = super::foreign::dockerfile(source) {
+        return foreign(d);
+    }
     let root = match parse_yaml_with_options(0, &*source.text, options) {
         Ok(root) => root,
         Err(e) => {
@@ -64,6 +78,9 @@ pub(super) fn parse(source: &SourceText) -> Parsed {
             };
         }
     };
+    if let Some(d) = super::foreign::other_yaml(source, &root, |n| w.node_loc(n)) {
+        return foreign(d);
+    }
     let config = w.top(&root);
     let runtime = w.runtime_request(&root);
     let diagnostics = w.diags;
@@ -83,6 +100,20 @@ pub(super) struct Walker<'a> {
     pub(super) diags: Diagnostics,
 }
 
+/// `--health-check` for a health-check mapping someone wrote (`protocol: http`, `path: /health`):
+/// `http:/health`, or `tcp` (App Runner's default).
+fn health_check_flag(node: Option<&Node>) -> String {
+    let map = node.and_then(Node::as_mapping);
+    let get = |k: &str| {
+        map.and_then(|m| m.get_scalar(k))
+            .map(|s| s.as_str().trim().to_string())
+    };
+    match get("protocol").map(|p| p.to_ascii_lowercase()).as_deref() {
+        Some("http") => format!("http:{}", get("path").unwrap_or_else(|| "/".into())),
+        _ => "tcp".into(),
+    }
+}
+
 pub(super) fn describe(node: &Node) -> &'static str {
     match node {
         Node::Mapping(_) => "a mapping",
@@ -90,6 +121,37 @@ pub(super) fn describe(node: &Node) -> &'static str {
         Node::Scalar(s) if is_null(s) => "empty",
         Node::Scalar(_) => "a single value",
     }
+}
+
+/// The width of a quoted scalar at the start of `text`, quotes included, when it ends on this
+/// line.
+fn quoted_width(text: &str) -> Option<usize> {
+    let mut chars = text.chars();
+    let quote = chars.next().filter(|c| *c == '"' || *c == '\'')?;
+    let mut width = 1;
+    let mut escaped = false;
+    let mut rest = chars.peekable();
+    while let Some(c) = rest.next() {
+        width += 1;
+        if quote == '"' {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                return Some(width);
+            }
+        } else if c == '\'' {
+            // `''` inside single quotes is one quote.
+            if rest.peek() == Some(&'\'') {
+                rest.next();
+                width += 1;
+            } else {
+                return Some(width);
+            }
+        }
+    }
+    None
 }
 
 pub(super) fn is_null(s: &MarkedScalarNode) -> bool {
@@ -104,16 +166,51 @@ impl Walker<'_> {
         })
     }
 
-    /// Location of a node; underlines the rest of its first line (or the scalar's text).
+    /// Location of a node; underlines the rest of its first line (or the scalar's text, with its
+    /// quotes when it is quoted).
     pub(super) fn loc(&self, span: &Span, text: Option<&str>) -> Option<Location> {
         let position = self.pos(span)?;
         let line = self.src.line(position.line).unwrap_or("");
         let rest = line.chars().skip(position.column - 1).collect::<String>();
-        let width = match text {
-            Some(t) if !t.contains('\n') && rest.contains(t) => t.chars().count(),
+        let width = match (quoted_width(&rest), text) {
+            (Some(w), _) => w,
+            (None, Some(t)) if !t.contains('\n') && rest.contains(t) => t.chars().count(),
             _ => rest.trim_end().chars().count(),
         };
         Some(Location::at(self.src, position, width))
+    }
+
+    /// Where an empty value (`runtime:` with nothing after it) is: its key. The parser places an
+    /// empty scalar at the next token, often lines below; the key is on the last line before it
+    /// that holds anything but a comment.
+    pub(super) fn empty_loc(&self, span: &Span) -> Option<Location> {
+        let at = self.pos(span)?;
+        let mut line_no = at.line.min(self.src.text.split('\n').count());
+        loop {
+            let line = self.src.line(line_no)?;
+            let upto = if line_no == at.line {
+                line.chars().take(at.column - 1).collect::<String>()
+            } else {
+                line.to_string()
+            };
+            let content = upto.split(" #").next().unwrap_or("");
+            let trimmed = content.trim_start();
+            if !trimmed.is_empty() && !trimmed.starts_with('#') {
+                let indent = content.chars().count() - trimmed.chars().count();
+                let item = trimmed.strip_prefix("- ").map_or(0, |_| 2);
+                let key = trimmed[item..].split(':').next().unwrap_or("").trim_end();
+                let column = indent + item + 1;
+                return Some(Location::at(
+                    self.src,
+                    Position {
+                        line: line_no,
+                        column,
+                    },
+                    key.chars().count(),
+                ));
+            }
+            line_no = line_no.checked_sub(1).filter(|l| *l > 0)?;
+        }
     }
 
     pub(super) fn key_loc(&self, key: &MarkedScalarNode) -> Option<Location> {
@@ -122,6 +219,7 @@ impl Walker<'_> {
 
     pub(super) fn node_loc(&self, node: &Node) -> Option<Location> {
         match node {
+            Node::Scalar(s) if is_null(s) => self.empty_loc(s.span()),
             Node::Scalar(s) => self.loc(s.span(), Some(s.as_str())),
             // A mapping's span starts at its first value; its first key is where a reader looks.
             Node::Mapping(m) => match m.keys().next() {
@@ -162,9 +260,9 @@ impl Walker<'_> {
                 .at(at(m))
                 .with_note("tags belong to CloudFormation templates; App Runner reads apprunner.yaml as plain YAML")
                 .with_help("write the value itself; set per-environment values with `run.env` or `run.secrets`"),
-            LoadError::ScanError(m, scan) => Diagnostic::error(codes::YAML_SYNTAX, format!("invalid YAML: {}", scan.info()))
-                .at(at(m))
-                .with_help("check indentation and quoting on this line and the one before it; a value containing `: ` or starting with `*`, `&`, `!`, `{`, `[` must be quoted"),
+            LoadError::ScanError(m, scan) => {
+                super::syntax::syntax_error(self.src, m.line(), m.column(), scan.info())
+            }
             LoadError::DuplicateKey(inner) => {
                 let first = self.pos(inner.prev_key.span()).map(|p| p.line);
                 let mut d = Diagnostic::error(codes::DUPLICATE_KEY, format!("`{}` appears twice in the same mapping", inner.key.as_str()))
@@ -198,7 +296,15 @@ impl Walker<'_> {
             };
             let mut d = Diagnostic::error(codes::UNKNOWN_KEY, format!("unknown key `{k}` {place}"))
                 .at_opt(self.key_loc(key));
-            if let Some(near) = crate::report::suggest::closest(k, allowed) {
+            let squashed = k.to_ascii_lowercase().replace(['_', '-'], "");
+            if squashed == "healthcheck" {
+                d = d
+                    .with_note("health checks are a setting of the App Runner service (console, API or CLI: HealthCheckConfiguration), not of apprunner.yaml")
+                    .with_help(format!(
+                        "remove it from the file and set it on the service; to try it locally: apprunner-build run --health-check {}",
+                        health_check_flag(map.get_node(k))
+                    ));
+            } else if let Some(near) = crate::report::suggest::closest(k, allowed) {
                 d = d.with_help(format!("did you mean `{near}`?"));
             } else if let Some((_, hint)) =
                 MISPLACED.iter().find(|(m, _)| m.eq_ignore_ascii_case(k))
@@ -317,13 +423,30 @@ impl Walker<'_> {
             .required(map, "version", "add `version: 1.0` as the first line")
             .and_then(|n| self.version(n));
         let runtime = self
-            .required(map, "runtime", "add `runtime:` with one of python3, python311, nodejs12, nodejs14, nodejs16, nodejs18, nodejs22")
-            .and_then(|n| self.scalar(n, "runtime"));
+            .required(
+                map,
+                "runtime",
+                &format!("add `runtime:` with one of {APP_RUNNER_RUNTIMES}"),
+            )
+            .and_then(|n| match n {
+                Node::Scalar(s) if is_null(s) => {
+                    self.err(
+                        Diagnostic::error(codes::EMPTY_VALUE, "`runtime` is empty")
+                            .at_opt(self.empty_loc(s.span()))
+                            .with_note(format!(
+                                "App Runner's Python and Node.js runtimes: {APP_RUNNER_RUNTIMES}"
+                            ))
+                            .with_help("write the runtime after `runtime:`, e.g. `runtime: python311` or `runtime: nodejs22`"),
+                    );
+                    None
+                }
+                n => self.scalar(n, "runtime"),
+            });
         let build = self
             .required(
                 map,
                 "build",
-                "add a `build:` section with `commands:` → `build:` (a list of commands)",
+                &format!("add a `build:` section with `commands:` → `build:` (a list of commands); {NOTHING_TO_BUILD}"),
             )
             .and_then(|n| self.build(n, self.key_loc_of(map, "build")));
         let run = self
@@ -525,18 +648,27 @@ impl Walker<'_> {
                 None
             }
         };
+        let mut port_known = true;
         let (port, port_env) = match map.get_node("network") {
             Some(n) => self.network(n).unwrap_or_else(|| {
                 ok = false;
+                port_known = false;
                 (DEFAULT_PORT, None)
             }),
             None => (DEFAULT_PORT, None),
         };
+        // Where the service port is written (None: the default, 8080).
+        let port_at = map
+            .get_mapping("network")
+            .and_then(|n| n.get_node("port"))
+            .and_then(|n| self.node_loc(n));
         let env = match map.get_node("env") {
-            Some(n) => self.env_list(n, "run.env", Some(port)).unwrap_or_else(|| {
-                ok = false;
-                vec![]
-            }),
+            Some(n) => self
+                .env_list(n, "run.env", Some((port_known.then_some(port), port_at)))
+                .unwrap_or_else(|| {
+                    ok = false;
+                    vec![]
+                }),
             None => vec![],
         };
         let secrets = match map.get_node("secrets") {

@@ -7,13 +7,15 @@ use crate::report::diagnostic::{Diagnostic, Location};
 use marked_yaml::types::{MarkedMappingNode, Node};
 
 impl Walker<'_> {
-    /// `port`: for `run.env`, the service port, so that a quoted restatement of it as PORT is
-    /// tolerated (it changes nothing) while any other PORT is an error.
+    /// `port`: for `run.env`, the service port (None: `run.network` is broken, already reported)
+    /// and where it is written (None: the default). A `PORT` item equal to it is harmless (App
+    /// Runner sets PORT anyway): a warning, however it is quoted. Any other `PORT` is an error
+    /// that names both lines.
     pub(super) fn env_list(
         &mut self,
         node: &Node,
         what: &str,
-        port: Option<u16>,
+        port: Option<(Option<u16>, Option<Location>)>,
     ) -> Option<Vec<EnvVar>> {
         let items = self.item_list(
             node,
@@ -31,15 +33,10 @@ impl Walker<'_> {
                 ok = false;
                 continue;
             };
-            let quoted = map.get_scalar("value").is_some_and(|s| !s.may_coerce());
-            if let Some(port) =
-                port.filter(|p| n.value == "PORT" && quoted && v.value == p.to_string())
-            {
-                self.err(
-                    Diagnostic::warning(codes::PORT_REPEATED, format!("`PORT` in `{what}` only repeats the port ({port}); App Runner sets PORT itself"))
-                        .at_opt(n.location.clone())
-                        .with_help("remove this item; PORT always equals `run.network.port`"),
-                );
+            if let (Some((port, port_at)), "PORT") = (&port, n.value.as_str()) {
+                if let Some(port) = port {
+                    ok &= self.port_item(what, &n, &v, *port, port_at.clone());
+                }
                 continue;
             }
             names.push((n.value.clone(), n.location.clone()));
@@ -55,6 +52,53 @@ impl Walker<'_> {
             &mut self.diags,
         );
         (ok && self.diags.error_count() == before).then_some(vars)
+    }
+
+    /// `PORT` in `run.env`: a warning when it equals the service port (`3000` and `"3000"` alike),
+    /// else an error at the item that names the port's line. Returns false on an error.
+    fn port_item(
+        &mut self,
+        what: &str,
+        name: &Spanned<String>,
+        value: &Spanned<String>,
+        port: u16,
+        port_at: Option<Location>,
+    ) -> bool {
+        let service_port = match port_at.as_ref().and_then(|l| l.position) {
+            Some(p) => format!("`run.network.port` ({port}, line {})", p.line),
+            None => format!("the default port {port} (no `run.network.port`)"),
+        };
+        if value.value.trim().parse::<u32>().ok() == Some(u32::from(port)) {
+            self.err(
+                Diagnostic::warning(
+                    codes::PORT_REPEATED,
+                    format!("`PORT` in `{what}` only repeats the service port ({port}); App Runner sets PORT itself"),
+                )
+                .at_opt(name.location.clone())
+                .with_note(format!("the service port is {service_port}"))
+                .with_help("remove this item; PORT always equals the service port"),
+            );
+            return true;
+        }
+        let mut d = Diagnostic::error(
+            codes::PORT_MISMATCH,
+            format!(
+                "`PORT` in `{what}` is `{}`, but the service port is {port}",
+                value.value
+            ),
+        )
+        .at_opt(value.location.clone())
+        .with_note(format!(
+            "App Runner sets PORT to the service port, {service_port}; this value would be overridden, and the health check goes to port {port}"
+        ));
+        if let Some(at) = &port_at {
+            d = d.with_note(format!("the service port is set at {}", at.short()));
+        }
+        self.err(d.with_help(match port_at {
+            Some(_) => "remove this item, and set `run.network.port` to the port your application listens on".to_string(),
+            None => "remove this item, and add `network:` → `port:` under `run:` with the port your application listens on".to_string(),
+        }));
+        false
     }
 
     /// A list of mappings with the given keys (env and secrets items).
