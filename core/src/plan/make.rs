@@ -46,27 +46,11 @@ pub fn make_plan(
 /// runs before the second build run, and the second run gets no build.env; /app is taken out of
 /// the build stage before post-build, so post-build's effects stay out of the image.
 fn original_build(config: &AppRunnerConfig, runtime: &ResolvedRuntime) -> (Vec<Stage>, Vec<Step>) {
-    let stages = vec![
-        Stage {
-            name: BUILD.into(),
-            image: runtime.build_image.clone(),
-            purpose: "the build image: pre-build, build and post-build run here".into(),
-        },
-        Stage {
-            name: RUNTIME.into(),
-            image: runtime.image.clone(),
-            purpose: "the runtime image: /app from the build stage, then the build commands again; it becomes the application image".into(),
-        },
-    ];
-    let mut steps = vec![copy_source(BUILD)];
-    steps.extend(phase(config, BUILD, PhaseName::PreBuild));
-    steps.extend(phase(config, BUILD, PhaseName::Build));
-    steps.push(Step::CopyFromStage {
-        stage: RUNTIME.into(),
-        from: BUILD.into(),
-        path: APP_DIR.into(),
-    });
-    steps.extend(phase(config, BUILD, PhaseName::PostBuild));
+    let stages = stages(
+        runtime,
+        "the runtime image: /app from the build stage, then the build commands again; it becomes the application image",
+    );
+    let mut steps = build_stage(config);
     if !config.build.build.is_empty() {
         steps.push(Step::Announce {
             stage: RUNTIME.into(),
@@ -93,7 +77,21 @@ const SECOND_RUN_HINT: &str = "this is App Runner's second run of the build comm
 /// Build in the build image; only /app is copied into a fresh runtime container, where pre-run
 /// runs and which becomes the image; post-build resumes in the build container after the copy.
 fn revised_build(config: &AppRunnerConfig, runtime: &ResolvedRuntime) -> (Vec<Stage>, Vec<Step>) {
-    let stages = vec![
+    let stages = stages(
+        runtime,
+        "the runtime image: /app from the build stage, then pre-run; it becomes the application image",
+    );
+    let mut steps = build_stage(config);
+    steps.extend(phase(config, RUNTIME, PhaseName::PreRun));
+    steps.push(Step::Commit {
+        stage: RUNTIME.into(),
+    });
+    (stages, steps)
+}
+
+/// Both processes: a build stage on the build image and a runtime stage on the runtime image.
+fn stages(runtime: &ResolvedRuntime, runtime_purpose: &str) -> Vec<Stage> {
+    vec![
         Stage {
             name: BUILD.into(),
             image: runtime.build_image.clone(),
@@ -102,9 +100,14 @@ fn revised_build(config: &AppRunnerConfig, runtime: &ResolvedRuntime) -> (Vec<St
         Stage {
             name: RUNTIME.into(),
             image: runtime.image.clone(),
-            purpose: "the runtime image: /app from the build stage, then pre-run; it becomes the application image".into(),
+            purpose: runtime_purpose.into(),
         },
-    ];
+    ]
+}
+
+/// Both processes alike up to here: the source, pre-build and build in the build stage; /app into
+/// the runtime stage; then post-build, which therefore never reaches the image.
+fn build_stage(config: &AppRunnerConfig) -> Vec<Step> {
     let mut steps = vec![copy_source(BUILD)];
     steps.extend(phase(config, BUILD, PhaseName::PreBuild));
     steps.extend(phase(config, BUILD, PhaseName::Build));
@@ -114,11 +117,7 @@ fn revised_build(config: &AppRunnerConfig, runtime: &ResolvedRuntime) -> (Vec<St
         path: APP_DIR.into(),
     });
     steps.extend(phase(config, BUILD, PhaseName::PostBuild));
-    steps.extend(phase(config, RUNTIME, PhaseName::PreRun));
-    steps.push(Step::Commit {
-        stage: RUNTIME.into(),
-    });
-    (stages, steps)
+    steps
 }
 
 fn copy_source(stage: &str) -> Step {
