@@ -1,4 +1,5 @@
 //! Resolve: the runtime catalog (`runtimes/*.toml`) and requested → resolved versions.
 
 pub mod catalog;
+mod messages;
 pub mod runtime;
