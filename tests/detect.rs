@@ -156,7 +156,7 @@ fn python_uv_with_requires_python() {
         "{view}"
     );
     assert!(
-        view.contains("Runtime:       python313"),
+        view.contains("Runtime:       python314"),
         "requires-python >=3.12 is beyond App Runner's python311: {view}"
     );
     assert!(view.contains("not an App Runner runtime"), "{view}");
@@ -562,4 +562,66 @@ fn node_production_defaults_and_devdependencies_pruned() {
         "{view}"
     );
     assert!(view.contains("sets NODE_ENV=staging"), "{view}");
+}
+
+#[test]
+fn an_exact_python_patch_the_catalog_lacks_takes_the_newest_of_its_minor() {
+    for (file, text) in [
+        ("runtime.txt", "python-3.12.7\n"),
+        (".python-version", "3.12.7\n"),
+    ] {
+        let view = plan_of(&[
+            ("requirements.txt", b"flask\ngunicorn\n"),
+            ("app.py", FLASK),
+            (file, text.as_bytes()),
+        ]);
+        assert!(
+            view.contains("Runtime:       python312 3.12.12"),
+            "{file}: {view}"
+        );
+        assert!(
+            view.contains(&format!("warning[AR311]: {file} asks for Python 3.12.7, which no runtime offers: using python312 3.12.12, the newest 3.12 patch"))
+                && view.contains(&format!("--> {file}")),
+            "{file}: {view}"
+        );
+    }
+    let view = plan_of(&[
+        ("requirements.txt", b"flask\ngunicorn\n"),
+        ("app.py", FLASK),
+        ("runtime.txt", b"python-3.11.9\n"),
+    ]);
+    assert!(
+        view.contains("Runtime:       python311 3.11.9") && !view.contains("AR311"),
+        "a patch the catalog holds stays exact: {view}"
+    );
+}
+
+#[test]
+fn python_minor_pins_and_requires_python() {
+    for (file, text, runtime) in [
+        ("runtime.txt", "python-3.12\n", "python312 3.12.12"),
+        (".python-version", "3.10\n", "python310 3.10.19"),
+        (".python-version", "3.14\n", "python314 3.14.2"),
+    ] {
+        let view = plan_of(&[
+            ("requirements.txt", b"flask\ngunicorn\n"),
+            ("app.py", FLASK),
+            (file, text.as_bytes()),
+        ]);
+        assert!(
+            view.contains(&format!("Runtime:       {runtime}")),
+            "{text}: {view}"
+        );
+    }
+    let view = plan_of(&[
+        (
+            "pyproject.toml",
+            b"[project]\nname = \"x\"\nversion = \"1\"\nrequires-python = \">=3.10\"\ndependencies = [\"flask\", \"gunicorn\"]\n",
+        ),
+        ("app.py", FLASK),
+    ]);
+    assert!(
+        view.contains("Runtime:       python311 3.11.14") && !view.contains("AR205"),
+        "the App Runner runtime when it satisfies: {view}"
+    );
 }
