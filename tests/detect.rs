@@ -625,3 +625,27 @@ fn python_minor_pins_and_requires_python() {
         "the App Runner runtime when it satisfies: {view}"
     );
 }
+
+#[test]
+fn pnpms_version_follows_the_lockfile_without_package_manager() {
+    for (lockfile_version, pnpm) in [("'9.0'", "pnpm@9"), ("'6.0'", "pnpm@8"), ("5.4", "pnpm@7")] {
+        let lock = format!("lockfileVersion: {lockfile_version}\n");
+        let view = plan_of(&[
+            ("package.json", br#"{"scripts":{"start":"node a.js"}}"#),
+            ("pnpm-lock.yaml", lock.as_bytes()),
+        ]);
+        assert!(
+            view.contains(&format!("pre-build: npm install -g {pnpm}"))
+                && view.contains(&format!(
+                    "package manager version: `{pnpm}` — from lockfileVersion {} in pnpm-lock.yaml (no packageManager field)",
+                    lockfile_version.trim_matches('\'')
+                )),
+            "{lockfile_version}: {view}"
+        );
+    }
+    let view = plan_view("pnpm");
+    assert!(
+        view.contains("pre-build: corepack enable 2>/dev/null || npm install -g pnpm@9.15.0"),
+        "packageManager still wins: {view}"
+    );
+}

@@ -1398,3 +1398,25 @@ async fn two_lockfiles_install_with_the_one_that_comes_first() {
         .unwrap();
     assert!(env.iter().any(|e| e == "NODE_ENV=production"), "{env:?}");
 }
+
+/// Issue 11: without `packageManager`, pnpm's major follows pnpm-lock.yaml's `lockfileVersion`
+/// ('9.0': pnpm 9), installed with npm since corepack would pick its own default.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn pnpm_follows_the_lockfile_version_without_package_manager() {
+    let docker = docker().await;
+    let _image = ImageGuard::new(image_name("pnpm-lockfile"));
+    let b = build(&docker, &app_fixture("pnpm-lockfile-only"), "pnpm-lockfile").await;
+    let built = b.result.unwrap_or_else(|e| panic!("{e}\n{:#?}", b.log));
+    assert!(
+        log_has(
+            &b.log,
+            "Executing 'pre-build' command: npm install -g pnpm@9"
+        ),
+        "{:#?}",
+        b.log
+    );
+    let c = start(&docker, &built.name.to_string(), &[], None).await;
+    assert_eq!(http_get(&c, 8080).await, "pnpm 1m\n");
+    stop(&docker, &c).await;
+}

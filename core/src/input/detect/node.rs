@@ -60,6 +60,9 @@ pub struct ResolvedPackageManager {
     pub manager: Manager,
     /// `pnpm@9.15.0` for corepack (or npm's fallback), `None` for npm, which every image has.
     pub provision: Option<String>,
+    /// Provision with `npm install -g` only: the version comes from pnpm-lock.yaml's
+    /// `lockfileVersion` (a major), which corepack without `packageManager` would not follow.
+    pub provision_with_npm: bool,
     pub install: &'static str,
     pub install_origin: Origin,
     /// Yarn 2+ (Berry).
@@ -248,7 +251,14 @@ impl RequestedPackageManager {
         // version; yarn 1 and npm are in the images already unless a version is declared.
         let needs_provision = manager != Manager::Npm
             && (declared.is_some() || manager == Manager::Pnpm || yarn_berry);
-        let (provision, version_origin) = if needs_provision {
+        let from_lockfile = match (manager, lockfile, declared) {
+            (Manager::Pnpm, Some(file), None) => pnpm_for_lockfile(root, shown_root, file),
+            _ => None,
+        };
+        let provision_with_npm = from_lockfile.is_some();
+        let (provision, version_origin) = if let Some((spec, origin)) = from_lockfile {
+            (Some(spec.clone()), Some((spec, origin)))
+        } else if needs_provision {
             let spec = declared
                 .map(|(spec, _)| spec.split('+').next().unwrap_or(spec).to_string())
                 .unwrap_or_else(|| manager.name().to_string());
@@ -266,6 +276,7 @@ impl RequestedPackageManager {
         Ok(ResolvedPackageManager {
             manager,
             provision,
+            provision_with_npm,
             install,
             install_origin,
             yarn_berry,
@@ -278,10 +289,14 @@ impl RequestedPackageManager {
 /// The manager into the build (older Node.js images, nodejs12/14, lack corepack: npm installs
 /// it instead), then the install.
 fn install(resolved: &ResolvedPackageManager, d: &mut Detected) {
-    if let Some(spec) = &resolved.provision {
-        d.build.pre_build.push(format!(
+    match &resolved.provision {
+        Some(spec) if resolved.provision_with_npm => {
+            d.build.pre_build.push(format!("npm install -g {spec}"))
+        }
+        Some(spec) => d.build.pre_build.push(format!(
             "corepack enable 2>/dev/null || npm install -g {spec}"
-        ));
+        )),
+        None => {}
     }
     if let Some((version, origin)) = &resolved.version_origin {
         d.decide("package manager version", version, origin.clone());
@@ -407,6 +422,32 @@ fn node_env_in(command: &str) -> Option<String> {
         .split(|c: char| c.is_whitespace() || c == ';' || c == '&')
         .next()?;
     Some(value.trim_matches(|c| c == '"' || c == '\'').to_string())
+}
+
+/// The pnpm major that writes a lockfile's `lockfileVersion`, as Heroku's buildpack maps it:
+/// 9.x → pnpm 9 (pnpm 10 writes it too, and pnpm 9 reads it), 6.x → 8, 5.4 → 7, 5.3 → 6.
+fn pnpm_for_lockfile(root: &Path, shown_root: &Path, file: &str) -> Option<(String, Origin)> {
+    let text = std::fs::read_to_string(root.join(file)).ok()?;
+    let version = text
+        .lines()
+        .find_map(|l| l.strip_prefix("lockfileVersion:"))?
+        .trim()
+        .trim_matches(|c| c == '\'' || c == '"');
+    let major = match version.split('.').collect::<Vec<_>>()[..] {
+        ["9", ..] => 9,
+        ["6", ..] => 8,
+        ["5", "4"] => 7,
+        ["5", "3"] => 6,
+        _ => return None,
+    };
+    Some((
+        format!("pnpm@{major}"),
+        Origin::File {
+            path: shown_root.join(file),
+            key: Some(format!("lockfileVersion {version}")),
+            note: Some("no packageManager field".into()),
+        },
+    ))
 }
 
 /// `yarn@4.1.0` → 4; `yarn@4.1.0+sha512.…` → 4.
