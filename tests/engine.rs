@@ -1420,3 +1420,32 @@ async fn pnpm_follows_the_lockfile_version_without_package_manager() {
     assert_eq!(http_get(&c, 8080).await, "pnpm 1m\n");
     stop(&docker, &c).await;
 }
+
+/// Issue 11: a Django project with `django.contrib.staticfiles`, a STATIC_ROOT and manifest
+/// storage gets `collectstatic` after the install, so `{% static %}` finds the manifest and the
+/// page answers with the hashed file name (without it, the template fails with a 500).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn a_django_app_with_manifest_static_files_answers() {
+    let docker = docker().await;
+    let _image = ImageGuard::new(image_name("django-static"));
+    let b = build(&docker, &app_fixture("py-django-static"), "django-static").await;
+    let built = b.result.unwrap_or_else(|e| panic!("{e}\n{:#?}", b.log));
+    assert!(
+        log_has(&b.log, "manage.py collectstatic --noinput"),
+        "{:#?}",
+        b.log
+    );
+    let c = start(&docker, &built.name.to_string(), &[], None).await;
+    let page = http_get(&c, 8080).await;
+    stop(&docker, &c).await;
+    let hashed = page
+        .split("/static/site.")
+        .nth(1)
+        .and_then(|rest| rest.split(".css").next())
+        .unwrap_or("");
+    assert!(
+        hashed.len() == 12 && hashed.chars().all(|c| c.is_ascii_hexdigit()),
+        "a hashed site.css: {page}"
+    );
+}
