@@ -59,7 +59,7 @@ impl Detected {
             name: name.into(),
             value: value.into(),
         });
-        self.decide("run env", format!("{name}={value}"), origin);
+        self.decide("image env", format!("{name}={value}"), origin);
     }
 
     fn decide(&mut self, setting: &str, value: impl Into<String>, origin: Origin) {
