@@ -1449,3 +1449,22 @@ async fn a_django_app_with_manifest_static_files_answers() {
         "a hashed site.css: {page}"
     );
 }
+
+/// Issue 11: a Node.js app's devDependencies are installed for the build and pruned after it, and
+/// the app runs with NODE_ENV=production.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn node_dev_dependencies_are_pruned_and_node_env_is_production() {
+    let docker = docker().await;
+    let _image = ImageGuard::new(image_name("devdeps"));
+    let b = build(&docker, &app_fixture("npm-devdeps"), "devdeps").await;
+    let built = b.result.unwrap_or_else(|e| panic!("{e}\n{:#?}", b.log));
+    assert!(
+        log_has(&b.log, "Executing 'build' command: npm prune --omit=dev"),
+        "{:#?}",
+        b.log
+    );
+    let c = start(&docker, &built.name.to_string(), &[], None).await;
+    assert_eq!(http_get(&c, 8080).await, "pruned production\n");
+    stop(&docker, &c).await;
+}
