@@ -677,3 +677,39 @@ fn flask_dev_server(shown_root: &Path, file: &str, block: &str) -> Option<Diagno
         .with_help("add gunicorn to the dependencies (it is then served as `gunicorn --bind 0.0.0.0:$PORT …`), or call `app.run(host=\"0.0.0.0\", port=int(os.environ[\"PORT\"]))`"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requirements_with_extras_markers_and_odd_spelling() {
+        let dep = |s: &str| parse_requirement(s).unwrap();
+        assert_eq!(
+            dep("FastAPI[standard, all]>=0.115 ; python_version > '3.8'"),
+            Dep {
+                name: "fastapi".into(),
+                extras: vec!["standard".into(), "all".into()],
+            }
+        );
+        assert_eq!(dep("fastapi_cli==0.0.5").name, "fastapi-cli");
+        assert_eq!(dep("Zope.Interface").name, "zope-interface");
+        assert!(dep("uvicorn").extras.is_empty());
+        assert_eq!(parse_requirement("   "), None);
+    }
+
+    #[test]
+    fn app_objects_and_main_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("main.py"),
+            "import fastapi\n\ndef f():\n    inner = fastapi.FastAPI()\n\napi: fastapi.FastAPI = fastapi.FastAPI(title='x')\nif api == None:\n    pass\n\nif __name__ == \"__main__\":\n    import uvicorn\n    uvicorn.run(api)\n",
+        )
+        .unwrap();
+        let py = read_py(dir.path(), "main.py").unwrap();
+        let app = py.app.unwrap();
+        assert_eq!((app.var.as_str(), app.framework), ("api", "FastAPI"));
+        assert_eq!(app.interface, Interface::Asgi);
+        assert!(py.main_block.unwrap().contains("uvicorn.run(api)"));
+    }
+}
