@@ -581,7 +581,12 @@ fn an_exact_python_patch_the_catalog_lacks_takes_the_newest_of_its_minor() {
         );
         assert!(
             view.contains(&format!("warning[AR311]: {file} asks for Python 3.12.7, which no runtime offers: using python312 3.12.12, the newest 3.12 patch"))
-                && view.contains(&format!("--> {file}")),
+                && view.contains(&format!("--> {file}"))
+                && view.contains(if file == "runtime.txt" {
+                    "help: write python-3.12 there"
+                } else {
+                    "help: write 3.12 there"
+                }),
             "{file}: {view}"
         );
     }

@@ -541,7 +541,12 @@ fn patch_not_in_catalog(
     .with_note("as Heroku does, an exact patch in a version file means its minor line here; run.runtime-version in apprunner.yaml stays exact")
     .with_help(format!(
         "write {} there to say so, or one of the offered patches (`apprunner-build runtimes`)",
-        request.text
+        match &request.origin {
+            VersionOrigin::VersionFile { path, .. } if path.ends_with("runtime.txt") => {
+                format!("python-{}", request.text)
+            }
+            _ => request.text.clone(),
+        }
     ))
 }
 
