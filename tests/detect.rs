@@ -103,7 +103,7 @@ fn engines_no_runtime_offers() {
 
 #[test]
 fn two_lockfiles() {
-    insta::assert_snapshot!(rejected("two-lockfiles"));
+    insta::assert_snapshot!(plan_view("two-lockfiles"));
 }
 
 #[test]
@@ -136,7 +136,9 @@ fn python_pipfile() {
         "{view}"
     );
     assert!(
-        view.contains("start command: `python3 main.py` — from main.py (an entry point by name)"),
+        view.contains(
+            "start command: `python3 main.py` — from main.py (its `if __name__ == \"__main__\":` block)"
+        ),
         "{view}"
     );
 }
@@ -149,9 +151,12 @@ fn python_poetry_fastapi() {
 #[test]
 fn python_uv_with_requires_python() {
     let view = plan_view("py-uv");
-    assert!(view.contains("build: uv sync --frozen --no-dev"), "{view}");
     assert!(
-        view.contains("Runtime:       python313"),
+        view.contains("build: UV_PYTHON_DOWNLOADS=never uv sync --locked --no-dev"),
+        "{view}"
+    );
+    assert!(
+        view.contains("Runtime:       python314"),
         "requires-python >=3.12 is beyond App Runner's python311: {view}"
     );
     assert!(view.contains("not an App Runner runtime"), "{view}");
@@ -177,7 +182,8 @@ fn python_fastapi_and_django_entry_points() {
     assert!(
         plan_view("py-fastapi").contains("command: uvicorn main:app --host 0.0.0.0 --port $PORT")
     );
-    assert!(plan_view("py-django").contains("command: gunicorn --bind 0.0.0.0:$PORT mysite.wsgi"));
+    assert!(plan_view("py-django")
+        .contains("command: gunicorn --bind 0.0.0.0:$PORT mysite.wsgi:application"));
 }
 
 #[test]
@@ -211,4 +217,440 @@ fn unreadable_version_files_are_located_errors() {
 #[test]
 fn engines_node_against_runtime_version_is_a_conflict() {
     insta::assert_snapshot!(rejected("node-conflict"));
+}
+
+/// The plan of a project written into a temporary directory.
+fn plan_of(files: &[(&str, &[u8])]) -> String {
+    let dir = support::project_dir(files);
+    let loaded = support::load(dir.path());
+    let report = support::report(&loaded);
+    let plan = loaded
+        .plan
+        .unwrap_or_else(|| panic!("should plan:\n{report}"));
+    format!("{report}{}", apprunner_build::plan::render(&plan))
+}
+
+fn report_of(files: &[(&str, &[u8])]) -> String {
+    let dir = support::project_dir(files);
+    let loaded = support::load(dir.path());
+    assert!(loaded.plan.is_none(), "should be rejected");
+    support::report(&loaded)
+}
+
+const FASTAPI: &[u8] = b"from fastapi import FastAPI\n\napp = FastAPI()\n";
+const FLASK: &[u8] = b"from flask import Flask\napp = Flask(__name__)\n";
+
+#[test]
+fn fastapi_standard_in_an_app_package_runs_with_fastapi_run() {
+    let view = plan_view("py-fastapi-standard");
+    assert!(
+        view.contains("command: fastapi run app/main.py --port $PORT"),
+        "{view}"
+    );
+    assert!(
+        view.contains("from app/main.py (an ASGI app `app` (FastAPI), and fastapi[standard] (FastAPI's CLI) in requirements.txt)"),
+        "{view}"
+    );
+}
+
+#[test]
+fn each_installed_server_serves_the_app_on_port() {
+    let cases: &[(&str, &[u8], &str)] = &[
+        ("main.py", FASTAPI, "hypercorn"),
+        ("main.py", FASTAPI, "granian"),
+        ("app.py", FLASK, "waitress"),
+        ("app.py", FLASK, "granian"),
+        ("app.py", FLASK, "gunicorn"),
+    ];
+    let expected = [
+        "hypercorn main:app --bind 0.0.0.0:$PORT",
+        "granian --interface asgi --host 0.0.0.0 --port $PORT main:app",
+        "waitress-serve --listen=0.0.0.0:$PORT app:app",
+        "granian --interface wsgi --host 0.0.0.0 --port $PORT app:app",
+        "gunicorn --bind 0.0.0.0:$PORT app:app",
+    ];
+    for ((file, text, server), command) in cases.iter().zip(expected) {
+        let requirements = format!("fastapi\nflask\n{server}==1.0\n");
+        let view = plan_of(&[(file, text), ("requirements.txt", requirements.as_bytes())]);
+        assert!(
+            view.contains(&format!("command: {command}")),
+            "{server}: {view}"
+        );
+    }
+    let view = plan_view("py-hypercorn");
+    assert!(
+        view.contains("command: hypercorn main:app --bind 0.0.0.0:$PORT"),
+        "{view}"
+    );
+}
+
+#[test]
+fn apps_in_src_and_other_names_are_found() {
+    let view = plan_of(&[
+        ("src/__init__.py", b""),
+        (
+            "src/server.py",
+            b"import quart\n\nservice: quart.Quart = quart.Quart(__name__)\n",
+        ),
+        (
+            "pyproject.toml",
+            b"[project]\nname = \"x\"\nversion = \"1\"\ndependencies = [\"quart\", \"Uvicorn[standard]>=0.30\"]\n",
+        ),
+    ]);
+    assert!(
+        view.contains("command: uvicorn src.server:service --host 0.0.0.0 --port $PORT"),
+        "{view}"
+    );
+    let view = plan_of(&[
+        ("api.py", b""),
+        (
+            "main.py",
+            b"import fastapi\napi = fastapi.FastAPI(title=\"x\")\n",
+        ),
+        ("requirements.txt", b"fastapi-cli\nfastapi\n"),
+    ]);
+    assert!(
+        view.contains("command: fastapi run main.py --port $PORT"),
+        "{view}"
+    );
+    let view = plan_of(&[
+        ("main.py", b"import fastapi\nservice = fastapi.FastAPI()\n"),
+        ("requirements.txt", b"fastapi[standard]\n"),
+    ]);
+    assert!(
+        view.contains("command: fastapi run main.py --app service --port $PORT"),
+        "{view}"
+    );
+}
+
+#[test]
+fn an_app_without_a_server_or_main_block_is_an_error_with_the_fix() {
+    insta::assert_snapshot!(rejected("py-no-server"));
+}
+
+#[test]
+fn a_script_without_a_main_block_is_an_error() {
+    let out = report_of(&[
+        ("main.py", b"print('hi')\n"),
+        ("requirements.txt", b"requests\n"),
+    ]);
+    assert!(
+        out.contains("error[AR309]: main.py has no `if __name__ == \"__main__\":` block")
+            && out.contains("--> main.py")
+            && out.contains("Procfile line `web: "),
+        "{out}"
+    );
+}
+
+#[test]
+fn flasks_dev_server_on_its_defaults_is_a_warning() {
+    let view = plan_view("py-flask-dev");
+    assert!(view.contains("command: python3 app.py"), "{view}");
+    assert!(
+        view.contains("warning[AR310]: app.py starts Flask's development server on its default host 127.0.0.1 and port 5000"),
+        "{view}"
+    );
+    let view = plan_of(&[
+        (
+            "app.py",
+            b"import os\nfrom flask import Flask\napp = Flask(__name__)\nif __name__ == \"__main__\":\n    app.run(host=\"0.0.0.0\", port=int(os.environ[\"PORT\"]))\n",
+        ),
+        ("requirements.txt", b"flask\n"),
+    ]);
+    assert!(!view.contains("AR310"), "{view}");
+}
+
+#[test]
+fn start_errors_point_at_files_that_exist() {
+    let out = report_of(&[
+        (
+            "pyproject.toml",
+            b"[project]\nname = \"x\"\nversion = \"1\"\n\n[tool.uv]\n",
+        ),
+        ("uv.lock", b"version = 1\n"),
+    ]);
+    assert!(
+        out.contains("error[AR302]") && out.contains("--> pyproject.toml"),
+        "{out}"
+    );
+    assert!(!out.contains("requirements.txt"), "{out}");
+    let out = report_of(&[
+        ("Pipfile", b"[packages]\nfastapi = \"*\"\n"),
+        ("main.py", FASTAPI),
+    ]);
+    assert!(
+        out.contains("error[AR308]") && out.contains("--> Pipfile"),
+        "{out}"
+    );
+}
+
+#[test]
+fn python_images_get_pythonunbuffered() {
+    let view = plan_view("py-requirements");
+    assert!(view.contains("env:     PYTHONUNBUFFERED=1"), "{view}");
+}
+
+#[test]
+fn uv_runs_pinned_and_locked_with_the_images_python() {
+    let view = plan_view("uv-flask");
+    assert!(view.contains("build: pip3 install uv==0.13.9"), "{view}");
+    assert!(
+        view.contains("build: UV_PYTHON_DOWNLOADS=never uv sync --locked --no-dev"),
+        "{view}"
+    );
+}
+
+#[test]
+fn django_collects_static_files_and_release_is_not_run() {
+    let view = plan_view("py-django");
+    assert!(
+        view.contains("build: [ \"$DISABLE_COLLECTSTATIC\" = 1 ] || .venv/bin/python3 manage.py collectstatic --noinput"),
+        "{view}"
+    );
+    assert!(view.contains("from mysite/settings.py"), "{view}");
+    let view = plan_of(&[
+        ("manage.py", b"import django\n"),
+        ("mysite/wsgi.py", b"application = get_wsgi_application()\n"),
+        ("mysite/settings.py", b"INSTALLED_APPS = []\n"),
+        ("requirements.txt", b"django\ngunicorn\n"),
+        (
+            "Procfile",
+            b"release: python3 manage.py migrate\nweb: gunicorn mysite.wsgi\n",
+        ),
+    ]);
+    assert!(!view.contains("collectstatic"), "no STATIC_ROOT: {view}");
+    assert!(
+        view.contains(
+            "warning[AR312]: the Procfile's release: line is not run: `python3 manage.py migrate`"
+        ) && view.contains("--> Procfile:1:1"),
+        "{view}"
+    );
+}
+
+#[test]
+fn a_procfile_starts_a_node_app_too() {
+    let view = plan_of(&[
+        ("package.json", br#"{"scripts":{"start":"node a.js"}}"#),
+        (
+            "Procfile",
+            b"web: node --enable-source-maps dist/server.js\n",
+        ),
+    ]);
+    assert!(
+        view.contains("start command: `node --enable-source-maps dist/server.js` — from the web: line in Procfile (line 1)"),
+        "{view}"
+    );
+}
+
+#[test]
+fn other_platforms_start_commands_are_used_without_a_procfile() {
+    let cases: &[(&str, &[u8], &str)] = &[
+        (
+            "railway.json",
+            br#"{"deploy": {"startCommand": "node web.js"}}"#,
+            "from deploy.startCommand in railway.json",
+        ),
+        (
+            "railway.toml",
+            b"[deploy]\nstartCommand = \"node web.js\"\n",
+            "from deploy.startCommand in railway.toml",
+        ),
+        (
+            "render.yaml",
+            b"services:\n  - type: worker\n    startCommand: node worker.js\n  - type: web\n    name: site\n    startCommand: node web.js\n",
+            "from services[1].startCommand in render.yaml",
+        ),
+    ];
+    for (file, text, origin) in cases {
+        let view = plan_of(&[("package.json", b"{}"), (file, text)]);
+        assert!(
+            view.contains(&format!("start command: `node web.js` — {origin}")),
+            "{file}: {view}"
+        );
+    }
+    let view = plan_of(&[
+        ("requirements.txt", b"flask\n"),
+        (
+            "railway.json",
+            br#"{"deploy": {"startCommand": "gunicorn app:app"}}"#,
+        ),
+        ("Procfile", b"web: python3 serve.py\n"),
+    ]);
+    assert!(
+        view.contains("command: python3 serve.py"),
+        "the Procfile wins: {view}"
+    );
+}
+
+#[test]
+fn package_manager_chooses_among_lockfiles_and_an_error_only_when_it_contradicts_all() {
+    let view = plan_of(&[
+        (
+            "package.json",
+            br#"{"packageManager":"npm@10.9.0","scripts":{"start":"node a.js"}}"#,
+        ),
+        ("package-lock.json", b"{}"),
+        ("pnpm-lock.yaml", b"lockfileVersion: '9.0'\n"),
+    ]);
+    assert!(
+        view.contains("install: `npm ci` — from package-lock.json"),
+        "{view}"
+    );
+    assert!(
+        view.contains(
+            "warning[AR303]: pnpm-lock.yaml is ignored: npm installs from package-lock.json"
+        ),
+        "{view}"
+    );
+    let out = report_of(&[
+        (
+            "package.json",
+            br#"{"packageManager":"pnpm@9.15.0","scripts":{"start":"node a.js"}}"#,
+        ),
+        ("package-lock.json", b"{}"),
+        ("yarn.lock", b""),
+    ]);
+    assert!(
+        out.contains("error[AR304]: packageManager in package.json says pnpm@9.15.0, but the only lockfiles are yarn.lock and package-lock.json, none of them pnpm's"),
+        "{out}"
+    );
+    let view = plan_of(&[
+        ("package.json", br#"{"scripts":{"start":"node a.js"}}"#),
+        ("yarn.lock", b""),
+        (".yarnrc.yml", b"nodeLinker: node-modules\n"),
+        ("pnpm-lock.yaml", b"lockfileVersion: '9.0'\n"),
+    ]);
+    assert!(
+        view.contains("install: `pnpm install --frozen-lockfile`"),
+        "{view}"
+    );
+    assert!(
+        view.contains("warning[AR303]: yarn.lock is ignored"),
+        "{view}"
+    );
+}
+
+#[test]
+fn node_production_defaults_and_devdependencies_pruned() {
+    let dev = br#"{"scripts":{"start":"node a.js"},"devDependencies":{"typescript":"5"}}"#;
+    for (lockfile, prune) in [
+        ("package-lock.json", "npm prune --omit=dev"),
+        ("pnpm-lock.yaml", "pnpm prune --prod"),
+        (
+            "yarn.lock",
+            "yarn install --production --frozen-lockfile --ignore-scripts --prefer-offline",
+        ),
+    ] {
+        let view = plan_of(&[("package.json", dev), (lockfile, b"")]);
+        assert!(
+            view.contains(&format!(
+                "prune devDependencies: `{prune}` — from devDependencies in package.json"
+            )),
+            "{lockfile}: {view}"
+        );
+        assert!(view.contains("env:     NODE_ENV=production"), "{view}");
+    }
+    let view = plan_of(&[
+        (
+            "package.json",
+            br#"{"scripts":{"start":"NODE_ENV=staging node a.js"},"devDependencies":{"nodemon":"3"}}"#,
+        ),
+        ("package-lock.json", b"{}"),
+    ]);
+    assert!(
+        !view.contains("NODE_ENV=production") && !view.contains("prune"),
+        "{view}"
+    );
+    assert!(view.contains("sets NODE_ENV=staging"), "{view}");
+}
+
+#[test]
+fn an_exact_python_patch_the_catalog_lacks_takes_the_newest_of_its_minor() {
+    for (file, text) in [
+        ("runtime.txt", "python-3.12.7\n"),
+        (".python-version", "3.12.7\n"),
+    ] {
+        let view = plan_of(&[
+            ("requirements.txt", b"flask\ngunicorn\n"),
+            ("app.py", FLASK),
+            (file, text.as_bytes()),
+        ]);
+        assert!(
+            view.contains("Runtime:       python312 3.12.12"),
+            "{file}: {view}"
+        );
+        assert!(
+            view.contains(&format!("warning[AR311]: {file} asks for Python 3.12.7, which no runtime offers: using python312 3.12.12, the newest 3.12 patch"))
+                && view.contains(&format!("--> {file}"))
+                && view.contains(if file == "runtime.txt" {
+                    "help: write python-3.12 there"
+                } else {
+                    "help: write 3.12 there"
+                }),
+            "{file}: {view}"
+        );
+    }
+    let view = plan_of(&[
+        ("requirements.txt", b"flask\ngunicorn\n"),
+        ("app.py", FLASK),
+        ("runtime.txt", b"python-3.11.9\n"),
+    ]);
+    assert!(
+        view.contains("Runtime:       python311 3.11.9") && !view.contains("AR311"),
+        "a patch the catalog holds stays exact: {view}"
+    );
+}
+
+#[test]
+fn python_minor_pins_and_requires_python() {
+    for (file, text, runtime) in [
+        ("runtime.txt", "python-3.12\n", "python312 3.12.12"),
+        (".python-version", "3.10\n", "python310 3.10.19"),
+        (".python-version", "3.14\n", "python314 3.14.2"),
+    ] {
+        let view = plan_of(&[
+            ("requirements.txt", b"flask\ngunicorn\n"),
+            ("app.py", FLASK),
+            (file, text.as_bytes()),
+        ]);
+        assert!(
+            view.contains(&format!("Runtime:       {runtime}")),
+            "{text}: {view}"
+        );
+    }
+    let view = plan_of(&[
+        (
+            "pyproject.toml",
+            b"[project]\nname = \"x\"\nversion = \"1\"\nrequires-python = \">=3.10\"\ndependencies = [\"flask\", \"gunicorn\"]\n",
+        ),
+        ("app.py", FLASK),
+    ]);
+    assert!(
+        view.contains("Runtime:       python311 3.11.14") && !view.contains("AR205"),
+        "the App Runner runtime when it satisfies: {view}"
+    );
+}
+
+#[test]
+fn pnpms_version_follows_the_lockfile_without_package_manager() {
+    for (lockfile_version, pnpm) in [("'9.0'", "pnpm@9"), ("'6.0'", "pnpm@8"), ("5.4", "pnpm@7")] {
+        let lock = format!("lockfileVersion: {lockfile_version}\n");
+        let view = plan_of(&[
+            ("package.json", br#"{"scripts":{"start":"node a.js"}}"#),
+            ("pnpm-lock.yaml", lock.as_bytes()),
+        ]);
+        assert!(
+            view.contains(&format!("pre-build: npm install -g {pnpm}"))
+                && view.contains(&format!(
+                    "package manager version: `{pnpm}` — from lockfileVersion {} in pnpm-lock.yaml (no packageManager field)",
+                    lockfile_version.trim_matches('\'')
+                )),
+            "{lockfile_version}: {view}"
+        );
+    }
+    let view = plan_view("pnpm");
+    assert!(
+        view.contains("pre-build: corepack enable 2>/dev/null || npm install -g pnpm@9.15.0"),
+        "packageManager still wins: {view}"
+    );
 }

@@ -1332,3 +1332,139 @@ async fn a_pre_build_tool_outside_app_is_missing_in_the_second_run() {
         "{stderr}"
     );
 }
+
+/// Issue 11: a FastAPI app in an `app/` package with `fastapi[standard]` starts with
+/// `fastapi run`, and one with hypercorn with hypercorn; both bound to 0.0.0.0:$PORT, with
+/// PYTHONUNBUFFERED in the image.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn fastapi_apps_start_with_the_server_they_install() {
+    let docker = docker().await;
+    for (fixture, expected) in [
+        ("py-fastapi-standard", "{\"hello\":\"fastapi run\"}"),
+        ("py-hypercorn", "{\"hello\":\"hypercorn\"}"),
+    ] {
+        let _image = ImageGuard::new(image_name(fixture));
+        let b = build(&docker, &app_fixture(fixture), fixture).await;
+        let built = b
+            .result
+            .unwrap_or_else(|e| panic!("{fixture}: {e}\n{:#?}", b.log));
+        let image = built.name.to_string();
+        let c = start(&docker, &image, &[], None).await;
+        assert_eq!(http_get(&c, 8080).await, expected, "{fixture}");
+        stop(&docker, &c).await;
+        let config = docker.inspect_image(&image).await.unwrap().config.unwrap();
+        let cmd = config.cmd.unwrap().join(" ");
+        let server = if fixture == "py-hypercorn" {
+            "hypercorn main:app --bind 0.0.0.0:$PORT"
+        } else {
+            "fastapi run app/main.py --port $PORT"
+        };
+        assert!(cmd.ends_with(server), "{fixture}: {cmd}");
+        let env = config.env.unwrap();
+        assert!(env.iter().any(|e| e == "PYTHONUNBUFFERED=1"), "{env:?}");
+    }
+}
+
+/// Issue 11: package-lock.json beside yarn.lock: yarn installs (yarn.lock comes first), the
+/// image answers, and NODE_ENV=production is in its environment.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn two_lockfiles_install_with_the_one_that_comes_first() {
+    let docker = docker().await;
+    let _image = ImageGuard::new(image_name("two-lockfiles"));
+    let b = build(&docker, &app_fixture("two-lockfiles-yarn"), "two-lockfiles").await;
+    let built = b.result.unwrap_or_else(|e| panic!("{e}\n{:#?}", b.log));
+    assert!(
+        log_has(
+            &b.log,
+            "Executing 'build' command: yarn install --frozen-lockfile"
+        ),
+        "{:#?}",
+        b.log
+    );
+    assert!(!log_has(&b.log, "npm ci"), "{:#?}", b.log);
+    let image = built.name.to_string();
+    let c = start(&docker, &image, &[], None).await;
+    assert_eq!(http_get(&c, 8080).await, "yarn 2m\n");
+    stop(&docker, &c).await;
+    let env = docker
+        .inspect_image(&image)
+        .await
+        .unwrap()
+        .config
+        .unwrap()
+        .env
+        .unwrap();
+    assert!(env.iter().any(|e| e == "NODE_ENV=production"), "{env:?}");
+}
+
+/// Issue 11: without `packageManager`, pnpm's major follows pnpm-lock.yaml's `lockfileVersion`
+/// ('9.0': pnpm 9), installed with npm since corepack would pick its own default.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn pnpm_follows_the_lockfile_version_without_package_manager() {
+    let docker = docker().await;
+    let _image = ImageGuard::new(image_name("pnpm-lockfile"));
+    let b = build(&docker, &app_fixture("pnpm-lockfile-only"), "pnpm-lockfile").await;
+    let built = b.result.unwrap_or_else(|e| panic!("{e}\n{:#?}", b.log));
+    assert!(
+        log_has(
+            &b.log,
+            "Executing 'pre-build' command: npm install -g pnpm@9"
+        ),
+        "{:#?}",
+        b.log
+    );
+    let c = start(&docker, &built.name.to_string(), &[], None).await;
+    assert_eq!(http_get(&c, 8080).await, "pnpm 1m\n");
+    stop(&docker, &c).await;
+}
+
+/// Issue 11: a Django project with `django.contrib.staticfiles`, a STATIC_ROOT and manifest
+/// storage gets `collectstatic` after the install, so `{% static %}` finds the manifest and the
+/// page answers with the hashed file name (without it, the template fails with a 500).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn a_django_app_with_manifest_static_files_answers() {
+    let docker = docker().await;
+    let _image = ImageGuard::new(image_name("django-static"));
+    let b = build(&docker, &app_fixture("py-django-static"), "django-static").await;
+    let built = b.result.unwrap_or_else(|e| panic!("{e}\n{:#?}", b.log));
+    assert!(
+        log_has(&b.log, "manage.py collectstatic --noinput"),
+        "{:#?}",
+        b.log
+    );
+    let c = start(&docker, &built.name.to_string(), &[], None).await;
+    let page = http_get(&c, 8080).await;
+    stop(&docker, &c).await;
+    let hashed = page
+        .split("/static/site.")
+        .nth(1)
+        .and_then(|rest| rest.split(".css").next())
+        .unwrap_or("");
+    assert!(
+        hashed.len() == 12 && hashed.chars().all(|c| c.is_ascii_hexdigit()),
+        "a hashed site.css: {page}"
+    );
+}
+
+/// Issue 11: a Node.js app's devDependencies are installed for the build and pruned after it, and
+/// the app runs with NODE_ENV=production.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn node_dev_dependencies_are_pruned_and_node_env_is_production() {
+    let docker = docker().await;
+    let _image = ImageGuard::new(image_name("devdeps"));
+    let b = build(&docker, &app_fixture("npm-devdeps"), "devdeps").await;
+    let built = b.result.unwrap_or_else(|e| panic!("{e}\n{:#?}", b.log));
+    assert!(
+        log_has(&b.log, "Executing 'build' command: npm prune --omit=dev"),
+        "{:#?}",
+        b.log
+    );
+    let c = start(&docker, &built.name.to_string(), &[], None).await;
+    assert_eq!(http_get(&c, 8080).await, "pruned production\n");
+    stop(&docker, &c).await;
+}

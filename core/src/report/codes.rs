@@ -70,6 +70,11 @@ pub const PACKAGE_MANAGER_MISMATCH: Code = Code("AR304");
 pub const INVALID_VERSION_FILE: Code = Code("AR305");
 pub const INVALID_TOML: Code = Code("AR306");
 pub const INVALID_REQUIRES_PYTHON: Code = Code("AR307");
+pub const NO_SERVER_FOR_APP: Code = Code("AR308");
+pub const NO_MAIN_BLOCK: Code = Code("AR309");
+pub const FLASK_DEV_SERVER: Code = Code("AR310");
+pub const PATCH_NOT_IN_CATALOG: Code = Code("AR311");
+pub const PROCFILE_RELEASE_NOT_RUN: Code = Code("AR312");
 
 pub const INSTALL_OUTSIDE_APP: Code = Code("AR400");
 pub const SECOND_RUN_WITHOUT_BUILD_ENV: Code = Code("AR401");

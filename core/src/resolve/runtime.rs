@@ -484,13 +484,20 @@ fn resolve_best(
         let runtime = find_runtime(catalog, &Spanned::bare(default.to_string()))?;
         return resolve(catalog, runtime, requests, today);
     }
+    let (relaxed, pins) = relax_missing_patches(catalog, language, requests);
+    let requests = &relaxed[..];
     for app_runner in [true, false] {
         let best = catalog
             .of_language(language)
             .filter(|r| r.app_runner == app_runner)
             .filter_map(|r| resolve(catalog, r, requests, today).ok())
             .max_by(|a, b| a.runtime.version.cmp(&b.runtime.version));
-        if let Some(found) = best {
+        if let Some(mut found) = best {
+            for (asked, request) in &pins {
+                found
+                    .remarks
+                    .insert(0, patch_not_in_catalog(asked, request, &found.runtime));
+            }
             return Ok(found);
         }
     }
@@ -517,6 +524,87 @@ fn resolve_best(
             available,
         }),
     }
+}
+
+/// A Python version file (`runtime.txt`, `.python-version`) that pins an exact patch the catalog
+/// does not hold (`3.12.7`) asks for the newest patch of that minor instead, as Heroku's buildpack
+/// does; the pins so relaxed are returned with what they asked for. `run.runtime-version` in
+/// apprunner.yaml keeps App Runner's exact meaning: this applies to detection's files only.
+fn relax_missing_patches(
+    catalog: &Catalog,
+    language: Language,
+    requests: &[RequestedVersion],
+) -> (Vec<RequestedVersion>, Vec<(String, RequestedVersion)>) {
+    let mut relaxed = Vec::new();
+    let mut pins = Vec::new();
+    for request in requests {
+        let exact = match &request.origin {
+            VersionOrigin::VersionFile {
+                language: Language::Python,
+                ..
+            } => Version::parse(&request.text).ok(),
+            _ => None,
+        };
+        let held = |v: &Version| {
+            catalog
+                .of_language(language)
+                .flat_map(|r| r.versions.iter())
+                .any(|cv| &cv.version == v)
+        };
+        let line_held = |v: &Version| {
+            catalog
+                .of_language(language)
+                .flat_map(|r| r.versions.iter())
+                .any(|cv| cv.version.major == v.major && cv.version.minor == v.minor)
+        };
+        let minor = exact
+            .as_ref()
+            .filter(|v| !held(v) && line_held(v))
+            .and_then(|v| {
+                let text = format!("{}.{}", v.major, v.minor);
+                Range::parse(&text).ok().map(|range| (text, range))
+            });
+        match minor {
+            Some((text, range)) => {
+                let mut r = request.clone();
+                r.text = text;
+                r.range = range;
+                pins.push((request.text.clone(), r.clone()));
+                relaxed.push(r);
+            }
+            None => relaxed.push(request.clone()),
+        }
+    }
+    (relaxed, pins)
+}
+
+fn patch_not_in_catalog(
+    asked: &str,
+    request: &RequestedVersion,
+    chosen: &ResolvedRuntime,
+) -> Diagnostic {
+    let location = match &request.origin {
+        VersionOrigin::VersionFile { path, .. } => Some(Location::file(path)),
+        _ => None,
+    };
+    Diagnostic::warning(
+        codes::PATCH_NOT_IN_CATALOG,
+        format!(
+            "{} asks for Python {asked}, which no runtime offers: using {} {}, the newest {} patch",
+            request.origin, chosen.name, chosen.version, request.text
+        ),
+    )
+    .at_opt(location)
+    .with_note("as Heroku does, an exact patch in a version file means its minor line here; run.runtime-version in apprunner.yaml stays exact")
+    .with_help(format!(
+        "write {} there to say so, or one of the offered patches (`apprunner-build runtimes`)",
+        match &request.origin {
+            VersionOrigin::VersionFile { path, .. } if path.ends_with("runtime.txt") => {
+                format!("python-{}", request.text)
+            }
+            _ => request.text.clone(),
+        }
+    ))
 }
 
 /// A version file's content (`.nvmrc`, `.node-version`, `.python-version`): `18`, `v18.20.8`,

@@ -2,10 +2,13 @@
 //! Python app from requirements.txt, Pipfile or pyproject.toml (beyond App Runner). Every derived
 //! setting is recorded with where it came from, so `plan` can show why.
 
+mod hints;
 mod node;
 mod python;
 
-use crate::input::config::{AppRunnerConfig, BuildSection, ConfigOrigin, RunSection, DEFAULT_PORT};
+use crate::input::config::{
+    AppRunnerConfig, BuildSection, ConfigOrigin, EnvVar, RunSection, DEFAULT_PORT,
+};
 use crate::input::origin::{Decision, Origin};
 use crate::input::package_json::PackageJson;
 use crate::report::codes;
@@ -22,6 +25,8 @@ pub struct Detected {
     pub requests: Vec<RequestedVersion>,
     pub build: BuildSection,
     pub start: String,
+    /// `run.env` of the image: production defaults (`NODE_ENV`, `PYTHONUNBUFFERED`).
+    pub run_env: Vec<EnvVar>,
     pub path_prepend: Vec<String>,
     pub decisions: Vec<Decision>,
     /// Remarks that do not stop the build.
@@ -40,12 +45,21 @@ impl Detected {
                 command: self.start,
                 port: DEFAULT_PORT,
                 port_env: None,
-                env: vec![],
+                env: self.run_env,
                 secrets: vec![],
                 path_prepend: self.path_prepend,
             },
         };
         (config, self.decisions)
+    }
+
+    /// A variable in the image's environment, recorded as a decision.
+    fn run_env(&mut self, name: &str, value: &str, origin: Origin) {
+        self.run_env.push(EnvVar {
+            name: name.into(),
+            value: value.into(),
+        });
+        self.decide("image env", format!("{name}={value}"), origin);
     }
 
     fn decide(&mut self, setting: &str, value: impl Into<String>, origin: Origin) {

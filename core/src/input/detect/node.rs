@@ -36,11 +36,12 @@ impl Manager {
     }
 }
 
+/// In precedence order, as Heroku's and Railpack's: pnpm, then Yarn, then npm.
 const LOCKFILES: &[(&str, Manager)] = &[
+    ("pnpm-lock.yaml", Manager::Pnpm),
+    ("yarn.lock", Manager::Yarn),
     ("package-lock.json", Manager::Npm),
     ("npm-shrinkwrap.json", Manager::Npm),
-    ("yarn.lock", Manager::Yarn),
-    ("pnpm-lock.yaml", Manager::Pnpm),
 ];
 
 /// What the project asks for: the `packageManager` field (`pnpm@9.15.0+sha…`) and the lockfiles.
@@ -59,8 +60,14 @@ pub struct ResolvedPackageManager {
     pub manager: Manager,
     /// `pnpm@9.15.0` for corepack (or npm's fallback), `None` for npm, which every image has.
     pub provision: Option<String>,
+    /// Provision with `npm install -g` only: the version comes from pnpm-lock.yaml's
+    /// `lockfileVersion` (a major), which corepack without `packageManager` would not follow.
+    pub provision_with_npm: bool,
     pub install: &'static str,
     pub install_origin: Origin,
+    /// Yarn 2+ (Berry).
+    pub yarn_berry: bool,
+    pub lockfile: Option<&'static str>,
     pub version_origin: Option<(String, Origin)>,
 }
 
@@ -75,6 +82,7 @@ pub(super) fn detect(
         requests: vec![],
         build: BuildSection::default(),
         start: String::new(),
+        run_env: vec![],
         path_prepend: vec![],
         decisions: vec![],
         remarks: vec![],
@@ -82,19 +90,26 @@ pub(super) fn detect(
     let mut errors = Vec::new();
     runtime(root, shown_root, package, &mut d, &mut errors);
     let requested = RequestedPackageManager::read(root, package);
-    match requested.resolve(root, shown_root) {
+    let resolved = match requested.resolve(root, shown_root, &mut d.remarks) {
         Ok(resolved) => {
             install(&resolved, &mut d);
             build_script(package, resolved.manager, &mut d);
+            Some(resolved)
         }
-        Err(e) => errors.push(e),
-    }
-    match start(root, shown_root, package) {
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    match start(root, shown_root, package, &mut d.remarks) {
         Ok((command, origin)) => {
             d.decide("start command", &command, origin);
             d.start = command;
         }
         Err(e) => errors.push(e),
+    }
+    if let Some(resolved) = &resolved {
+        production(package, resolved, &mut d);
     }
     if errors.is_empty() {
         Ok(d)
@@ -153,35 +168,66 @@ impl RequestedPackageManager {
         }
     }
 
-    /// One manager's lockfile, agreeing with `packageManager` when both are there.
+    /// One manager's lockfile: the one `packageManager` names, else the first by precedence
+    /// (pnpm, Yarn, npm); the others are ignored with a warning. An error only when
+    /// `packageManager` names a manager none of the lockfiles is for.
     fn resolve(
         &self,
         root: &Path,
         shown_root: &Path,
+        remarks: &mut Vec<Diagnostic>,
     ) -> Result<ResolvedPackageManager, Diagnostic> {
         let package_path = self.package_json.display();
-        let mut managers: Vec<Manager> = self.lockfiles.iter().map(|(_, m)| *m).collect();
-        managers.dedup();
-        if managers.len() > 1 {
-            let names: Vec<&str> = self.lockfiles.iter().map(|(f, _)| *f).collect();
-            return Err(error_at(codes::TWO_LOCKFILES, shown_root, names[0], format!("two package managers' lockfiles: {}", names.join(" and ")))
-                .with_note("the install would not be reproducible: each tool reads only its own lockfile")
-                .with_help("delete the lockfile of the manager you do not use, or add an apprunner.yaml with your build commands"));
-        }
         let declared = self.declared.as_ref();
-        let (manager, lockfile) = match (self.lockfiles.first(), declared) {
-            (Some((file, m)), Some((_, dm))) if m != dm => {
-                return Err(error_at(
-                    codes::PACKAGE_MANAGER_MISMATCH,
-                    shown_root,
-                    file,
-                    format!(
-                        "packageManager in {package_path} says {}, but the lockfile is {file}",
-                        dm.name()
-                    ),
-                )
-                .with_help("make packageManager and the lockfile agree"));
+        let chosen = match declared {
+            Some((_, dm)) => self.lockfiles.iter().find(|(_, m)| m == dm),
+            None => self.lockfiles.first(),
+        };
+        if let (None, Some((spec, dm)), Some((file, _))) =
+            (chosen, declared, self.lockfiles.first())
+        {
+            let files: Vec<&str> = self.lockfiles.iter().map(|(f, _)| *f).collect();
+            return Err(error_at(
+                codes::PACKAGE_MANAGER_MISMATCH,
+                shown_root,
+                file,
+                format!(
+                    "packageManager in {package_path} says {spec}, but the only lockfiles are {}, none of them {}'s",
+                    files.join(" and "),
+                    dm.name()
+                ),
+            )
+            .with_help(format!(
+                "make packageManager and the lockfile agree: run `{} install` to write its lockfile, or change packageManager",
+                dm.name()
+            )));
+        }
+        if let Some((file, manager)) = chosen {
+            for (ignored, _) in self.lockfiles.iter().filter(|(_, m)| m != manager) {
+                let why = match declared {
+                    Some((spec, _)) => format!("packageManager in {package_path} says {spec}"),
+                    None => "the first by precedence (pnpm-lock.yaml, yarn.lock, package-lock.json) is used".into(),
+                };
+                remarks.push(
+                    Diagnostic::warning(
+                        codes::TWO_LOCKFILES,
+                        format!("{ignored} is ignored: {} installs from {file}", manager.name()),
+                    )
+                    .at(Location::file(&shown_root.join(ignored)))
+                    .with_note(format!(
+                        "two package managers' lockfiles; {why}"
+                    ))
+                    .with_help(format!(
+                        "delete {ignored} if you do not use {}, or add \"packageManager\" to package.json to choose",
+                        LOCKFILES
+                            .iter()
+                            .find(|(f, _)| f == ignored)
+                            .map_or("it", |(_, m)| m.name())
+                    )),
+                );
             }
+        }
+        let (manager, lockfile) = match (chosen, declared) {
             (Some((file, m)), _) => (*m, Some(*file)),
             (None, Some((_, dm))) => (*dm, None),
             (None, None) => (Manager::Npm, None),
@@ -205,7 +251,14 @@ impl RequestedPackageManager {
         // version; yarn 1 and npm are in the images already unless a version is declared.
         let needs_provision = manager != Manager::Npm
             && (declared.is_some() || manager == Manager::Pnpm || yarn_berry);
-        let (provision, version_origin) = if needs_provision {
+        let from_lockfile = match (manager, lockfile, declared) {
+            (Manager::Pnpm, Some(file), None) => pnpm_for_lockfile(root, shown_root, file),
+            _ => None,
+        };
+        let provision_with_npm = from_lockfile.is_some();
+        let (provision, version_origin) = if let Some((spec, origin)) = from_lockfile {
+            (Some(spec.clone()), Some((spec, origin)))
+        } else if needs_provision {
             let spec = declared
                 .map(|(spec, _)| spec.split('+').next().unwrap_or(spec).to_string())
                 .unwrap_or_else(|| manager.name().to_string());
@@ -223,8 +276,11 @@ impl RequestedPackageManager {
         Ok(ResolvedPackageManager {
             manager,
             provision,
+            provision_with_npm,
             install,
             install_origin,
+            yarn_berry,
+            lockfile,
             version_origin,
         })
     }
@@ -233,10 +289,14 @@ impl RequestedPackageManager {
 /// The manager into the build (older Node.js images, nodejs12/14, lack corepack: npm installs
 /// it instead), then the install.
 fn install(resolved: &ResolvedPackageManager, d: &mut Detected) {
-    if let Some(spec) = &resolved.provision {
-        d.build.pre_build.push(format!(
+    match &resolved.provision {
+        Some(spec) if resolved.provision_with_npm => {
+            d.build.pre_build.push(format!("npm install -g {spec}"))
+        }
+        Some(spec) => d.build.pre_build.push(format!(
             "corepack enable 2>/dev/null || npm install -g {spec}"
-        ));
+        )),
+        None => {}
     }
     if let Some((version, origin)) = &resolved.version_origin {
         d.decide("package manager version", version, origin.clone());
@@ -262,12 +322,17 @@ fn build_script(package: &PackageJson, manager: Manager, d: &mut Detected) {
     );
 }
 
-/// `npm start` runs scripts.start whatever the manager, and npm is in every Node.js image.
+/// A Procfile `web:` line (or another platform's start command) first, as on Heroku; else
+/// `npm start`, which runs scripts.start whatever the manager (npm is in every Node.js image).
 fn start(
     root: &Path,
     shown_root: &Path,
     package: &PackageJson,
+    remarks: &mut Vec<Diagnostic>,
 ) -> Result<(String, Origin), Diagnostic> {
+    if let Some(found) = super::hints::start_command(root, shown_root, remarks) {
+        return Ok(found);
+    }
     if package.script("start").is_some() {
         return Ok((
             "npm start".into(),
@@ -288,7 +353,101 @@ fn start(
         package.source.path.display()
     ))
     .at(Location::file(&package.source.path))
-    .with_help("add \"scripts\": { \"start\": \"node index.js\" } to package.json (with your entry file), or an apprunner.yaml with run.command"))
+    .with_help("add \"scripts\": { \"start\": \"node index.js\" } to package.json (with your entry file), a Procfile with `web: node index.js`, or an apprunner.yaml with run.command"))
+}
+
+/// Production defaults, as Heroku's buildpack: `NODE_ENV=production` in the image, and
+/// devDependencies pruned after the build. A project whose start command sets NODE_ENV itself
+/// (to anything else) keeps its devDependencies and gets no NODE_ENV from here.
+fn production(package: &PackageJson, resolved: &ResolvedPackageManager, d: &mut Detected) {
+    let own = node_env_in(&d.start).or_else(|| {
+        (d.start == "npm start")
+            .then(|| package.script("start").and_then(node_env_in))
+            .flatten()
+    });
+    if let Some(value) = own.filter(|v| v != "production") {
+        d.decide(
+            "production defaults",
+            "none",
+            Origin::noted(
+                &package.source.path,
+                format!(
+                    "the start command sets NODE_ENV={value} (scripts.start or the start command)"
+                ),
+            ),
+        );
+        return;
+    }
+    d.run_env(
+        "NODE_ENV",
+        "production",
+        Origin::default_because("Express and most frameworks run their production mode; set NODE_ENV in the start command to opt out"),
+    );
+    let has_dev = package
+        .json
+        .get("devDependencies")
+        .and_then(|v| v.as_object())
+        .is_some_and(|o| !o.is_empty());
+    if !has_dev {
+        return;
+    }
+    let prune = match resolved.manager {
+        Manager::Npm => "npm prune --omit=dev",
+        Manager::Pnpm => "pnpm prune --prod",
+        Manager::Yarn if resolved.yarn_berry => {
+            d.decide(
+                "prune devDependencies",
+                "not done",
+                Origin::default_because("Yarn 2+ prunes only with `yarn workspaces focus --production`, which Yarn 3 needs a plugin for"),
+            );
+            return;
+        }
+        Manager::Yarn if resolved.lockfile.is_some() => {
+            "yarn install --production --frozen-lockfile --ignore-scripts --prefer-offline"
+        }
+        Manager::Yarn => "yarn install --production --ignore-scripts --prefer-offline",
+    };
+    d.build.build.push(prune.into());
+    d.decide(
+        "prune devDependencies",
+        prune,
+        Origin::key(&package.source.path, "devDependencies"),
+    );
+}
+
+/// `NODE_ENV=development node x.js` → `development`.
+fn node_env_in(command: &str) -> Option<String> {
+    let at = command.find("NODE_ENV=")?;
+    let value = command[at + "NODE_ENV=".len()..]
+        .split(|c: char| c.is_whitespace() || c == ';' || c == '&')
+        .next()?;
+    Some(value.trim_matches(|c| c == '"' || c == '\'').to_string())
+}
+
+/// The pnpm major that writes a lockfile's `lockfileVersion`, as Heroku's buildpack maps it:
+/// 9.x → pnpm 9 (pnpm 10 writes it too, and pnpm 9 reads it), 6.x → 8, 5.4 → 7, 5.3 → 6.
+fn pnpm_for_lockfile(root: &Path, shown_root: &Path, file: &str) -> Option<(String, Origin)> {
+    let text = std::fs::read_to_string(root.join(file)).ok()?;
+    let version = text
+        .lines()
+        .find_map(|l| l.strip_prefix("lockfileVersion:"))?
+        .trim()
+        .trim_matches(|c| c == '\'' || c == '"');
+    let major = match version.split('.').collect::<Vec<_>>()[..] {
+        ["9", ..] => 9,
+        ["6", ..] => 8,
+        ["5", "4"] => 7,
+        ["5", "3"] => 6,
+        _ => return None,
+    };
+    Some((
+        format!("pnpm@{major}"),
+        Origin::File {
+            path: shown_root.join(file),
+            key: Some(format!("lockfileVersion {version}")),
+            note: Some("no packageManager field".into()),
+        },
+    ))
 }
 
 /// `yarn@4.1.0` → 4; `yarn@4.1.0+sha512.…` → 4.

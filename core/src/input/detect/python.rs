@@ -12,6 +12,9 @@ use crate::resolve::runtime::{pep440_to_range, RequestedVersion, VersionOrigin};
 use std::path::Path;
 
 const VENV_BIN: &str = "/app/.venv/bin";
+/// uv at a known version, so a build does not change when uv does; it uses the image's Python
+/// (`UV_PYTHON_DOWNLOADS=never`) and its project venv, /app/.venv.
+const UV_INSTALL: &str = "pip3 install uv==0.13.9";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tool {
@@ -33,6 +36,7 @@ pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>,
         requests: vec![],
         build: BuildSection::default(),
         start: String::new(),
+        run_env: vec![],
         path_prepend: vec![VENV_BIN.into()],
         decisions: vec![],
         remarks: vec![],
@@ -61,8 +65,15 @@ pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>,
         manifest.origin(shown_root),
     );
     d.build.build = commands;
+    collectstatic(root, shown_root, &mut d);
+    d.run_env(
+        "PYTHONUNBUFFERED",
+        "1",
+        Origin::default_because("print() output reaches the log at once, not when a buffer fills"),
+    );
     let deps = dependencies(root, pyproject.as_ref(), pipfile.as_ref());
-    match start_command(root, shown_root, &deps) {
+    let manifest_file = manifest.declares();
+    match start_command(root, shown_root, &deps, manifest_file, &mut d.remarks) {
         Ok((command, origin)) => {
             d.decide("start command", &command, origin);
             d.start = command;
@@ -97,8 +108,11 @@ fn install_commands(tool: Tool, manifest: Manifest) -> Vec<String> {
             "poetry config virtualenvs.in-project true",
             "poetry install --no-root --only main",
         ],
-        (Tool::Uv, Manifest::UvLock) => &["pip3 install uv", "uv sync --frozen --no-dev"],
-        (Tool::Uv, _) => &["pip3 install uv", "uv sync --no-dev"],
+        (Tool::Uv, Manifest::UvLock) => &[
+            UV_INSTALL,
+            "UV_PYTHON_DOWNLOADS=never uv sync --locked --no-dev",
+        ],
+        (Tool::Uv, _) => &[UV_INSTALL, "UV_PYTHON_DOWNLOADS=never uv sync --no-dev"],
     };
     commands.iter().map(|c| c.to_string()).collect()
 }
@@ -116,16 +130,32 @@ enum Manifest {
 }
 
 impl Manifest {
-    fn origin(self, shown_root: &Path) -> Origin {
-        let file = |name: &str| shown_root.join(name);
+    /// The file that exists and decided the tool.
+    fn file(self) -> &'static str {
         match self {
-            Manifest::UvLock => Origin::file(file("uv.lock")),
-            Manifest::PoetryLock => Origin::file(file("poetry.lock")),
-            Manifest::Pyproject(Some(table)) => Origin::key(file("pyproject.toml"), table),
-            Manifest::Pyproject(None) => Origin::file(file("pyproject.toml")),
-            Manifest::PipfileLock => Origin::file(file("Pipfile.lock")),
-            Manifest::Pipfile => Origin::file(file("Pipfile")),
-            Manifest::Requirements => Origin::file(file("requirements.txt")),
+            Manifest::UvLock => "uv.lock",
+            Manifest::PoetryLock => "poetry.lock",
+            Manifest::Pyproject(_) => "pyproject.toml",
+            Manifest::PipfileLock => "Pipfile.lock",
+            Manifest::Pipfile => "Pipfile",
+            Manifest::Requirements => "requirements.txt",
+        }
+    }
+
+    /// Where dependencies are declared: the lockfile's manifest, else the file itself.
+    fn declares(self) -> &'static str {
+        match self {
+            Manifest::UvLock | Manifest::PoetryLock => "pyproject.toml",
+            Manifest::PipfileLock => "Pipfile",
+            other => other.file(),
+        }
+    }
+
+    fn origin(self, shown_root: &Path) -> Origin {
+        let file = shown_root.join(self.file());
+        match self {
+            Manifest::Pyproject(Some(table)) => Origin::key(file, table),
+            _ => Origin::file(file),
         }
     }
 }
@@ -220,32 +250,69 @@ fn python_request(
     })
 }
 
-/// Lower-case distribution names from every place dependencies are declared.
+/// A declared dependency: its normalized name and extras (`fastapi[standard]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Dep {
+    name: String,
+    extras: Vec<String>,
+}
+
+/// PEP 503 normalization: lower case, runs of `-`, `_`, `.` as one `-`.
+fn normalize(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if matches!(c, '-' | '_' | '.') {
+            if !out.ends_with('-') {
+                out.push('-');
+            }
+        } else {
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// `fastapi[standard]>=0.115 ; python_version>"3.8"` → fastapi with extra standard.
+fn parse_requirement(spec: &str) -> Option<Dep> {
+    let spec = spec.trim();
+    let end = spec
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+        .unwrap_or(spec.len());
+    let name = normalize(&spec[..end]);
+    if name.is_empty() {
+        return None;
+    }
+    let rest = spec[end..].trim_start();
+    let extras = match rest.strip_prefix('[').and_then(|r| r.split_once(']')) {
+        Some((list, _)) => list.split(',').map(|e| normalize(e.trim())).collect(),
+        None => vec![],
+    };
+    Some(Dep { name, extras })
+}
+
+/// Every place dependencies are declared: requirements.txt, PEP 621, Poetry, Pipfile.
 fn dependencies(
     root: &Path,
     pyproject: Option<&toml::Table>,
     pipfile: Option<&toml::Table>,
-) -> Vec<String> {
-    let mut names = Vec::new();
-    let name_of = |spec: &str| {
-        spec.trim()
-            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase()
-    };
+) -> Vec<Dep> {
+    let mut deps = Vec::new();
     if let Ok(text) = std::fs::read_to_string(root.join("requirements.txt")) {
-        names.extend(
+        deps.extend(
             text.lines()
                 .map(|l| l.split('#').next().unwrap_or(""))
                 .filter(|l| !l.trim().starts_with('-'))
-                .map(name_of),
+                .filter_map(parse_requirement),
         );
     }
     if let Some(list) =
         pyproject.and_then(|p| p.get("project")?.get("dependencies")?.as_array().cloned())
     {
-        names.extend(list.iter().filter_map(|v| v.as_str()).map(name_of));
+        deps.extend(
+            list.iter()
+                .filter_map(|v| v.as_str())
+                .filter_map(parse_requirement),
+        );
     }
     let tables = [
         pyproject.and_then(|p| {
@@ -258,116 +325,391 @@ fn dependencies(
         pipfile.and_then(|p| p.get("packages")?.as_table().cloned()),
     ];
     for table in tables.into_iter().flatten() {
-        names.extend(table.keys().map(|k| k.to_ascii_lowercase()));
+        for (name, value) in table {
+            let extras = value
+                .get("extras")
+                .and_then(|e| e.as_array())
+                .map(|a| a.iter().filter_map(|e| e.as_str()).map(normalize).collect())
+                .unwrap_or_default();
+            deps.push(Dep {
+                name: normalize(&name),
+                extras,
+            });
+        }
     }
-    names.retain(|n| !n.is_empty());
-    names
+    deps
 }
 
-/// Procfile `web:`, else an entry point a person would pick.
+/// Django's `collectstatic` after the install, as Heroku runs it, when the settings use
+/// `django.contrib.staticfiles` and set `STATIC_ROOT`. `DISABLE_COLLECTSTATIC=1` in the build's
+/// environment skips it.
+fn collectstatic(root: &Path, shown_root: &Path, d: &mut Detected) {
+    if !root.join("manage.py").is_file() {
+        return;
+    }
+    let Some(package) = django_package(root) else {
+        return;
+    };
+    let settings = format!("{package}/settings.py");
+    let Ok(text) = std::fs::read_to_string(root.join(&settings)) else {
+        return;
+    };
+    if !(text.contains("django.contrib.staticfiles") && text.contains("STATIC_ROOT")) {
+        return;
+    }
+    let command =
+        "[ \"$DISABLE_COLLECTSTATIC\" = 1 ] || .venv/bin/python3 manage.py collectstatic --noinput";
+    d.build.build.push(command.into());
+    d.decide(
+        "collect static files",
+        command,
+        Origin::noted(
+            shown_root.join(settings),
+            "django.contrib.staticfiles with a STATIC_ROOT; DISABLE_COLLECTSTATIC=1 in build.env skips it",
+        ),
+    );
+}
+
+/// The Django project package: the directory beside manage.py that holds wsgi.py.
+fn django_package(root: &Path) -> Option<String> {
+    let mut packages: Vec<String> = std::fs::read_dir(root)
+        .ok()?
+        .flatten()
+        .filter(|e| e.path().join("wsgi.py").is_file() || e.path().join("asgi.py").is_file())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .collect();
+    packages.sort();
+    packages.into_iter().next()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Interface {
+    Asgi,
+    Wsgi,
+}
+
+/// A module-level application object: `app = FastAPI()` in app/main.py.
+#[derive(Debug, Clone)]
+struct AppObject {
+    /// Relative to the project root: `app/main.py`.
+    file: String,
+    /// `app.main`
+    module: String,
+    var: String,
+    framework: &'static str,
+    interface: Interface,
+}
+
+/// What a Python file holds: an app object, and whether it has a `__main__` block (and its text).
+struct PyFile {
+    app: Option<AppObject>,
+    main_block: Option<String>,
+}
+
+const ENTRY_FILES: &[&str] = &["main.py", "app.py", "server.py", "wsgi.py", "asgi.py"];
+
+/// Constructors that make an application object, by their last name.
+const FRAMEWORKS: &[(&str, &str, Interface)] = &[
+    ("FastAPI", "FastAPI", Interface::Asgi),
+    ("Starlette", "Starlette", Interface::Asgi),
+    ("Quart", "Quart", Interface::Asgi),
+    ("Litestar", "Litestar", Interface::Asgi),
+    ("get_asgi_application", "Django", Interface::Asgi),
+    ("Flask", "Flask", Interface::Wsgi),
+    ("Bottle", "Bottle", Interface::Wsgi),
+    ("get_wsgi_application", "Django", Interface::Wsgi),
+];
+
+fn read_py(root: &Path, file: &str) -> Option<PyFile> {
+    let text = std::fs::read_to_string(root.join(file)).ok()?;
+    let module = file.trim_end_matches(".py").replace('/', ".");
+    let mut app = None;
+    let mut main_block = None;
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        if line.starts_with(char::is_whitespace) {
+            continue;
+        }
+        if line.starts_with("if __name__") && line.contains("__main__") {
+            let body: Vec<&str> = lines[i + 1..]
+                .iter()
+                .take_while(|l| l.trim().is_empty() || l.starts_with(char::is_whitespace))
+                .copied()
+                .collect();
+            main_block = Some(body.join("\n"));
+            continue;
+        }
+        if app.is_some() {
+            continue;
+        }
+        let Some((target, value)) = line.split_once('=') else {
+            continue;
+        };
+        let var = target.split(':').next().unwrap_or("").trim();
+        if var.is_empty()
+            || !var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || value.starts_with('=')
+        {
+            continue;
+        }
+        let Some((callee, _)) = value.trim().split_once('(') else {
+            continue;
+        };
+        let last = callee.trim().rsplit('.').next().unwrap_or("");
+        if let Some((_, framework, interface)) = FRAMEWORKS.iter().find(|(c, ..)| *c == last) {
+            app = Some(AppObject {
+                file: file.to_string(),
+                module: module.clone(),
+                var: var.to_string(),
+                framework,
+                interface: *interface,
+            });
+        }
+    }
+    Some(PyFile { app, main_block })
+}
+
+/// The files that may hold the app, in order: Django's project package (with manage.py), then
+/// main.py, app.py, server.py, wsgi.py, asgi.py at the root, in app/, in src/.
+fn candidate_files(root: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    if root.join("manage.py").is_file() {
+        if let Some(package) = django_package(root) {
+            files.push(format!("{package}/wsgi.py"));
+            files.push(format!("{package}/asgi.py"));
+        }
+    }
+    for dir in ["", "app/", "src/"] {
+        files.extend(ENTRY_FILES.iter().map(|f| format!("{dir}{f}")));
+    }
+    files.retain(|f| root.join(f).is_file());
+    files
+}
+
+/// The server that serves `app`, from what the project installs, bound to 0.0.0.0:$PORT.
+fn serve(app: &AppObject, deps: &[Dep]) -> Option<(String, String)> {
+    let dep = |n: &str| deps.iter().find(|d| d.name == n);
+    let target = format!("{}:{}", app.module, app.var);
+    match app.interface {
+        Interface::Asgi => {
+            let fastapi_cli = dep("fastapi-cli").is_some()
+                || dep("fastapi").is_some_and(|d| d.extras.iter().any(|e| e == "standard"));
+            if app.framework == "FastAPI" && fastapi_cli {
+                let named = if matches!(app.var.as_str(), "app" | "api") {
+                    String::new()
+                } else {
+                    format!(" --app {}", app.var)
+                };
+                return Some((
+                    format!("fastapi run {}{named} --port $PORT", app.file),
+                    "fastapi[standard] (FastAPI's CLI)".into(),
+                ));
+            }
+            if dep("uvicorn").is_some() {
+                return Some((
+                    format!("uvicorn {target} --host 0.0.0.0 --port $PORT"),
+                    "uvicorn".into(),
+                ));
+            }
+            if dep("hypercorn").is_some() {
+                return Some((
+                    format!("hypercorn {target} --bind 0.0.0.0:$PORT"),
+                    "hypercorn".into(),
+                ));
+            }
+            if dep("granian").is_some() {
+                return Some((
+                    format!("granian --interface asgi --host 0.0.0.0 --port $PORT {target}"),
+                    "granian".into(),
+                ));
+            }
+        }
+        Interface::Wsgi => {
+            if dep("gunicorn").is_some() {
+                return Some((
+                    format!("gunicorn --bind 0.0.0.0:$PORT {target}"),
+                    "gunicorn".into(),
+                ));
+            }
+            if dep("waitress").is_some() {
+                return Some((
+                    format!("waitress-serve --listen=0.0.0.0:$PORT {target}"),
+                    "waitress".into(),
+                ));
+            }
+            if dep("granian").is_some() {
+                return Some((
+                    format!("granian --interface wsgi --host 0.0.0.0 --port $PORT {target}"),
+                    "granian".into(),
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// A Procfile `web:` line (or another platform's start command), else the app object served by
+/// a server the project installs, else a file with a `__main__` block run by `python3`.
 fn start_command(
     root: &Path,
     shown_root: &Path,
-    deps: &[String],
+    deps: &[Dep],
+    manifest: &str,
+    remarks: &mut Vec<Diagnostic>,
 ) -> Result<(String, Origin), Diagnostic> {
-    let has_dep = |n: &str| deps.iter().any(|d| d == n);
-    procfile_web(root, shown_root)
-        .or_else(|| has_dep("uvicorn").then(|| asgi_app(root, shown_root)).flatten())
-        .or_else(|| has_dep("gunicorn").then(|| django(root, shown_root)).flatten())
-        .or_else(|| has_dep("gunicorn").then(|| wsgi_app(root, shown_root)).flatten())
-        .or_else(|| entry_point(root, shown_root))
-        .ok_or_else(|| {
-            error_at(
-                codes::NO_START_COMMAND,
-                shown_root,
-                "requirements.txt",
-                "no way to start the app: no Procfile web: line and no app.py, main.py or server.py",
-            )
-            .with_help("add a Procfile with `web: <command>`, or an apprunner.yaml with run.command")
-        })
-}
-
-fn procfile_web(root: &Path, shown_root: &Path) -> Option<(String, Origin)> {
-    let text = std::fs::read_to_string(root.join("Procfile")).ok()?;
-    text.lines().enumerate().find_map(|(i, line)| {
-        let cmd = line.trim().strip_prefix("web:")?;
-        Some((
-            cmd.trim().to_string(),
-            Origin::File {
-                path: shown_root.join("Procfile"),
-                key: Some("the web: line".into()),
-                note: Some(format!("line {}", i + 1)),
-            },
-        ))
-    })
-}
-
-/// A FastAPI or Starlette app, served by uvicorn.
-fn asgi_app(root: &Path, shown_root: &Path) -> Option<(String, Origin)> {
-    ["main.py", "app.py", "server.py"]
+    if let Some(found) = super::hints::start_command(root, shown_root, remarks) {
+        return Ok(found);
+    }
+    let files: Vec<(String, PyFile)> = candidate_files(root)
         .into_iter()
-        .find_map(|file| {
-            let text = std::fs::read_to_string(root.join(file)).ok()?;
-            (text.contains("FastAPI(") || text.contains("Starlette(")).then(|| {
-                let module = file.trim_end_matches(".py");
-                (
-                    format!("uvicorn {module}:app --host 0.0.0.0 --port $PORT"),
-                    Origin::noted(
-                        shown_root.join(file),
-                        "an ASGI app, and uvicorn in the dependencies",
+        .filter_map(|f| read_py(root, &f).map(|p| (f, p)))
+        .collect();
+    for (_, py) in &files {
+        let Some(app) = &py.app else { continue };
+        if let Some((command, server)) = serve(app, deps) {
+            let what = match app.interface {
+                Interface::Asgi => "an ASGI",
+                Interface::Wsgi => "a WSGI",
+            };
+            return Ok((
+                command,
+                Origin::noted(
+                    shown_root.join(&app.file),
+                    format!(
+                        "{what} app `{}` ({}), and {server} in {manifest}",
+                        app.var, app.framework
                     ),
-                )
-            })
-        })
+                ),
+            ));
+        }
+    }
+    if let Some((file, py)) = files.iter().find(|(_, p)| p.main_block.is_some()) {
+        if let (Some(app), Some(block)) = (&py.app, &py.main_block) {
+            if app.framework == "Flask" {
+                if let Some(w) = flask_dev_server(shown_root, file, block) {
+                    remarks.push(w);
+                }
+            }
+        }
+        return Ok((
+            format!("python3 {file}"),
+            Origin::noted(
+                shown_root.join(file),
+                "its `if __name__ == \"__main__\":` block",
+            ),
+        ));
+    }
+    if let Some(app) = files.iter().find_map(|(_, p)| p.app.as_ref()) {
+        let (server, command) = match app.interface {
+            Interface::Asgi => (
+                "ASGI server (uvicorn, hypercorn, granian, or fastapi[standard])",
+                format!(
+                    "uvicorn {}:{} --host 0.0.0.0 --port $PORT",
+                    app.module, app.var
+                ),
+            ),
+            Interface::Wsgi => (
+                "WSGI server (gunicorn, waitress or granian)",
+                format!("gunicorn --bind 0.0.0.0:$PORT {}:{}", app.module, app.var),
+            ),
+        };
+        let first = command.split(' ').next().unwrap_or("");
+        return Err(error_at(
+            codes::NO_SERVER_FOR_APP,
+            shown_root,
+            manifest,
+            format!(
+                "{} defines the {} app `{}`, but nothing serves it: no {server} in {manifest}, and {} has no `if __name__ == \"__main__\":` block",
+                app.file, app.framework, app.var, app.file
+            ),
+        )
+        .with_help(format!(
+            "add `{first}` to {manifest}, or a Procfile line `web: {command}`"
+        )));
+    }
+    if let Some((file, _)) = files.first() {
+        return Err(error_at(
+            codes::NO_MAIN_BLOCK,
+            shown_root,
+            file,
+            format!(
+                "{file} has no `if __name__ == \"__main__\":` block and defines no ASGI or WSGI app: `python3 {file}` would start nothing"
+            ),
+        )
+        .with_help("add a Procfile line `web: <the command that starts your server>`, or an app object (`app = Flask(__name__)`) and a server such as gunicorn to the dependencies"));
+    }
+    Err(error_at(
+        codes::NO_START_COMMAND,
+        shown_root,
+        manifest,
+        format!(
+            "no way to start the app: no Procfile web: line, and none of {} (at the root, in app/ or in src/)",
+            ENTRY_FILES.join(", ")
+        ),
+    )
+    .with_help("add a Procfile with `web: <command>`, or an apprunner.yaml with run.command"))
 }
 
-/// Django: manage.py and a project package with wsgi.py, served by gunicorn.
-fn django(root: &Path, shown_root: &Path) -> Option<(String, Origin)> {
-    if !root.join("manage.py").is_file() {
+/// `app.run()` in the `__main__` block without a host and a port: Flask's development server on
+/// 127.0.0.1:5000, which nothing outside the container reaches.
+fn flask_dev_server(shown_root: &Path, file: &str, block: &str) -> Option<Diagnostic> {
+    let call = block.find(".run(")?;
+    let args = &block[call..];
+    let args = &args[..args.find(')').unwrap_or(args.len())];
+    let missing: Vec<&str> = [("host=", "host 127.0.0.1"), ("port=", "port 5000")]
+        .into_iter()
+        .filter(|(k, _)| !args.contains(k))
+        .map(|(_, d)| d)
+        .collect();
+    if missing.is_empty() {
         return None;
     }
-    let project = std::fs::read_dir(root)
-        .ok()?
-        .flatten()
-        .find(|e| e.path().join("wsgi.py").is_file())?;
-    let name = project.file_name().to_string_lossy().to_string();
-    Some((
-        format!("gunicorn --bind 0.0.0.0:$PORT {name}.wsgi"),
-        Origin::noted(
-            shown_root.join(&name).join("wsgi.py"),
-            "Django's WSGI module, and gunicorn in the dependencies",
-        ),
-    ))
+    Some(
+        Diagnostic::warning(
+            codes::FLASK_DEV_SERVER,
+            format!(
+                "{file} starts Flask's development server on its default {}: App Runner's health check cannot reach it",
+                missing.join(" and ")
+            ),
+        )
+        .at(crate::report::diagnostic::Location::file(&shown_root.join(file)))
+        .with_note("in a container the app must listen on 0.0.0.0 and on $PORT (8080)")
+        .with_help("add gunicorn to the dependencies (it is then served as `gunicorn --bind 0.0.0.0:$PORT …`), or call `app.run(host=\"0.0.0.0\", port=int(os.environ[\"PORT\"]))`"),
+    )
 }
 
-/// A module-level `app` or `application`, served by gunicorn.
-fn wsgi_app(root: &Path, shown_root: &Path) -> Option<(String, Origin)> {
-    ["app.py", "wsgi.py", "main.py", "server.py"]
-        .into_iter()
-        .find_map(|file| {
-            let text = std::fs::read_to_string(root.join(file)).ok()?;
-            let var = ["app", "application"]
-                .into_iter()
-                .find(|v| text.contains(&format!("{v} = ")) || text.contains(&format!("{v}=")))?;
-            let module = file.trim_end_matches(".py");
-            Some((
-                format!("gunicorn --bind 0.0.0.0:$PORT {module}:{var}"),
-                Origin::noted(
-                    shown_root.join(file),
-                    format!("a WSGI app `{var}`, and gunicorn in the dependencies"),
-                ),
-            ))
-        })
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn entry_point(root: &Path, shown_root: &Path) -> Option<(String, Origin)> {
-    ["app.py", "main.py", "server.py"]
-        .into_iter()
-        .find(|file| root.join(file).is_file())
-        .map(|file| {
-            (
-                format!("python3 {file}"),
-                Origin::noted(shown_root.join(file), "an entry point by name"),
-            )
-        })
+    #[test]
+    fn requirements_with_extras_markers_and_odd_spelling() {
+        let dep = |s: &str| parse_requirement(s).unwrap();
+        assert_eq!(
+            dep("FastAPI[standard, all]>=0.115 ; python_version > '3.8'"),
+            Dep {
+                name: "fastapi".into(),
+                extras: vec!["standard".into(), "all".into()],
+            }
+        );
+        assert_eq!(dep("fastapi_cli==0.0.5").name, "fastapi-cli");
+        assert_eq!(dep("Zope.Interface").name, "zope-interface");
+        assert!(dep("uvicorn").extras.is_empty());
+        assert_eq!(parse_requirement("   "), None);
+    }
+
+    #[test]
+    fn app_objects_and_main_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("main.py"),
+            "import fastapi\n\ndef f():\n    inner = fastapi.FastAPI()\n\napi: fastapi.FastAPI = fastapi.FastAPI(title='x')\nif api == None:\n    pass\n\nif __name__ == \"__main__\":\n    import uvicorn\n    uvicorn.run(api)\n",
+        )
+        .unwrap();
+        let py = read_py(dir.path(), "main.py").unwrap();
+        let app = py.app.unwrap();
+        assert_eq!((app.var.as_str(), app.framework), ("api", "FastAPI"));
+        assert_eq!(app.interface, Interface::Asgi);
+        assert!(py.main_block.unwrap().contains("uvicorn.run(api)"));
+    }
 }
