@@ -261,6 +261,7 @@ pub async fn start(
     // From here on, whatever is logged (the application's output, engine errors) is masked.
     log.mask_secrets(opts.secrets.iter().map(|(_, v)| v.as_str()));
     let docker = session.docker();
+    super::docker::sweep_leftovers(docker, log).await;
     let port_key = format!("{}/tcp", run.port);
     let host_port = opts.host_port.unwrap_or(run.port);
     let binding = PortBinding {
@@ -281,6 +282,7 @@ pub async fn start(
         image: Some(opts.image.clone()),
         env: Some(env),
         exposed_ports: Some(vec![port_key.clone()]),
+        labels: Some(super::docker::owner_labels()),
         host_config: Some(HostConfig {
             port_bindings: Some(HashMap::from([(port_key.clone(), Some(vec![binding]))])),
             ..Default::default()

@@ -81,6 +81,7 @@ pub const INVALID_IMAGE_NAME: Code = Code("AR506");
 pub const INVALID_PLAN: Code = Code("AR507");
 pub const INTERRUPTED: Code = Code("AR508");
 pub const ENGINE_UNSUPPORTED: Code = Code("AR509");
+pub const LEFTOVER_NOT_REMOVED: Code = Code("AR510");
 
 pub const MISSING_SECRETS: Code = Code("AR600");
 pub const NO_SUCH_IMAGE: Code = Code("AR601");
