@@ -659,3 +659,112 @@ async fn containers_of_a_killed_build_or_run_are_swept_and_no_one_elses() {
         Some("")
     );
 }
+
+/// The host side of the ports the engine published for the containers of `pid`: (IP, port).
+async fn bindings_of(docker: &bollard::Docker, pid: u32) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for id in containers_of(docker, pid).await {
+        let inspect = docker
+            .inspect_container(
+                &id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await
+            .unwrap();
+        for bindings in inspect
+            .network_settings
+            .and_then(|n| n.ports)
+            .unwrap_or_default()
+            .into_values()
+            .flatten()
+        {
+            for b in bindings {
+                found.push((
+                    b.host_ip.unwrap_or_default(),
+                    b.host_port.unwrap_or_default(),
+                ));
+            }
+        }
+    }
+    found
+}
+
+/// Issue 10: `run` publishes on 127.0.0.1 unless told `-p IP:PORT`; a port in use is our message,
+/// with `-p 0` as the way out, not the engine's error.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn run_publishes_on_localhost_unless_told_and_explains_a_port_in_use() {
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo ok\nrun:\n  command: node -e \"require('http').createServer((q, s) => s.end('up')).listen(process.env.PORT)\"\n",
+    )]);
+    let tag = format!("apprunner-build-test/run-publish:{}", std::process::id());
+    let _image = ImageGuard::new(&tag);
+    let built = Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
+        .args(["build", "-t", &tag, app.path().to_str().unwrap()])
+        .env("APPRUNNER_BUILD_CATALOG", test_catalog())
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{built:?}");
+    let docker = docker().await;
+    let run = |publish: &str| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_apprunner-build"));
+        c.args(["run", &tag, "-p", publish, "--health-interval", "1"])
+            .stdout(Stdio::piped());
+        spawn(&mut c)
+    };
+
+    // Default: this machine only.
+    let mut child = run("0");
+    let lines = read_until(&mut child, "live at http://localhost:");
+    let port = live_port(&lines);
+    assert_eq!(get(port), "up");
+    assert_eq!(
+        bindings_of(&docker, child.id()).await,
+        [("127.0.0.1".to_string(), port.to_string())]
+    );
+
+    // The same port again: taken, said so with the way out, no engine error.
+    let out = Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
+        .args(["run", &tag, "-p", &port.to_string()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(exit::USAGE.into()), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "Port {port} on 127.0.0.1 is already in use on this machine"
+        )) && stdout.contains("-p 0")
+            && stdout.contains("[AR606]"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("500"), "{stdout}");
+    interrupt(&mut child);
+
+    // A port a process of this machine holds.
+    let held = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let held_port = held.local_addr().unwrap().port();
+    let out = Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
+        .args(["run", &tag, "-p", &held_port.to_string()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(exit::USAGE.into()), "{stdout}");
+    assert!(stdout.contains("[AR606]"), "{stdout}");
+    drop(held);
+
+    // Every interface, when asked.
+    let mut child = run("0.0.0.0:0");
+    let lines = read_until(&mut child, "live at http://localhost:");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("published on every interface (0.0.0.0), port")),
+        "{lines:#?}"
+    );
+    let bound = bindings_of(&docker, child.id()).await;
+    assert_eq!(bound.len(), 1, "{bound:?}");
+    assert_eq!(bound[0].0, "0.0.0.0");
+    assert_eq!(get(live_port(&lines)), "up");
+    interrupt(&mut child);
+}

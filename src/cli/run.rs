@@ -74,7 +74,7 @@ pub(crate) async fn run_image(
     log.mask_secrets(secrets.iter().map(|(_, v)| v.as_str()));
     let options = RunOptions {
         image: image.to_string(),
-        host_port: args.publish,
+        publish: args.publish,
         env: local.env.clone(),
         secrets,
         health: args.health(),
@@ -99,8 +99,8 @@ async fn serve(
         .map_err(|e| report_failure(log, &e))?;
     let (started, output) = started.map_err(|e| report_run_failure(log, &e, args))?;
     log.app_runner(format!(
-        "Your application is live at http://localhost:{}/ (Ctrl-C stops it).",
-        started.host_port
+        "Your application is live at {} (Ctrl-C stops it).",
+        started.url
     ));
     let until_exit = async {
         tokio::select! {

@@ -76,11 +76,45 @@ impl HealthCheck {
     }
 }
 
+/// Where on this machine the service port is published: `-p [IP:]PORT`, as `docker run -p` takes
+/// it (127.0.0.1 unless an address is given; port 0: any free port).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Publish {
+    pub ip: std::net::IpAddr,
+    pub port: u16,
+}
+
+impl Publish {
+    /// Only this machine, by default: a local run is nobody else's business.
+    pub const DEFAULT_IP: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+    /// `PORT`, `IP:PORT` or `[IPv6]:PORT`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (ip, port) = match text.rsplit_once(':') {
+            None => (Self::DEFAULT_IP, text),
+            Some((ip, port)) => {
+                let bare = ip
+                    .strip_prefix('[')
+                    .and_then(|i| i.strip_suffix(']'))
+                    .unwrap_or(ip);
+                let ip = bare.parse().map_err(|_| {
+                    format!("`{ip}` is not an IP address: write -p PORT, -p IP:PORT (e.g. -p 0.0.0.0:8080 for every interface) or -p 0 for any free port")
+                })?;
+                (ip, port)
+            }
+        };
+        let port = port
+            .parse()
+            .map_err(|_| format!("`{port}` is not a port number (0 to 65535; 0: any free port)"))?;
+        Ok(Self { ip, port })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub image: String,
-    /// Host port to publish the service port on (None: the same number; Some(0): any free port).
-    pub host_port: Option<u16>,
+    /// Where to publish the service port (None: the same number, on 127.0.0.1).
+    pub publish: Option<Publish>,
     /// NAME=VALUE pairs for the container, on top of the image's env.
     pub env: Vec<(String, String)>,
     /// Secret values, by name: given to the container, never logged.
@@ -111,6 +145,9 @@ pub enum RunError {
     BadSecret { name: String, why: String },
     #[error("the application exited with code {code}")]
     Exited { code: i64, tail: Vec<String> },
+    /// The engine could not publish the port: something else holds it.
+    #[error("port {port} on {ip} is already in use")]
+    PortInUse { ip: std::net::IpAddr, port: u16 },
     #[error("health check failed")]
     Unhealthy {
         protocol: HealthProtocol,
@@ -242,6 +279,9 @@ impl Output {
 /// A started service: where it answers.
 pub struct Started {
     pub container: String,
+    /// The service's address from this machine: `http://localhost:N/` unless published on one
+    /// other address.
+    pub url: String,
     pub host_port: u16,
     pub port: u16,
     probe_addr: std::net::SocketAddr,
@@ -263,9 +303,13 @@ pub async fn start(
     let docker = session.docker();
     super::docker::sweep_leftovers(docker, log).await;
     let port_key = format!("{}/tcp", run.port);
-    let host_port = opts.host_port.unwrap_or(run.port);
+    let publish = opts.publish.unwrap_or(Publish {
+        ip: Publish::DEFAULT_IP,
+        port: run.port,
+    });
+    let host_port = publish.port;
     let binding = PortBinding {
-        host_ip: Some("0.0.0.0".into()),
+        host_ip: Some(publish.ip.to_string()),
         host_port: Some(if host_port == 0 {
             String::new()
         } else {
@@ -307,7 +351,13 @@ pub async fn start(
             None::<bollard::query_parameters::StartContainerOptions>,
         )
         .await
-        .map_err(docker_err("starting the application container"))?;
+        .map_err(|source| match port_in_use(&source) {
+            true => RunError::PortInUse {
+                ip: publish.ip,
+                port: host_port,
+            },
+            false => docker_err("starting the application container")(source),
+        })?;
     // Following from here still shows everything: the engine keeps the output from the start.
     let follow = tokio::spawn(follow_output(
         docker.clone(),
@@ -332,8 +382,9 @@ pub async fn start(
         .and_then(|p| p.get(&port_key).cloned().flatten())
         .and_then(|b| b.into_iter().find_map(|b| b.host_port?.parse::<u16>().ok()))
         .unwrap_or(host_port);
+    let shown = shown_address(publish.ip, published);
     log.app_runner(format!(
-        "Starting {} with PORT={} (published on localhost:{published}); health check {} every {} s, timeout {} s.",
+        "Starting {} with PORT={} (published on {shown}); health check {} every {} s, timeout {} s.",
         opts.image,
         run.port,
         opts.health.protocol,
@@ -345,10 +396,14 @@ pub async fn start(
     let local = std::env::var("DOCKER_HOST").map_or(true, |h| h.starts_with("unix://"));
     let probe_addr = match container_ip.and_then(|ip| ip.parse::<std::net::IpAddr>().ok()) {
         Some(ip) if local => std::net::SocketAddr::new(ip, run.port),
-        _ => std::net::SocketAddr::from(([127, 0, 0, 1], published)),
+        _ if publish.ip.is_unspecified() => {
+            std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), published)
+        }
+        _ => std::net::SocketAddr::new(publish.ip, published),
     };
     let started = Started {
         container: created.id.clone(),
+        url: format!("http://{}/", url_host(publish.ip, published)),
         host_port: published,
         port: run.port,
         probe_addr,
@@ -356,6 +411,30 @@ pub async fn start(
     let handle = OutputHandle { output, follow };
     health(docker, &started, &opts.health, log, &handle).await?;
     Ok((started, handle))
+}
+
+/// The engine's answer when the host port is taken: "port is already allocated" (another
+/// container), "address already in use" (another process).
+fn port_in_use(e: &bollard::errors::Error) -> bool {
+    let text = e.to_string();
+    text.contains("port is already allocated") || text.contains("address already in use")
+}
+
+/// `localhost:N`, `every interface (0.0.0.0), port N`, or `IP:N`.
+fn shown_address(ip: std::net::IpAddr, port: u16) -> String {
+    if ip.is_unspecified() {
+        format!("every interface ({ip}), port {port}")
+    } else {
+        url_host(ip, port)
+    }
+}
+
+fn url_host(ip: std::net::IpAddr, port: u16) -> String {
+    match ip {
+        ip if ip.is_loopback() || ip.is_unspecified() => format!("localhost:{port}"),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]:{port}"),
+        ip => format!("{ip}:{port}"),
+    }
 }
 
 /// The application's output, followed in the background.
@@ -574,6 +653,32 @@ async fn tcp_alive(stream: &mut tokio::net::TcpStream) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn publish_takes_a_port_or_an_address_and_a_port() {
+        let local = |port| Publish {
+            ip: Publish::DEFAULT_IP,
+            port,
+        };
+        assert_eq!(Publish::parse("8080"), Ok(local(8080)));
+        assert_eq!(Publish::parse("0"), Ok(local(0)));
+        assert_eq!(
+            Publish::parse("0.0.0.0:8080").unwrap().ip.to_string(),
+            "0.0.0.0"
+        );
+        assert_eq!(Publish::parse("[::1]:80").unwrap().ip.to_string(), "::1");
+        assert!(Publish::parse("localhost:80")
+            .unwrap_err()
+            .contains("not an IP address"));
+        assert!(Publish::parse("70000").unwrap_err().contains("not a port"));
+        assert_eq!(url_host(Publish::DEFAULT_IP, 80), "localhost:80");
+        assert_eq!(url_host("0.0.0.0".parse().unwrap(), 80), "localhost:80");
+        assert_eq!(url_host("10.1.2.3".parse().unwrap(), 80), "10.1.2.3:80");
+        assert_eq!(
+            shown_address("0.0.0.0".parse().unwrap(), 80),
+            "every interface (0.0.0.0), port 80"
+        );
+    }
 
     #[test]
     fn a_nul_in_a_secret_value_is_refused_naming_the_secret_not_the_value() {

@@ -89,6 +89,7 @@ pub const APP_EXITED: Code = Code("AR602");
 pub const APP_UNHEALTHY: Code = Code("AR603");
 pub const RUN_ENGINE_CALL_FAILED: Code = Code("AR604");
 pub const BAD_SECRET_VALUE: Code = Code("AR605");
+pub const PORT_IN_USE: Code = Code("AR606");
 
 pub const LOG_FILE_UNWRITABLE: Code = Code("AR700");
 pub const LOCAL_FILE_UNREADABLE: Code = Code("AR701");

@@ -273,6 +273,7 @@ pub fn run_code(e: &RunError) -> codes::Code {
         RunError::Exited { .. } => codes::APP_EXITED,
         RunError::Unhealthy { .. } => codes::APP_UNHEALTHY,
         RunError::Docker { .. } => codes::RUN_ENGINE_CALL_FAILED,
+        RunError::PortInUse { .. } => codes::PORT_IN_USE,
     }
 }
 
@@ -293,7 +294,9 @@ pub fn engine_exit_code(e: &EngineError) -> u8 {
 /// The exit code for a `run` that failed with `e`.
 pub fn run_exit_code(e: &RunError) -> u8 {
     match e {
-        RunError::MissingSecrets(_) | RunError::BadSecret { .. } => exit::USAGE,
+        RunError::MissingSecrets(_) | RunError::BadSecret { .. } | RunError::PortInUse { .. } => {
+            exit::USAGE
+        }
         RunError::NoImage(_) => exit::INVALID_INPUT,
         RunError::Exited { .. } => exit::APP_EXITED,
         RunError::Unhealthy { .. } => exit::APP_UNHEALTHY,
@@ -373,5 +376,11 @@ fn run_failure_lines(e: &RunError, unhealthy_threshold: u32, interval: u64) -> V
             "Image {image} was not found: build it first (apprunner-build build DIR -t {image}), or give the source directory instead."
         )],
         RunError::Docker { .. } => vec![format!("{}.", capitalize(&e.to_string()))],
+        RunError::PortInUse { ip, port } => {
+            let flag = if ip.is_loopback() { String::new() } else { format!("{ip}:") };
+            vec![format!(
+                "Port {port} on {ip} is already in use on this machine (another process, or another container, holds it). Publish on any free port with -p {flag}0, or on another one with -p {flag}PORT. Nothing was started."
+            )]
+        }
     }
 }
