@@ -25,10 +25,7 @@ pub(crate) async fn build_command(plan: BuildPlan, opts: &BuildOpts) -> Result<u
     let built = build_image(&session, &plan, name, &opts.image, &log).await?;
     match local {
         Some(local) => {
-            let run_config = engine::run::ImageRunConfig {
-                port: plan.image.port,
-                secrets: plan.image.secret_names(),
-            };
+            let run_config = engine::run::ImageRunConfig::from_plan(&plan);
             super::run::run_image(
                 &session,
                 &built.name.to_string(),

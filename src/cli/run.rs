@@ -28,10 +28,7 @@ pub(crate) async fn run_command(
                 ..Default::default()
             };
             let plan = super::load_project(&args, catalog, today)?;
-            let config = ImageRunConfig {
-                port: plan.image.port,
-                secrets: plan.image.secret_names(),
-            };
+            let config = ImageRunConfig::from_plan(&plan);
             // Every secret is at hand before anything is built.
             local
                 .secrets(&config.secrets)

@@ -126,7 +126,37 @@ pub struct RunOptions {
 #[derive(Debug, Clone)]
 pub struct ImageRunConfig {
     pub port: u16,
+    /// The `run.network.env` variable, which holds the port too.
+    pub port_env: Option<String>,
     pub secrets: Vec<String>,
+}
+
+impl ImageRunConfig {
+    /// What a plan's image will say.
+    pub fn from_plan(plan: &crate::plan::BuildPlan) -> Self {
+        let sets: Vec<(String, String)> = plan
+            .image
+            .env
+            .iter()
+            .filter_map(|e| match e {
+                crate::plan::ImageEnv::Set { name, value } => Some((name.clone(), value.clone())),
+                crate::plan::ImageEnv::Prepend { .. } => None,
+            })
+            .collect();
+        Self {
+            port: plan.image.port,
+            port_env: port_env(&sets, plan.image.port),
+            secrets: plan.image.secret_names(),
+        }
+    }
+}
+
+/// The `run.network.env` variable: the plan sets it right after PORT, to the same value.
+fn port_env(env: &[(String, String)], port: u16) -> Option<String> {
+    let at = env.iter().rposition(|(name, _)| name == "PORT")?;
+    env.get(at + 1)
+        .filter(|(_, value)| *value == port.to_string())
+        .map(|(name, _)| name.clone())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -144,7 +174,12 @@ pub enum RunError {
     #[error("secret {name}: {why}")]
     BadSecret { name: String, why: String },
     #[error("the application exited with code {code}")]
-    Exited { code: i64, tail: Vec<String> },
+    Exited {
+        code: i64,
+        /// The engine killed it for want of memory.
+        oom_killed: bool,
+        tail: Tail,
+    },
     /// The engine could not publish the port: something else holds it.
     #[error("port {port} on {ip} is already in use")]
     PortInUse { ip: std::net::IpAddr, port: u16 },
@@ -154,8 +189,18 @@ pub enum RunError {
         port: u16,
         failures: u32,
         last_error: String,
-        tail: Vec<String>,
+        /// From the first check to the last.
+        elapsed: Duration,
+        tail: Tail,
     },
+}
+
+/// The application's last output lines, for a failure message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tail {
+    pub lines: Vec<String>,
+    /// Already shown as `[Application]` lines: a summary need not repeat them.
+    pub streamed: bool,
 }
 
 fn docker_err(action: &str) -> impl FnOnce(bollard::errors::Error) -> RunError + '_ {
@@ -172,11 +217,16 @@ pub async fn image_run_config(docker: &Docker, image: &str) -> Result<ImageRunCo
         .await
         .map_err(|_| RunError::NoImage(image.to_string()))?;
     let config = inspect.config.unwrap_or_default();
-    let port = config
+    let env: Vec<(String, String)> = config
         .env
         .unwrap_or_default()
         .iter()
-        .find_map(|e| e.strip_prefix("PORT=").and_then(|p| p.parse().ok()))
+        .filter_map(|e| e.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let port = env
+        .iter()
+        .find_map(|(k, v)| (k == "PORT").then(|| v.parse().ok()).flatten())
         .unwrap_or(crate::input::config::DEFAULT_PORT);
     let secrets = config
         .labels
@@ -189,7 +239,11 @@ pub async fn image_run_config(docker: &Docker, image: &str) -> Result<ImageRunCo
                 .collect()
         })
         .unwrap_or_default();
-    Ok(ImageRunConfig { port, secrets })
+    Ok(ImageRunConfig {
+        port,
+        port_env: port_env(&env, port),
+        secrets,
+    })
 }
 
 /// Every name in `wanted` must have a value: from `file` (a secrets file), or from this process's
@@ -253,6 +307,7 @@ pub fn check_secret_value(name: &str, value: &str) -> Result<(), RunError> {
 #[derive(Clone)]
 struct Output {
     tail: Arc<Mutex<VecDeque<String>>>,
+    masker: BuildLog,
 }
 
 impl Output {
@@ -264,6 +319,10 @@ impl Output {
             tail.pop_front();
         }
         tail.push_back(line);
+    }
+
+    fn mask(&self, line: &str) -> String {
+        self.masker.mask(line)
     }
 
     fn tail(&self) -> Vec<String> {
@@ -344,6 +403,7 @@ pub async fn start(
     session.cleanup().add_container(&created.id);
     let output = Output {
         tail: Arc::default(),
+        masker: log.clone(),
     };
     docker
         .start_container(
@@ -384,9 +444,13 @@ pub async fn start(
         .unwrap_or(host_port);
     let shown = shown_address(publish.ip, published);
     log.app_runner(format!(
-        "Starting {} with PORT={} (published on {shown}); health check {} every {} s, timeout {} s.",
+        "Starting {} with PORT={}{} (published on {shown}); health check {} every {} s, timeout {} s.",
         opts.image,
         run.port,
+        run.port_env
+            .as_ref()
+            .map(|name| format!(" and {name}={}", run.port))
+            .unwrap_or_default(),
         opts.health.protocol,
         opts.health.interval.as_secs_f64(),
         opts.health.timeout.as_secs_f64()
@@ -409,7 +473,13 @@ pub async fn start(
         probe_addr,
     };
     let handle = OutputHandle { output, follow };
-    health(docker, &started, &opts.health, log, &handle).await?;
+    // The application exiting ends the wait at once, whatever the health check interval.
+    tokio::select! {
+        checked = health(&started, &opts.health, log, &handle) => checked?,
+        code = wait_code(docker, &started.container) => {
+            return Err(exit_error(docker, &started.container, code, &handle).await);
+        }
+    }
     Ok((started, handle))
 }
 
@@ -447,6 +517,40 @@ impl OutputHandle {
     pub fn tail(&self) -> Vec<String> {
         self.output.tail()
     }
+
+    /// The last lines, once the follower has shown everything (or, after a short wait, the
+    /// engine's last lines, not all of which were streamed).
+    async fn settled_tail(&self, docker: &Docker, id: &str) -> Tail {
+        let drained = tokio::time::timeout(Duration::from_secs(2), async {
+            while !self.follow.is_finished() {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+        })
+        .await
+        .is_ok();
+        if drained {
+            return Tail {
+                lines: self.tail(),
+                streamed: true,
+            };
+        }
+        let options = LogsOptionsBuilder::new()
+            .stdout(true)
+            .stderr(true)
+            .tail(&TAIL.to_string())
+            .build();
+        let mut stream = docker.logs(id, Some(options));
+        let mut lines = OutputLines::default();
+        let mut found = Vec::new();
+        while let Some(Ok(chunk)) = stream.next().await {
+            found.extend(lines.push(chunk).into_iter().map(|(_, l)| l));
+        }
+        found.extend(lines.finish().into_iter().map(|(_, l)| l));
+        Tail {
+            lines: found.iter().map(|l| self.output.mask(l)).collect(),
+            streamed: false,
+        }
+    }
 }
 
 async fn follow_output(docker: Docker, id: String, output: Output, log: BuildLog) {
@@ -467,20 +571,17 @@ async fn follow_output(docker: Docker, id: String, output: Output, log: BuildLog
     }
 }
 
-/// Poll until `healthy_threshold` checks pass in a row, or fail after `unhealthy_threshold` in a
-/// row fail, or the application exits.
+/// Check at once, then every interval, until `healthy_threshold` checks pass in a row, or fail
+/// after `unhealthy_threshold` in a row fail. (The caller stops it when the application exits.)
 async fn health(
-    docker: &Docker,
     s: &Started,
     h: &HealthCheck,
     log: &BuildLog,
     out: &OutputHandle,
 ) -> Result<(), RunError> {
     let (mut passes, mut failures) = (0u32, 0u32);
+    let first = tokio::time::Instant::now();
     loop {
-        if let Some(code) = exited(docker, &s.container).await {
-            return Err(exit_error(code, out).await);
-        }
         match probe(&h.protocol, s.probe_addr, h.timeout).await {
             Ok(()) => {
                 passes += 1;
@@ -497,15 +598,16 @@ async fn health(
                 passes = 0;
                 failures += 1;
                 if failures >= h.unhealthy_threshold {
-                    if let Some(code) = exited(docker, &s.container).await {
-                        return Err(exit_error(code, out).await);
-                    }
                     return Err(RunError::Unhealthy {
                         protocol: h.protocol.clone(),
                         port: s.port,
                         failures,
                         last_error: e,
-                        tail: out.tail(),
+                        elapsed: first.elapsed(),
+                        tail: Tail {
+                            lines: out.tail(),
+                            streamed: true,
+                        },
                     });
                 }
             }
@@ -550,45 +652,44 @@ pub async fn monitor(
     }
 }
 
-async fn exit_error(code: i64, out: &OutputHandle) -> RunError {
-    // Let the log follower drain what the app printed last.
-    let _ = tokio::time::timeout(Duration::from_secs(2), async {
-        while !out.follow.is_finished() {
-            tokio::time::sleep(Duration::from_millis(20)).await
-        }
-    })
-    .await;
-    RunError::Exited {
-        code,
-        tail: out.tail(),
+/// Wait for the container to stop; its exit code (-1 when the engine cannot say).
+async fn wait_code(docker: &Docker, id: &str) -> i64 {
+    let mut wait =
+        docker.wait_container(id, None::<bollard::query_parameters::WaitContainerOptions>);
+    match wait.next().await {
+        Some(Ok(r)) => r.status_code,
+        Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => code,
+        _ => -1,
     }
 }
 
-/// The exit code, when the container has stopped.
-async fn exited(docker: &Docker, id: &str) -> Option<i64> {
+/// The exit, as the stopped container tells it (its exit code and whether it ran out of memory:
+/// the container is removed only after this), with the application's last lines.
+async fn exit_error(docker: &Docker, id: &str, code: i64, out: &OutputHandle) -> RunError {
     let state = docker
         .inspect_container(
             id,
             None::<bollard::query_parameters::InspectContainerOptions>,
         )
         .await
-        .ok()?
-        .state?;
-    (state.running != Some(true)).then(|| state.exit_code.unwrap_or(-1))
+        .ok()
+        .and_then(|i| i.state);
+    let code = state
+        .as_ref()
+        .and_then(|s| s.exit_code)
+        .filter(|_| code == -1)
+        .unwrap_or(code);
+    RunError::Exited {
+        code,
+        oom_killed: state.and_then(|s| s.oom_killed).unwrap_or(false),
+        tail: out.settled_tail(docker, id).await,
+    }
 }
 
-/// Follow the application until it exits; returns its exit code.
+/// Follow the application until it exits: wait on its container, then inspect it.
 pub async fn wait_exit(docker: &Docker, started: &Started, out: &OutputHandle) -> RunError {
-    let mut wait = docker.wait_container(
-        &started.container,
-        None::<bollard::query_parameters::WaitContainerOptions>,
-    );
-    let code = match wait.next().await {
-        Some(Ok(r)) => r.status_code,
-        Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => code,
-        _ => exited(docker, &started.container).await.unwrap_or(-1),
-    };
-    exit_error(code, out).await
+    let code = wait_code(docker, &started.container).await;
+    exit_error(docker, &started.container, code, out).await
 }
 
 async fn probe(
@@ -653,6 +754,21 @@ async fn tcp_alive(stream: &mut tokio::net::TcpStream) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_network_env_variable_is_the_one_set_to_the_port_right_after_port() {
+        let env = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let with = env(&[("PATH", "/bin"), ("PORT", "8000"), ("APP_PORT", "8000")]);
+        assert_eq!(port_env(&with, 8000).as_deref(), Some("APP_PORT"));
+        let without = env(&[("PORT", "8000"), ("OTHER", "x")]);
+        assert_eq!(port_env(&without, 8000), None);
+        assert_eq!(port_env(&env(&[("A", "8000")]), 8000), None);
+    }
 
     #[test]
     fn publish_takes_a_port_or_an_address_and_a_port() {

@@ -4,7 +4,7 @@
 //! [`Diagnostic`]s; this module turns them into messages a person can act on:
 //! a header, the offending line with a caret, notes, and a suggestion.
 
-use crate::engine::run::RunError;
+use crate::engine::run::{RunError, Tail};
 use crate::engine::EngineError;
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Diagnostics, Location, Severity};
@@ -331,6 +331,18 @@ fn capitalize(s: &str) -> String {
     }
 }
 
+/// When the application died for a module it cannot find: the revised build's packages
+/// installed outside /app never reach the runtime image (warning AR400).
+fn missing_module_hint(tail: &[String]) -> Option<String> {
+    let missing = tail
+        .iter()
+        .any(|l| l.contains("ModuleNotFoundError") || l.contains("Cannot find module"));
+    missing.then(|| format!(
+        "The application cannot find a module. With the revised build (python311, nodejs18, nodejs22), what a build command installs outside /app does not reach the runtime image, as on App Runner (warning {}, shown by `apprunner-build plan`): install packages into /app, or in run.pre-run.",
+        codes::INSTALL_OUTSIDE_APP
+    ))
+}
+
 /// The `[AppRunner]` lines for a run that failed, with the application's last output.
 pub fn run_failure(e: &RunError, unhealthy_threshold: u32, interval: u64) -> Vec<String> {
     let mut lines = run_failure_lines(e, unhealthy_threshold, interval);
@@ -341,12 +353,17 @@ pub fn run_failure(e: &RunError, unhealthy_threshold: u32, interval: u64) -> Vec
 }
 
 fn run_failure_lines(e: &RunError, unhealthy_threshold: u32, interval: u64) -> Vec<String> {
-    let tail_lines = |tail: &[String]| -> Vec<String> {
-        if tail.is_empty() {
+    let tail_lines = |tail: &Tail| -> Vec<String> {
+        if tail.lines.is_empty() {
             vec!["The application printed nothing.".into()]
+        } else if tail.streamed {
+            vec!["See the application's output above ([Application] lines).".into()]
         } else {
-            let mut lines = vec![format!("The application's last {} line(s):", tail.len())];
-            lines.extend(tail.iter().map(|l| format!("  | {l}")));
+            let mut lines = vec![format!(
+                "The application's last {} line(s):",
+                tail.lines.len()
+            )];
+            lines.extend(tail.lines.iter().map(|l| format!("  | {l}")));
             lines
         }
     };
@@ -356,19 +373,42 @@ fn run_failure_lines(e: &RunError, unhealthy_threshold: u32, interval: u64) -> V
             names.join(", ")
         )],
         RunError::BadSecret { .. } => vec![format!("{}. Nothing was started.", capitalize(&e.to_string()))],
-        RunError::Exited { code, tail } => {
-            let mut lines = vec![format!("The application exited with code {code}.")];
+        RunError::Exited {
+            code,
+            oom_killed,
+            tail,
+        } => {
+            let mut lines = vec![if *oom_killed {
+                format!("The application exited with code {code}: the engine killed it for want of memory (out of memory).")
+            } else {
+                format!("The application exited with code {code}.")
+            }];
             lines.extend(tail_lines(tail));
+            lines.extend(missing_module_hint(&tail.lines));
             lines
         }
-        RunError::Unhealthy { protocol, port, failures, last_error, tail } => {
+        RunError::Unhealthy {
+            protocol,
+            port,
+            failures,
+            last_error,
+            elapsed,
+            tail,
+        } => {
             let mut lines = vec![
                 format!("Health check failed on protocol `{protocol}` [Port: '{port}']: {failures} checks in a row failed (last: {last_error})."),
                 format!(
                     "Check that the application listens on 0.0.0.0 and on the port in PORT ({port}); it had {} s ({unhealthy_threshold} checks, {interval} s apart).",
-                    u64::from(*failures) * interval
+                    elapsed.as_secs_f64().round()
                 ),
             ];
+            if last_error == "HTTP status 404" {
+                if let crate::engine::run::HealthProtocol::Http(path) = protocol {
+                    lines.push(format!(
+                        "The application answers, but not on {path} (404 Not Found): point the health check at a path it serves, --health-check http:/PATH, or check the port only with --health-check tcp."
+                    ));
+                }
+            }
             lines.extend(tail_lines(tail));
             lines
         }
