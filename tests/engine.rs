@@ -1332,3 +1332,21 @@ async fn a_pre_build_tool_outside_app_is_missing_in_the_second_run() {
         "{stderr}"
     );
 }
+
+/// Issue 10: npm's update notice is off in build commands, and only there.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn npm_update_notice_is_off_in_build_commands_only() {
+    let docker = docker().await;
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo \"notifier=$npm_config_update_notifier\"\nrun:\n  command: node -e 1\n",
+    )]);
+    let _image = ImageGuard::new(image_name("npm-notice"));
+    let b = build(&docker, app.path(), "npm-notice").await;
+    let built = b.result.expect("the app builds");
+    assert!(log_has(&b.log, "[Build] notifier=false"), "{:#?}", b.log);
+    let env = output_of(&docker, &built.name.to_string(), "env").await;
+    assert!(!env.contains("npm_config_update_notifier"), "{env}");
+    assert!(b.leftovers.is_empty(), "{:?}", b.leftovers);
+}
