@@ -859,3 +859,100 @@ async fn run_failures_are_seen_at_once_and_say_what_to_do() {
         "{stdout}"
     );
 }
+
+/// Every line is a JSON object: (for stdout) with time, prefix, stream and text.
+fn all_json(text: &str, what: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .unwrap_or_else(|e| panic!("{what}: not JSON ({e}): {l:?}\n{text}"))
+        })
+        .collect()
+}
+
+/// Issue 10: with `--log-format json`, stdout holds only JSON lines, the results included (the
+/// built image, the service's URL), and the warnings on stderr are JSON objects too; the revised
+/// build's AR400 warning is repeated after the build.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn json_output_is_json_on_every_line_results_and_warnings_included() {
+    let app = write_app(&[
+        (
+            "apprunner.yaml",
+            "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - pip3 install -r requirements.txt\nrun:\n  command: python3 -m http.server $PORT\n",
+        ),
+        ("requirements.txt", ""),
+    ]);
+    let tag = format!("apprunner-build-test/run-json:{}", std::process::id());
+    let _image = ImageGuard::new(&tag);
+    let out = Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
+        .args(["build", "--log-format", "json", "-t", &tag])
+        .arg(app.path())
+        .args(["--ca-bundle", "/etc/ssl/certs/ca-certificates.crt"])
+        .env("APPRUNNER_BUILD_CATALOG", test_catalog())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let lines = all_json(&stdout, "stdout");
+    for l in &lines {
+        assert!(
+            l["time"].is_string() && l["prefix"].is_string() && l["text"].is_string(),
+            "{l}"
+        );
+    }
+    let result = &lines.last().unwrap()["result"];
+    assert_eq!(result["image"], tag.as_str(), "{stdout}");
+    assert!(
+        result["id"].as_str().unwrap().starts_with("sha256:"),
+        "{stdout}"
+    );
+    // The warning, as an object on stderr; its reminder after the build.
+    let warnings = all_json(&stderr, "stderr");
+    let ar400 = warnings
+        .iter()
+        .find(|w| w["code"] == "AR400")
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert_eq!(ar400["severity"], "warning");
+    assert!(
+        ar400["location"]["path"]
+            .as_str()
+            .is_some_and(|p| p.ends_with("apprunner.yaml")),
+        "{ar400}"
+    );
+    assert!(ar400["location"]["line"].is_u64(), "{ar400}");
+    let texts: Vec<&str> = lines.iter().filter_map(|l| l["text"].as_str()).collect();
+    let built_at = texts
+        .iter()
+        .position(|t| t.starts_with("Successfully built image"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert!(
+        texts[built_at..]
+            .iter()
+            .any(|t| t.starts_with("Reminder:") && t.contains("warning AR400")),
+        "{stdout}"
+    );
+
+    // `run`: the URL is a result too.
+    let mut child = spawn(
+        Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
+            .args(["run", &tag, "-p", "0", "--log-format", "json"])
+            .args(["--health-interval", "1"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    let read = read_until(&mut child, "live at http://localhost:");
+    let (code, rest) = interrupt(&mut child);
+    assert_eq!(code, 130);
+    let all = format!("{}\n{rest}", read.join("\n"));
+    let lines = all_json(all.trim(), "run's stdout");
+    let url = lines
+        .iter()
+        .find_map(|l| l["result"]["url"].as_str())
+        .unwrap_or_else(|| panic!("{all}"));
+    assert!(url.starts_with("http://localhost:"), "{url}");
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+    all_json(&stderr, "run's stderr");
+}

@@ -95,10 +95,13 @@ async fn serve(
         .await
         .map_err(|e| report_failure(log, &e))?;
     let (started, output) = started.map_err(|e| report_run_failure(log, &e, args))?;
-    log.app_runner(format!(
-        "Your application is live at {} (Ctrl-C stops it).",
-        started.url
-    ));
+    log.app_runner_result(
+        &format!(
+            "Your application is live at {} (Ctrl-C stops it).",
+            started.url
+        ),
+        &[("url", &started.url)],
+    );
     let until_exit = async {
         tokio::select! {
             e = run::wait_exit(session.docker(), &started, &output) => e,
