@@ -657,9 +657,25 @@ async fn wait_code(docker: &Docker, id: &str) -> i64 {
     let mut wait =
         docker.wait_container(id, None::<bollard::query_parameters::WaitContainerOptions>);
     match wait.next().await {
-        Some(Ok(r)) => r.status_code,
-        Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => code,
-        _ => -1,
+        Some(Ok(r)) => return r.status_code,
+        Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => return code,
+        _ => {}
+    }
+    // The wait was cut short (a dropped connection): ask the container itself until it stops.
+    loop {
+        let inspect = docker
+            .inspect_container(
+                id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await;
+        match inspect.map(|i| i.state.unwrap_or_default()) {
+            Ok(state) if state.running == Some(true) => {
+                tokio::time::sleep(Duration::from_secs(1)).await
+            }
+            Ok(state) => return state.exit_code.unwrap_or(-1),
+            Err(_) => return -1,
+        }
     }
 }
 
