@@ -372,16 +372,17 @@ async fn json_log_for_ci_and_log_file_and_docker_host() {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let mut lines: Vec<&str> = stdout.lines().collect();
-    let image_id = lines.pop().unwrap();
-    assert!(
-        image_id.starts_with("sha256:"),
-        "the image id comes last: {image_id}"
-    );
+    // Issue 10: JSON lines only, the image id included (as the last line's result).
+    let lines: Vec<&str> = stdout.lines().collect();
     let parsed: Vec<serde_json::Value> = lines
         .iter()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    let image_id = parsed.last().unwrap()["result"]["id"].as_str().unwrap();
+    assert!(
+        image_id.starts_with("sha256:"),
+        "the image id comes last: {image_id}"
+    );
     assert!(parsed
         .iter()
         .any(|v| v["prefix"] == "Build" && v["stream"] == "stdout" && v["text"] == "to-stdout"));

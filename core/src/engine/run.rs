@@ -475,7 +475,15 @@ pub async fn start(
     let handle = OutputHandle { output, follow };
     // The application exiting ends the wait at once, whatever the health check interval.
     tokio::select! {
-        checked = health(&started, &opts.health, log, &handle) => checked?,
+        checked = health(&started, &opts.health, log, &handle) => {
+            if let Err(unhealthy) = checked {
+                // Failing because the application just stopped: that is the news.
+                return Err(match stopped(docker, &started.container).await {
+                    Some(code) => exit_error(docker, &started.container, code, &handle).await,
+                    None => unhealthy,
+                });
+            }
+        }
         code = wait_code(docker, &started.container) => {
             return Err(exit_error(docker, &started.container, code, &handle).await);
         }
@@ -650,6 +658,19 @@ pub async fn monitor(
             }
         }
     }
+}
+
+/// The exit code, when the container has stopped.
+async fn stopped(docker: &Docker, id: &str) -> Option<i64> {
+    let state = docker
+        .inspect_container(
+            id,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
+        .await
+        .ok()?
+        .state?;
+    (state.running != Some(true)).then(|| state.exit_code.unwrap_or(-1))
 }
 
 /// Wait for the container to stop; its exit code (-1 when the engine cannot say).
