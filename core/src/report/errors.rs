@@ -424,3 +424,79 @@ fn run_failure_lines(e: &RunError, unhealthy_threshold: u32, interval: u64) -> V
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::run_failure;
+    use crate::engine::run::{HealthProtocol, RunError, Tail};
+    use std::time::Duration;
+
+    fn tail(lines: &[&str], streamed: bool) -> Tail {
+        Tail {
+            lines: lines.iter().map(|l| l.to_string()).collect(),
+            streamed,
+        }
+    }
+
+    #[test]
+    fn an_exit_says_out_of_memory_and_points_at_streamed_output_instead_of_repeating_it() {
+        let e = RunError::Exited {
+            code: 137,
+            oom_killed: true,
+            tail: tail(&["allocating"], true),
+        };
+        let lines = run_failure(&e, 5, 5);
+        assert!(
+            lines[0].starts_with(
+                "The application exited with code 137: the engine killed it for want of memory"
+            ) && lines[0].ends_with("[AR602]"),
+            "{lines:?}"
+        );
+        assert_eq!(
+            lines[1..],
+            ["See the application's output above ([Application] lines)."]
+        );
+        // Lines that were not streamed are shown.
+        let e = RunError::Exited {
+            code: 1,
+            oom_killed: false,
+            tail: tail(&["Error: Cannot find module 'express'"], false),
+        };
+        let lines = run_failure(&e, 5, 5);
+        assert_eq!(lines[0], "The application exited with code 1. [AR602]");
+        assert_eq!(lines[1], "The application's last 1 line(s):");
+        assert_eq!(lines[2], "  | Error: Cannot find module 'express'");
+        assert!(lines[3].contains("warning AR400"), "{lines:?}");
+    }
+
+    #[test]
+    fn an_http_404_suggests_another_path_and_the_time_is_the_real_one() {
+        let e = RunError::Unhealthy {
+            protocol: HealthProtocol::Http("/".into()),
+            port: 8080,
+            failures: 3,
+            last_error: "HTTP status 404".into(),
+            elapsed: Duration::from_millis(2400),
+            tail: tail(&[], true),
+        };
+        let lines = run_failure(&e, 3, 1).join("\n");
+        assert!(
+            lines.contains("it had 2 s (3 checks, 1 s apart)"),
+            "{lines}"
+        );
+        assert!(lines.contains("--health-check http:/PATH"), "{lines}");
+        assert!(
+            lines.contains("The application printed nothing."),
+            "{lines}"
+        );
+        let e = RunError::Unhealthy {
+            protocol: HealthProtocol::Tcp,
+            port: 8080,
+            failures: 3,
+            last_error: "connection refused".into(),
+            elapsed: Duration::from_secs(12),
+            tail: tail(&[], true),
+        };
+        assert!(!run_failure(&e, 3, 5).join("\n").contains("http:/PATH"));
+    }
+}
