@@ -3,9 +3,9 @@
 
 mod support;
 
+use apprunner_build::engine::messages::build_failure_reason;
 use apprunner_build::engine::EngineError;
 use apprunner_build::plan::PhaseName;
-use apprunner_build::report::errors::build_failure_reason;
 use apprunner_build::report::exit;
 use std::path::Path;
 use support::*;
@@ -372,16 +372,17 @@ async fn json_log_for_ci_and_log_file_and_docker_host() {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let mut lines: Vec<&str> = stdout.lines().collect();
-    let image_id = lines.pop().unwrap();
-    assert!(
-        image_id.starts_with("sha256:"),
-        "the image id comes last: {image_id}"
-    );
+    // Issue 10: JSON lines only, the image id included (as the last line's result).
+    let lines: Vec<&str> = stdout.lines().collect();
     let parsed: Vec<serde_json::Value> = lines
         .iter()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
+    let image_id = parsed.last().unwrap()["result"]["id"].as_str().unwrap();
+    assert!(
+        image_id.starts_with("sha256:"),
+        "the image id comes last: {image_id}"
+    );
     assert!(parsed
         .iter()
         .any(|v| v["prefix"] == "Build" && v["stream"] == "stdout" && v["text"] == "to-stdout"));
@@ -1467,4 +1468,22 @@ async fn node_dev_dependencies_are_pruned_and_node_env_is_production() {
     let c = start(&docker, &built.name.to_string(), &[], None).await;
     assert_eq!(http_get(&c, 8080).await, "pruned production\n");
     stop(&docker, &c).await;
+}
+
+/// Issue 10: npm's update notice is off in build commands, and only there.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn npm_update_notice_is_off_in_build_commands_only() {
+    let docker = docker().await;
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo \"notifier=$npm_config_update_notifier\"\nrun:\n  command: node -e 1\n",
+    )]);
+    let _image = ImageGuard::new(image_name("npm-notice"));
+    let b = build(&docker, app.path(), "npm-notice").await;
+    let built = b.result.expect("the app builds");
+    assert!(log_has(&b.log, "[Build] notifier=false"), "{:#?}", b.log);
+    let env = output_of(&docker, &built.name.to_string(), "env").await;
+    assert!(!env.contains("npm_config_update_notifier"), "{env}");
+    assert!(b.leftovers.is_empty(), "{:?}", b.leftovers);
 }

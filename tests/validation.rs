@@ -765,3 +765,40 @@ fn health_check_and_nothing_to_build_hints() {
         "{out}"
     );
 }
+
+/// A `--runtime-env` flag replaces a detected variable of the same name; it is never set twice.
+#[test]
+fn a_runtime_env_flag_replaces_the_detected_variable() {
+    let dir = project_dir(&[
+        (
+            "package.json",
+            br#"{"name":"a","scripts":{"start":"node index.js"}}"# as &[u8],
+        ),
+        ("package-lock.json", b"{}"),
+    ]);
+    let loaded = support::load_args(ProjectArgs {
+        dir: dir.path().to_path_buf(),
+        input: InputArgs {
+            source: None,
+            settings: ApiSettings {
+                env: vec![env("NODE_ENV", "development")],
+                ..Default::default()
+            },
+        },
+        ..Default::default()
+    });
+    let plan = loaded.plan.expect("valid");
+    let node_env: Vec<&ImageEnv> = plan
+        .image
+        .env
+        .iter()
+        .filter(|e| matches!(e, ImageEnv::Set { name, .. } if name == "NODE_ENV"))
+        .collect();
+    assert_eq!(
+        node_env,
+        [&ImageEnv::Set {
+            name: "NODE_ENV".into(),
+            value: "development".into()
+        }]
+    );
+}

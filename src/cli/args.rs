@@ -1,7 +1,7 @@
 //! The command line's arguments, parsed into types once by clap. Defaults come from the library
 //! (App Runner's health check, port) so they live in one place.
 
-use apprunner_build::engine::run::{HealthCheck, HealthProtocol};
+use apprunner_build::engine::run::{HealthCheck, HealthProtocol, Publish};
 use apprunner_build::input::config::{ApiSettings, EnvVar};
 use apprunner_build::input::{ConfigurationSource, InputArgs};
 use apprunner_build::project::ProjectArgs;
@@ -95,14 +95,16 @@ pub struct ImageOpts {
 /// health check (App Runner's defaults).
 #[derive(Debug, Args, Clone)]
 pub struct RunArgs {
-    /// Port on this machine to publish the service port on (default: the same number; 0: any free port).
+    /// Where on this machine to publish the service port: PORT on 127.0.0.1, or IP:PORT (0.0.0.0:PORT: every
+    /// interface); 0: any free port (default: the same number, on 127.0.0.1).
     #[arg(
         short = 'p',
         long = "publish",
-        value_name = "HOST_PORT",
+        value_name = "[IP:]PORT",
+        value_parser = parse_publish,
         help_heading = "Running"
     )]
-    pub publish: Option<u16>,
+    pub publish: Option<Publish>,
     /// An environment variable NAME=VALUE for the container, as `docker run -e` (repeatable).
     // Checked after parsing, not by clap, whose errors repeat the value.
     #[arg(
@@ -270,6 +272,10 @@ pub fn parse_env_var(text: &str) -> Result<EnvVar, String> {
             codes::LOCAL_VALUE_INVALID
         )),
     }
+}
+
+fn parse_publish(text: &str) -> Result<Publish, String> {
+    Publish::parse(text).map_err(|e| format!("[{}] {e}", codes::LOCAL_VALUE_INVALID))
 }
 
 fn parse_health_check(text: &str) -> Result<HealthProtocol, String> {

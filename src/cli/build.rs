@@ -3,13 +3,43 @@
 use super::args::{BuildOpts, ImageOpts};
 use super::local::LocalValues;
 use super::CliError;
+use apprunner_build::engine::messages;
 use apprunner_build::engine::{self, BuildOptions, BuiltImage, EngineError, ImageName, Session};
 use apprunner_build::plan::BuildPlan;
 use apprunner_build::report::codes;
+use apprunner_build::report::diagnostic::Diagnostics;
 use apprunner_build::report::diagnostic::{Diagnostic, Location};
 use apprunner_build::report::errors;
 use apprunner_build::report::exit;
-use apprunner_build::report::log::BuildLog;
+use apprunner_build::report::log::{self, BuildLog, LogFormat};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Diagnostics go to stderr as JSON objects, one a line (`--log-format json`).
+static JSON_DIAGNOSTICS: AtomicBool = AtomicBool::new(false);
+
+pub(crate) fn diagnostics_as_json(json: bool) {
+    JSON_DIAGNOSTICS.store(json, Ordering::Relaxed);
+}
+
+/// Print one diagnostic on stderr, rendered or as a JSON object.
+pub(crate) fn eprint_diagnostic(d: &Diagnostic) {
+    if JSON_DIAGNOSTICS.load(Ordering::Relaxed) {
+        eprintln!("{}", log::diagnostic_json(d));
+    } else {
+        eprint!("{}", errors::render(d));
+    }
+}
+
+/// Print diagnostics on stderr: rendered compiler-style, or one JSON object per diagnostic.
+pub(crate) fn eprint_diagnostics(found: &Diagnostics) {
+    if JSON_DIAGNOSTICS.load(Ordering::Relaxed) {
+        for d in found.iter() {
+            eprintln!("{}", log::diagnostic_json(d));
+        }
+    } else {
+        eprint!("{}", errors::render_all(found));
+    }
+}
 
 pub(crate) async fn build_command(plan: BuildPlan, opts: &BuildOpts) -> Result<u8, CliError> {
     let log = open_log(&opts.image)?;
@@ -25,10 +55,7 @@ pub(crate) async fn build_command(plan: BuildPlan, opts: &BuildOpts) -> Result<u
     let built = build_image(&session, &plan, name, &opts.image, &log).await?;
     match local {
         Some(local) => {
-            let run_config = engine::run::ImageRunConfig {
-                port: plan.image.port,
-                secrets: plan.image.secret_names(),
-            };
+            let run_config = engine::run::ImageRunConfig::from_plan(&plan);
             super::run::run_image(
                 &session,
                 &built.name.to_string(),
@@ -40,7 +67,10 @@ pub(crate) async fn build_command(plan: BuildPlan, opts: &BuildOpts) -> Result<u
             .await
         }
         None => {
-            println!("{}", built.id);
+            log.result(
+                &built.id,
+                &[("image", &built.name.to_string()), ("id", &built.id)],
+            );
             Ok(exit::OK)
         }
     }
@@ -69,12 +99,18 @@ pub(crate) fn report_failure(log: &BuildLog, e: &EngineError) -> CliError {
     }
     log.app_runner(format!(
         "Failed to build your application source code. Reason: {}",
-        errors::build_failure_reason(e)
+        messages::build_failure_reason(e)
     ));
-    if let Some(help) = errors::engine_help(e) {
-        eprintln!("help: {help}");
+    if let Some(help) = messages::engine_help(e) {
+        match log.format() {
+            LogFormat::Text => eprintln!("help: {help}"),
+            LogFormat::Json => eprintln!(
+                "{}",
+                serde_json::json!({"severity": "help", "code": messages::engine_code(e).to_string(), "message": help})
+            ),
+        }
     }
-    CliError::Reported(errors::engine_exit_code(e))
+    CliError::Reported(messages::engine_exit_code(e))
 }
 
 pub(crate) async fn connect(log: &BuildLog) -> Result<Session, CliError> {
@@ -112,8 +148,19 @@ pub(crate) async fn build_image(
         reuse_image: !opts.no_cache,
         package_cache: !opts.no_cache,
     };
-    session
+    let built = session
         .build(plan, &options, log)
         .await
-        .map_err(|e| report_failure(log, &e))
+        .map_err(|e| report_failure(log, &e))?;
+    // The warning scrolled away with the build's output: the last lines say it again.
+    let outside = apprunner_build::plan::lint(plan, None)
+        .into_iter()
+        .any(|d| d.code == codes::INSTALL_OUTSIDE_APP);
+    if outside {
+        log.app_runner(format!(
+            "Reminder: packages the build phase installs outside /app are not in this image (revised build: only /app reaches the runtime image); install them into /app or in run.pre-run (warning {}, above).",
+            codes::INSTALL_OUTSIDE_APP
+        ));
+    }
+    Ok(built)
 }

@@ -10,7 +10,6 @@ use apprunner_build::plan::{self, BuildPlan};
 use apprunner_build::project;
 use apprunner_build::report::codes;
 use apprunner_build::report::diagnostic::{Diagnostic, Diagnostics, Location};
-use apprunner_build::report::errors;
 use apprunner_build::report::exit;
 use apprunner_build::resolve::catalog::Catalog;
 use args::{Cli, Command, ProjectOpts};
@@ -43,8 +42,8 @@ pub fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             match &e {
-                CliError::Input(found) => eprint!("{}", errors::render_all(found)),
-                CliError::Usage(d) => eprint!("{}", errors::render(d)),
+                CliError::Input(found) => build::eprint_diagnostics(found),
+                CliError::Usage(d) => build::eprint_diagnostic(d),
                 CliError::Reported(_) => {}
             }
             ExitCode::from(e.exit_code())
@@ -54,6 +53,11 @@ pub fn main() -> ExitCode {
 
 /// Run one command; `Ok` carries the exit code of a command that did its work.
 pub fn run(cli: Cli) -> Result<u8, CliError> {
+    build::diagnostics_as_json(match &cli.command {
+        Command::Build(opts) => opts.image.log_format == args::LogFormatArg::Json,
+        Command::Run(opts) => opts.image.log_format == args::LogFormatArg::Json,
+        _ => false,
+    });
     let catalog = Catalog::load(cli.catalog.as_slice())
         .map_err(|e| CliError::Input(Diagnostics(vec![Diagnostic::from(e)])))?;
     let today = chrono::Local::now().date_naive();
@@ -121,7 +125,7 @@ pub(crate) fn load_project(
     let loaded = project::load(args, catalog, today);
     match loaded.plan {
         Some(plan) => {
-            eprint!("{}", errors::render_all(&loaded.diagnostics));
+            build::eprint_diagnostics(&loaded.diagnostics);
             Ok(plan)
         }
         None => Err(CliError::Input(loaded.diagnostics)),

@@ -4,10 +4,10 @@ use super::args::{RunArgs, RunOpts, RunTarget};
 use super::build::{build_image, connect, image_name, open_log, report_failure};
 use super::local::LocalValues;
 use super::CliError;
+use apprunner_build::engine::messages;
 use apprunner_build::engine::run::{self, ImageRunConfig, RunError, RunOptions};
 use apprunner_build::engine::{EngineError, Session};
 use apprunner_build::project::ProjectArgs;
-use apprunner_build::report::errors;
 use apprunner_build::report::exit;
 use apprunner_build::report::log::BuildLog;
 use apprunner_build::resolve::catalog::Catalog;
@@ -28,10 +28,7 @@ pub(crate) async fn run_command(
                 ..Default::default()
             };
             let plan = super::load_project(&args, catalog, today)?;
-            let config = ImageRunConfig {
-                port: plan.image.port,
-                secrets: plan.image.secret_names(),
-            };
+            let config = ImageRunConfig::from_plan(&plan);
             // Every secret is at hand before anything is built.
             local
                 .secrets(&config.secrets)
@@ -74,7 +71,7 @@ pub(crate) async fn run_image(
     log.mask_secrets(secrets.iter().map(|(_, v)| v.as_str()));
     let options = RunOptions {
         image: image.to_string(),
-        host_port: args.publish,
+        publish: args.publish,
         env: local.env.clone(),
         secrets,
         health: args.health(),
@@ -98,10 +95,13 @@ async fn serve(
         .await
         .map_err(|e| report_failure(log, &e))?;
     let (started, output) = started.map_err(|e| report_run_failure(log, &e, args))?;
-    log.app_runner(format!(
-        "Your application is live at http://localhost:{}/ (Ctrl-C stops it).",
-        started.host_port
-    ));
+    log.app_runner_result(
+        &format!(
+            "Your application is live at {} (Ctrl-C stops it).",
+            started.url
+        ),
+        &[("url", &started.url)],
+    );
     let until_exit = async {
         tokio::select! {
             e = run::wait_exit(session.docker(), &started, &output) => e,
@@ -116,8 +116,8 @@ async fn serve(
 }
 
 fn report_run_failure(log: &BuildLog, e: &RunError, args: &RunArgs) -> CliError {
-    for line in errors::run_failure(e, args.unhealthy_threshold, args.health_interval) {
+    for line in messages::run_failure(e, args.unhealthy_threshold, args.health_interval) {
         log.app_runner(line);
     }
-    CliError::Reported(errors::run_exit_code(e))
+    CliError::Reported(messages::run_exit_code(e))
 }

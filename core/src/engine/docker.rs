@@ -12,8 +12,8 @@ use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// Every container this tool makes is named `apprunner-build-<pid>-<stage>-<n>`, so that leftovers of
-/// a killed build can be found and swept.
+/// Every container this tool makes is named `apprunner-build-<pid>-<stage>-<n>`, for people to
+/// recognise; sweeping relies on the [`OWNER_LABEL`] label, not on the name.
 pub(crate) const CONTAINER_PREFIX: &str = "apprunner-build-";
 
 pub(crate) fn container_name(stage: &str) -> String {
@@ -21,6 +21,130 @@ pub(crate) fn container_name(stage: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos() % 1_000_000_000);
     format!("{CONTAINER_PREFIX}{}-{stage}-{n}", std::process::id())
+}
+
+/// The label on every container this tool creates: the process that made it, as
+/// `pid=N start=T boot=ID pidns=pid:[N] host=NAME` (see [`Owner`]). A committed image would inherit
+/// it (the engine merges a container's labels into the image), so the final image gets it empty.
+pub(crate) const OWNER_LABEL: &str = "apprunner-build.owner";
+
+/// The labels for a container this process creates.
+pub(crate) fn owner_labels() -> HashMap<String, String> {
+    let value = match Owner::of_this_process() {
+        Some(owner) => owner.value(),
+        // Without /proc, no owner can be proven gone: such a container is never swept.
+        None => format!("pid={}", std::process::id()),
+    };
+    HashMap::from([(OWNER_LABEL.to_string(), value)])
+}
+
+/// The process that made a container: its pid and start time (field 22 of `/proc/PID/stat`, which
+/// tells a reused pid apart), and where the pid means something: the host name, the boot
+/// (`/proc/sys/kernel/random/boot_id`) and the pid namespace (`/proc/self/ns/pid`). A build in
+/// another pid namespace sharing the engine (CI jobs on one runner), on another machine, or before
+/// a reboot, is never judged from here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Owner {
+    pub(crate) pid: u32,
+    pub(crate) start_time: u64,
+    pub(crate) boot_id: String,
+    pub(crate) pid_ns: String,
+    pub(crate) host: String,
+}
+
+/// What `/proc` says about a pid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lookup {
+    /// Running, started at this time.
+    Started(u64),
+    /// No such process.
+    Absent,
+    /// Cannot tell (no permission, no /proc).
+    Unknown,
+}
+
+impl Owner {
+    fn of_this_process() -> Option<Self> {
+        static THIS: std::sync::OnceLock<Option<Owner>> = std::sync::OnceLock::new();
+        THIS.get_or_init(|| {
+            let pid = std::process::id();
+            let Lookup::Started(start_time) = start_time(pid) else {
+                return None;
+            };
+            let read = |p: &str| {
+                std::fs::read_to_string(p)
+                    .ok()
+                    .map(|t| t.trim().to_string())
+                    .filter(|t| !t.is_empty() && !t.contains(char::is_whitespace))
+            };
+            let pid_ns = std::fs::read_link("/proc/self/ns/pid")
+                .ok()?
+                .to_string_lossy()
+                .to_string();
+            Some(Owner {
+                pid,
+                start_time,
+                boot_id: read("/proc/sys/kernel/random/boot_id")?,
+                pid_ns,
+                host: read("/proc/sys/kernel/hostname")?,
+            })
+        })
+        .clone()
+    }
+
+    pub(crate) fn value(&self) -> String {
+        format!(
+            "pid={} start={} boot={} pidns={} host={}",
+            self.pid, self.start_time, self.boot_id, self.pid_ns, self.host
+        )
+    }
+
+    pub(crate) fn parse(value: &str) -> Option<Self> {
+        let mut fields: HashMap<&str, &str> = HashMap::new();
+        for field in value.split(' ') {
+            let (k, v) = field.split_once('=')?;
+            fields.insert(k, v);
+        }
+        let text = |k: &str| {
+            fields
+                .get(k)
+                .filter(|v| !v.is_empty())
+                .map(|v| v.to_string())
+        };
+        Some(Owner {
+            pid: fields.get("pid")?.parse().ok()?,
+            start_time: fields.get("start")?.parse().ok()?,
+            boot_id: text("boot")?,
+            pid_ns: text("pidns")?,
+            host: text("host")?,
+        })
+    }
+
+    /// Provably gone, as seen from `here`: same host, boot and pid namespace, and its pid is absent
+    /// or belongs to a process started at another time.
+    pub(crate) fn gone(&self, here: &Owner, lookup: impl Fn(u32) -> Lookup) -> bool {
+        if (&self.host, &self.boot_id, &self.pid_ns) != (&here.host, &here.boot_id, &here.pid_ns) {
+            return false;
+        }
+        match lookup(self.pid) {
+            Lookup::Absent => true,
+            Lookup::Started(t) => t != self.start_time,
+            Lookup::Unknown => false,
+        }
+    }
+}
+
+/// Field 22 of `/proc/PID/stat`: when the process started, in clock ticks since boot.
+pub(crate) fn start_time(pid: u32) -> Lookup {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The command name (field 2, in parentheses) may hold spaces: count after its `)`.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(19)?.parse().ok())
+            .map_or(Lookup::Unknown, Lookup::Started),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Lookup::Absent,
+        Err(_) => Lookup::Unknown,
+    }
 }
 
 /// Seconds a plain request may take (request and response headers).
@@ -277,15 +401,18 @@ impl Cleanup {
     }
 }
 
-/// Build containers are named `apprunner-build-<pid>-…`; remove those whose process is gone
-/// (a build killed with SIGKILL, or a machine that crashed).
+/// Remove the containers whose owner (their [`OWNER_LABEL`]) is provably gone: a build or `run`
+/// killed with SIGKILL, or a machine that crashed. Containers of other pid namespaces, hosts or
+/// boots are left alone, and so is everything when `/proc` hides other processes (then no owner
+/// can be proven gone). A removal that fails is said, with its reason.
 pub(crate) async fn sweep_leftovers(docker: &Docker, log: &BuildLog) {
-    let host = std::env::var("DOCKER_HOST").unwrap_or_default();
-    let local = matches!(endpoint(&host), Ok(Endpoint::Unix(_)));
-    if !local {
+    let Some(here) = Owner::of_this_process() else {
+        return;
+    };
+    if !matches!(start_time(1), Lookup::Started(_)) {
         return;
     }
-    let filters = HashMap::from([("name", vec![CONTAINER_PREFIX])]);
+    let filters = HashMap::from([("label", vec![OWNER_LABEL])]);
     let options = ListContainersOptionsBuilder::new()
         .all(true)
         .filters(&filters)
@@ -294,34 +421,101 @@ pub(crate) async fn sweep_leftovers(docker: &Docker, log: &BuildLog) {
         return;
     };
     for c in list {
-        let Some(name) = c.names.and_then(|n| n.into_iter().next()) else {
+        let (Some(id), Some(labels)) = (c.id, c.labels) else {
             continue;
         };
-        let pid = name
-            .trim_start_matches('/')
-            .strip_prefix(CONTAINER_PREFIX)
-            .and_then(|rest| rest.split('-').next())
-            .and_then(|p| p.parse::<u32>().ok());
-        if let Some(pid) = pid {
-            if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-                let remove = RemoveContainerOptionsBuilder::new()
-                    .force(true)
-                    .v(true)
-                    .build();
-                if docker.remove_container(&name, Some(remove)).await.is_ok() {
-                    log.app_runner(format!(
-                        "Removed a container left by an earlier, interrupted build: {}",
-                        name.trim_start_matches('/')
-                    ));
-                }
-            }
+        let Some(owner) = labels.get(OWNER_LABEL).and_then(|v| Owner::parse(v)) else {
+            continue;
+        };
+        if !owner.gone(&here, start_time) {
+            continue;
+        }
+        let name = c.names.and_then(|n| n.into_iter().next()).map_or_else(
+            || id.chars().take(12).collect(),
+            |n| n.trim_start_matches('/').to_string(),
+        );
+        let remove = RemoveContainerOptionsBuilder::new()
+            .force(true)
+            .v(true)
+            .build();
+        // By id: the engine answers a name with its leading slash with 301, not a removal.
+        match docker.remove_container(&id, Some(remove)).await {
+            Ok(()) => log.app_runner(format!(
+                "Removed a container left by an earlier, interrupted build or run (process {} is gone): {name}",
+                owner.pid
+            )),
+            // Removed meanwhile, by another build's sweep.
+            Err(e) if is_not_found(&e) || e.to_string().contains("already in progress") => {}
+            Err(e) => log.app_runner(format!(
+                "Could not remove the container {name}, left by an earlier, interrupted build or run (process {} is gone): {e} [{}]",
+                owner.pid,
+                crate::report::codes::LEFTOVER_NOT_REMOVED
+            )),
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{endpoint, Endpoint};
+    use super::{endpoint, start_time, Endpoint, Lookup, Owner};
+
+    #[test]
+    fn an_owner_is_gone_only_when_provably_so() {
+        let here = Owner {
+            pid: 100,
+            start_time: 5000,
+            boot_id: "b-1".into(),
+            pid_ns: "pid:[4026531836]".into(),
+            host: "runner".into(),
+        };
+        let parsed = Owner::parse(&here.value()).unwrap();
+        assert_eq!(parsed, here);
+        assert_eq!(
+            Owner::parse("pid=7"),
+            None,
+            "an incomplete label is never swept"
+        );
+        assert_eq!(
+            Owner::parse(""),
+            None,
+            "nor an emptied one (the final image's)"
+        );
+        let owner = Owner {
+            pid: 42,
+            start_time: 900,
+            ..here.clone()
+        };
+        assert!(owner.gone(&here, |_| Lookup::Absent));
+        assert!(owner.gone(&here, |_| Lookup::Started(901)), "pid reused");
+        assert!(
+            !owner.gone(&here, |_| Lookup::Started(900)),
+            "still running"
+        );
+        assert!(!owner.gone(&here, |_| Lookup::Unknown));
+        for other in [
+            Owner {
+                pid_ns: "pid:[4026532000]".into(),
+                ..owner.clone()
+            },
+            Owner {
+                boot_id: "b-2".into(),
+                ..owner.clone()
+            },
+            Owner {
+                host: "other".into(),
+                ..owner.clone()
+            },
+        ] {
+            assert!(!other.gone(&here, |_| Lookup::Absent), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn this_process_has_a_start_time() {
+        let me = Owner::of_this_process().expect("Linux has /proc");
+        assert_eq!(start_time(me.pid), Lookup::Started(me.start_time));
+        assert_eq!(start_time(u32::MAX), Lookup::Absent);
+    }
 
     #[test]
     fn docker_host_is_parsed_and_the_unsupported_refused_by_name() {

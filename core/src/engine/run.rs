@@ -76,11 +76,45 @@ impl HealthCheck {
     }
 }
 
+/// Where on this machine the service port is published: `-p [IP:]PORT`, as `docker run -p` takes
+/// it (127.0.0.1 unless an address is given; port 0: any free port).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Publish {
+    pub ip: std::net::IpAddr,
+    pub port: u16,
+}
+
+impl Publish {
+    /// Only this machine, by default: a local run is nobody else's business.
+    pub const DEFAULT_IP: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+    /// `PORT`, `IP:PORT` or `[IPv6]:PORT`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (ip, port) = match text.rsplit_once(':') {
+            None => (Self::DEFAULT_IP, text),
+            Some((ip, port)) => {
+                let bare = ip
+                    .strip_prefix('[')
+                    .and_then(|i| i.strip_suffix(']'))
+                    .unwrap_or(ip);
+                let ip = bare.parse().map_err(|_| {
+                    format!("`{ip}` is not an IP address: write -p PORT, -p IP:PORT (e.g. -p 0.0.0.0:8080 for every interface) or -p 0 for any free port")
+                })?;
+                (ip, port)
+            }
+        };
+        let port = port
+            .parse()
+            .map_err(|_| format!("`{port}` is not a port number (0 to 65535; 0: any free port)"))?;
+        Ok(Self { ip, port })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct RunOptions {
     pub image: String,
-    /// Host port to publish the service port on (None: the same number; Some(0): any free port).
-    pub host_port: Option<u16>,
+    /// Where to publish the service port (None: the same number, on 127.0.0.1).
+    pub publish: Option<Publish>,
     /// NAME=VALUE pairs for the container, on top of the image's env.
     pub env: Vec<(String, String)>,
     /// Secret values, by name: given to the container, never logged.
@@ -92,7 +126,37 @@ pub struct RunOptions {
 #[derive(Debug, Clone)]
 pub struct ImageRunConfig {
     pub port: u16,
+    /// The `run.network.env` variable, which holds the port too.
+    pub port_env: Option<String>,
     pub secrets: Vec<String>,
+}
+
+impl ImageRunConfig {
+    /// What a plan's image will say.
+    pub fn from_plan(plan: &crate::plan::BuildPlan) -> Self {
+        let sets: Vec<(String, String)> = plan
+            .image
+            .env
+            .iter()
+            .filter_map(|e| match e {
+                crate::plan::ImageEnv::Set { name, value } => Some((name.clone(), value.clone())),
+                crate::plan::ImageEnv::Prepend { .. } => None,
+            })
+            .collect();
+        Self {
+            port: plan.image.port,
+            port_env: port_env(&sets, plan.image.port),
+            secrets: plan.image.secret_names(),
+        }
+    }
+}
+
+/// The `run.network.env` variable: the plan sets it right after PORT, to the same value.
+fn port_env(env: &[(String, String)], port: u16) -> Option<String> {
+    let at = env.iter().rposition(|(name, _)| name == "PORT")?;
+    env.get(at + 1)
+        .filter(|(_, value)| *value == port.to_string())
+        .map(|(name, _)| name.clone())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -110,15 +174,33 @@ pub enum RunError {
     #[error("secret {name}: {why}")]
     BadSecret { name: String, why: String },
     #[error("the application exited with code {code}")]
-    Exited { code: i64, tail: Vec<String> },
+    Exited {
+        code: i64,
+        /// The engine killed it for want of memory.
+        oom_killed: bool,
+        tail: Tail,
+    },
+    /// The engine could not publish the port: something else holds it.
+    #[error("port {port} on {ip} is already in use")]
+    PortInUse { ip: std::net::IpAddr, port: u16 },
     #[error("health check failed")]
     Unhealthy {
         protocol: HealthProtocol,
         port: u16,
         failures: u32,
         last_error: String,
-        tail: Vec<String>,
+        /// From the first check to the last.
+        elapsed: Duration,
+        tail: Tail,
     },
+}
+
+/// The application's last output lines, for a failure message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tail {
+    pub lines: Vec<String>,
+    /// Already shown as `[Application]` lines: a summary need not repeat them.
+    pub streamed: bool,
 }
 
 fn docker_err(action: &str) -> impl FnOnce(bollard::errors::Error) -> RunError + '_ {
@@ -135,11 +217,16 @@ pub async fn image_run_config(docker: &Docker, image: &str) -> Result<ImageRunCo
         .await
         .map_err(|_| RunError::NoImage(image.to_string()))?;
     let config = inspect.config.unwrap_or_default();
-    let port = config
+    let env: Vec<(String, String)> = config
         .env
         .unwrap_or_default()
         .iter()
-        .find_map(|e| e.strip_prefix("PORT=").and_then(|p| p.parse().ok()))
+        .filter_map(|e| e.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let port = env
+        .iter()
+        .find_map(|(k, v)| (k == "PORT").then(|| v.parse().ok()).flatten())
         .unwrap_or(crate::input::config::DEFAULT_PORT);
     let secrets = config
         .labels
@@ -152,7 +239,11 @@ pub async fn image_run_config(docker: &Docker, image: &str) -> Result<ImageRunCo
                 .collect()
         })
         .unwrap_or_default();
-    Ok(ImageRunConfig { port, secrets })
+    Ok(ImageRunConfig {
+        port,
+        port_env: port_env(&env, port),
+        secrets,
+    })
 }
 
 /// Every name in `wanted` must have a value: from `file` (a secrets file), or from this process's
@@ -216,6 +307,7 @@ pub fn check_secret_value(name: &str, value: &str) -> Result<(), RunError> {
 #[derive(Clone)]
 struct Output {
     tail: Arc<Mutex<VecDeque<String>>>,
+    masker: BuildLog,
 }
 
 impl Output {
@@ -227,6 +319,10 @@ impl Output {
             tail.pop_front();
         }
         tail.push_back(line);
+    }
+
+    fn mask(&self, line: &str) -> String {
+        self.masker.mask(line)
     }
 
     fn tail(&self) -> Vec<String> {
@@ -242,6 +338,9 @@ impl Output {
 /// A started service: where it answers.
 pub struct Started {
     pub container: String,
+    /// The service's address from this machine: `http://localhost:N/` unless published on one
+    /// other address.
+    pub url: String,
     pub host_port: u16,
     pub port: u16,
     probe_addr: std::net::SocketAddr,
@@ -261,10 +360,15 @@ pub async fn start(
     // From here on, whatever is logged (the application's output, engine errors) is masked.
     log.mask_secrets(opts.secrets.iter().map(|(_, v)| v.as_str()));
     let docker = session.docker();
+    super::docker::sweep_leftovers(docker, log).await;
     let port_key = format!("{}/tcp", run.port);
-    let host_port = opts.host_port.unwrap_or(run.port);
+    let publish = opts.publish.unwrap_or(Publish {
+        ip: Publish::DEFAULT_IP,
+        port: run.port,
+    });
+    let host_port = publish.port;
     let binding = PortBinding {
-        host_ip: Some("0.0.0.0".into()),
+        host_ip: Some(publish.ip.to_string()),
         host_port: Some(if host_port == 0 {
             String::new()
         } else {
@@ -281,6 +385,7 @@ pub async fn start(
         image: Some(opts.image.clone()),
         env: Some(env),
         exposed_ports: Some(vec![port_key.clone()]),
+        labels: Some(super::docker::owner_labels()),
         host_config: Some(HostConfig {
             port_bindings: Some(HashMap::from([(port_key.clone(), Some(vec![binding]))])),
             ..Default::default()
@@ -298,6 +403,7 @@ pub async fn start(
     session.cleanup().add_container(&created.id);
     let output = Output {
         tail: Arc::default(),
+        masker: log.clone(),
     };
     docker
         .start_container(
@@ -305,7 +411,13 @@ pub async fn start(
             None::<bollard::query_parameters::StartContainerOptions>,
         )
         .await
-        .map_err(docker_err("starting the application container"))?;
+        .map_err(|source| match port_in_use(&source) {
+            true => RunError::PortInUse {
+                ip: publish.ip,
+                port: host_port,
+            },
+            false => docker_err("starting the application container")(source),
+        })?;
     // Following from here still shows everything: the engine keeps the output from the start.
     let follow = tokio::spawn(follow_output(
         docker.clone(),
@@ -330,10 +442,15 @@ pub async fn start(
         .and_then(|p| p.get(&port_key).cloned().flatten())
         .and_then(|b| b.into_iter().find_map(|b| b.host_port?.parse::<u16>().ok()))
         .unwrap_or(host_port);
+    let shown = shown_address(publish.ip, published);
     log.app_runner(format!(
-        "Starting {} with PORT={} (published on localhost:{published}); health check {} every {} s, timeout {} s.",
+        "Starting {} with PORT={}{} (published on {shown}); health check {} every {} s, timeout {} s.",
         opts.image,
         run.port,
+        run.port_env
+            .as_ref()
+            .map(|name| format!(" and {name}={}", run.port))
+            .unwrap_or_default(),
         opts.health.protocol,
         opts.health.interval.as_secs_f64(),
         opts.health.timeout.as_secs_f64()
@@ -343,17 +460,59 @@ pub async fn start(
     let local = std::env::var("DOCKER_HOST").map_or(true, |h| h.starts_with("unix://"));
     let probe_addr = match container_ip.and_then(|ip| ip.parse::<std::net::IpAddr>().ok()) {
         Some(ip) if local => std::net::SocketAddr::new(ip, run.port),
-        _ => std::net::SocketAddr::from(([127, 0, 0, 1], published)),
+        _ if publish.ip.is_unspecified() => {
+            std::net::SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), published)
+        }
+        _ => std::net::SocketAddr::new(publish.ip, published),
     };
     let started = Started {
         container: created.id.clone(),
+        url: format!("http://{}/", url_host(publish.ip, published)),
         host_port: published,
         port: run.port,
         probe_addr,
     };
     let handle = OutputHandle { output, follow };
-    health(docker, &started, &opts.health, log, &handle).await?;
+    // The application exiting ends the wait at once, whatever the health check interval.
+    tokio::select! {
+        checked = health(&started, &opts.health, log, &handle) => {
+            if let Err(unhealthy) = checked {
+                // Failing because the application just stopped: that is the news.
+                return Err(match stopped(docker, &started.container).await {
+                    Some(code) => exit_error(docker, &started.container, code, &handle).await,
+                    None => unhealthy,
+                });
+            }
+        }
+        code = wait_code(docker, &started.container) => {
+            return Err(exit_error(docker, &started.container, code, &handle).await);
+        }
+    }
     Ok((started, handle))
+}
+
+/// The engine's answer when the host port is taken: "port is already allocated" (another
+/// container), "address already in use" (another process).
+fn port_in_use(e: &bollard::errors::Error) -> bool {
+    let text = e.to_string();
+    text.contains("port is already allocated") || text.contains("address already in use")
+}
+
+/// `localhost:N`, `every interface (0.0.0.0), port N`, or `IP:N`.
+fn shown_address(ip: std::net::IpAddr, port: u16) -> String {
+    if ip.is_unspecified() {
+        format!("every interface ({ip}), port {port}")
+    } else {
+        url_host(ip, port)
+    }
+}
+
+fn url_host(ip: std::net::IpAddr, port: u16) -> String {
+    match ip {
+        ip if ip.is_loopback() || ip.is_unspecified() => format!("localhost:{port}"),
+        std::net::IpAddr::V6(ip) => format!("[{ip}]:{port}"),
+        ip => format!("{ip}:{port}"),
+    }
 }
 
 /// The application's output, followed in the background.
@@ -365,6 +524,40 @@ pub struct OutputHandle {
 impl OutputHandle {
     pub fn tail(&self) -> Vec<String> {
         self.output.tail()
+    }
+
+    /// The last lines, once the follower has shown everything (or, after a short wait, the
+    /// engine's last lines, not all of which were streamed).
+    async fn settled_tail(&self, docker: &Docker, id: &str) -> Tail {
+        let drained = tokio::time::timeout(Duration::from_secs(2), async {
+            while !self.follow.is_finished() {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+        })
+        .await
+        .is_ok();
+        if drained {
+            return Tail {
+                lines: self.tail(),
+                streamed: true,
+            };
+        }
+        let options = LogsOptionsBuilder::new()
+            .stdout(true)
+            .stderr(true)
+            .tail(&TAIL.to_string())
+            .build();
+        let mut stream = docker.logs(id, Some(options));
+        let mut lines = OutputLines::default();
+        let mut found = Vec::new();
+        while let Some(Ok(chunk)) = stream.next().await {
+            found.extend(lines.push(chunk).into_iter().map(|(_, l)| l));
+        }
+        found.extend(lines.finish().into_iter().map(|(_, l)| l));
+        Tail {
+            lines: found.iter().map(|l| self.output.mask(l)).collect(),
+            streamed: false,
+        }
     }
 }
 
@@ -386,20 +579,17 @@ async fn follow_output(docker: Docker, id: String, output: Output, log: BuildLog
     }
 }
 
-/// Poll until `healthy_threshold` checks pass in a row, or fail after `unhealthy_threshold` in a
-/// row fail, or the application exits.
+/// Check at once, then every interval, until `healthy_threshold` checks pass in a row, or fail
+/// after `unhealthy_threshold` in a row fail. (The caller stops it when the application exits.)
 async fn health(
-    docker: &Docker,
     s: &Started,
     h: &HealthCheck,
     log: &BuildLog,
     out: &OutputHandle,
 ) -> Result<(), RunError> {
     let (mut passes, mut failures) = (0u32, 0u32);
+    let first = tokio::time::Instant::now();
     loop {
-        if let Some(code) = exited(docker, &s.container).await {
-            return Err(exit_error(code, out).await);
-        }
         match probe(&h.protocol, s.probe_addr, h.timeout).await {
             Ok(()) => {
                 passes += 1;
@@ -416,15 +606,16 @@ async fn health(
                 passes = 0;
                 failures += 1;
                 if failures >= h.unhealthy_threshold {
-                    if let Some(code) = exited(docker, &s.container).await {
-                        return Err(exit_error(code, out).await);
-                    }
                     return Err(RunError::Unhealthy {
                         protocol: h.protocol.clone(),
                         port: s.port,
                         failures,
                         last_error: e,
-                        tail: out.tail(),
+                        elapsed: first.elapsed(),
+                        tail: Tail {
+                            lines: out.tail(),
+                            streamed: true,
+                        },
                     });
                 }
             }
@@ -469,22 +660,8 @@ pub async fn monitor(
     }
 }
 
-async fn exit_error(code: i64, out: &OutputHandle) -> RunError {
-    // Let the log follower drain what the app printed last.
-    let _ = tokio::time::timeout(Duration::from_secs(2), async {
-        while !out.follow.is_finished() {
-            tokio::time::sleep(Duration::from_millis(20)).await
-        }
-    })
-    .await;
-    RunError::Exited {
-        code,
-        tail: out.tail(),
-    }
-}
-
 /// The exit code, when the container has stopped.
-async fn exited(docker: &Docker, id: &str) -> Option<i64> {
+async fn stopped(docker: &Docker, id: &str) -> Option<i64> {
     let state = docker
         .inspect_container(
             id,
@@ -496,18 +673,60 @@ async fn exited(docker: &Docker, id: &str) -> Option<i64> {
     (state.running != Some(true)).then(|| state.exit_code.unwrap_or(-1))
 }
 
-/// Follow the application until it exits; returns its exit code.
+/// Wait for the container to stop; its exit code (-1 when the engine cannot say).
+async fn wait_code(docker: &Docker, id: &str) -> i64 {
+    let mut wait =
+        docker.wait_container(id, None::<bollard::query_parameters::WaitContainerOptions>);
+    match wait.next().await {
+        Some(Ok(r)) => return r.status_code,
+        Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => return code,
+        _ => {}
+    }
+    // The wait was cut short (a dropped connection): ask the container itself until it stops.
+    loop {
+        let inspect = docker
+            .inspect_container(
+                id,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await;
+        match inspect.map(|i| i.state.unwrap_or_default()) {
+            Ok(state) if state.running == Some(true) => {
+                tokio::time::sleep(Duration::from_secs(1)).await
+            }
+            Ok(state) => return state.exit_code.unwrap_or(-1),
+            Err(_) => return -1,
+        }
+    }
+}
+
+/// The exit, as the stopped container tells it (its exit code and whether it ran out of memory:
+/// the container is removed only after this), with the application's last lines.
+async fn exit_error(docker: &Docker, id: &str, code: i64, out: &OutputHandle) -> RunError {
+    let state = docker
+        .inspect_container(
+            id,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        )
+        .await
+        .ok()
+        .and_then(|i| i.state);
+    let code = state
+        .as_ref()
+        .and_then(|s| s.exit_code)
+        .filter(|_| code == -1)
+        .unwrap_or(code);
+    RunError::Exited {
+        code,
+        oom_killed: state.and_then(|s| s.oom_killed).unwrap_or(false),
+        tail: out.settled_tail(docker, id).await,
+    }
+}
+
+/// Follow the application until it exits: wait on its container, then inspect it.
 pub async fn wait_exit(docker: &Docker, started: &Started, out: &OutputHandle) -> RunError {
-    let mut wait = docker.wait_container(
-        &started.container,
-        None::<bollard::query_parameters::WaitContainerOptions>,
-    );
-    let code = match wait.next().await {
-        Some(Ok(r)) => r.status_code,
-        Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => code,
-        _ => exited(docker, &started.container).await.unwrap_or(-1),
-    };
-    exit_error(code, out).await
+    let code = wait_code(docker, &started.container).await;
+    exit_error(docker, &started.container, code, out).await
 }
 
 async fn probe(
@@ -572,6 +791,47 @@ async fn tcp_alive(stream: &mut tokio::net::TcpStream) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_network_env_variable_is_the_one_set_to_the_port_right_after_port() {
+        let env = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let with = env(&[("PATH", "/bin"), ("PORT", "8000"), ("APP_PORT", "8000")]);
+        assert_eq!(port_env(&with, 8000).as_deref(), Some("APP_PORT"));
+        let without = env(&[("PORT", "8000"), ("OTHER", "x")]);
+        assert_eq!(port_env(&without, 8000), None);
+        assert_eq!(port_env(&env(&[("A", "8000")]), 8000), None);
+    }
+
+    #[test]
+    fn publish_takes_a_port_or_an_address_and_a_port() {
+        let local = |port| Publish {
+            ip: Publish::DEFAULT_IP,
+            port,
+        };
+        assert_eq!(Publish::parse("8080"), Ok(local(8080)));
+        assert_eq!(Publish::parse("0"), Ok(local(0)));
+        assert_eq!(
+            Publish::parse("0.0.0.0:8080").unwrap().ip.to_string(),
+            "0.0.0.0"
+        );
+        assert_eq!(Publish::parse("[::1]:80").unwrap().ip.to_string(), "::1");
+        assert!(Publish::parse("localhost:80")
+            .unwrap_err()
+            .contains("not an IP address"));
+        assert!(Publish::parse("70000").unwrap_err().contains("not a port"));
+        assert_eq!(url_host(Publish::DEFAULT_IP, 80), "localhost:80");
+        assert_eq!(url_host("0.0.0.0".parse().unwrap(), 80), "localhost:80");
+        assert_eq!(url_host("10.1.2.3".parse().unwrap(), 80), "10.1.2.3:80");
+        assert_eq!(
+            shown_address("0.0.0.0".parse().unwrap(), 80),
+            "every interface (0.0.0.0), port 80"
+        );
+    }
 
     #[test]
     fn a_nul_in_a_secret_value_is_refused_naming_the_secret_not_the_value() {

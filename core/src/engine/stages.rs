@@ -117,6 +117,7 @@ impl Walk<'_> {
             image: Some(image.clone()),
             entrypoint: Some(vec!["/bin/sh".into(), "-c".into()]),
             cmd: Some(vec![IDLE.into()]),
+            labels: Some(super::docker::owner_labels()),
             host_config: Some(HostConfig {
                 binds,
                 network_mode: self.opts.network.clone(),
@@ -300,6 +301,8 @@ impl Walk<'_> {
                 format!("sha256:{}", summary.digest),
             );
         }
+        // The engine would merge the container's owner label into the image: emptied, it is not.
+        labels.insert(super::docker::OWNER_LABEL.to_string(), String::new());
         let config = ContainerConfig {
             cmd: Some(image.cmd.clone()),
             entrypoint: Some(image.entrypoint.clone()),

@@ -13,6 +13,8 @@ use std::collections::HashMap;
 /// copies go through a container without them (see `Walk::container`). No mount point, not
 /// even an empty file, reaches an image.
 pub const CA_PATH: &str = "/dev/apprunner-build-ca.crt";
+/// Turns npm's update notice off, in build commands only.
+pub const NPM_NO_UPDATE_NOTICE: &str = "npm_config_update_notifier=false";
 /// Variables that point the usual tools at the CA bundle, for build commands only.
 pub const CA_VARIABLES: &[&str] = &[
     "SSL_CERT_FILE",
@@ -39,7 +41,8 @@ const CACHE_VARIABLES: &[(&str, &str)] = &[
 
 /// The CA bundle's and the package caches' variables, for build commands only.
 pub(super) fn tool_env(opts: &BuildOptions, log: &BuildLog) -> Result<Vec<String>, EngineError> {
-    let mut env = Vec::new();
+    // npm's "new version available" notice is noise in a build log.
+    let mut env = vec![NPM_NO_UPDATE_NOTICE.to_string()];
     if let Some(path) = &opts.ca_bundle {
         let meta = std::fs::metadata(path).map_err(|source| EngineError::CaBundle {
             path: path.clone(),

@@ -93,6 +93,7 @@ pub const INVALID_IMAGE_NAME: Code = Code("AR506");
 pub const INVALID_PLAN: Code = Code("AR507");
 pub const INTERRUPTED: Code = Code("AR508");
 pub const ENGINE_UNSUPPORTED: Code = Code("AR509");
+pub const LEFTOVER_NOT_REMOVED: Code = Code("AR510");
 
 pub const MISSING_SECRETS: Code = Code("AR600");
 pub const NO_SUCH_IMAGE: Code = Code("AR601");
@@ -100,6 +101,7 @@ pub const APP_EXITED: Code = Code("AR602");
 pub const APP_UNHEALTHY: Code = Code("AR603");
 pub const RUN_ENGINE_CALL_FAILED: Code = Code("AR604");
 pub const BAD_SECRET_VALUE: Code = Code("AR605");
+pub const PORT_IN_USE: Code = Code("AR606");
 
 pub const LOG_FILE_UNWRITABLE: Code = Code("AR700");
 pub const LOCAL_FILE_UNREADABLE: Code = Code("AR701");

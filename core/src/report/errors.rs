@@ -1,14 +1,10 @@
-//! Every user-facing error text, written in one place.
-//!
-//! Steps return their own error types (`ResolveError`, `CatalogError`, …) or located
-//! [`Diagnostic`]s; this module turns them into messages a person can act on:
-//! a header, the offending line with a caret, notes, and a suggestion.
+//! Rendering located diagnostics compiler-style: a header with the code, the offending line with a
+//! caret, notes, and a suggestion. Each step writes its own messages (a `Diagnostic` where the
+//! problem is found, or its error type's messages beside it: `resolve/messages.rs`,
+//! `engine/messages.rs`); this is where they all become text.
 
-use crate::engine::run::RunError;
-use crate::engine::EngineError;
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Diagnostics, Location, Severity};
-use crate::report::exit;
 
 /// Render one diagnostic, compiler style.
 pub fn render(d: &Diagnostic) -> String {
@@ -129,158 +125,6 @@ fn summary(diags: &Diagnostics) -> String {
         ));
     }
     out
-}
-
-/// The reason in App Runner's failure line, with the code:
-/// `Failed to build your application source code. Reason: <this>`.
-pub fn build_failure_reason(e: &EngineError) -> String {
-    format!("{} [{}]", failure_text(e), engine_code(e))
-}
-
-fn failure_text(e: &EngineError) -> String {
-    match e {
-        EngineError::CommandFailed {
-            phase,
-            command,
-            exit_code,
-            ..
-        } => {
-            format!("Failed to execute '{phase}' command '{command}' (exit code {exit_code}).")
-        }
-        EngineError::Pull { image, reason } => {
-            format!("Failed to pull the runtime image {image}: {reason}.")
-        }
-        EngineError::Interrupted => "The build was interrupted.".to_string(),
-        other => format!("{}.", capitalize(&other.to_string())),
-    }
-}
-
-/// The code of a build failure.
-pub fn engine_code(e: &EngineError) -> codes::Code {
-    match e {
-        EngineError::Connect { .. } => codes::ENGINE_UNREACHABLE,
-        EngineError::Pull { .. } => codes::PULL_FAILED,
-        EngineError::Docker { .. } => codes::ENGINE_CALL_FAILED,
-        EngineError::Source { .. } => codes::SOURCE_UNREADABLE,
-        EngineError::CaBundle { .. } => codes::CA_BUNDLE_UNUSABLE,
-        EngineError::CommandFailed { .. } => codes::COMMAND_FAILED,
-        EngineError::InvalidImageName(_) => codes::INVALID_IMAGE_NAME,
-        EngineError::Plan(_) => codes::INVALID_PLAN,
-        EngineError::Interrupted => codes::INTERRUPTED,
-        EngineError::Unsupported(_) => codes::ENGINE_UNSUPPORTED,
-    }
-}
-
-/// The code of a `run` failure.
-pub fn run_code(e: &RunError) -> codes::Code {
-    match e {
-        RunError::MissingSecrets(_) => codes::MISSING_SECRETS,
-        RunError::BadSecret { .. } => codes::BAD_SECRET_VALUE,
-        RunError::NoImage(_) => codes::NO_SUCH_IMAGE,
-        RunError::Exited { .. } => codes::APP_EXITED,
-        RunError::Unhealthy { .. } => codes::APP_UNHEALTHY,
-        RunError::Docker { .. } => codes::RUN_ENGINE_CALL_FAILED,
-    }
-}
-
-/// The exit code for a build that failed with `e`.
-pub fn engine_exit_code(e: &EngineError) -> u8 {
-    match e {
-        EngineError::CommandFailed { .. } => exit::BUILD_COMMAND_FAILED,
-        EngineError::Connect { .. }
-        | EngineError::Pull { .. }
-        | EngineError::Docker { .. }
-        | EngineError::Unsupported(_) => exit::ENGINE_FAILED,
-        EngineError::Source { .. } | EngineError::Plan(_) => exit::INVALID_INPUT,
-        EngineError::CaBundle { .. } | EngineError::InvalidImageName(_) => exit::USAGE,
-        EngineError::Interrupted => exit::INTERRUPTED,
-    }
-}
-
-/// The exit code for a `run` that failed with `e`.
-pub fn run_exit_code(e: &RunError) -> u8 {
-    match e {
-        RunError::MissingSecrets(_) | RunError::BadSecret { .. } => exit::USAGE,
-        RunError::NoImage(_) => exit::INVALID_INPUT,
-        RunError::Exited { .. } => exit::APP_EXITED,
-        RunError::Unhealthy { .. } => exit::APP_UNHEALTHY,
-        RunError::Docker { .. } => exit::ENGINE_FAILED,
-    }
-}
-
-/// What to do about an engine error, when there is something to say.
-pub fn engine_help(e: &EngineError) -> Option<String> {
-    match e {
-        EngineError::Connect { .. } => Some(
-            "start a Docker engine (on Debian: apt-get install docker.io, then dockerd), or point DOCKER_HOST at one (unix:// or tcp://)".into(),
-        ),
-        EngineError::Pull { image, .. } => Some(format!(
-            "if no registry is reachable from here, load or build {image} locally under that name, or point the runtime at a mirror or a local image with --catalog FILE (format: runtimes/*.toml)"
-        )),
-        EngineError::CommandFailed { hint: Some(hint), .. } => Some(format!(
-            "{hint}; the command's output is above, under its phase's prefix"
-        )),
-        EngineError::CommandFailed { .. } => Some("the command's output is above, under its phase's prefix".into()),
-        EngineError::InvalidImageName(_) => Some("use NAME[:TAG] with a lowercase name, e.g. -t my-app:latest".into()),
-        EngineError::CaBundle { .. } => Some("pass a PEM file of CA certificates, e.g. --ca-bundle /etc/ssl/certs/ca-certificates.crt".into()),
-        _ => None,
-    }
-}
-
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(first) => first.to_uppercase().collect::<String>() + c.as_str(),
-        None => String::new(),
-    }
-}
-
-/// The `[AppRunner]` lines for a run that failed, with the application's last output.
-pub fn run_failure(e: &RunError, unhealthy_threshold: u32, interval: u64) -> Vec<String> {
-    let mut lines = run_failure_lines(e, unhealthy_threshold, interval);
-    if let Some(first) = lines.first_mut() {
-        first.push_str(&format!(" [{}]", run_code(e)));
-    }
-    lines
-}
-
-fn run_failure_lines(e: &RunError, unhealthy_threshold: u32, interval: u64) -> Vec<String> {
-    let tail_lines = |tail: &[String]| -> Vec<String> {
-        if tail.is_empty() {
-            vec!["The application printed nothing.".into()]
-        } else {
-            let mut lines = vec![format!("The application's last {} line(s):", tail.len())];
-            lines.extend(tail.iter().map(|l| format!("  | {l}")));
-            lines
-        }
-    };
-    match e {
-        RunError::MissingSecrets(names) => vec![format!(
-            "Missing secret value(s) for {}: give them in --secrets-file FILE (NAME=VALUE lines), or set each in this environment and name it with --secret NAME (the environment is never read for a secret that is not named). Nothing was started.",
-            names.join(", ")
-        )],
-        RunError::BadSecret { .. } => vec![format!("{}. Nothing was started.", capitalize(&e.to_string()))],
-        RunError::Exited { code, tail } => {
-            let mut lines = vec![format!("The application exited with code {code}.")];
-            lines.extend(tail_lines(tail));
-            lines
-        }
-        RunError::Unhealthy { protocol, port, failures, last_error, tail } => {
-            let mut lines = vec![
-                format!("Health check failed on protocol `{protocol}` [Port: '{port}']: {failures} checks in a row failed (last: {last_error})."),
-                format!(
-                    "Check that the application listens on 0.0.0.0 and on the port in PORT ({port}); it had {} s ({unhealthy_threshold} checks, {interval} s apart).",
-                    u64::from(*failures) * interval
-                ),
-            ];
-            lines.extend(tail_lines(tail));
-            lines
-        }
-        RunError::NoImage(image) => vec![format!(
-            "Image {image} was not found: build it first (apprunner-build build DIR -t {image}), or give the source directory instead."
-        )],
-        RunError::Docker { .. } => vec![format!("{}.", capitalize(&e.to_string()))],
-    }
 }
 
 #[cfg(test)]

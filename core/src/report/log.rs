@@ -34,6 +34,10 @@ struct JsonLine<'a> {
     prefix: &'a str,
     stream: Stream,
     text: &'a str,
+    /// What the command produced (the image, the service's URL), for CI to read without parsing
+    /// the text.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<&'a serde_json::Map<String, serde_json::Value>>,
 }
 
 struct Sinks {
@@ -117,11 +121,47 @@ impl BuildLog {
         // Masked before the text is split or escaped, so a secret spanning lines is still found.
         let text = self.mask(text);
         for text in text.split('\n') {
-            self.one_line(prefix, stream, text);
+            self.one_line(prefix, stream, text, None);
         }
     }
 
-    fn one_line(&self, prefix: &str, stream: Stream, text: &str) {
+    /// The format lines are written in.
+    pub fn format(&self) -> LogFormat {
+        self.format
+    }
+
+    /// An `[AppRunner]` line that carries a result: in JSON, `fields` as the line's `result` object.
+    pub fn app_runner_result(&self, text: &str, fields: &[(&str, &str)]) {
+        let text = self.mask(text);
+        let result = result_map(fields);
+        self.one_line(APP_RUNNER, Stream::Stdout, &text, Some(&result));
+    }
+
+    /// The command's result for scripts: in text, `text` alone on a line of standard output (not in
+    /// the log file); in JSON, an `[AppRunner]` line with `fields` as its `result`, everywhere.
+    pub fn result(&self, text: &str, fields: &[(&str, &str)]) {
+        match self.format {
+            LogFormat::Text => {
+                let mut sinks = self.lock();
+                if let Some(t) = sinks.terminal.as_mut() {
+                    let _ = writeln!(t, "{}", neutralise(text, false));
+                    let _ = t.flush();
+                }
+                if let Some(m) = sinks.memory.as_mut() {
+                    m.push(neutralise(text, false));
+                }
+            }
+            LogFormat::Json => self.app_runner_result(text, fields),
+        }
+    }
+
+    fn one_line(
+        &self,
+        prefix: &str,
+        stream: Stream,
+        text: &str,
+        result: Option<&serde_json::Map<String, serde_json::Value>>,
+    ) {
         let now = chrono::Local::now();
         let prefix = neutralise(prefix, false);
         let render = |text: &str| match self.format {
@@ -131,6 +171,7 @@ impl BuildLog {
                 prefix: &prefix,
                 stream,
                 text,
+                result,
             })
             .expect("a log line serializes"),
         };
@@ -160,6 +201,34 @@ impl BuildLog {
     pub fn app_runner(&self, text: impl AsRef<str>) {
         self.line(APP_RUNNER, Stream::Stdout, text.as_ref());
     }
+}
+
+fn result_map(fields: &[(&str, &str)]) -> serde_json::Map<String, serde_json::Value> {
+    fields
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::Value::String(v.to_string())))
+        .collect()
+}
+
+/// One diagnostic as a JSON object on one line, for `--log-format json`: severity, code, message,
+/// location (path, and line and column when known), notes, help.
+pub fn diagnostic_json(d: &crate::report::diagnostic::Diagnostic) -> String {
+    let location = d.location.as_ref().map(|l| {
+        serde_json::json!({
+            "path": l.path.display().to_string(),
+            "line": l.position.map(|p| p.line),
+            "column": l.position.map(|p| p.column),
+        })
+    });
+    serde_json::json!({
+        "severity": d.severity,
+        "code": d.code.to_string(),
+        "message": d.message,
+        "location": location,
+        "notes": d.notes,
+        "help": d.help,
+    })
+    .to_string()
 }
 
 /// What secret values are replaced with.
@@ -582,6 +651,37 @@ mod tests {
             "{}",
             lines[1]
         );
+    }
+
+    #[test]
+    fn results_and_diagnostics_are_json_lines_in_json() {
+        use crate::report::codes;
+        use crate::report::diagnostic::{Diagnostic, Location, Position, SourceText};
+        let log = BuildLog::in_memory(LogFormat::Json);
+        log.result(
+            "sha256:abc",
+            &[("image", "app:latest"), ("id", "sha256:abc")],
+        );
+        let v: serde_json::Value = serde_json::from_str(&log.lines()[0]).unwrap();
+        assert_eq!(v["prefix"], "AppRunner");
+        assert_eq!(v["result"]["image"], "app:latest");
+        assert_eq!(v["result"]["id"], "sha256:abc");
+        let text = BuildLog::in_memory(LogFormat::Text);
+        text.result("sha256:abc", &[("id", "sha256:abc")]);
+        assert_eq!(text.lines(), ["sha256:abc"], "the bare id, for scripts");
+
+        let source = SourceText::new("apprunner.yaml", "version: 1.0\nruntime: python311\n");
+        let d = Diagnostic::warning(codes::INSTALL_OUTSIDE_APP, "pip installs outside /app")
+            .at(Location::at(&source, Position { line: 2, column: 3 }, 4))
+            .with_help("install into /app");
+        let v: serde_json::Value = serde_json::from_str(&diagnostic_json(&d)).unwrap();
+        assert_eq!(v["severity"], "warning");
+        assert_eq!(v["code"], "AR400");
+        assert_eq!(v["message"], "pip installs outside /app");
+        assert_eq!(v["location"]["path"], "apprunner.yaml");
+        assert_eq!(v["location"]["line"], 2);
+        assert_eq!(v["location"]["column"], 3);
+        assert_eq!(v["help"], "install into /app");
     }
 
     #[test]

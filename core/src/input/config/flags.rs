@@ -102,6 +102,11 @@ impl ApiSettings {
             decide("port", port.to_string(), "--port");
         }
         if !self.env.is_empty() {
+            // A flag's value replaces a detected variable of the same name (NODE_ENV, say).
+            config
+                .run
+                .env
+                .retain(|detected| !self.env.iter().any(|e| e.name == detected.name));
             config.run.env.extend(self.env.iter().cloned());
             let names: Vec<&str> = self.env.iter().map(|e| e.name.as_str()).collect();
             decide("run env", names.join(", "), "--runtime-env");
