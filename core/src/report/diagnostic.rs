@@ -33,6 +33,27 @@ impl SourceText {
     }
 }
 
+/// A value and where the user wrote it (None when it came from a flag or a default).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Spanned<T> {
+    pub value: T,
+    #[serde(skip)]
+    pub location: Option<Location>,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(value: T, location: Option<Location>) -> Self {
+        Self { value, location }
+    }
+
+    pub fn bare(value: T) -> Self {
+        Self {
+            value,
+            location: None,
+        }
+    }
+}
+
 /// A 1-based line and column (columns count characters, as editors do).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Position {

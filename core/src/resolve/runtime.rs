@@ -3,8 +3,8 @@
 //! Resolution follows App Runner and heroku's buildpacks: keep the catalog versions that satisfy
 //! every requirement, take the highest.
 
-use crate::input::config::Spanned;
 use crate::report::codes;
+use crate::report::diagnostic::Spanned;
 use crate::report::diagnostic::{Diagnostic, Location};
 use crate::resolve::catalog::{Catalog, Language, Runtime, RuntimeVersion};
 use node_semver::{Range, Version};

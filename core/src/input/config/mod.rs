@@ -19,26 +19,7 @@ use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Diagnostics, Location, SourceText};
 use serde::{Deserialize, Serialize};
 
-/// A value and where the user wrote it (None when it came from a flag or a default).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Spanned<T> {
-    pub value: T,
-    #[serde(skip)]
-    pub location: Option<Location>,
-}
-
-impl<T> Spanned<T> {
-    pub fn new(value: T, location: Option<Location>) -> Self {
-        Self { value, location }
-    }
-
-    pub fn bare(value: T) -> Self {
-        Self {
-            value,
-            location: None,
-        }
-    }
-}
+pub use crate::report::diagnostic::Spanned;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnvVar {
