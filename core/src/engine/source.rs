@@ -8,11 +8,15 @@
 //! can land outside the destination directory.
 
 use super::dockerignore::IgnoreRules;
+use crate::input::files::read_project_text;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
+
+/// The most of a `.dockerignore` that is read.
+pub const MAX_DOCKERIGNORE_SIZE: u64 = 1024 * 1024;
 
 /// What went into the archive.
 #[derive(Debug, Clone, Default)]
@@ -28,10 +32,13 @@ pub struct SourceSummary {
 
 /// Write `root` as a tar whose entries live under `prefix` (e.g. `app`).
 pub fn write_tar<W: Write>(root: &Path, prefix: &str, out: W) -> io::Result<SourceSummary> {
-    let rules = match fs::read_to_string(root.join(".dockerignore")) {
-        Ok(text) => IgnoreRules::parse(&text).map_err(io::Error::other)?,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => IgnoreRules::default(),
-        Err(e) => return Err(e),
+    let rules = match read_project_text(root, ".dockerignore", MAX_DOCKERIGNORE_SIZE) {
+        Ok(Some(text)) => IgnoreRules::parse(&text).map_err(io::Error::other)?,
+        Ok(None) => IgnoreRules::default(),
+        Err(refused) => {
+            let d = refused.diagnostic(Path::new(".dockerignore"));
+            return Err(io::Error::new(io::ErrorKind::InvalidData, d.message));
+        }
     };
     let prefix = Path::new(prefix);
     if prefix
@@ -584,6 +591,43 @@ mod tests {
             ],
             "as with Docker, an excluded directory is searched only for what a `!` pattern names inside it"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_dockerignore_that_leads_out_of_the_root_or_is_a_fifo_is_refused_unread() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("env"), "AWS_SECRET_ACCESS_KEY=abc[\n").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("server.py"), "").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("env"), root.join(".dockerignore")).unwrap();
+        let e = write_tar(root, "app", io::sink()).unwrap_err().to_string();
+        assert!(
+            e.contains("`.dockerignore` is a symlink that leads outside the source directory"),
+            "{e}"
+        );
+        assert!(!e.contains("AWS_SECRET"), "{e}");
+        std::fs::remove_file(root.join(".dockerignore")).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(root.join(".dockerignore"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let e = write_tar(root, "app", io::sink()).unwrap_err().to_string();
+        assert!(e.contains("`.dockerignore` is a FIFO"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_dockerignore_line_is_not_quoted() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = format!("SECRET_VALUE_{}[", "x".repeat(10_000));
+        std::fs::write(dir.path().join(".dockerignore"), format!("*.pyc\n{line}\n")).unwrap();
+        let e = write_tar(dir.path(), "app", io::sink())
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with(".dockerignore line 2: "), "{e}");
+        assert!(!e.contains("SECRET_VALUE") && e.len() < 200, "{e}");
     }
 
     #[test]

@@ -70,6 +70,10 @@ pub const PACKAGE_MANAGER_MISMATCH: Code = Code("AR304");
 pub const INVALID_VERSION_FILE: Code = Code("AR305");
 pub const INVALID_TOML: Code = Code("AR306");
 pub const INVALID_REQUIRES_PYTHON: Code = Code("AR307");
+pub const PROJECT_FILE_OUTSIDE: Code = Code("AR308");
+pub const PROJECT_FILE_NOT_REGULAR: Code = Code("AR309");
+pub const PROJECT_FILE_TOO_LARGE: Code = Code("AR310");
+pub const PROJECT_FILE_UNREADABLE: Code = Code("AR311");
 
 pub const INSTALL_OUTSIDE_APP: Code = Code("AR400");
 pub const SECOND_RUN_WITHOUT_BUILD_ENV: Code = Code("AR401");
