@@ -765,3 +765,39 @@ fn health_check_and_nothing_to_build_hints() {
         "{out}"
     );
 }
+
+/// A NUL byte in a variable's value (YAML's `"\0"`, or `--runtime-env`) is refused where it is
+/// written: no process can receive it in its environment.
+#[test]
+fn a_nul_byte_in_a_variable_value_is_refused_where_it_is_written() {
+    let out = check(
+        "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - pip install -r requirements.txt\n  env:\n    - name: TOKEN\n      value: \"abc\\0def\"\nrun:\n  command: python server.py\n  env:\n    - name: GREETING\n      value: \"hi\\0\"\n    - name: FINE\n      value: \"ok\"\n",
+    );
+    assert_eq!(out.matches("error[AR137]").count(), 2, "{out}");
+    assert!(
+        out.contains("the value of `TOKEN` in `build.env` contains a NUL byte")
+            && out.contains("apprunner.yaml:9:14")
+            && out.contains("the value of `GREETING` in `run.env` contains a NUL byte")
+            && out.contains("apprunner.yaml:14:14"),
+        "{out}"
+    );
+    assert!(!out.contains('\0'), "the value is not printed: {out:?}");
+
+    let dir = project_dir(&[("server.py", b"")]);
+    let loaded = support::load_args(ProjectArgs {
+        dir: dir.path().to_path_buf(),
+        input: api(ApiSettings {
+            runtime: Some("python311".into()),
+            start_command: Some("python server.py".into()),
+            env: vec![env("NAME", "Ada\0Lovelace")],
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    assert!(loaded.plan.is_none());
+    let out = report(&loaded);
+    assert!(
+        out.contains("error[AR137]: the value of `NAME` in `--runtime-env` contains a NUL byte"),
+        "{out}"
+    );
+}
