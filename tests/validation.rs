@@ -801,3 +801,56 @@ fn a_nul_byte_in_a_variable_value_is_refused_where_it_is_written() {
         "{out}"
     );
 }
+
+/// `--source-directory` is a path from the repository root, as App Runner reads it: `/backend`
+/// is `backend`, not the host's `/backend`; only a path that leads out of the repository is
+/// refused, located.
+#[test]
+fn source_directory_is_a_path_from_the_repository_root() {
+    let dir = project_dir(&[("backend/apprunner.yaml", MINIMAL.as_bytes())]);
+    let with = |sub: &str| {
+        support::load_args(ProjectArgs {
+            dir: dir.path().to_path_buf(),
+            source_directory: Some(sub.into()),
+            ..Default::default()
+        })
+    };
+    for sub in [
+        "/backend",
+        "backend",
+        "backend/",
+        "./backend",
+        "/backend/../backend",
+    ] {
+        let loaded = with(sub);
+        let out = report(&loaded);
+        let plan = loaded.plan.unwrap_or_else(|| panic!("{sub}: {out}"));
+        assert_eq!(plan.source_root, dir.path().join("backend"), "{sub}");
+        assert_eq!(
+            plan.config_file.unwrap(),
+            std::path::Path::new("backend/apprunner.yaml"),
+            "{sub}"
+        );
+    }
+    let outside = project_dir(&[("apprunner.yaml", MINIMAL.as_bytes())]);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("linked")).unwrap();
+    let escapes = [
+        ("..", "climbs above the repository root"),
+        ("backend/../../x", "climbs above the repository root"),
+        ("/../etc", "climbs above the repository root"),
+        #[cfg(unix)]
+        ("linked", "leads through a symlink out of the repository"),
+    ];
+    for (sub, why) in escapes {
+        let loaded = with(sub);
+        assert!(loaded.plan.is_none(), "{sub}");
+        let out = report(&loaded);
+        assert!(
+            out.contains("error[AR138]")
+                && out.contains(&format!("source directory `{sub}` {why}"))
+                && out.contains(" --> "),
+            "{sub}: {out}"
+        );
+    }
+}
