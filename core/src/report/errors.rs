@@ -20,24 +20,43 @@ pub fn render(d: &Diagnostic) -> String {
         Severity::Warning => "warning",
         Severity::Note => "note",
     };
-    let mut out = format!("{label}[{}]: {}\n", d.code, d.message);
+    let mut out = format!("{label}[{}]: {}\n", d.code, clip(&d.message));
     if let Some(loc) = &d.location {
         out.push_str(&snippet(loc));
     }
     let pad = gutter_width(d.location.as_ref());
     for note in &d.notes {
         out.push_str(&indent_after_first(
-            &format!("{:pad$} = note: {note}", ""),
+            &format!("{:pad$} = note: {}", "", clip(note)),
             pad + 9,
         ));
     }
     if let Some(help) = &d.help {
         out.push_str(&indent_after_first(
-            &format!("{:pad$} = help: {help}", ""),
+            &format!("{:pad$} = help: {}", "", clip(help)),
             pad + 9,
         ));
     }
     out
+}
+
+/// The most of one line of a message, note or help that is shown: messages quote values from
+/// the project's files (a key, a runtime name, a version file's text), which may be huge.
+pub const MESSAGE_LINE_CHARS: usize = 1000;
+
+/// `text` with each line cut to [`MESSAGE_LINE_CHARS`], `…` where it is cut.
+fn clip(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.lines().all(|l| l.len() <= MESSAGE_LINE_CHARS) {
+        return text.into();
+    }
+    let lines: Vec<String> = text
+        .split('\n')
+        .map(|l| match l.char_indices().nth(MESSAGE_LINE_CHARS) {
+            Some((cut, _)) => format!("{}…", &l[..cut]),
+            None => l.to_string(),
+        })
+        .collect();
+    lines.join("\n").into()
 }
 
 fn gutter_width(loc: Option<&Location>) -> usize {
@@ -129,7 +148,7 @@ impl RunReport {
                 Severity::Warning => "warning",
                 Severity::Note => "note",
             };
-            return format!("{label}[{}]: {} (see above)\n", d.code, d.message);
+            return format!("{label}[{}]: {} (see above)\n", d.code, clip(&d.message));
         }
         render(d)
     }
@@ -504,6 +523,21 @@ fn run_failure_lines(e: &RunError, unhealthy_threshold: u32, interval: u64) -> V
 mod tests {
     use super::*;
     use crate::report::diagnostic::{Position, SourceText};
+
+    #[test]
+    fn messages_notes_and_help_are_cut_to_a_line_each() {
+        let huge = "k".repeat(2_000_000);
+        let d = Diagnostic::error(codes::UNKNOWN_KEY, format!("unknown key `{huge}`"))
+            .with_note(format!("first line\n{huge}"))
+            .with_help(huge.clone());
+        let out = render(&d);
+        assert!(out.len() < 4 * MESSAGE_LINE_CHARS, "{} bytes", out.len());
+        assert!(out.starts_with("error[AR112]: unknown key `kkk"), "{out}");
+        assert!(out.contains("= note: first line\n"), "{out}");
+        assert_eq!(out.matches('…').count(), 3, "{out}");
+        let short = Diagnostic::error(codes::UNKNOWN_KEY, "unknown key `comand`");
+        assert_eq!(render(&short), "error[AR112]: unknown key `comand`\n");
+    }
 
     #[test]
     fn a_snippet_shows_at_most_a_window_of_a_long_line() {
