@@ -144,3 +144,163 @@ fn a_catalog_file_overrides_the_shipped_one() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("catalog.toml"));
 }
+
+/// Run `validate` in `dir`; a run that takes longer than `limit` is killed and fails the test.
+fn validate_within(dir: &std::path::Path, limit: std::time::Duration) -> std::process::Output {
+    use std::process::Stdio;
+    let mut child = bin()
+        .current_dir(dir)
+        .arg("validate")
+        .env("PROBE_MARKER", "host-environment-value")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("validate did not return within {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let made = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
+/// A repository may be anybody's: manifests that lead out of it are refused unread, FIFOs and
+/// devices neither hang the tool nor feed it, and what is shown of a huge line is a window.
+#[cfg(unix)]
+#[test]
+fn validate_reads_no_host_file_and_never_hangs_on_a_manifest() {
+    use std::os::unix::fs::symlink;
+    let second = std::time::Duration::from_secs(10);
+    let outside = support::project_dir(&[("config", b"version: 1.0\nHOST_ONLY_LINE: 1\n")]);
+    for (name, target) in [
+        (
+            "apprunner.yaml",
+            std::path::PathBuf::from("/proc/self/environ"),
+        ),
+        ("apprunner.yaml", outside.path().join("config")),
+        ("package.json", "/proc/self/environ".into()),
+        ("package.json", "/dev/zero".into()),
+    ] {
+        let dir = support::project_dir(&[]);
+        symlink(&target, dir.path().join(name)).unwrap();
+        let out = validate_within(dir.path(), second);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{name} -> {target:?}: {err}");
+        assert!(
+            err.contains("error[AR313]")
+                && err.contains(&format!("`{name}` is a symlink that leads outside")),
+            "{name} -> {target:?}: {err}"
+        );
+        assert!(
+            !err.contains("host-environment-value") && !err.contains("HOST_ONLY_LINE"),
+            "{err}"
+        );
+    }
+    for name in ["apprunner.yaml", "package.json"] {
+        let dir = support::project_dir(&[]);
+        mkfifo(&dir.path().join(name));
+        let out = validate_within(dir.path(), second);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("error[AR314]") && err.contains(&format!("`{name}` is a FIFO")),
+            "{err}"
+        );
+    }
+    // A one-line package.json of 3 MB with a syntax error near its end: a window of the line.
+    let mut big = b"{\"name\": \"".to_vec();
+    big.extend(std::iter::repeat_n(b'x', 3_000_000));
+    big.extend_from_slice(b"\", oops}");
+    let dir = support::project_dir(&[("package.json", &big)]);
+    let out = validate_within(dir.path(), second);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error[AR301]"),
+        "{}",
+        &err[..err.len().min(2000)]
+    );
+    assert!(err.len() < 4_000, "{} bytes of stderr", err.len());
+    // Over the cap: refused before parsing.
+    let mut huge = big.clone();
+    huge.extend(std::iter::repeat_n(b' ', 2_000_000));
+    let dir = support::project_dir(&[("package.json", &huge)]);
+    let out = validate_within(dir.path(), second);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("error[AR315]") && err.contains("`package.json` is larger than 4 MiB"),
+        "{}",
+        &err[..err.len().min(2000)]
+    );
+}
+
+/// Nothing installs a signal handler before the project is read: Ctrl-C ends a `validate` that
+/// waits on a file (today a FIFO `.nvmrc`, which detection still opens; once it does not, the
+/// process has ended by itself and the check holds all the same).
+#[cfg(unix)]
+#[test]
+fn ctrl_c_ends_validate_while_it_reads_the_project() {
+    use std::process::Stdio;
+    let dir = support::project_dir(&[(
+        "package.json",
+        b"{\"scripts\": {\"start\": \"node server.js\"}}",
+    )]);
+    mkfifo(&dir.path().join(".nvmrc"));
+    let mut child = bin()
+        .current_dir(dir.path())
+        .arg("validate")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(10) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("validate ignored SIGINT");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Issue 9: a version file that is a link to the host's environment is refused, never printed.
+#[cfg(unix)]
+#[test]
+fn a_version_file_linked_to_the_host_environment_is_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("package.json"),
+        r#"{"name":"a","scripts":{"start":"node index.js"}}"#,
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/proc/self/environ", dir.path().join(".nvmrc")).unwrap();
+    let out = bin()
+        .arg("validate")
+        .arg(dir.path())
+        .env("APPRUNNER_PROBE_SECRET", "probe-value-123")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("error[AR313]") && err.contains(".nvmrc"),
+        "{err}"
+    );
+    assert!(!err.contains("probe-value-123"), "{err}");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("probe-value-123"));
+}

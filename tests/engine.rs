@@ -462,6 +462,7 @@ async fn build_containers_join_the_requested_network() {
         ca_bundle: None,
         reuse_image: false,
         package_cache: false,
+        exclude: vec![],
     };
     let session = apprunner_build::engine::Session::with_docker(docker.clone());
     let built = session.build(&plan, &options, &log).await;
@@ -1486,4 +1487,54 @@ async fn npm_update_notice_is_off_in_build_commands_only() {
     let env = output_of(&docker, &built.name.to_string(), "env").await;
     assert!(!env.contains("npm_config_update_notifier"), "{env}");
     assert!(b.leftovers.is_empty(), "{:?}", b.leftovers);
+}
+
+/// `build --run --secrets-file FILE` with FILE inside the source tree: the file is left out of
+/// the source copied into the image (and the log says so); the app still gets the secret.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn a_secrets_file_inside_the_source_stays_out_of_the_image() {
+    let app = write_app(&[
+        (
+            "apprunner.yaml",
+            "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo ok\nrun:\n  command: node check.js\n  secrets:\n    - name: API_TOKEN\n      value-from: arn:aws:secretsmanager:us-east-1:123456789012:secret:token\n",
+        ),
+        (
+            "check.js",
+            "const fs = require('fs');\nconsole.log(fs.existsSync('/app/secrets.env') ? 'SECRETS_FILE_IN_APP' : 'NO_SECRETS_FILE', process.env.API_TOKEN.length);\nprocess.exit(3);\n",
+        ),
+        ("secrets.env", "API_TOKEN=do-not-ship-me\n"),
+        ("keep.txt", "kept\n"),
+    ]);
+    let tag = format!("apprunner-build-test/secrets-file:{}", std::process::id());
+    let _image = ImageGuard::new(&tag);
+    let out = cli()
+        .arg("build")
+        .arg(app.path())
+        .args(["-t", &tag, "--run", "-p", "0", "--secrets-file"])
+        .arg(app.path().join("secrets.env"))
+        .args(["--ca-bundle", "/etc/ssl/certs/ca-certificates.crt"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(exit::APP_EXITED.into()),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("secrets.env is inside the source directory: it is left out of the source copied into the image."),
+        "{stdout}"
+    );
+    assert!(stdout.contains("NO_SECRETS_FILE 14"), "{stdout}");
+    let docker = docker().await;
+    let listing = output_of(&docker, &tag, "ls -A /app").await;
+    assert!(
+        listing.lines().any(|l| l.trim() == "keep.txt")
+            && !listing.lines().any(|l| l.contains("secrets.env")),
+        "{listing}"
+    );
+    let contents = output_of(&docker, &tag, "cat /app/* 2>/dev/null").await;
+    assert!(!contents.contains("do-not-ship-me"), "{contents}");
 }

@@ -802,3 +802,92 @@ fn a_runtime_env_flag_replaces_the_detected_variable() {
         }]
     );
 }
+
+/// A NUL byte in a variable's value (YAML's `"\0"`, or `--runtime-env`) is refused where it is
+/// written: no process can receive it in its environment.
+#[test]
+fn a_nul_byte_in_a_variable_value_is_refused_where_it_is_written() {
+    let out = check(
+        "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - pip install -r requirements.txt\n  env:\n    - name: TOKEN\n      value: \"abc\\0def\"\nrun:\n  command: python server.py\n  env:\n    - name: GREETING\n      value: \"hi\\0\"\n    - name: FINE\n      value: \"ok\"\n",
+    );
+    assert_eq!(out.matches("error[AR137]").count(), 2, "{out}");
+    assert!(
+        out.contains("the value of `TOKEN` in `build.env` contains a NUL byte")
+            && out.contains("apprunner.yaml:9:14")
+            && out.contains("the value of `GREETING` in `run.env` contains a NUL byte")
+            && out.contains("apprunner.yaml:14:14"),
+        "{out}"
+    );
+    assert!(!out.contains('\0'), "the value is not printed: {out:?}");
+
+    let dir = project_dir(&[("server.py", b"")]);
+    let loaded = support::load_args(ProjectArgs {
+        dir: dir.path().to_path_buf(),
+        input: api(ApiSettings {
+            runtime: Some("python311".into()),
+            start_command: Some("python server.py".into()),
+            env: vec![env("NAME", "Ada\0Lovelace")],
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    assert!(loaded.plan.is_none());
+    let out = report(&loaded);
+    assert!(
+        out.contains("error[AR137]: the value of `NAME` in `--runtime-env` contains a NUL byte"),
+        "{out}"
+    );
+}
+
+/// `--source-directory` is a path from the repository root, as App Runner reads it: `/backend`
+/// is `backend`, not the host's `/backend`; only a path that leads out of the repository is
+/// refused, located.
+#[test]
+fn source_directory_is_a_path_from_the_repository_root() {
+    let dir = project_dir(&[("backend/apprunner.yaml", MINIMAL.as_bytes())]);
+    let with = |sub: &str| {
+        support::load_args(ProjectArgs {
+            dir: dir.path().to_path_buf(),
+            source_directory: Some(sub.into()),
+            ..Default::default()
+        })
+    };
+    for sub in [
+        "/backend",
+        "backend",
+        "backend/",
+        "./backend",
+        "/backend/../backend",
+    ] {
+        let loaded = with(sub);
+        let out = report(&loaded);
+        let plan = loaded.plan.unwrap_or_else(|| panic!("{sub}: {out}"));
+        assert_eq!(plan.source_root, dir.path().join("backend"), "{sub}");
+        assert_eq!(
+            plan.config_file.unwrap(),
+            std::path::Path::new("backend/apprunner.yaml"),
+            "{sub}"
+        );
+    }
+    let outside = project_dir(&[("apprunner.yaml", MINIMAL.as_bytes())]);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("linked")).unwrap();
+    let escapes = [
+        ("..", "climbs above the repository root"),
+        ("backend/../../x", "climbs above the repository root"),
+        ("/../etc", "climbs above the repository root"),
+        #[cfg(unix)]
+        ("linked", "leads through a symlink out of the repository"),
+    ];
+    for (sub, why) in escapes {
+        let loaded = with(sub);
+        assert!(loaded.plan.is_none(), "{sub}");
+        let out = report(&loaded);
+        assert!(
+            out.contains("error[AR138]")
+                && out.contains(&format!("source directory `{sub}` {why}"))
+                && out.contains(" --> "),
+            "{sub}: {out}"
+        );
+    }
+}

@@ -6,7 +6,7 @@ use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::resolve::catalog::{BuildProcess, Catalog};
 use crate::resolve::runtime::{self, Resolution, ResolveError, RuntimeChoice};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 /// What the user pointed us at.
 #[derive(Debug, Clone, Default)]
@@ -30,21 +30,84 @@ pub struct Loaded {
 impl ProjectArgs {
     /// The build root on disk, and the same path as shown in messages (relative to where the
     /// user stands, so `apprunner.yaml:3:5` rather than `/home/…/apprunner.yaml:3:5`).
-    pub fn roots(&self) -> (PathBuf, PathBuf) {
+    ///
+    /// The source directory is read as App Runner reads it: a path from the repository root, so
+    /// `/backend` and `backend` are the same directory. It is refused only when it leads outside
+    /// the repository (`..` above the root, or a symlink out).
+    pub fn roots(&self) -> Result<(PathBuf, PathBuf), Diagnostic> {
         let shown_dir = match &self.shown_dir {
             Some(shown) => shown.clone(),
             None if self.dir == Path::new(".") => PathBuf::new(),
             None => self.dir.clone(),
         };
-        match &self.source_directory {
-            Some(sub) => (self.dir.join(sub), shown_dir.join(sub)),
-            None => (self.dir.clone(), shown_dir),
+        let Some(sub) = &self.source_directory else {
+            return Ok((self.dir.clone(), shown_dir));
+        };
+        let outside = |why: &str| {
+            let shown = if shown_dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                &shown_dir
+            };
+            Diagnostic::error(
+                codes::SOURCE_DIRECTORY_OUTSIDE,
+                format!(
+                    "source directory `{}` {why}: it is outside the repository `{}`",
+                    sub.display(),
+                    shown.display()
+                ),
+            )
+            .at(Location::file(&shown_dir.join(repository_relative_lossy(sub))))
+            .with_note("as in App Runner, the source directory is a path inside the repository, from its root (`/backend` and `backend` are the same)")
+            .with_help("name a directory inside the repository")
+        };
+        let Some(rel) = repository_relative(sub) else {
+            return Err(outside("climbs above the repository root with `..`"));
+        };
+        let root = self.dir.join(&rel);
+        if let (Ok(real), Ok(repository)) = (root.canonicalize(), self.dir.canonicalize()) {
+            if !real.starts_with(&repository) {
+                return Err(outside("leads through a symlink out of the repository"));
+            }
         }
+        Ok((root, shown_dir.join(&rel)))
     }
 }
 
+/// `sub` as a path from the repository root: a leading `/` dropped, `.` and `..` resolved;
+/// `None` when `..` climbs above the root.
+fn repository_relative(sub: &Path) -> Option<PathBuf> {
+    let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
+    for c in sub.components() {
+        match c {
+            Component::RootDir | Component::CurDir => {}
+            Component::Normal(name) => parts.push(name),
+            Component::ParentDir => {
+                parts.pop()?;
+            }
+            Component::Prefix(_) => return None,
+        }
+    }
+    Some(parts.iter().collect())
+}
+
+/// Where a refused source directory is shown: as written, without a leading `/`.
+fn repository_relative_lossy(sub: &Path) -> PathBuf {
+    sub.components()
+        .filter(|c| !matches!(c, Component::RootDir | Component::Prefix(_)))
+        .collect()
+}
+
 pub fn load(args: &ProjectArgs, catalog: &Catalog, today: chrono::NaiveDate) -> Loaded {
-    let (root, shown_root) = args.roots();
+    let (root, shown_root) = match args.roots() {
+        Ok(roots) => roots,
+        Err(d) => {
+            return Loaded {
+                plan: None,
+                diagnostics: Diagnostics(vec![d]),
+            }
+        }
+    };
     if !root.is_dir() {
         let mut diagnostics = Diagnostics::default();
         diagnostics.push(missing_root(&root, args.source_directory.is_some()));

@@ -1,6 +1,6 @@
 //! `apprunner-build build`: a plan built in an engine session, with App Runner's log lines.
 
-use super::args::{BuildOpts, ImageOpts};
+use super::args::{BuildOpts, ImageOpts, RunArgs};
 use super::local::LocalValues;
 use super::CliError;
 use apprunner_build::engine::messages;
@@ -12,6 +12,7 @@ use apprunner_build::report::diagnostic::{Diagnostic, Location};
 use apprunner_build::report::errors;
 use apprunner_build::report::exit;
 use apprunner_build::report::log::{self, BuildLog, LogFormat};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Diagnostics go to stderr as JSON objects, one a line (`--log-format json`).
@@ -52,7 +53,8 @@ pub(crate) async fn build_command(plan: BuildPlan, opts: &BuildOpts) -> Result<u
         None
     };
     let session = connect(&log).await?;
-    let built = build_image(&session, &plan, name, &opts.image, &log).await?;
+    let exclude = local_files_in_source(&plan, &opts.run_args, &log);
+    let built = build_image(&session, &plan, name, &opts.image, exclude, &log).await?;
     match local {
         Some(local) => {
             let run_config = engine::run::ImageRunConfig::from_plan(&plan);
@@ -133,12 +135,39 @@ pub(crate) fn image_name(plan: &BuildPlan, tag: Option<&str>) -> Result<ImageNam
     ImageName::parse(tag.unwrap_or(&default_name))
 }
 
-/// Build in the session; its containers are removed whatever happens.
+/// Local files that sit in the source tree and must not reach the image: the `--secrets-file`,
+/// as a path relative to the source root (said in the log).
+pub(crate) fn local_files_in_source(
+    plan: &BuildPlan,
+    args: &RunArgs,
+    log: &BuildLog,
+) -> Vec<PathBuf> {
+    let Some(file) = &args.secrets_file else {
+        return vec![];
+    };
+    let (Ok(file_real), Ok(root)) = (file.canonicalize(), plan.source_root.canonicalize()) else {
+        return vec![];
+    };
+    match file_real.strip_prefix(&root) {
+        Ok(rel) => {
+            log.app_runner(format!(
+                "--secrets-file {} is inside the source directory: it is left out of the source copied into the image.",
+                file.display()
+            ));
+            vec![rel.to_path_buf()]
+        }
+        Err(_) => vec![],
+    }
+}
+
+/// Build in the session, leaving out `exclude` (paths relative to the source root); its
+/// containers are removed whatever happens.
 pub(crate) async fn build_image(
     session: &Session,
     plan: &BuildPlan,
     name: ImageName,
     opts: &ImageOpts,
+    exclude: Vec<PathBuf>,
     log: &BuildLog,
 ) -> Result<BuiltImage, CliError> {
     let options = BuildOptions {
@@ -147,6 +176,7 @@ pub(crate) async fn build_image(
         ca_bundle: opts.ca_bundle.clone(),
         reuse_image: !opts.no_cache,
         package_cache: !opts.no_cache,
+        exclude,
     };
     let built = session
         .build(plan, &options, log)

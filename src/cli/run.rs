@@ -1,7 +1,9 @@
 //! `apprunner-build run`: start an image as App Runner would, locally.
 
 use super::args::{RunArgs, RunOpts, RunTarget};
-use super::build::{build_image, connect, image_name, open_log, report_failure};
+use super::build::{
+    build_image, connect, image_name, local_files_in_source, open_log, report_failure,
+};
 use super::local::LocalValues;
 use super::CliError;
 use apprunner_build::engine::messages;
@@ -37,7 +39,8 @@ pub(crate) async fn run_command(
                 .map_err(|e| report_failure(&log, &e))?;
             let session = connect(&log).await?;
             // Builds only when the image is missing or stale.
-            let built = build_image(&session, &plan, name, &opts.image, &log).await?;
+            let exclude = local_files_in_source(&plan, &opts.run_args, &log);
+            let built = build_image(&session, &plan, name, &opts.image, exclude, &log).await?;
             let image = built.name.to_string();
             run_image(&session, &image, &config, &local, &opts.run_args, &log).await
         }

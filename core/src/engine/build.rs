@@ -29,6 +29,9 @@ pub struct BuildOptions {
     /// Keep package-manager caches (pip, npm, yarn, pnpm, uv, poetry) in a volume between builds
     /// (off with `--no-cache`).
     pub package_cache: bool,
+    /// Paths relative to the source root left out of the source copied into the image: local
+    /// files that happen to sit in the tree, such as the `--secrets-file` of this run.
+    pub exclude: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone)]
@@ -155,13 +158,12 @@ async fn up_to_date(
     started: Instant,
 ) -> Result<Option<BuiltImage>, EngineError> {
     let name = opts.image.to_string();
-    let (state, summary) =
-        super::cache::freshness(docker, plan, &name)
-            .await
-            .map_err(|source| EngineError::Source {
-                root: plan.source_root.clone(),
-                source,
-            })?;
+    let (state, summary) = super::cache::freshness(docker, plan, &name, &opts.exclude)
+        .await
+        .map_err(|source| EngineError::Source {
+            root: plan.source_root.clone(),
+            source,
+        })?;
     match state {
         super::cache::Freshness::UpToDate { id, size } => {
             log.app_runner(format!(

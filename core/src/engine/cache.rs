@@ -84,12 +84,15 @@ pub async fn freshness(
     docker: &Docker,
     plan: &BuildPlan,
     name: &str,
+    exclude: &[std::path::PathBuf],
 ) -> std::io::Result<(Freshness, SourceSummary)> {
     let root = plan.source_root.clone();
-    let summary =
-        tokio::task::spawn_blocking(move || source::write_tar(&root, "app", std::io::sink()))
-            .await
-            .map_err(std::io::Error::other)??;
+    let exclude = exclude.to_vec();
+    let summary = tokio::task::spawn_blocking(move || {
+        source::write_tar(&root, "app", &exclude, std::io::sink())
+    })
+    .await
+    .map_err(std::io::Error::other)??;
     let Ok(image) = docker.inspect_image(name).await else {
         return Ok((Freshness::Missing, summary));
     };

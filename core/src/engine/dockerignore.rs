@@ -42,7 +42,8 @@ impl IgnoreRules {
             let glob = globset::GlobBuilder::new(pattern)
                 .literal_separator(true)
                 .build()
-                .map_err(|e| format!(".dockerignore line {}: {e}", i + 1))?;
+                // The error's kind only: its text would quote the whole line.
+                .map_err(|e| format!(".dockerignore line {}: {}", i + 1, e.kind()))?;
             rules.push(Rule {
                 glob: glob.compile_matcher(),
                 negated,

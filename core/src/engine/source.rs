@@ -8,11 +8,15 @@
 //! can land outside the destination directory.
 
 use super::dockerignore::IgnoreRules;
+use crate::input::files::read_project_text;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
+
+/// The most of a `.dockerignore` that is read.
+pub const MAX_DOCKERIGNORE_SIZE: u64 = 1024 * 1024;
 
 /// What went into the archive.
 #[derive(Debug, Clone, Default)]
@@ -26,12 +30,22 @@ pub struct SourceSummary {
     pub warnings: Vec<String>,
 }
 
-/// Write `root` as a tar whose entries live under `prefix` (e.g. `app`).
-pub fn write_tar<W: Write>(root: &Path, prefix: &str, out: W) -> io::Result<SourceSummary> {
-    let rules = match fs::read_to_string(root.join(".dockerignore")) {
-        Ok(text) => IgnoreRules::parse(&text).map_err(io::Error::other)?,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => IgnoreRules::default(),
-        Err(e) => return Err(e),
+/// Write `root` as a tar whose entries live under `prefix` (e.g. `app`), without the entries at
+/// the paths in `exclude` (relative to `root`: local files such as a `--secrets-file` that must
+/// not reach the image).
+pub fn write_tar<W: Write>(
+    root: &Path,
+    prefix: &str,
+    exclude: &[PathBuf],
+    out: W,
+) -> io::Result<SourceSummary> {
+    let rules = match read_project_text(root, ".dockerignore", MAX_DOCKERIGNORE_SIZE) {
+        Ok(Some(text)) => IgnoreRules::parse(&text).map_err(io::Error::other)?,
+        Ok(None) => IgnoreRules::default(),
+        Err(refused) => {
+            let d = refused.diagnostic(Path::new(".dockerignore"));
+            return Err(io::Error::new(io::ErrorKind::InvalidData, d.message));
+        }
     };
     let prefix = Path::new(prefix);
     if prefix
@@ -75,6 +89,9 @@ pub fn write_tar<W: Write>(root: &Path, prefix: &str, out: W) -> io::Result<Sour
                 continue;
             }
             let rel = dir.join(&name);
+            if exclude.contains(&rel) {
+                continue;
+            }
             let rel_str = match_form(&rel);
             if rules.excludes(&rel_str) {
                 left_out += 1;
@@ -388,7 +405,7 @@ mod tests {
 
     fn listing(root: &Path) -> Vec<(String, tar::EntryType, u32, String)> {
         let mut buf = Vec::new();
-        write_tar(root, "app", &mut buf).unwrap();
+        write_tar(root, "app", &[], &mut buf).unwrap();
         let mut archive = tar::Archive::new(&buf[..]);
         archive
             .entries()
@@ -461,14 +478,40 @@ mod tests {
     }
 
     #[test]
+    fn excluded_paths_stay_out_of_the_archive_and_its_digest() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("server.py"), "").unwrap();
+        std::fs::write(root.join("secrets.env"), "TOKEN=s3cret\n").unwrap();
+        std::fs::create_dir(root.join("conf")).unwrap();
+        std::fs::write(root.join("conf/secrets.env"), "TOKEN=s3cret\n").unwrap();
+        let exclude = [PathBuf::from("conf/secrets.env")];
+        let mut buf = Vec::new();
+        let with = write_tar(root, "app", &exclude, &mut buf).unwrap();
+        let names: Vec<String> = tar::Archive::new(&buf[..])
+            .entries()
+            .unwrap()
+            .map(|e| String::from_utf8_lossy(&e.unwrap().path_bytes()).into_owned())
+            .collect();
+        assert_eq!(
+            names,
+            ["app", "app/conf", "app/secrets.env", "app/server.py"]
+        );
+        assert_eq!(with.files, 2);
+        std::fs::remove_file(root.join("conf/secrets.env")).unwrap();
+        let without = write_tar(root, "app", &[], io::sink()).unwrap();
+        assert_eq!(with.digest, without.digest, "as if the file were not there");
+    }
+
+    #[test]
     fn digest_changes_with_content_only() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.txt"), "one").unwrap();
-        let d1 = write_tar(dir.path(), "app", io::sink()).unwrap();
-        let d2 = write_tar(dir.path(), "app", io::sink()).unwrap();
+        let d1 = write_tar(dir.path(), "app", &[], io::sink()).unwrap();
+        let d2 = write_tar(dir.path(), "app", &[], io::sink()).unwrap();
         assert_eq!(d1.digest, d2.digest);
         std::fs::write(dir.path().join("a.txt"), "two").unwrap();
-        let d3 = write_tar(dir.path(), "app", io::sink()).unwrap();
+        let d3 = write_tar(dir.path(), "app", &[], io::sink()).unwrap();
         assert_ne!(d1.digest, d3.digest);
         assert_eq!((d3.files, d3.bytes), (1, 3));
     }
@@ -476,7 +519,7 @@ mod tests {
     /// Each entry's raw name, as written in the archive (GNU long names resolved).
     fn raw_names(root: &Path) -> Vec<Vec<u8>> {
         let mut buf = Vec::new();
-        write_tar(root, "app", &mut buf).unwrap();
+        write_tar(root, "app", &[], &mut buf).unwrap();
         let mut archive = tar::Archive::new(&buf[..]);
         archive
             .entries()
@@ -524,10 +567,10 @@ mod tests {
         let link = entries.iter().find(|e| e.0 == "app/link").unwrap();
         assert_eq!(link.3, String::from_utf8_lossy(b"t\xff\\x"));
         // Two names that differ only in bytes that are not UTF-8 do not collide in the digest.
-        let one = write_tar(root, "app", io::sink()).unwrap().digest;
+        let one = write_tar(root, "app", &[], io::sink()).unwrap().digest;
         std::fs::remove_file(root.join(OsStr::from_bytes(b"n\xfe"))).unwrap();
         std::fs::write(root.join(OsStr::from_bytes(b"n\xfd")), "fe").unwrap();
-        assert_ne!(one, write_tar(root, "app", io::sink()).unwrap().digest);
+        assert_ne!(one, write_tar(root, "app", &[], io::sink()).unwrap().digest);
     }
 
     #[test]
@@ -537,7 +580,7 @@ mod tests {
         assert!(e.to_string().contains("`..`"), "{e}");
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.txt"), "x").unwrap();
-        let e = write_tar(dir.path(), "app/../usr", io::sink()).unwrap_err();
+        let e = write_tar(dir.path(), "app/../usr", &[], io::sink()).unwrap_err();
         assert!(e.to_string().contains("app/../usr"), "{e}");
     }
 
@@ -586,16 +629,57 @@ mod tests {
         );
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_dockerignore_that_leads_out_of_the_root_or_is_a_fifo_is_refused_unread() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("env"), "AWS_SECRET_ACCESS_KEY=abc[\n").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("server.py"), "").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("env"), root.join(".dockerignore")).unwrap();
+        let e = write_tar(root, "app", &[], io::sink())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`.dockerignore` is a symlink that leads outside the source directory"),
+            "{e}"
+        );
+        assert!(!e.contains("AWS_SECRET"), "{e}");
+        std::fs::remove_file(root.join(".dockerignore")).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(root.join(".dockerignore"))
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let e = write_tar(root, "app", &[], io::sink())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`.dockerignore` is a FIFO"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_dockerignore_line_is_not_quoted() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = format!("SECRET_VALUE_{}[", "x".repeat(10_000));
+        std::fs::write(dir.path().join(".dockerignore"), format!("*.pyc\n{line}\n")).unwrap();
+        let e = write_tar(dir.path(), "app", &[], io::sink())
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with(".dockerignore line 2: "), "{e}");
+        assert!(!e.contains("SECRET_VALUE") && e.len() < 200, "{e}");
+    }
+
     #[test]
     fn a_dockerignore_that_leaves_out_everything_warns() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("server.py"), "").unwrap();
         std::fs::write(dir.path().join(".dockerignore"), "*.pyc\n").unwrap();
-        let s = write_tar(dir.path(), "app", io::sink()).unwrap();
+        let s = write_tar(dir.path(), "app", &[], io::sink()).unwrap();
         assert!(s.warnings.is_empty(), "{:?}", s.warnings);
         for rules in ["*\n", "*\n!.dockerignore\n", "**\n"] {
             std::fs::write(dir.path().join(".dockerignore"), rules).unwrap();
-            let s = write_tar(dir.path(), "app", io::sink()).unwrap();
+            let s = write_tar(dir.path(), "app", &[], io::sink()).unwrap();
             assert_eq!(s.warnings.len(), 1, "{rules}: {:?}", s.warnings);
             assert!(
                 s.warnings[0].contains(".dockerignore leaves out every file"),

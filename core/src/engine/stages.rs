@@ -165,8 +165,10 @@ impl Walk<'_> {
         let bridge = tokio_util::io::SyncIoBridge::new(writer);
         let tar_root = root.clone();
         let prefix = path.trim_start_matches('/').to_string();
-        let writer_task =
-            tokio::task::spawn_blocking(move || source::write_tar(&tar_root, &prefix, bridge));
+        let exclude = self.opts.exclude.clone();
+        let writer_task = tokio::task::spawn_blocking(move || {
+            source::write_tar(&tar_root, &prefix, &exclude, bridge)
+        });
         let body = bollard::body_try_stream(tokio_util::io::ReaderStream::new(reader));
         let options = UploadToContainerOptionsBuilder::new().path("/").build();
         let upload = long(self.docker)

@@ -1,9 +1,13 @@
 //! What a Node.js project's files say: `engines.node` in package.json.
 
+use crate::input::files;
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location, Position, SourceText};
 use crate::resolve::runtime::{RequestedVersion, ResolveError, VersionOrigin};
 use std::path::Path;
+
+/// The most of a package.json that is read: real ones are a few kilobytes.
+pub const MAX_PACKAGE_JSON_SIZE: u64 = 4 * 1024 * 1024;
 
 /// A package.json that was read and parsed.
 #[derive(Debug, Clone)]
@@ -15,18 +19,19 @@ pub struct PackageJson {
 impl PackageJson {
     /// `Ok(None)` when there is no package.json in `root`.
     pub fn read(root: &Path, shown_root: &Path) -> Result<Option<Self>, Diagnostic> {
-        let path = root.join("package.json");
-        if !path.is_file() {
-            return Ok(None);
-        }
         let shown = shown_root.join("package.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            Diagnostic::error(
-                codes::PACKAGE_JSON_UNREADABLE,
-                format!("cannot read package.json: {e}"),
-            )
-            .at(Location::file(&shown))
-        })?;
+        let text = match files::read_project_text(root, "package.json", MAX_PACKAGE_JSON_SIZE) {
+            Ok(Some(text)) => text,
+            Ok(None) => return Ok(None),
+            Err(files::Refusal::Unreadable(e)) => {
+                return Err(Diagnostic::error(
+                    codes::PACKAGE_JSON_UNREADABLE,
+                    format!("cannot read package.json: {e}"),
+                )
+                .at(Location::file(&shown)))
+            }
+            Err(refused) => return Err(refused.diagnostic(&shown)),
+        };
         let source = SourceText::new(&shown, text);
         match serde_json::from_str::<serde_json::Value>(&source.text) {
             Ok(json) => Ok(Some(Self { source, json })),

@@ -216,7 +216,7 @@ fn from_entry_file(command: &str, root: &Path) -> Vec<Seen> {
             | ["pnpm", "start", ..]
     );
     if starts_npm {
-        let script = read_small(&root.join("package.json"))
+        let script = read_small(root, "package.json")
             .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
             .and_then(|v| v["scripts"]["start"].as_str().map(String::from));
         return match script {
@@ -246,13 +246,12 @@ fn from_entry_file_only(command: &str, root: &Path) -> Vec<Seen> {
     let Some((file, python)) = entry else {
         return vec![];
     };
-    let path = root.join(file);
-    let path = if path.extension().is_none() && !python {
-        path.with_extension("js")
+    let name = if Path::new(file).extension().is_none() && !python {
+        format!("{file}.js")
     } else {
-        path
+        file.to_string()
     };
-    let Some(text) = read_small(&path) else {
+    let Some(text) = read_small(root, &name) else {
         return vec![];
     };
     // An application that reads PORT follows App Runner whatever its fallback.
@@ -297,12 +296,12 @@ fn from_entry_file_only(command: &str, root: &Path) -> Vec<Seen> {
     vec![]
 }
 
-fn read_small(path: &Path) -> Option<String> {
-    let meta = std::fs::metadata(path).ok()?;
-    if !meta.is_file() || meta.len() > MAX_ENTRY_FILE {
-        return None;
-    }
-    std::fs::read_to_string(path).ok()
+/// A file of the project, when it is a small regular file inside the root (never one a symlink
+/// leads out to: a line of it would be quoted).
+fn read_small(root: &Path, name: &str) -> Option<String> {
+    crate::input::files::read_project_text(root, name, MAX_ENTRY_FILE)
+        .ok()
+        .flatten()
 }
 
 #[cfg(test)]
@@ -423,5 +422,26 @@ mod tests {
             found.len() == 1 && found[0].contains("app.py line 4"),
             "{found:?}"
         );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_entry_file_that_leads_out_of_the_root_is_not_read() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(
+            outside.path().join("host.js"),
+            "app.listen(3000); // HOST_SECRET\n",
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path().join("host.js"), dir.path().join("server.js"))
+            .unwrap();
+        assert_eq!(
+            messages("node server.js", 8080, dir.path()),
+            Vec::<String>::new()
+        );
+        let abs = outside.path().join("host.js");
+        let command = format!("node {}", abs.display());
+        assert_eq!(messages(&command, 8080, dir.path()), Vec::<String>::new());
     }
 }

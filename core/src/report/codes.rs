@@ -50,6 +50,8 @@ pub const NO_CONFIGURATION: Code = Code("AR133");
 pub const NOT_A_DIRECTORY: Code = Code("AR134");
 pub const NOT_AN_APPRUNNER_FILE: Code = Code("AR135");
 pub const SECOND_CONFIG_FILE: Code = Code("AR136");
+pub const NUL_IN_VALUE: Code = Code("AR137");
+pub const SOURCE_DIRECTORY_OUTSIDE: Code = Code("AR138");
 
 pub const UNKNOWN_RUNTIME: Code = Code("AR200");
 pub const UNSUPPORTED_RUNTIME: Code = Code("AR201");
@@ -75,6 +77,10 @@ pub const NO_MAIN_BLOCK: Code = Code("AR309");
 pub const FLASK_DEV_SERVER: Code = Code("AR310");
 pub const PATCH_NOT_IN_CATALOG: Code = Code("AR311");
 pub const PROCFILE_RELEASE_NOT_RUN: Code = Code("AR312");
+pub const PROJECT_FILE_OUTSIDE: Code = Code("AR313");
+pub const PROJECT_FILE_NOT_REGULAR: Code = Code("AR314");
+pub const PROJECT_FILE_TOO_LARGE: Code = Code("AR315");
+pub const PROJECT_FILE_UNREADABLE: Code = Code("AR316");
 
 pub const INSTALL_OUTSIDE_APP: Code = Code("AR400");
 pub const SECOND_RUN_WITHOUT_BUILD_ENV: Code = Code("AR401");

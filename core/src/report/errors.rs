@@ -13,24 +13,43 @@ pub fn render(d: &Diagnostic) -> String {
         Severity::Warning => "warning",
         Severity::Note => "note",
     };
-    let mut out = format!("{label}[{}]: {}\n", d.code, d.message);
+    let mut out = format!("{label}[{}]: {}\n", d.code, clip(&d.message));
     if let Some(loc) = &d.location {
         out.push_str(&snippet(loc));
     }
     let pad = gutter_width(d.location.as_ref());
     for note in &d.notes {
         out.push_str(&indent_after_first(
-            &format!("{:pad$} = note: {note}", ""),
+            &format!("{:pad$} = note: {}", "", clip(note)),
             pad + 9,
         ));
     }
     if let Some(help) = &d.help {
         out.push_str(&indent_after_first(
-            &format!("{:pad$} = help: {help}", ""),
+            &format!("{:pad$} = help: {}", "", clip(help)),
             pad + 9,
         ));
     }
     out
+}
+
+/// The most of one line of a message, note or help that is shown: messages quote values from
+/// the project's files (a key, a runtime name, a version file's text), which may be huge.
+pub const MESSAGE_LINE_CHARS: usize = 1000;
+
+/// `text` with each line cut to [`MESSAGE_LINE_CHARS`], `…` where it is cut.
+fn clip(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.lines().all(|l| l.len() <= MESSAGE_LINE_CHARS) {
+        return text.into();
+    }
+    let lines: Vec<String> = text
+        .split('\n')
+        .map(|l| match l.char_indices().nth(MESSAGE_LINE_CHARS) {
+            Some((cut, _)) => format!("{}…", &l[..cut]),
+            None => l.to_string(),
+        })
+        .collect();
+    lines.join("\n").into()
 }
 
 fn gutter_width(loc: Option<&Location>) -> usize {
@@ -60,19 +79,48 @@ fn snippet(loc: &Location) -> String {
         return out;
     };
     // Tabs would misalign the caret; show them as single spaces.
-    let shown: String = line
+    let chars: Vec<char> = line
+        .trim_end()
         .chars()
         .map(|c| if c == '\t' { ' ' } else { c })
         .collect();
+    let (shown, column, width) = window(&chars, pos.column.saturating_sub(1), loc.width.max(1));
     out.push_str(&format!("{:pad$} |\n", ""));
-    out.push_str(&format!("{} | {}\n", pos.line, shown.trim_end()));
+    out.push_str(&format!("{} | {shown}\n", pos.line));
     out.push_str(&format!(
         "{:pad$} | {}{}\n",
         "",
-        " ".repeat(pos.column.saturating_sub(1)),
-        "^".repeat(loc.width.max(1))
+        " ".repeat(column),
+        "^".repeat(width)
     ));
     out
+}
+
+/// The most of a line a snippet shows: a minified file's one line may be megabytes.
+pub const SNIPPET_CHARS: usize = 200;
+
+/// At most [`SNIPPET_CHARS`] of `line` around the 0-based `column`, `…` where it is cut; with the
+/// caret's column and width in what is shown.
+fn window(line: &[char], column: usize, width: usize) -> (String, usize, usize) {
+    if line.len() <= SNIPPET_CHARS {
+        return (line.iter().collect(), column, width.min(SNIPPET_CHARS));
+    }
+    let column = column.min(line.len());
+    let start = column
+        .saturating_sub(SNIPPET_CHARS / 2)
+        .min(line.len() - SNIPPET_CHARS);
+    let end = start + SNIPPET_CHARS;
+    let mut shown = String::new();
+    let mut caret = column - start;
+    if start > 0 {
+        shown.push('…');
+        caret += 1;
+    }
+    shown.extend(&line[start..end]);
+    if end < line.len() {
+        shown.push('…');
+    }
+    (shown, caret, width.min(end.saturating_sub(column)).max(1))
 }
 
 /// Codes whose repeats within a run are shown as one line: the first one said it all.
@@ -93,7 +141,7 @@ impl RunReport {
                 Severity::Warning => "warning",
                 Severity::Note => "note",
             };
-            return format!("{label}[{}]: {} (see above)\n", d.code, d.message);
+            return format!("{label}[{}]: {} (see above)\n", d.code, clip(&d.message));
         }
         render(d)
     }
@@ -130,6 +178,77 @@ fn summary(diags: &Diagnostics) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::diagnostic::{Position, SourceText};
+
+    #[test]
+    fn messages_notes_and_help_are_cut_to_a_line_each() {
+        let huge = "k".repeat(2_000_000);
+        let d = Diagnostic::error(codes::UNKNOWN_KEY, format!("unknown key `{huge}`"))
+            .with_note(format!("first line\n{huge}"))
+            .with_help(huge.clone());
+        let out = render(&d);
+        assert!(out.len() < 4 * MESSAGE_LINE_CHARS, "{} bytes", out.len());
+        assert!(out.starts_with("error[AR112]: unknown key `kkk"), "{out}");
+        assert!(out.contains("= note: first line\n"), "{out}");
+        assert_eq!(out.matches('…').count(), 3, "{out}");
+        let short = Diagnostic::error(codes::UNKNOWN_KEY, "unknown key `comand`");
+        assert_eq!(render(&short), "error[AR112]: unknown key `comand`\n");
+    }
+
+    #[test]
+    fn a_snippet_shows_at_most_a_window_of_a_long_line() {
+        // A minified one-line file: the line around the column, not megabytes of it.
+        let line = format!("{}@{}", "a".repeat(1_000_000), "b".repeat(1_000_000));
+        let src = SourceText::new("package.json", format!("{line}\n"));
+        let at = |column, width| {
+            render(
+                &Diagnostic::error(codes::PACKAGE_JSON_INVALID, "bad").at(Location::at(
+                    &src,
+                    Position { line: 1, column },
+                    width,
+                )),
+            )
+        };
+        let out = at(1_000_001, 5_000_000);
+        assert!(out.len() < 1_000, "{} bytes", out.len());
+        let lines: Vec<&str> = out.lines().collect();
+        let shown = lines[3].strip_prefix("1 | ").unwrap();
+        let caret = lines[4].strip_prefix("  | ").unwrap();
+        assert!(shown.starts_with('…') && shown.ends_with('…'), "{shown}");
+        assert_eq!(shown.chars().count(), SNIPPET_CHARS + 2);
+        let caret_at = caret.find('^').unwrap();
+        assert_eq!(
+            shown.chars().nth(caret_at),
+            Some('@'),
+            "the caret points at the column"
+        );
+        assert!(caret.trim_end().len() <= SNIPPET_CHARS + 2, "{caret}");
+        // At either end of the line: cut on one side only.
+        let first = at(1, 1);
+        let shown = first.lines().nth(3).unwrap();
+        assert!(
+            shown.starts_with("1 | aaa") && shown.ends_with('…'),
+            "{shown}"
+        );
+        let last = at(2_000_001, 1);
+        let shown = last.lines().nth(3).unwrap();
+        assert!(
+            shown.starts_with("1 | …") && shown.ends_with("bbb"),
+            "{shown}"
+        );
+        let caret = last.lines().nth(4).unwrap();
+        assert_eq!(caret.find('^'), Some(4 + SNIPPET_CHARS), "{caret}");
+        // Short lines are shown whole, as before.
+        let short = SourceText::new("apprunner.yaml", "run:\n  comand: x\n");
+        let out = render(
+            &Diagnostic::error(codes::UNKNOWN_KEY, "unknown key").at(Location::at(
+                &short,
+                Position { line: 2, column: 3 },
+                6,
+            )),
+        );
+        assert!(out.ends_with("2 |   comand: x\n  |   ^^^^^^\n"), "{out}");
+    }
 
     #[test]
     fn end_of_support_is_said_in_full_once_per_run() {

@@ -1,5 +1,6 @@
 //! Finding and reading `apprunner.yaml`: the checks that come before YAML parsing.
 
+use crate::input::files;
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Diagnostics, Location, Position, SourceText};
 use std::path::Path;
@@ -24,9 +25,12 @@ pub fn find_config(root: &Path, shown_root: &Path) -> Result<Option<ConfigFile>,
     let path = root.join(CONFIG_FILE_NAME);
     // The directory listing, not `exists`, so that case-insensitive file systems don't fool us.
     let names = listing(root);
-    if (names.is_empty() || names.iter().any(|n| n == CONFIG_FILE_NAME)) && path.is_file() {
+    // Anything by that name, so that a link out of the root or a FIFO is an error, not "absent".
+    if (names.is_empty() || names.iter().any(|n| n == CONFIG_FILE_NAME))
+        && std::fs::symlink_metadata(&path).is_ok()
+    {
         let shown = shown_root.join(CONFIG_FILE_NAME);
-        let mut file = read(&path, &shown)?;
+        let mut file = read(root, CONFIG_FILE_NAME, &shown)?;
         for other in names.iter().filter(|n| is_misnamed(n)) {
             file.found.push(
                 Diagnostic::warning(
@@ -44,7 +48,7 @@ pub fn find_config(root: &Path, shown_root: &Path) -> Result<Option<ConfigFile>,
     }
     let Some(wrong) = names
         .iter()
-        .find(|n| is_misnamed(n) && root.join(n).is_file())
+        .find(|n| is_misnamed(n) && std::fs::symlink_metadata(root.join(n)).is_ok())
     else {
         return Ok(None);
     };
@@ -66,7 +70,7 @@ pub fn find_config(root: &Path, shown_root: &Path) -> Result<Option<ConfigFile>,
         shown.display(),
         target.display()
     ));
-    match read(&root.join(wrong), &shown) {
+    match read(root, wrong, &shown) {
         Ok(mut file) => {
             file.found.0.insert(0, misnamed);
             Ok(Some(file))
@@ -105,13 +109,32 @@ fn inside_git_checkout(dir: &Path) -> bool {
     start.ancestors().any(|d| d.join(".git").exists())
 }
 
-/// Read a configuration file: size, encoding and indentation problems are located errors.
-pub fn read(path: &Path, shown: &Path) -> Result<ConfigFile, Diagnostics> {
+/// Read a configuration file (`name` in `root`, shown as `shown`): where it leads, what it is,
+/// its size, encoding and indentation; every problem a located error.
+pub fn read(root: &Path, name: &str, shown: &Path) -> Result<ConfigFile, Diagnostics> {
     let fail = |d: Diagnostic| Err(Diagnostics(vec![d]));
     let here = Location::file(shown);
-    let meta = match std::fs::metadata(path) {
-        Ok(m) => m,
-        Err(e) => {
+    let bytes = match files::read_project_bytes(root, name, MAX_CONFIG_SIZE) {
+        Ok(Some(b)) => b,
+        Ok(None) => {
+            return fail(
+                Diagnostic::error(
+                    codes::CONFIG_UNREADABLE,
+                    "cannot read the file: it is a symlink that leads to nothing",
+                )
+                    .at(here),
+            )
+        }
+        Err(files::Refusal::TooLarge { .. }) => {
+            return fail(
+                Diagnostic::error(codes::CONFIG_TOO_LARGE, format!(
+                    "the file is larger than 1 MiB; a configuration file may be at most 1 MiB ({MAX_CONFIG_SIZE} bytes)"
+                ))
+                .at(here)
+                .with_help("check that this is the apprunner.yaml you meant; App Runner configuration files are a few lines"),
+            )
+        }
+        Err(files::Refusal::Unreadable(e)) => {
             return fail(
                 Diagnostic::error(
                     codes::CONFIG_UNREADABLE,
@@ -120,28 +143,7 @@ pub fn read(path: &Path, shown: &Path) -> Result<ConfigFile, Diagnostics> {
                 .at(here),
             )
         }
-    };
-    if meta.len() > MAX_CONFIG_SIZE {
-        return fail(
-            Diagnostic::error(codes::CONFIG_TOO_LARGE, format!(
-                "the file is {} bytes; a configuration file may be at most 1 MiB ({MAX_CONFIG_SIZE} bytes)",
-                meta.len()
-            ))
-            .at(here)
-            .with_help("check that this is the apprunner.yaml you meant; App Runner configuration files are a few lines"),
-        );
-    }
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => {
-            return fail(
-                Diagnostic::error(
-                    codes::CONFIG_UNREADABLE,
-                    format!("cannot read the file: {e}"),
-                )
-                .at(here),
-            )
-        }
+        Err(refused) => return fail(refused.diagnostic(shown)),
     };
     // A BOM is reported, then skipped so that the rest of the file is still checked in the same run.
     let bom = bytes.starts_with(&[0xEF, 0xBB, 0xBF]);

@@ -120,6 +120,13 @@ impl ApiSettings {
                 "`--port` must be from 1 to 65535",
             ));
         }
+        for var in self.env.iter().filter(|e| e.value.contains('\0')) {
+            diags.push(super::yaml_items::nul_in_value(
+                &var.name,
+                "--runtime-env",
+                None,
+            ));
+        }
         check_env_names(
             self.env.iter().map(|e| (e.name.as_str(), None)),
             "`--runtime-env`",

@@ -6,6 +6,21 @@ use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location};
 use marked_yaml::types::{MarkedMappingNode, Node};
 
+/// A variable's value with a NUL byte (YAML's `"\0"`): no process can receive it in its
+/// environment, so the build or the service would fail, or get the value cut short.
+pub(super) fn nul_in_value(name: &str, what: &str, at: Option<Location>) -> Diagnostic {
+    Diagnostic::error(
+        codes::NUL_IN_VALUE,
+        format!(
+            "the value of `{}` in `{what}` contains a NUL byte",
+            name.escape_debug()
+        ),
+    )
+    .at_opt(at)
+    .with_note("no process can receive a NUL byte in its environment: the value would be cut short or the command would fail")
+    .with_help("remove the NUL (`\\0`) from the value")
+}
+
 impl Walker<'_> {
     /// `port`: for `run.env`, the service port (None: `run.network` is broken, already reported)
     /// and where it is written (None: the default). A `PORT` item equal to it is harmless (App
@@ -38,6 +53,11 @@ impl Walker<'_> {
                     ok &= self.port_item(what, &n, &v, *port, port_at.clone());
                 }
                 continue;
+            }
+            if v.value.contains('\0') {
+                self.diags
+                    .push(nul_in_value(&n.value, what, v.location.clone()));
+                ok = false;
             }
             names.push((n.value.clone(), n.location.clone()));
             vars.push(EnvVar {

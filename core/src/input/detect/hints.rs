@@ -27,7 +27,7 @@ fn procfile(
     shown_root: &Path,
     remarks: &mut Vec<Diagnostic>,
 ) -> Option<(String, Origin)> {
-    let text = std::fs::read_to_string(root.join("Procfile")).ok()?;
+    let text = crate::input::files::peek(root, "Procfile")?;
     let shown = shown_root.join("Procfile");
     let source = SourceText::new(&shown, text.as_str());
     let mut web = None;
@@ -69,7 +69,7 @@ fn procfile(
 
 /// Railway's `{"deploy": {"startCommand": "…"}}`.
 fn railway_json(root: &Path, shown_root: &Path) -> Option<(String, Origin)> {
-    let text = std::fs::read_to_string(root.join("railway.json")).ok()?;
+    let text = crate::input::files::peek(root, "railway.json")?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     let command = json.get("deploy")?.get("startCommand")?.as_str()?.trim();
     (!command.is_empty()).then(|| {
@@ -82,7 +82,7 @@ fn railway_json(root: &Path, shown_root: &Path) -> Option<(String, Origin)> {
 
 /// Railway's `[deploy] startCommand = "…"`.
 fn railway_toml(root: &Path, shown_root: &Path) -> Option<(String, Origin)> {
-    let text = std::fs::read_to_string(root.join("railway.toml")).ok()?;
+    let text = crate::input::files::peek(root, "railway.toml")?;
     let table: toml::Table = text.parse().ok()?;
     let command = table.get("deploy")?.get("startCommand")?.as_str()?.trim();
     (!command.is_empty()).then(|| {
@@ -95,7 +95,7 @@ fn railway_toml(root: &Path, shown_root: &Path) -> Option<(String, Origin)> {
 
 /// Render's blueprint: the first service of `type: web` with a `startCommand`.
 fn render_yaml(root: &Path, shown_root: &Path) -> Option<(String, Origin)> {
-    let text = std::fs::read_to_string(root.join("render.yaml")).ok()?;
+    let text = crate::input::files::peek(root, "render.yaml")?;
     let doc = marked_yaml::parse_yaml(0, text).ok()?;
     let services = doc.as_mapping()?.get_sequence("services")?;
     services.iter().enumerate().find_map(|(i, service)| {

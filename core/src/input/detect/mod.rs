@@ -92,6 +92,9 @@ fn error_at(
     Diagnostic::error(code, message).at(Location::file(&shown_root.join(name)))
 }
 
+/// A version file is one line; a few kilobytes is plenty.
+const VERSION_FILE_CAP: u64 = 4 * 1024;
+
 /// The first of `names` that exists (`.nvmrc`, `.python-version`, …), as a version requirement.
 fn version_file(
     root: &Path,
@@ -100,9 +103,17 @@ fn version_file(
     language: crate::resolve::catalog::Language,
     example: &str,
 ) -> Option<Result<RequestedVersion, Diagnostic>> {
-    let (name, text) = names
-        .iter()
-        .find_map(|n| std::fs::read_to_string(root.join(n)).ok().map(|t| (*n, t)))?;
+    // A version file holds a line; the first that exists counts, and one that may not be read
+    // (a link out of the project, a FIFO, a large file) is an error, never quoted.
+    let found = names.iter().find_map(|n| {
+        crate::input::files::read_project_file(root, shown_root, n, VERSION_FILE_CAP)
+            .transpose()
+            .map(|r| r.map(|t| (*n, t)))
+    })?;
+    let (name, text) = match found {
+        Ok(found) => found,
+        Err(d) => return Some(Err(d)),
+    };
     let origin = VersionOrigin::VersionFile {
         path: shown_root.join(name),
         language,
@@ -113,8 +124,20 @@ fn version_file(
             codes::INVALID_VERSION_FILE,
             shown_root,
             name,
-            format!("`{}` in {name} is not a {language} version", text.trim()),
+            format!(
+                "`{}` in {name} is not a {language} version",
+                short(text.lines().next().unwrap_or("").trim())
+            ),
         )
         .with_help(format!("write a version such as {example}"))),
     })
+}
+
+/// At most a short snippet of what a file holds, for a message.
+fn short(text: &str) -> String {
+    const MAX: usize = 40;
+    match text.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
 }

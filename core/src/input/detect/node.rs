@@ -427,7 +427,7 @@ fn node_env_in(command: &str) -> Option<String> {
 /// The pnpm major that writes a lockfile's `lockfileVersion`, as Heroku's buildpack maps it:
 /// 9.x → pnpm 9 (pnpm 10 writes it too, and pnpm 9 reads it), 6.x → 8, 5.4 → 7, 5.3 → 6.
 fn pnpm_for_lockfile(root: &Path, shown_root: &Path, file: &str) -> Option<(String, Origin)> {
-    let text = std::fs::read_to_string(root.join(file)).ok()?;
+    let text = crate::input::files::peek(root, file)?;
     let version = text
         .lines()
         .find_map(|l| l.strip_prefix("lockfileVersion:"))?

@@ -190,12 +190,17 @@ fn choose_tool(
     })
 }
 
+/// pyproject.toml and Pipfile are a few kilobytes; anything near this is not one.
+const MANIFEST_CAP: u64 = 1024 * 1024;
+
 fn read_toml(
     root: &Path,
     shown_root: &Path,
     name: &str,
 ) -> Result<Option<toml::Table>, Vec<Diagnostic>> {
-    let Ok(text) = std::fs::read_to_string(root.join(name)) else {
+    let Some(text) = crate::input::files::read_project_file(root, shown_root, name, MANIFEST_CAP)
+        .map_err(|d| vec![d])?
+    else {
         return Ok(None);
     };
     text.parse::<toml::Table>().map(Some).map_err(|e| {
@@ -297,7 +302,7 @@ fn dependencies(
     pipfile: Option<&toml::Table>,
 ) -> Vec<Dep> {
     let mut deps = Vec::new();
-    if let Ok(text) = std::fs::read_to_string(root.join("requirements.txt")) {
+    if let Some(text) = crate::input::files::peek(root, "requirements.txt") {
         deps.extend(
             text.lines()
                 .map(|l| l.split('#').next().unwrap_or(""))
@@ -351,7 +356,7 @@ fn collectstatic(root: &Path, shown_root: &Path, d: &mut Detected) {
         return;
     };
     let settings = format!("{package}/settings.py");
-    let Ok(text) = std::fs::read_to_string(root.join(&settings)) else {
+    let Some(text) = crate::input::files::peek(root, &settings) else {
         return;
     };
     if !(text.contains("django.contrib.staticfiles") && text.contains("STATIC_ROOT")) {
@@ -421,7 +426,7 @@ const FRAMEWORKS: &[(&str, &str, Interface)] = &[
 ];
 
 fn read_py(root: &Path, file: &str) -> Option<PyFile> {
-    let text = std::fs::read_to_string(root.join(file)).ok()?;
+    let text = crate::input::files::peek(root, file)?;
     let module = file.trim_end_matches(".py").replace('/', ".");
     let mut app = None;
     let mut main_block = None;

@@ -1,0 +1,291 @@
+//! Reading a file of the project (apprunner.yaml, package.json, a version file, `.dockerignore`,
+//! …): the repository may be anybody's (a pull request from a fork), so a file is read only when
+//! it is a regular file inside the source root, and never more than a cap. A symlink to a file
+//! inside the root is fine; one that leads out of it (`.nvmrc -> /proc/self/environ`) is refused
+//! without reading, as are directories, FIFOs, sockets and devices, which could hang the tool or
+//! feed it without end. Messages about a refused file never quote what it holds.
+
+use crate::report::codes;
+use crate::report::diagnostic::{Diagnostic, Location};
+use std::fs;
+use std::io::{self, Read};
+use std::path::Path;
+
+/// Why a project file was not read.
+#[derive(Debug)]
+pub enum Refusal {
+    /// A symlink (or a path through one) that leads outside the source root.
+    Outside,
+    /// A directory, FIFO, socket or device: what it is.
+    NotRegular(&'static str),
+    /// Larger than `cap` bytes.
+    TooLarge {
+        cap: u64,
+    },
+    Unreadable(io::Error),
+    /// Not UTF-8 at this byte offset (only when text was asked for).
+    NotUtf8 {
+        offset: usize,
+    },
+}
+
+impl Refusal {
+    /// The located error for the file shown to the user as `shown`.
+    pub fn diagnostic(&self, shown: &Path) -> Diagnostic {
+        let name = shown.display();
+        let d = match self {
+            Refusal::Outside => Diagnostic::error(
+                codes::PROJECT_FILE_OUTSIDE,
+                format!("`{name}` is a symlink that leads outside the source directory: it is not read"),
+            )
+            .with_note("App Runner builds from the repository alone, where such a link leads nowhere")
+            .with_help("put the file itself in the source directory (a symlink to a file inside it is fine)"),
+            Refusal::NotRegular(what) => Diagnostic::error(
+                codes::PROJECT_FILE_NOT_REGULAR,
+                format!("`{name}` is {what}, not a regular file: it is not read"),
+            )
+            .with_help("replace it with a regular file, or remove it"),
+            Refusal::TooLarge { cap } => Diagnostic::error(
+                codes::PROJECT_FILE_TOO_LARGE,
+                format!(
+                    "`{name}` is larger than {} ({cap} bytes), the most apprunner-build reads of it: it is not read",
+                    human_size(*cap)
+                ),
+            )
+            .with_help("check that this is the file you meant"),
+            Refusal::Unreadable(e) => Diagnostic::error(
+                codes::PROJECT_FILE_UNREADABLE,
+                format!("cannot read `{name}`: {e}"),
+            ),
+            Refusal::NotUtf8 { offset } => Diagnostic::error(
+                codes::PROJECT_FILE_UNREADABLE,
+                format!("`{name}` is not UTF-8 text (an invalid byte at offset {offset})"),
+            )
+            .with_help("save the file as UTF-8"),
+        };
+        d.at(Location::file(shown))
+    }
+}
+
+/// `1 MiB`, `64 KiB`, or bytes.
+pub fn human_size(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    match bytes {
+        b if b >= KIB * KIB && b % (KIB * KIB) == 0 => format!("{} MiB", b / (KIB * KIB)),
+        b if b >= KIB && b % KIB == 0 => format!("{} KiB", b / KIB),
+        b => format!("{b} bytes"),
+    }
+}
+
+/// The text of `name` (relative to `root`, shown as `shown_root/name`); `Ok(None)` when there is
+/// no such file (nor anything at that path; a symlink to nothing is nothing). An error naming the
+/// file, located, when it leads outside the root, is not a regular file, is larger than `cap`
+/// bytes, cannot be read or is not UTF-8.
+pub fn read_project_file(
+    root: &Path,
+    shown_root: &Path,
+    name: &str,
+    cap: u64,
+) -> Result<Option<String>, Diagnostic> {
+    read_project_text(root, name, cap).map_err(|r| r.diagnostic(&shown_root.join(name)))
+}
+
+/// What a file read only for hints (an entry file, a settings module, another platform's
+/// config) holds: a file that may not be read (a link out, a FIFO, too large) counts as absent.
+pub fn peek(root: &Path, name: &str) -> Option<String> {
+    read_project_text(root, name, HINT_CAP).ok().flatten()
+}
+
+/// How much of a file read for hints is read.
+pub const HINT_CAP: u64 = 1024 * 1024;
+
+/// [`read_project_file`], with the reason to match on.
+pub fn read_project_text(root: &Path, name: &str, cap: u64) -> Result<Option<String>, Refusal> {
+    let Some(bytes) = read_project_bytes(root, name, cap)? else {
+        return Ok(None);
+    };
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|e| Refusal::NotUtf8 {
+            offset: e.utf8_error().valid_up_to(),
+        })
+}
+
+/// The bytes of `name`, with the checks of [`read_project_file`] but for UTF-8.
+pub fn read_project_bytes(root: &Path, name: &str, cap: u64) -> Result<Option<Vec<u8>>, Refusal> {
+    let path = root.join(name);
+    match fs::symlink_metadata(&path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Refusal::Unreadable(e)),
+        Ok(_) => {}
+    }
+    // Every link on the way resolved, the last component's too.
+    let real = match fs::canonicalize(&path) {
+        Ok(p) => p,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Refusal::Unreadable(e)),
+    };
+    let real_root = fs::canonicalize(root).map_err(Refusal::Unreadable)?;
+    if !real.starts_with(&real_root) {
+        return Err(Refusal::Outside);
+    }
+    // Looked at before it is opened: opening a FIFO or a device may block or act.
+    let meta = fs::metadata(&real).map_err(Refusal::Unreadable)?;
+    regular(&meta)?;
+    if meta.len() > cap {
+        return Err(Refusal::TooLarge { cap });
+    }
+    let file = open(&real).map_err(Refusal::Unreadable)?;
+    // What was opened, in case it is no longer what was looked at.
+    regular(&file.metadata().map_err(Refusal::Unreadable)?)?;
+    let mut bytes = Vec::new();
+    file.take(cap.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(Refusal::Unreadable)?;
+    if bytes.len() as u64 > cap {
+        return Err(Refusal::TooLarge { cap });
+    }
+    Ok(Some(bytes))
+}
+
+/// Opened without following a symlink and without blocking, whatever is there by now.
+#[cfg(unix)]
+fn open(path: &Path) -> io::Result<fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open(path: &Path) -> io::Result<fs::File> {
+    fs::File::open(path)
+}
+
+fn regular(meta: &fs::Metadata) -> Result<(), Refusal> {
+    let ft = meta.file_type();
+    if ft.is_file() {
+        return Ok(());
+    }
+    if ft.is_dir() {
+        return Err(Refusal::NotRegular("a directory"));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if ft.is_fifo() {
+            return Err(Refusal::NotRegular("a FIFO (named pipe)"));
+        }
+        if ft.is_socket() {
+            return Err(Refusal::NotRegular("a socket"));
+        }
+        if ft.is_block_device() || ft.is_char_device() {
+            return Err(Refusal::NotRegular("a device"));
+        }
+    }
+    Err(Refusal::NotRegular("not a regular file"))
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+    use std::time::{Duration, Instant};
+
+    fn mkfifo(path: &Path) {
+        let ok = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "mkfifo {}", path.display());
+    }
+
+    fn read(root: &Path, name: &str) -> Result<Option<String>, String> {
+        read_project_file(root, Path::new(""), name, 64).map_err(|d| {
+            format!(
+                "{} {} @ {}",
+                d.code,
+                d.message,
+                d.location.unwrap().path.display()
+            )
+        })
+    }
+
+    #[test]
+    fn regular_files_and_links_inside_the_root_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join(".nvmrc"), "22\n").unwrap();
+        std::fs::create_dir(root.join("conf")).unwrap();
+        std::fs::write(root.join("conf/version"), "20\n").unwrap();
+        symlink("conf/version", root.join(".python-version")).unwrap();
+        symlink("conf", root.join("cfg")).unwrap();
+        assert_eq!(read(root, ".nvmrc").unwrap().as_deref(), Some("22\n"));
+        assert_eq!(
+            read(root, ".python-version").unwrap().as_deref(),
+            Some("20\n")
+        );
+        assert_eq!(read(root, "cfg/version").unwrap().as_deref(), Some("20\n"));
+        assert_eq!(read(root, "runtime.txt").unwrap(), None);
+        symlink("nowhere", root.join("dangling")).unwrap();
+        assert_eq!(read(root, "dangling").unwrap(), None);
+    }
+
+    #[test]
+    fn links_out_of_the_root_are_refused_unread() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("secret"), "TOKEN=hunter2\n").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        symlink("/proc/self/environ", root.join(".nvmrc")).unwrap();
+        symlink(outside.path().join("secret"), root.join("runtime.txt")).unwrap();
+        symlink(outside.path(), root.join("out")).unwrap();
+        symlink(
+            "../../../../../../../../../etc/passwd",
+            root.join("Procfile"),
+        )
+        .unwrap();
+        for name in [".nvmrc", "runtime.txt", "out/secret", "Procfile"] {
+            let e = read(root, name).unwrap_err();
+            assert!(e.starts_with("AR313 "), "{name}: {e}");
+            assert!(e.contains(&format!("`{name}`")) && e.ends_with(name), "{e}");
+            assert!(!e.contains("hunter2") && !e.contains("PATH="), "{e}");
+        }
+    }
+
+    #[test]
+    fn fifos_devices_and_directories_are_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        mkfifo(&root.join("package.json"));
+        symlink("package.json", root.join("apprunner.yaml")).unwrap();
+        std::fs::create_dir(root.join("Pipfile")).unwrap();
+        let started = Instant::now();
+        for name in ["package.json", "apprunner.yaml"] {
+            let e = read(root, name).unwrap_err();
+            assert!(e.starts_with("AR314 "), "{e}");
+            assert!(e.contains("a FIFO (named pipe)"), "{e}");
+        }
+        assert!(read(root, "Pipfile").unwrap_err().contains("a directory"));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        // A device inside the root: opened, it would read without end.
+        let e = read_project_bytes(Path::new("/dev"), "zero", 64).unwrap_err();
+        assert!(matches!(e, Refusal::NotRegular("a device")), "{e:?}");
+    }
+
+    #[test]
+    fn files_over_the_cap_are_refused_and_text_must_be_utf8() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("big"), "x".repeat(65)).unwrap();
+        std::fs::write(root.join("fits"), "x".repeat(64)).unwrap();
+        std::fs::write(root.join("latin1"), b"caf\xe9").unwrap();
+        let e = read(root, "big").unwrap_err();
+        assert!(e.starts_with("AR315 ") && e.contains("64 bytes"), "{e}");
+        assert_eq!(read(root, "fits").unwrap().unwrap().len(), 64);
+        let e = read(root, "latin1").unwrap_err();
+        assert!(e.starts_with("AR316 ") && e.contains("offset 3"), "{e}");
+    }
+}
