@@ -20,6 +20,8 @@ while [ $# -gt 0 ] && [ "$1" != "--" ]; do
 done
 if [ $# -gt 0 ]; then shift; fi
 cargo test --locked --no-fail-fast ${cargo_args[@]+"${cargo_args[@]}"} -- --include-ignored "$@" 2>&1 | tee "$out" || status=$?
+# The tests' temporary projects are gone: so are the package-cache volumes their builds made.
+target/debug/apprunner-build cache prune >/dev/null 2>&1 || true
 # One closing line for the whole suite, summed over every test binary.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$out"

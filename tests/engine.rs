@@ -1538,3 +1538,47 @@ async fn a_secrets_file_inside_the_source_stays_out_of_the_image() {
     let contents = output_of(&docker, &tag, "cat /app/* 2>/dev/null").await;
     assert!(!contents.contains("do-not-ship-me"), "{contents}");
 }
+
+/// `apprunner-build cache ls|prune`: a build's package-cache volume is listed with its project,
+/// and pruned once the project directory is gone.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn cache_volumes_are_listed_and_pruned_when_their_project_is_gone() {
+    let docker = docker().await;
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo ok\nrun:\n  command: node -e 1\n",
+    )]);
+    let _image = ImageGuard::new(image_name("cache-ls"));
+    build(&docker, app.path(), "cache-ls")
+        .await
+        .result
+        .expect("builds");
+    let project = app.path().canonicalize().unwrap();
+    let listed = |out: &std::process::Output| String::from_utf8_lossy(&out.stdout).to_string();
+    let ls = cli().args(["cache", "ls"]).output().unwrap();
+    let line = listed(&ls)
+        .lines()
+        .find(|l| l.ends_with(&project.display().to_string()))
+        .map(String::from)
+        .unwrap_or_else(|| panic!("the volume is listed: {}", listed(&ls)));
+    let volume = line.split_whitespace().next().unwrap().to_string();
+    assert!(line.contains("nodejs22 22.21.1"), "{line}");
+
+    let kept = cli().args(["cache", "prune"]).output().unwrap();
+    assert!(
+        !listed(&kept).contains(&volume),
+        "the project exists: {}",
+        listed(&kept)
+    );
+    drop(app);
+    let pruned = cli().args(["cache", "prune"]).output().unwrap();
+    assert!(pruned.status.success());
+    assert!(
+        listed(&pruned).contains(&format!("removed {volume}")),
+        "{}",
+        listed(&pruned)
+    );
+    let ls = cli().args(["cache", "ls"]).output().unwrap();
+    assert!(!listed(&ls).contains(&volume), "{}", listed(&ls));
+}

@@ -42,11 +42,28 @@ pub enum Command {
     Build(Box<BuildOpts>),
     /// Start a built image the way App Runner runs it (building a directory first when needed).
     Run(Box<RunOpts>),
+    /// See or clear the package-cache volumes builds keep (one per project and runtime version).
+    Cache {
+        #[command(subcommand)]
+        action: CacheAction,
+    },
     /// List the runtimes and versions in the catalog.
     Runtimes {
         /// Print the catalog as JSON.
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CacheAction {
+    /// List the volumes: name, runtime, project directory.
+    Ls,
+    /// Remove the volumes of project directories that no longer exist.
+    Prune {
+        /// Remove every cache volume not in use, not only those of vanished projects.
+        #[arg(long)]
+        all: bool,
     },
 }
 

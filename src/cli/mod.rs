@@ -93,6 +93,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
             tokio_runtime().block_on(build::build_command(plan, &opts))
         }
         Command::Run(opts) => tokio_runtime().block_on(run::run_command(&opts, &catalog, today)),
+        Command::Cache { action } => tokio_runtime().block_on(cache(action)),
         Command::Runtimes { json } => {
             if json {
                 let list: Vec<_> = catalog.runtimes.values().collect();
@@ -106,6 +107,37 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
             Ok(exit::OK)
         }
     }
+}
+
+/// `apprunner-build cache ls|prune`.
+async fn cache(action: args::CacheAction) -> Result<u8, CliError> {
+    let log = apprunner_build::report::log::BuildLog::new(
+        apprunner_build::report::log::LogFormat::Text,
+        None,
+    )
+    .expect("a log without a file opens");
+    let session = build::connect(&log).await?;
+    let failed = |e| build::report_failure(&log, &e);
+    match action {
+        args::CacheAction::Ls => {
+            for v in session.cache_volumes().await.map_err(failed)? {
+                let gone = if v.project_exists {
+                    ""
+                } else {
+                    " (project gone)"
+                };
+                println!("{}  {}  {}{gone}", v.name, v.runtime, v.project.display());
+            }
+        }
+        args::CacheAction::Prune { all } => {
+            let removed = session.prune_cache_volumes(all).await.map_err(failed)?;
+            for name in &removed {
+                println!("removed {name}");
+            }
+            println!("{} cache volume(s) removed", removed.len());
+        }
+    }
+    Ok(exit::OK)
 }
 
 /// The project's plan, with every warning shown; its errors stop here.

@@ -4,6 +4,7 @@
 
 mod build;
 pub mod cache;
+pub mod caches;
 mod docker;
 mod dockerignore;
 mod exec;

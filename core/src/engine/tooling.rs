@@ -102,7 +102,7 @@ impl Walk<'_> {
         let rt = &self.plan.runtime;
         let labels = HashMap::from([
             (
-                "apprunner-build.cache-for".to_string(),
+                super::caches::CACHE_FOR_LABEL.to_string(),
                 self.plan.source_root.display().to_string(),
             ),
             (
