@@ -8,6 +8,7 @@ pub mod caches;
 mod docker;
 mod dockerignore;
 mod exec;
+mod health;
 mod image_name;
 pub mod messages;
 pub mod run;

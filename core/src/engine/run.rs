@@ -2,6 +2,8 @@
 //! application's output in the log, and a health check before the service counts as live.
 
 use super::exec::OutputLines;
+use super::health::health;
+pub use super::health::{monitor, HealthCheck, HealthProtocol};
 use super::Session;
 use crate::plan::labels;
 use crate::report::log::{BuildLog, Stream};
@@ -17,64 +19,6 @@ use std::time::Duration;
 pub const APPLICATION: &str = "Application";
 /// How many of the application's last lines a failure shows.
 const TAIL: usize = 20;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HealthProtocol {
-    Tcp,
-    /// HTTP GET of this path; a 2xx or 3xx answer is healthy.
-    Http(String),
-}
-
-impl std::fmt::Display for HealthProtocol {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            HealthProtocol::Tcp => f.write_str("TCP"),
-            HealthProtocol::Http(path) => write!(f, "HTTP {path}"),
-        }
-    }
-}
-
-/// App Runner's health check settings; the defaults are App Runner's.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HealthCheck {
-    pub protocol: HealthProtocol,
-    pub interval: Duration,
-    pub timeout: Duration,
-    pub healthy_threshold: u32,
-    pub unhealthy_threshold: u32,
-}
-
-impl Default for HealthCheck {
-    fn default() -> Self {
-        Self::APP_RUNNER
-    }
-}
-
-impl HealthCheck {
-    /// App Runner's defaults: TCP, every 5 s, 2 s timeout, healthy after 1, unhealthy after 5.
-    pub const APP_RUNNER: HealthCheck = HealthCheck {
-        protocol: HealthProtocol::Tcp,
-        interval: Duration::from_secs(5),
-        timeout: Duration::from_secs(2),
-        healthy_threshold: 1,
-        unhealthy_threshold: 5,
-    };
-
-    /// `tcp`, or `http` / `http:/path`.
-    pub fn parse_protocol(text: &str) -> Result<HealthProtocol, String> {
-        match text {
-            "tcp" | "TCP" => Ok(HealthProtocol::Tcp),
-            "http" | "HTTP" => Ok(HealthProtocol::Http("/".into())),
-            other => match other
-                .strip_prefix("http:")
-                .or_else(|| other.strip_prefix("HTTP:"))
-            {
-                Some(path) if path.starts_with('/') => Ok(HealthProtocol::Http(path.to_string())),
-                _ => Err(format!("`{other}`: write tcp, http, or http:/path")),
-            },
-        }
-    }
-}
 
 /// Where on this machine the service port is published: `-p [IP:]PORT`, as `docker run -p` takes
 /// it (127.0.0.1 unless an address is given; port 0: any free port).
@@ -343,7 +287,7 @@ pub struct Started {
     pub url: String,
     pub host_port: u16,
     pub port: u16,
-    probe_addr: std::net::SocketAddr,
+    pub(super) probe_addr: std::net::SocketAddr,
 }
 
 /// Start the container and wait until it is healthy. Afterwards the application keeps running;
@@ -579,87 +523,6 @@ async fn follow_output(docker: Docker, id: String, output: Output, log: BuildLog
     }
 }
 
-/// Check at once, then every interval, until `healthy_threshold` checks pass in a row, or fail
-/// after `unhealthy_threshold` in a row fail. (The caller stops it when the application exits.)
-async fn health(
-    s: &Started,
-    h: &HealthCheck,
-    log: &BuildLog,
-    out: &OutputHandle,
-) -> Result<(), RunError> {
-    let (mut passes, mut failures) = (0u32, 0u32);
-    let first = tokio::time::Instant::now();
-    loop {
-        match probe(&h.protocol, s.probe_addr, h.timeout).await {
-            Ok(()) => {
-                passes += 1;
-                failures = 0;
-                if passes >= h.healthy_threshold {
-                    log.app_runner(format!(
-                        "Health check passed on {} port {}.",
-                        h.protocol, s.port
-                    ));
-                    return Ok(());
-                }
-            }
-            Err(e) => {
-                passes = 0;
-                failures += 1;
-                if failures >= h.unhealthy_threshold {
-                    return Err(RunError::Unhealthy {
-                        protocol: h.protocol.clone(),
-                        port: s.port,
-                        failures,
-                        last_error: e,
-                        elapsed: first.elapsed(),
-                        tail: Tail {
-                            lines: out.tail(),
-                            streamed: true,
-                        },
-                    });
-                }
-            }
-        }
-        tokio::time::sleep(h.interval).await;
-    }
-}
-
-/// Keep checking once the service is live, as App Runner does; say when it stops passing and when
-/// it recovers. Never returns: it runs until the caller stops following the application.
-pub async fn monitor(
-    started: &Started,
-    h: &HealthCheck,
-    log: &BuildLog,
-) -> std::convert::Infallible {
-    let mut failures = 0u32;
-    let mut unhealthy = false;
-    loop {
-        tokio::time::sleep(h.interval).await;
-        match probe(&h.protocol, started.probe_addr, h.timeout).await {
-            Ok(()) => {
-                if unhealthy {
-                    log.app_runner(format!(
-                        "Health check passes again on {} port {}.",
-                        h.protocol, started.port
-                    ));
-                }
-                failures = 0;
-                unhealthy = false;
-            }
-            Err(e) => {
-                failures += 1;
-                if failures >= h.unhealthy_threshold && !unhealthy {
-                    unhealthy = true;
-                    log.app_runner(format!(
-                        "Health check failed on protocol `{}` [Port: '{}']: {failures} checks in a row failed (last: {e}). App Runner would replace this instance.",
-                        h.protocol, started.port
-                    ));
-                }
-            }
-        }
-    }
-}
-
 /// The exit code, when the container has stopped.
 async fn stopped(docker: &Docker, id: &str) -> Option<i64> {
     let state = docker
@@ -727,65 +590,6 @@ async fn exit_error(docker: &Docker, id: &str, code: i64, out: &OutputHandle) ->
 pub async fn wait_exit(docker: &Docker, started: &Started, out: &OutputHandle) -> RunError {
     let code = wait_code(docker, &started.container).await;
     exit_error(docker, &started.container, code, out).await
-}
-
-async fn probe(
-    protocol: &HealthProtocol,
-    addr: std::net::SocketAddr,
-    timeout: Duration,
-) -> Result<(), String> {
-    let connect = tokio::net::TcpStream::connect(addr);
-    let mut stream = match tokio::time::timeout(timeout, connect).await {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => return Err(e.to_string()),
-        Err(_) => return Err(format!("no connection within {} s", timeout.as_secs_f64())),
-    };
-    match protocol {
-        // Docker's port proxy accepts even when nothing listens behind it; a closed connection
-        // with no byte exchanged is how that shows. Ask for one byte with a short wait.
-        HealthProtocol::Tcp => tcp_alive(&mut stream).await,
-        HealthProtocol::Http(path) => {
-            use tokio::io::{AsyncReadExt, AsyncWriteExt};
-            let request = format!("GET {path} HTTP/1.0\r\nHost: localhost\r\nUser-Agent: apprunner-build-health-check\r\n\r\n");
-            let exchange = async {
-                stream.write_all(request.as_bytes()).await?;
-                let mut head = vec![0u8; 64];
-                let n = stream.read(&mut head).await?;
-                Ok::<_, std::io::Error>(String::from_utf8_lossy(&head[..n]).to_string())
-            };
-            match tokio::time::timeout(timeout, exchange).await {
-                Ok(Ok(head)) => {
-                    let status: u16 = head
-                        .split_whitespace()
-                        .nth(1)
-                        .and_then(|c| c.parse().ok())
-                        .unwrap_or(0);
-                    if (200..400).contains(&status) {
-                        Ok(())
-                    } else if status == 0 {
-                        Err("no HTTP answer".into())
-                    } else {
-                        Err(format!("HTTP status {status}"))
-                    }
-                }
-                Ok(Err(e)) => Err(e.to_string()),
-                Err(_) => Err(format!("no answer within {} s", timeout.as_secs_f64())),
-            }
-        }
-    }
-}
-
-async fn tcp_alive(stream: &mut tokio::net::TcpStream) -> Result<(), String> {
-    use tokio::io::AsyncReadExt;
-    let mut byte = [0u8; 1];
-    match tokio::time::timeout(Duration::from_millis(300), stream.read(&mut byte)).await {
-        // Still open and silent after a moment: something accepted the connection.
-        Err(_) => Ok(()),
-        // The server spoke first: alive.
-        Ok(Ok(n)) if n > 0 => Ok(()),
-        Ok(Ok(_)) => Err("connection closed at once (nothing listening behind the port)".into()),
-        Ok(Err(e)) => Err(e.to_string()),
-    }
 }
 
 #[cfg(test)]
