@@ -3,3 +3,4 @@
 pub mod catalog;
 mod messages;
 pub mod runtime;
+mod version_text;

@@ -7,6 +7,7 @@ use crate::report::codes;
 use crate::report::diagnostic::Spanned;
 use crate::report::diagnostic::{Diagnostic, Location};
 use crate::resolve::catalog::{Catalog, Language, Runtime, RuntimeVersion};
+pub use crate::resolve::version_text::{pep440_to_range, version_file_range};
 use node_semver::{Range, Version};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -605,121 +606,4 @@ fn patch_not_in_catalog(
             _ => request.text.clone(),
         }
     ))
-}
-
-/// A version file's content (`.nvmrc`, `.node-version`, `.python-version`): `18`, `v18.20.8`,
-/// `3.11`, `lts/hydrogen`, `lts/*`, `python-3.11.4` (runtime.txt). Returns an npm-style range.
-pub fn version_file_range(content: &str) -> Option<String> {
-    let text = content
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.starts_with('#'))?;
-    let text = text.strip_prefix("python-").unwrap_or(text);
-    if let Some(codename) = text.strip_prefix("lts/") {
-        const LTS: &[(&str, u32)] = &[
-            ("argon", 4),
-            ("boron", 6),
-            ("carbon", 8),
-            ("dubnium", 10),
-            ("erbium", 12),
-            ("fermium", 14),
-            ("gallium", 16),
-            ("hydrogen", 18),
-            ("iron", 20),
-            ("jod", 22),
-            ("krypton", 24),
-        ];
-        return match codename.to_ascii_lowercase().as_str() {
-            // The newest LTS line App Runner offers.
-            "*" | "latest" => Some("22".into()),
-            name => LTS
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, major)| major.to_string()),
-        };
-    }
-    let text = text.trim_start_matches('v');
-    let ok = !text.is_empty()
-        && text.split('.').all(|p| {
-            !p.is_empty() && (p.chars().all(|c| c.is_ascii_digit()) || p == "x" || p == "*")
-        });
-    ok.then(|| text.to_string())
-}
-
-/// A PEP 440 specifier set (`>=3.9,<3.13`, `~=3.11`, `==3.11.*`, `^3.11` from Poetry) as an npm
-/// range node-semver reads. `!=` clauses are dropped (they only ever exclude).
-pub fn pep440_to_range(spec: &str) -> Option<String> {
-    let mut parts = Vec::new();
-    for clause in spec.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-        let (op, version) = match clause.find(|c: char| c.is_ascii_digit()) {
-            Some(i) => (clause[..i].trim(), clause[i..].trim()),
-            None => return None,
-        };
-        let numbers: Vec<&str> = version.trim_end_matches(".*").split('.').collect();
-        match op {
-            "~=" if numbers.len() >= 2 => {
-                // ~=3.11 → >=3.11 <4 ; ~=3.11.2 → >=3.11.2 <3.12
-                let upper_len = numbers.len() - 1;
-                let mut upper: Vec<u64> = numbers[..upper_len]
-                    .iter()
-                    .filter_map(|n| n.parse().ok())
-                    .collect();
-                *upper.last_mut()? += 1;
-                let upper = upper
-                    .iter()
-                    .map(u64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(".");
-                parts.push(format!(">={version} <{upper}"));
-            }
-            "==" if version.ends_with(".*") => {
-                parts.push(format!("{}.x", version.trim_end_matches(".*")))
-            }
-            "==" | "===" => parts.push(version.to_string()),
-            "!=" => {}
-            ">=" | "<=" | ">" | "<" | "^" | "~" | "" => parts.push(format!("{op}{version}")),
-            _ => return None,
-        }
-    }
-    (!parts.is_empty()).then(|| parts.join(" "))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn version_files() {
-        assert_eq!(version_file_range("18\n").as_deref(), Some("18"));
-        assert_eq!(version_file_range("v18.20.8").as_deref(), Some("18.20.8"));
-        assert_eq!(version_file_range("lts/hydrogen").as_deref(), Some("18"));
-        assert_eq!(version_file_range("lts/*").as_deref(), Some("22"));
-        assert_eq!(
-            version_file_range("python-3.11.4").as_deref(),
-            Some("3.11.4")
-        );
-        assert_eq!(
-            version_file_range("# pinned\n3.12\n").as_deref(),
-            Some("3.12")
-        );
-        assert_eq!(version_file_range("node"), None);
-        assert_eq!(version_file_range(""), None);
-    }
-
-    #[test]
-    fn pep440_specifiers() {
-        assert_eq!(
-            pep440_to_range(">=3.9,<3.13").as_deref(),
-            Some(">=3.9 <3.13")
-        );
-        assert_eq!(pep440_to_range("~=3.11").as_deref(), Some(">=3.11 <4"));
-        assert_eq!(
-            pep440_to_range("~=3.11.2").as_deref(),
-            Some(">=3.11.2 <3.12")
-        );
-        assert_eq!(pep440_to_range("==3.11.*").as_deref(), Some("3.11.x"));
-        assert_eq!(pep440_to_range(">=3.8, !=3.9.1").as_deref(), Some(">=3.8"));
-        assert_eq!(pep440_to_range("^3.11").as_deref(), Some("^3.11"));
-        assert_eq!(pep440_to_range("banana"), None);
-    }
 }

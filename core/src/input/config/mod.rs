@@ -7,6 +7,7 @@ mod file;
 mod flags;
 mod foreign;
 mod secrets;
+mod sections;
 mod syntax;
 mod yaml;
 mod yaml_items;

@@ -1,26 +1,23 @@
 //! Walking the YAML tree of `apprunner.yaml`, collecting every problem with its position.
 
-use super::{
-    AppRunnerConfig, BuildSection, ConfigOrigin, Parsed, RunSection, RuntimeRequest, Spanned,
-    DEFAULT_PORT,
-};
+use super::{AppRunnerConfig, ConfigOrigin, Parsed, RuntimeRequest, Spanned};
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Diagnostics, Location, Position, SourceText};
 use marked_yaml::loader::LoadError;
-use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode, MarkedSequenceNode, Node};
+use marked_yaml::types::{MarkedMappingNode, MarkedScalarNode, Node};
 use marked_yaml::{parse_yaml_with_options, LoaderOptions, Span};
 
 /// For messages; the catalog (which this module does not read) is the authority.
-const APP_RUNNER_RUNTIMES: &str =
+pub(super) const APP_RUNNER_RUNTIMES: &str =
     "python3, python311, nodejs12, nodejs14, nodejs16, nodejs18, nodejs22";
 
 /// The no-op App Runner users write when there is nothing to build.
-const NOTHING_TO_BUILD: &str = "if there is nothing to build, write a command that does nothing:\n  build:\n    commands:\n      build:\n        - echo \"no build\"";
+pub(super) const NOTHING_TO_BUILD: &str = "if there is nothing to build, write a command that does nothing:\n  build:\n    commands:\n      build:\n        - echo \"no build\"";
 
 const TOP_KEYS: &[&str] = &["version", "runtime", "build", "run"];
-const BUILD_KEYS: &[&str] = &["commands", "env"];
-const COMMAND_KEYS: &[&str] = &["pre-build", "build", "post-build"];
-const RUN_KEYS: &[&str] = &[
+pub(super) const BUILD_KEYS: &[&str] = &["commands", "env"];
+pub(super) const COMMAND_KEYS: &[&str] = &["pre-build", "build", "post-build"];
+pub(super) const RUN_KEYS: &[&str] = &[
     "runtime-version",
     "pre-run",
     "command",
@@ -325,7 +322,7 @@ impl Walker<'_> {
     }
 
     /// The value of a required top-level key, or a "missing" error.
-    fn required<'n>(
+    pub(super) fn required<'n>(
         &mut self,
         map: &'n MarkedMappingNode,
         key: &str,
@@ -338,7 +335,7 @@ impl Walker<'_> {
         node
     }
 
-    fn key_loc_of(&self, map: &MarkedMappingNode, key: &str) -> Option<Location> {
+    pub(super) fn key_loc_of(&self, map: &MarkedMappingNode, key: &str) -> Option<Location> {
         map.keys()
             .find(|k| k.as_str() == key)
             .and_then(|k| self.key_loc(k))
@@ -481,233 +478,5 @@ impl Walker<'_> {
             );
             None
         }
-    }
-
-    fn build(&mut self, node: &Node, key: Option<Location>) -> Option<BuildSection> {
-        let map = self.expect_mapping(
-            node,
-            "build",
-            "`build:` holds `commands:` and optionally `env:`",
-        )?;
-        self.unknown_keys(map, BUILD_KEYS, "build");
-        let mut section = BuildSection::default();
-        let mut ok = true;
-        match map.get_node("commands") {
-            Some(Node::Sequence(seq)) => {
-                ok = false;
-                self.err(
-                    Diagnostic::error(codes::WRONG_TYPE, "`build.commands` must be a mapping of phases, but it is a list")
-                        .at_opt(self.loc(seq.span(), None))
-                        .with_help("put the commands under a phase:\n  build:\n    commands:\n      build:\n        - pip install -r requirements.txt"),
-                );
-            }
-            Some(n) => {
-                let commands_key = self.key_loc_of(map, "commands");
-                match self.expect_mapping(
-                    n,
-                    "build.commands",
-                    "`commands:` holds `pre-build`, `build` and `post-build` lists",
-                ) {
-                    Some(cmds) => {
-                        self.unknown_keys(cmds, COMMAND_KEYS, "build.commands");
-                        section.pre_build = self
-                            .command_list(cmds.get_node("pre-build"), "build.commands.pre-build")
-                            .unwrap_or_else(|| {
-                                ok = false;
-                                vec![]
-                            });
-                        section.post_build = self
-                            .command_list(cmds.get_node("post-build"), "build.commands.post-build")
-                            .unwrap_or_else(|| {
-                                ok = false;
-                                vec![]
-                            });
-                        match cmds.get_node("build") {
-                            Some(b) => section.build = self.command_list(Some(b), "build.commands.build").unwrap_or_else(|| { ok = false; vec![] }),
-                            // App Runner's reference calls `build` required, yet files with only
-                            // pre-build/post-build deploy; say so without failing them.
-                            None if !section.pre_build.is_empty() || !section.post_build.is_empty() => self.err(
-                                Diagnostic::warning(codes::NO_BUILD_PHASE, "`build.commands` has no `build` phase; only the other phases will run")
-                                    .at_opt(commands_key)
-                                    .with_help("App Runner's reference lists `build` as required: add `build:` with your build commands"),
-                            ),
-                            None => {
-                                ok = false;
-                                self.missing("build.commands.build", commands_key, "add `build:` with the list of commands that build your application");
-                            }
-                        }
-                    }
-                    None => ok = false,
-                }
-            }
-            None => {
-                ok = false;
-                self.missing("build.commands", key, "add `commands:` → `build:` with the list of commands that build your application");
-            }
-        }
-        if let Some(env) = map.get_node("env") {
-            match self.env_list(env, "build.env", None) {
-                Some(vars) => section.env = vars,
-                None => ok = false,
-            }
-        }
-        ok.then_some(section)
-    }
-
-    /// A list of shell commands. `None` node: absent (fine). Returns None when anything is wrong.
-    pub(super) fn command_list(&mut self, node: Option<&Node>, what: &str) -> Option<Vec<String>> {
-        let node = match node {
-            None => return Some(vec![]),
-            Some(Node::Scalar(s)) if is_null(s) => return Some(vec![]),
-            Some(n) => n,
-        };
-        let seq: &MarkedSequenceNode = match node {
-            Node::Sequence(seq) => seq,
-            Node::Scalar(s) => {
-                self.err(
-                    Diagnostic::error(
-                        codes::WRONG_TYPE,
-                        format!("`{what}` must be a list of commands, but it is a single value"),
-                    )
-                    .at_opt(self.loc(s.span(), Some(s.as_str())))
-                    .with_help(format!(
-                        "write each command on its own line starting with `- `:\n  - {}",
-                        s.as_str()
-                    )),
-                );
-                return None;
-            }
-            other => {
-                let d = Diagnostic::error(
-                    codes::WRONG_TYPE,
-                    format!(
-                        "`{what}` must be a list of commands, but it is {}",
-                        describe(other)
-                    ),
-                )
-                .at_opt(self.node_loc(other));
-                self.err(d);
-                return None;
-            }
-        };
-        let mut out = Vec::new();
-        let mut ok = true;
-        for item in seq.iter() {
-            match item {
-                Node::Scalar(s) if !is_null(s) => out.push(s.as_str().to_string()),
-                Node::Mapping(_) => {
-                    ok = false;
-                    let line = self
-                        .pos(item.span())
-                        .and_then(|p| self.src.line(p.line))
-                        .unwrap_or("")
-                        .trim()
-                        .trim_start_matches("- ")
-                        .to_string();
-                    self.err(
-                        Diagnostic::error(codes::COMMAND_READ_AS_MAPPING, format!("a command in `{what}` is not a string: YAML read it as a mapping"))
-                            .at_opt(self.node_loc(item))
-                            .with_note("an unquoted `: ` (colon and space) makes YAML read the text before it as a key")
-                            .with_help(format!("quote the whole command: - '{}'", line.replace('\'', "'\"'\"'"))),
-                    );
-                }
-                other => {
-                    ok = false;
-                    let d = Diagnostic::error(
-                        codes::WRONG_TYPE,
-                        format!(
-                            "a command in `{what}` must be a string, but it is {}",
-                            describe(other)
-                        ),
-                    )
-                    .at_opt(self.node_loc(other));
-                    self.err(d);
-                }
-            }
-        }
-        ok.then_some(out)
-    }
-
-    fn run(&mut self, node: &Node, key: Option<Location>) -> Option<RunSection> {
-        let map = self.expect_mapping(node, "run", "`run:` holds `command:` and optionally `runtime-version`, `pre-run`, `network`, `env`, `secrets`")?;
-        self.unknown_keys(map, RUN_KEYS, "run");
-        let mut ok = true;
-        if let Some(n) = map.get_node("runtime-version") {
-            ok &= self.scalar(n, "run.runtime-version").is_some();
-        }
-        let pre_run = self
-            .command_list(map.get_node("pre-run"), "run.pre-run")
-            .unwrap_or_else(|| {
-                ok = false;
-                vec![]
-            });
-        let command = match map.get_node("command") {
-            Some(n) => self.scalar(n, "run.command").map(|s| s.value),
-            None => {
-                self.missing("run.command", key, "add `command:` with how to start your application, e.g. `command: python server.py`");
-                None
-            }
-        };
-        let mut port_known = true;
-        let (port, port_env) = match map.get_node("network") {
-            Some(n) => self.network(n).unwrap_or_else(|| {
-                ok = false;
-                port_known = false;
-                (DEFAULT_PORT, None)
-            }),
-            None => (DEFAULT_PORT, None),
-        };
-        // Where the service port is written (None: the default, 8080).
-        let port_at = map
-            .get_mapping("network")
-            .and_then(|n| n.get_node("port"))
-            .and_then(|n| self.node_loc(n));
-        let env = match map.get_node("env") {
-            Some(n) => self
-                .env_list(n, "run.env", Some((port_known.then_some(port), port_at)))
-                .unwrap_or_else(|| {
-                    ok = false;
-                    vec![]
-                }),
-            None => vec![],
-        };
-        let secrets = match map.get_node("secrets") {
-            Some(n) => self.secrets(n, &env).unwrap_or_else(|| {
-                ok = false;
-                vec![]
-            }),
-            None => vec![],
-        };
-        if let Some(pe) = &port_env {
-            if let Some(clash) = env.iter().find(|e| &e.name == pe) {
-                ok = false;
-                self.err(
-                    Diagnostic::error(
-                        codes::DUPLICATE_VARIABLE,
-                        format!(
-                            "`{}` is both `run.network.env` and a variable in `run.env`",
-                            clash.name
-                        ),
-                    )
-                    .at_opt(
-                        map.get_mapping("network")
-                            .and_then(|n| n.get_node("env"))
-                            .and_then(|n| self.node_loc(n)),
-                    )
-                    .with_note("App Runner sets the `run.network.env` variable to the port")
-                    .with_help("remove it from `run.env`"),
-                );
-            }
-        }
-        let command = command?;
-        ok.then_some(RunSection {
-            pre_run,
-            command,
-            port,
-            port_env,
-            env,
-            secrets,
-            path_prepend: vec![],
-        })
     }
 }
