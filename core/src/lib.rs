@@ -6,7 +6,9 @@
 //! - [`resolve`]: the runtime catalog; requested → resolved versions;
 //! - [`plan`]: a pure value listing every stage and step of the build;
 //! - [`engine`]: walks the plan against a Docker Engine through bollard;
-//! - [`report`]: located diagnostics, the build log, and every user-facing message.
+//! - [`report`]: what every step reports with — located diagnostics and their codes, exit codes,
+//!   the build log — and the rendering of diagnostics. Each step's error messages live beside its
+//!   error type (`resolve::messages`, `engine::messages`).
 //!
 //! [`project`] runs input → resolve → plan for a directory.
 
