@@ -7,19 +7,21 @@ use crate::plan::BuildPlan;
 use crate::report::log::BuildLog;
 use bollard::Docker;
 use std::future::Future;
+use std::sync::OnceLock;
+use tokio::sync::watch;
 
 pub struct Session {
     docker: Docker,
     cleanup: Cleanup,
+    /// Whether SIGINT or SIGTERM has come, from the first interruptible step on: a signal that
+    /// arrives between two steps is kept for the next one, never lost.
+    signals: OnceLock<watch::Receiver<bool>>,
 }
 
 impl Session {
     /// Connect to the engine `DOCKER_HOST` names, or the local socket.
     pub async fn connect() -> Result<Self, EngineError> {
-        Ok(Self {
-            docker: connect().await?,
-            cleanup: Cleanup::default(),
-        })
+        Ok(Self::with_docker(connect().await?))
     }
 
     /// A session on a connection made elsewhere.
@@ -27,6 +29,7 @@ impl Session {
         Self {
             docker,
             cleanup: Cleanup::default(),
+            signals: OnceLock::new(),
         }
     }
 
@@ -69,21 +72,37 @@ impl Session {
         what: &str,
         work: impl Future<Output = T>,
     ) -> Result<T, EngineError> {
+        let mut signalled = self.signals();
         tokio::select! {
             done = work => Ok(done),
-            _ = interrupted() => {
+            _ = signalled.wait_for(|s| *s) => {
                 log.app_runner(format!(
                     "Interrupted: removing {what} (press Ctrl-C again to quit at once)."
                 ));
-                tokio::spawn(async {
-                    interrupted().await;
-                    std::process::exit(i32::from(crate::report::exit::INTERRUPTED));
-                });
                 let removed = self.close().await;
                 log.app_runner(format!("Removed {removed} container(s)."));
                 Err(EngineError::Interrupted)
             }
         }
+    }
+
+    /// The session's signal watch, listening from its first use: the handlers are installed here,
+    /// synchronously, so that no signal slips between installing and waiting. The first signal
+    /// is recorded; a second quits at once.
+    fn signals(&self) -> watch::Receiver<bool> {
+        self.signals
+            .get_or_init(|| {
+                let (tx, rx) = watch::channel(false);
+                let mut signals = Signals::install();
+                tokio::spawn(async move {
+                    signals.next().await;
+                    let _ = tx.send(true);
+                    signals.next().await;
+                    std::process::exit(i32::from(crate::report::exit::INTERRUPTED));
+                });
+                rx
+            })
+            .clone()
     }
 
     /// Remove every container (and unkept image) the session made; returns how many containers.
@@ -92,17 +111,36 @@ impl Session {
     }
 }
 
-/// SIGINT (Ctrl-C) or SIGTERM.
-async fn interrupted() {
+/// SIGINT (Ctrl-C) and SIGTERM, caught from the moment they are installed.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Self {
+                interrupt: signal(SignalKind::interrupt()).expect("SIGINT handler installs"),
+                terminate: signal(SignalKind::terminate()).expect("SIGTERM handler installs"),
+            }
         }
+        #[cfg(not(unix))]
+        Self {}
     }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
+
+    /// The next SIGINT or SIGTERM.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
