@@ -30,13 +30,18 @@ cargo build --release --locked -q
 bin=$repo/target/release/apprunner-build
 
 work=$(mktemp -d /tmp/apprunner-build-bench.XXXXXX)
-log=$work/bench.log
+log=$cache/last-run.log # kept after the run
+: >"$log"
 ids=$work/image-ids
 tags=()
 cleanup() {
   # Only what this run made: its tags, then every image id it saw (images a rebuild replaced).
   [ ${#tags[@]} -eq 0 ] || docker rmi -f "${tags[@]}" >/dev/null 2>&1 || true
   [ -s "$ids" ] && sort -u "$ids" | xargs -r docker rmi -f >/dev/null 2>&1 || true
+  # The package-cache volumes apprunner-build made for this run's directories (labelled with the directory).
+  docker volume ls -q --filter label=apprunner-build.cache-for |
+    xargs -r docker volume inspect -f '{{.Name}} {{index .Labels "apprunner-build.cache-for"}}' |
+    awk -v w="$work/" 'index($2, w) == 1 {print $1}' | xargs -r docker volume rm -f >/dev/null 2>&1 || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -262,7 +267,7 @@ YAML
   touch "$tree/.complete"
 fi
 tree_files=$(find "$tree/src" -type f | wc -l)
-tree_mb=$(du -s --block-size=1000000 --apparent-size "$tree/src" | cut -f1)
+tree_mb=$(find "$tree/src" -type f -printf '%s\n' | awk '{s += $1} END {printf "%.0f", s / 1e6}')
 tags+=(bench-tree)
 rss_of() { sed -n 's/.*Maximum resident set size (kbytes): //p' "$1"; }
 tree_build() { # tree_build KEY [--no-cache]: wall time into t[KEY], peak RSS (kB) into t[KEY rss]
