@@ -252,7 +252,9 @@ if [ ! -e "$tree/.complete" ]; then
   rm -rf "$tree"
   mkdir -p "$tree"
   python3 scripts/bench/gen-tree.py "$tree" 100000 500000000
-  cat >"$tree/apprunner.yaml" <<'YAML'
+  touch "$tree/.complete"
+fi
+cat >"$tree/apprunner.yaml" <<'YAML'
 version: 1.0
 runtime: python311
 build:
@@ -260,12 +262,10 @@ build:
     build:
       - echo built
 run:
-  command: python3 -m http.server $PORT
+  command: python3 -m http.server 8080
   network:
     port: 8080
 YAML
-  touch "$tree/.complete"
-fi
 tree_files=$(find "$tree/src" -type f | wc -l)
 tree_mb=$(find "$tree/src" -type f -printf '%s\n' | awk '{s += $1} END {printf "%.0f", s / 1e6}')
 tags+=(bench-tree)
@@ -290,6 +290,7 @@ docker rmi -f bench-tree >/dev/null 2>&1 || true
 
 # The report.
 med() { printf '%s' "${t[$1]}" | median; }
+runs_of() { printf '%s' "${t[$1]}" | awk '{printf "%s%.2f", (NR > 1 ? " " : ""), $1}'; }
 ratio() { echo "scale=2; $1 / $2" | bc | sed 's/^\./0./'; }
 echo
 echo "apprunner-build vs docker build (classic builder, $(docker version --format '{{.Server.Version}}')), medians of $runs,"
@@ -297,7 +298,7 @@ echo "wall seconds. Figures are noisy: 2 cores shared with other builds (load av
 echo "python3 is a stand-in: the fixture image apprunner-test/python:3.11 labelled 3.8.20 in a catalog overlay."
 echo "The Dockerfile: FROM the same image, WORKDIR /app, COPY the CA bundle to /tmp, COPY the manifests, RUN the"
 echo "install (pip --no-cache-dir; npm ci && npm cache clean --force), COPY . ., RUN any other build command."
-echo "apprunner-build keeps package caches in a volume (not with --no-cache); docker has none."
+echo "apprunner-build keeps package caches in a volume (not with --no-cache); docker has none. Each run's times: $log."
 echo
 printf '%-10s %-16s %9s %9s %7s\n' app case ours docker ratio
 for app in "${apps[@]}"; do
@@ -305,6 +306,7 @@ for app in "${apps[@]}"; do
     o=$(med "$app|$c|ours")
     d=$(med "$app|$c|docker")
     printf '%-10s %-16s %8.2fs %8.2fs %6sx\n' "$app" "$c" "$o" "$d" "$(ratio "$o" "$d")"
+    echo "runs: $app, $c: ours $(runs_of "$app|$c|ours"); docker $(runs_of "$app|$c|docker")" >>"$log"
   done
 done
 echo
@@ -313,7 +315,9 @@ for app in "${apps[@]}"; do printf '  %-10s %s\n' "$app" "${size[$app]}"; done
 echo
 max() { sort -n | tail -n 1; }
 echo "generated tree: $tree_files files, $tree_mb MB (python311, build \`echo built\`), medians of $runs:"
-printf '  build --no-cache: %.2f s wall, peak RSS %s MB (max over the runs)\n' "$(med "tree|cold")" \
+printf '  build --no-cache: %.2f s wall (runs: %s), peak RSS %s MB (max over the runs)\n' "$(med "tree|cold")" \
+  "$(runs_of "tree|cold")" \
   "$(echo "scale=1; $(printf '%s' "${t["tree|cold rss"]}" | max) / 1000" | bc)"
-printf '  up to date (second build, no change): %.2f s wall, peak RSS %s MB\n' "$(med "tree|no change")" \
+printf '  up to date (second build, no change): %.2f s wall (runs: %s), peak RSS %s MB\n' "$(med "tree|no change")" \
+  "$(runs_of "tree|no change")" \
   "$(echo "scale=1; $(printf '%s' "${t["tree|no change rss"]}" | max) / 1000" | bc)"
