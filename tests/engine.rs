@@ -462,6 +462,7 @@ async fn build_containers_join_the_requested_network() {
         ca_bundle: None,
         reuse_image: false,
         package_cache: false,
+        layer_cache: true,
         exclude: vec![],
     };
     let session = apprunner_build::engine::Session::with_docker(docker.clone());

@@ -160,6 +160,7 @@ fn the_original_build_runs_the_build_commands_twice() {
             Step::CopyFromStage { from, stage, .. } => format!("copy {from}->{stage}"),
             Step::Announce { .. } => "announce".to_string(),
             Step::Commit { stage } => format!("commit {stage}"),
+            Step::Install { stage, .. } => format!("install {stage}"),
         })
         .collect();
     assert_eq!(

@@ -132,6 +132,7 @@ pub async fn build(docker: &Docker, dir: &Path, test: &str) -> Build {
         // Every test build really builds; the up-to-date check has its own test.
         reuse_image: false,
         package_cache: true,
+        layer_cache: true,
         exclude: vec![],
     };
     let session = Session::with_docker(docker.clone());

@@ -8,6 +8,7 @@ mod docker;
 mod dockerignore;
 mod exec;
 mod image_name;
+pub mod layers;
 pub mod messages;
 pub mod run;
 mod session;
