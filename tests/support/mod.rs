@@ -91,10 +91,16 @@ pub fn write_app(files: &[(&str, &str)]) -> tempfile::TempDir {
 }
 
 pub fn plan_for(dir: &Path) -> BuildPlan {
+    plan_with(dir, false)
+}
+
+/// The plan with dependency layers on (`--dependency-layers`), or off.
+pub fn plan_with(dir: &Path, dependency_layers: bool) -> BuildPlan {
     let catalog = Catalog::load(&[test_catalog()]).unwrap();
     let loaded = project::load(
         &ProjectArgs {
             dir: dir.to_path_buf(),
+            dependency_layers,
             ..Default::default()
         },
         &catalog,
@@ -123,7 +129,12 @@ pub struct Build {
 }
 
 pub async fn build(docker: &Docker, dir: &Path, test: &str) -> Build {
-    let plan = plan_for(dir);
+    build_plan(docker, &plan_for(dir), test).await
+}
+
+/// [`build`], of a plan made elsewhere.
+pub async fn build_plan(docker: &Docker, plan: &BuildPlan, test: &str) -> Build {
+    let plan = plan.clone();
     let log = BuildLog::in_memory(LogFormat::Text).echo_to_stderr();
     let options = BuildOptions {
         image: image_name(test),
