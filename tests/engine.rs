@@ -1604,7 +1604,10 @@ async fn a_source_edit_takes_the_dependencies_from_the_layer() {
     let _layers = layer_guards(&first.log);
     first.result.expect("builds");
     assert!(
-        log_has(&first.log, "Installing dependencies over only requirements.txt"),
+        log_has(
+            &first.log,
+            "Installing dependencies over only requirements.txt"
+        ),
         "{:#?}",
         first.log
     );

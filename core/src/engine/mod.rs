@@ -5,7 +5,7 @@
 mod build;
 pub mod cache;
 mod docker;
-mod dockerignore;
+pub(crate) mod dockerignore;
 mod exec;
 mod image_name;
 pub mod layers;

@@ -53,6 +53,9 @@ pub fn split(root: &Path, commands: &[&str], tree: Tree) -> Result<Split, String
         }
         taken += 1;
     }
+    if tree == Tree::Source {
+        ignored(root, &files)?;
+    }
     if installs == 0 {
         let first = commands.first().copied().unwrap_or_default();
         return Err(format!("`{first}` is not a recognised install command"));
@@ -548,6 +551,30 @@ fn normal(name: &str) -> Option<String> {
 fn read(root: &Path, name: &str) -> Result<Option<String>, String> {
     read_project_text(root, name, MANIFEST_CAP)
         .map_err(|_| format!("{name} cannot be read as a manifest"))
+}
+
+/// The source copied in leaves out what `.dockerignore` excludes: a manifest it leaves out would be
+/// read by the install here but not over the copied source.
+fn ignored(root: &Path, files: &[String]) -> Result<(), String> {
+    let Some(text) = read(root, ".dockerignore")? else {
+        return Ok(());
+    };
+    let rules = crate::engine::dockerignore::IgnoreRules::parse(&text)
+        .map_err(|_| ".dockerignore cannot be read".to_string())?;
+    for file in files {
+        let mut at = String::new();
+        for part in file.split('/') {
+            at = if at.is_empty() {
+                part.to_string()
+            } else {
+                format!("{at}/{part}")
+            };
+            if rules.excludes(&at) {
+                return Err(format!(".dockerignore leaves out {file}"));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn exists(root: &Path, name: &str) -> bool {
