@@ -252,24 +252,52 @@ impl BuildPlan {
         })
     }
 
-    /// The plan in App Runner's plain order: each [`Step::Install`]'s runs right after the stage's
-    /// next copy, and the layers' announcements gone.
+    /// The plan in App Runner's plain order: each [`Step::Install`]'s runs after the stage's next
+    /// copy, where they were (before the stage's next step that is not an announcement, or a copy
+    /// out of the stage), and the layers' announcements gone.
     pub fn unlayered(&self) -> BuildPlan {
         let mut plan = self.clone();
         plan.steps.clear();
-        let mut pending: Vec<(String, Vec<Step>)> = Vec::new();
+        // Per stage: the runs, and whether the copy they follow has been placed.
+        let mut pending: Vec<(String, Vec<Step>, bool)> = Vec::new();
         for step in &self.steps {
+            let flush = |pending: &mut Vec<(String, Vec<Step>, bool)>, out: &mut Vec<Step>| {
+                let due = match step {
+                    Step::Announce { .. } => None,
+                    Step::CopyFromStage { from, .. } => pending
+                        .iter()
+                        .position(|(s, _, copied)| *copied && (s == from || s == step.stage())),
+                    _ => pending
+                        .iter()
+                        .position(|(s, _, copied)| *copied && s == step.stage()),
+                };
+                if let Some(at) = due {
+                    out.extend(pending.remove(at).1);
+                }
+            };
             match step {
-                Step::Install { stage, runs, .. } => pending.push((stage.clone(), runs.clone())),
+                Step::Install { stage, runs, .. } => {
+                    pending.push((stage.clone(), runs.clone(), false))
+                }
                 Step::Announce { message, .. } if message.starts_with(layers::PLAIN_ORDER) => {}
                 Step::CopySource { stage, .. } | Step::CopyFromStage { stage, .. } => {
+                    flush(&mut pending, &mut plan.steps);
                     plan.steps.push(step.clone());
-                    if let Some(at) = pending.iter().position(|(s, _)| s == stage) {
-                        plan.steps.extend(pending.remove(at).1);
+                    if let Some(p) = pending
+                        .iter_mut()
+                        .find(|(s, _, copied)| s == stage && !copied)
+                    {
+                        p.2 = true;
                     }
                 }
-                other => plan.steps.push(other.clone()),
+                other => {
+                    flush(&mut pending, &mut plan.steps);
+                    plan.steps.push(other.clone());
+                }
             }
+        }
+        for (_, runs, _) in pending {
+            plan.steps.extend(runs);
         }
         plan
     }
