@@ -1633,6 +1633,13 @@ async fn a_source_edit_takes_the_dependencies_from_the_layer() {
         second.log
     );
     assert!(second.leftovers.is_empty(), "{:?}", second.leftovers);
+    // The dependency layer is one of the image's layers: no mount point reached it either.
+    let paths = layer_paths(&docker, &built.name.to_string()).await;
+    let leaked: Vec<&String> = paths
+        .iter()
+        .filter(|p| p.contains("apprunner-build"))
+        .collect();
+    assert!(leaked.is_empty(), "{leaked:?}");
     let c = start(&docker, &built.name.to_string(), &[], None).await;
     assert_eq!(http_get(&c, 8080).await, "Hi, world!\n");
     stop(&docker, &c).await;

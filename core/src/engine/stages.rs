@@ -310,7 +310,9 @@ impl Walk<'_> {
         // The engine would merge the container's owner label into the image: emptied, it is not;
         // nor a dependency layer's key, when the container started from one.
         labels.insert(super::docker::OWNER_LABEL.to_string(), String::new());
-        labels.insert(super::layers::LAYER_KEY_LABEL.to_string(), String::new());
+        if !self.start_from.is_empty() {
+            labels.insert(super::layers::LAYER_KEY_LABEL.to_string(), String::new());
+        }
         let config = ContainerConfig {
             cmd: Some(image.cmd.clone()),
             entrypoint: Some(image.entrypoint.clone()),
