@@ -1643,6 +1643,18 @@ async fn a_source_edit_takes_the_dependencies_from_the_layer() {
     let c = start(&docker, &built.name.to_string(), &[], None).await;
     assert_eq!(http_get(&c, 8080).await, "Hi, world!\n");
     stop(&docker, &c).await;
+    // --no-cache: the layer is installed again (and replaced).
+    let third = build_plan_with(&docker, &plan_with(app.path(), true), "layers-edit", false).await;
+    let _more_layers = layer_guards(&third.log);
+    third.result.expect("builds");
+    assert!(
+        log_has(
+            &third.log,
+            "Installing dependencies over only requirements.txt"
+        ),
+        "{:#?}",
+        third.log
+    );
 }
 
 /// Every path under /app with its type, mode and (for files) sha256; compiled bytecode only by
