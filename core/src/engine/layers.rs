@@ -173,7 +173,9 @@ impl Walk<'_> {
     }
 
     /// sha256 over the tool's version, the stage's image, where the files go and what they hold,
-    /// and each command with its phase, directory and env (the build's tool variables included).
+    /// and each command with its phase, directory and env (the plan's: the CA bundle's and the
+    /// package caches' variables change where tools look, not what they install, and are left out
+    /// so that `--no-cache` replaces the same layer).
     fn layer_key(
         &self,
         base: &str,
@@ -212,9 +214,6 @@ impl Walk<'_> {
                     field(format!("{}={}", var.name, var.value).as_bytes());
                 }
             }
-        }
-        for var in &self.tool_env {
-            field(var.as_bytes());
         }
         hex::encode(h.finalize())
     }

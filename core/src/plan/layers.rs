@@ -104,6 +104,12 @@ fn recognise(root: &Path, command: &str, tree: Tree) -> Result<Option<Kind>, Str
             if tree == Tree::OtherStage {
                 return writes_app("a virtualenv");
             }
+            let dir = dir.trim_start_matches("./").trim_end_matches('/');
+            if in_source(root, dir) {
+                return Err(format!(
+                    "the source holds {dir}, which would replace the installed one"
+                ));
+            }
             Ok(Some(Kind::Setup))
         }
         [py, "-m", "pip", "install", args @ ..] if is_python(py) => pip(root, command, args, tree),
@@ -280,7 +286,16 @@ fn pip(root: &Path, command: &str, args: &[&str], tree: Tree) -> Result<Option<K
             "-t" | "--target" | "--prefix" | "--root" | "--src" if tree == Tree::OtherStage => {
                 return Err(format!("`{command}` may write into /app ({arg}), which is copied in from the build stage after it"));
             }
-            "-t" | "--target" | "--prefix" | "--root" | "--src" => i += 2,
+            "-t" | "--target" | "--prefix" | "--root" | "--src" => {
+                let dir = value(i)?;
+                let rel = dir.strip_prefix("/app/").unwrap_or(dir);
+                if !rel.starts_with('/') && in_source(root, rel.trim_start_matches("./")) {
+                    return Err(format!(
+                        "the source holds {rel}, which would replace what `{command}` installs"
+                    ));
+                }
+                i += 2
+            }
             "-f" | "--find-links" => {
                 return Err(format!("`{command}` reads packages from {arg}"));
             }
@@ -438,7 +453,7 @@ fn node(
             }
         }
     }
-    if exists(root, "node_modules") {
+    if in_source(root, "node_modules") {
         return Err("the source holds node_modules, which would replace the installed one".into());
     }
     let (locks, settings): (&[&str], &[&str]) = match tool {
@@ -446,7 +461,7 @@ fn node(
         "yarn" => (&["yarn.lock"], &[".yarnrc", ".yarnrc.yml", ".npmrc"]),
         _ => (&["pnpm-lock.yaml"], &[".npmrc", ".pnpmfile.cjs"]),
     };
-    if tool == "yarn" && exists(root, ".yarn") {
+    if tool == "yarn" && in_source(root, ".yarn") {
         return Err("the source holds .yarn (Yarn's releases, plugins or cache)".into());
     }
     if tool == "pnpm" && exists(root, "pnpm-workspace.yaml") {
@@ -478,7 +493,7 @@ fn python_project(
     lock: &str,
     may_rewrite_lock: bool,
 ) -> Result<Option<Kind>, String> {
-    if exists(root, ".venv") {
+    if in_source(root, ".venv") {
         return Err("the source holds .venv, which would replace the installed one".into());
     }
     let mut files = Vec::new();
@@ -575,6 +590,11 @@ fn ignored(root: &Path, files: &[String]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Whether `name` exists and reaches /app (`.dockerignore` does not leave it out).
+fn in_source(root: &Path, name: &str) -> bool {
+    exists(root, name) && ignored(root, &[name.to_string()]).is_ok()
 }
 
 fn exists(root: &Path, name: &str) -> bool {
@@ -962,6 +982,30 @@ mod tests {
             "[tool.uv.sources]\nlib = { path = \"./lib\" }\n",
         )]);
         assert!(refused(l.path(), &["uv sync --frozen"], Tree::Source).contains("local path"));
+        let w = app(&[("requirements.txt", REQ), (".venv/bin/python", "")]);
+        assert!(refused(
+            w.path(),
+            &[
+                "python3 -m venv .venv",
+                ".venv/bin/pip install -r requirements.txt"
+            ],
+            Tree::Source
+        )
+        .contains("the source holds .venv"));
+        let ignored = app(&[
+            ("requirements.txt", REQ),
+            (".venv/bin/python", ""),
+            (".dockerignore", ".venv\n"),
+        ]);
+        assert!(split(
+            ignored.path(),
+            &[
+                "python3 -m venv .venv",
+                ".venv/bin/pip install -r requirements.txt"
+            ],
+            Tree::Source
+        )
+        .is_ok());
         let v = app(&[("Pipfile", ""), (".venv/bin/python", "")]);
         assert!(refused(v.path(), &["pipenv install --deploy"], Tree::Source).contains(".venv"));
     }
