@@ -51,8 +51,13 @@ async fn a_the_guides_python_example_answers_hello() {
         &b.log,
         "[AppRunner] Starting to build your application source code."
     ));
+    // With APPRUNNER_TEST_DEPENDENCY_LAYERS=1 the install may come from an earlier build's layer.
     assert!(
-        log_has(&b.log, "[PreRun] Successfully installed"),
+        log_has(&b.log, "[PreRun] Successfully installed")
+            || log_has(
+                &b.log,
+                "Dependencies from cache (requirements.txt unchanged)"
+            ),
         "pip's output is logged under [PreRun]"
     );
 }
