@@ -464,6 +464,13 @@ fn node(
     if tool == "yarn" && in_source(root, ".yarn") {
         return Err("the source holds .yarn (Yarn's releases, plugins or cache)".into());
     }
+    for generated in [".pnp.cjs", ".pnp.loader.mjs", ".pnp.js"] {
+        if tool == "yarn" && in_source(root, generated) {
+            return Err(format!(
+                "the source holds {generated}, which would replace the one the install writes"
+            ));
+        }
+    }
     if tool == "pnpm" && exists(root, "pnpm-workspace.yaml") {
         return Err("pnpm-workspace.yaml declares a workspace".into());
     }
@@ -909,6 +916,14 @@ mod tests {
                 "{spec}"
             );
         }
+        let pnp = app(&[
+            ("package.json", PACKAGE),
+            ("yarn.lock", ""),
+            (".pnp.cjs", ""),
+        ]);
+        assert!(
+            refused(pnp.path(), &["yarn install --immutable"], Tree::Source).contains(".pnp.cjs")
+        );
         let w = app(&[("package.json", r#"{"workspaces":["packages/*"]}"#)]);
         assert!(refused(w.path(), &["npm install"], Tree::Source).contains("workspaces"));
         let l = app(&[("package.json", PACKAGE), ("package-lock.json", "{}")]);
