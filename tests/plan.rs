@@ -160,6 +160,7 @@ fn the_original_build_runs_the_build_commands_twice() {
             Step::CopyFromStage { from, stage, .. } => format!("copy {from}->{stage}"),
             Step::Announce { .. } => "announce".to_string(),
             Step::Commit { stage } => format!("commit {stage}"),
+            Step::Install { stage, .. } => format!("install {stage}"),
         })
         .collect();
     assert_eq!(
@@ -334,4 +335,117 @@ fn a_start_command_on_another_port_is_warned_about_where_it_is_written() {
         "{report}"
     );
     assert!(report.contains("apprunner.yaml:8:12"), "located: {report}");
+}
+
+/// The plan of `files` with `--dependency-layers`, and without.
+fn layered_and_plain(files: &[(&str, &[u8])]) -> (BuildPlan, BuildPlan) {
+    let dir = project_dir(files);
+    let with = |dependency_layers| {
+        let loaded = support::load_args(apprunner_build::project::ProjectArgs {
+            dir: dir.path().to_path_buf(),
+            dependency_layers,
+            ..Default::default()
+        });
+        let report = support::report(&loaded);
+        loaded.plan.unwrap_or_else(|| panic!("{report}"))
+    };
+    (with(true), with(false))
+}
+
+fn shape(plan: &BuildPlan) -> Vec<String> {
+    plan.steps
+        .iter()
+        .map(|s| match s {
+            Step::CopySource { stage, .. } => format!("{stage}: copy-source"),
+            Step::CopyFromStage { stage, from, .. } => format!("{stage}: copy from {from}"),
+            Step::Run { stage, command, .. } => format!("{stage}: run {command}"),
+            Step::Announce { stage, message } => format!("{stage}: say {message}"),
+            Step::Commit { stage } => format!("{stage}: commit"),
+            Step::Install {
+                stage,
+                from,
+                files,
+                runs,
+                ..
+            } => format!(
+                "{stage}: install {} from {} with {}",
+                files.join(","),
+                from.as_deref().unwrap_or("source"),
+                runs.len()
+            ),
+        })
+        .collect()
+}
+
+const HELLO_YAML: &[u8] = b"version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - python3 -m compileall -q .\nrun:\n  pre-run:\n    - pip3 install -r requirements.txt\n  command: python3 server.py\n";
+
+#[test]
+fn dependency_layers_split_the_guides_example_in_the_runtime_stage() {
+    let (layered, plain) = layered_and_plain(&[
+        ("apprunner.yaml", HELLO_YAML),
+        ("requirements.txt", b"pyramid==2.0\n"),
+        ("server.py", b""),
+    ]);
+    assert_eq!(
+        shape(&layered),
+        [
+            "build: say Dependencies installed with the source in the build stage: `python3 -m compileall -q .` is not a recognised install command.",
+            "build: copy-source",
+            "build: run python3 -m compileall -q .",
+            "runtime: install requirements.txt from build with 1",
+            "runtime: copy from build",
+            "runtime: commit",
+        ]
+    );
+    layered.check().unwrap();
+    assert_eq!(layered.unlayered(), plain);
+    assert!(plan::render(&layered).contains("dependency layer"));
+    // Saved and read back, it is the same plan.
+    let json = serde_json::to_string(&layered).unwrap();
+    assert_eq!(serde_json::from_str::<BuildPlan>(&json).unwrap(), layered);
+}
+
+#[test]
+fn dependency_layers_in_both_runs_of_the_original_build() {
+    let (layered, plain) = layered_and_plain(&[
+        (
+            "apprunner.yaml",
+            b"version: 1.0\nruntime: python3\nbuild:\n  commands:\n    build:\n      - pip3 install -r requirements.txt\n      - python3 -m compileall -q .\nrun:\n  command: python3 server.py\n",
+        ),
+        ("requirements.txt", b"pyramid==2.0\n"),
+    ]);
+    let shape = shape(&layered);
+    assert_eq!(
+        shape[0],
+        "build: install requirements.txt from source with 1"
+    );
+    assert_eq!(shape[1], "build: copy-source");
+    assert!(
+        shape.contains(&"runtime: install requirements.txt from build with 1".to_string()),
+        "{shape:#?}"
+    );
+    layered.check().unwrap();
+    assert_eq!(layered.unlayered(), plain);
+}
+
+#[test]
+fn dependency_layers_keep_the_plain_order_where_the_copy_would_overwrite() {
+    let (layered, plain) = layered_and_plain(&[
+        (
+            "apprunner.yaml",
+            b"version: 1.0\nruntime: nodejs12\nbuild:\n  commands:\n    build:\n      - npm ci\nrun:\n  command: node index.js\n",
+        ),
+        ("package.json", br#"{"dependencies":{"express":"4.21.2"}}"#),
+        ("package-lock.json", b"{}"),
+    ]);
+    let shape = shape(&layered);
+    assert_eq!(
+        shape[0],
+        "build: install package-lock.json,package.json from source with 1"
+    );
+    assert!(
+        shape.iter().any(|s| s.starts_with("runtime: say Dependencies installed with the source in the runtime stage: `npm ci` writes into /app (node_modules)")),
+        "{shape:#?}"
+    );
+    assert_eq!(layered.unlayered(), plain);
 }

@@ -18,6 +18,8 @@ pub struct ProjectArgs {
     /// How messages show `dir` (default: as given). Tests show it as "" to get `apprunner.yaml:3:5`.
     pub shown_dir: Option<PathBuf>,
     pub input: InputArgs,
+    /// Split recognised dependency installs into cached layers ([`plan::layers`]).
+    pub dependency_layers: bool,
 }
 
 /// A plan when everything checked out, and all that was found along the way.
@@ -125,6 +127,9 @@ pub fn load(args: &ProjectArgs, catalog: &Catalog, today: chrono::NaiveDate) -> 
             let mut p = plan::make_plan(root, settings, resolution.runtime);
             p.decisions = input.decisions;
             diagnostics.0.extend(plan::lint(&p, settings.source()));
+            if args.dependency_layers {
+                plan::layers::apply(&mut p);
+            }
             plan = Some(p);
         }
     }

@@ -224,6 +224,11 @@ pub struct ProjectOpts {
         help_heading = "App Runner's API settings"
     )]
     pub runtime_env: Vec<EnvVar>,
+    /// Run recognised dependency installs (pip -r, npm ci, yarn, pnpm, pipenv, poetry, uv) over
+    /// only their manifests first and keep the result as a cached image, so that a source edit
+    /// does not reinstall; `plan` shows which stages are split and why others are not.
+    #[arg(long)]
+    pub dependency_layers: bool,
 }
 
 /// `--configuration-source`.
@@ -254,6 +259,7 @@ impl ProjectOpts {
                     env: self.runtime_env.clone(),
                 },
             },
+            dependency_layers: self.dependency_layers,
         }
     }
 }

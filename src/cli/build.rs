@@ -176,6 +176,7 @@ pub(crate) async fn build_image(
         ca_bundle: opts.ca_bundle.clone(),
         reuse_image: !opts.no_cache,
         package_cache: !opts.no_cache,
+        layer_cache: !opts.no_cache,
         exclude,
     };
     let built = session

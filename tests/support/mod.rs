@@ -90,11 +90,21 @@ pub fn write_app(files: &[(&str, &str)]) -> tempfile::TempDir {
     project_dir(&bytes)
 }
 
+/// With `APPRUNNER_TEST_DEPENDENCY_LAYERS=1`, every test builds with dependency layers on.
 pub fn plan_for(dir: &Path) -> BuildPlan {
+    plan_with(
+        dir,
+        std::env::var_os("APPRUNNER_TEST_DEPENDENCY_LAYERS").is_some_and(|v| v == "1"),
+    )
+}
+
+/// The plan with dependency layers on (`--dependency-layers`), or off.
+pub fn plan_with(dir: &Path, dependency_layers: bool) -> BuildPlan {
     let catalog = Catalog::load(&[test_catalog()]).unwrap();
     let loaded = project::load(
         &ProjectArgs {
             dir: dir.to_path_buf(),
+            dependency_layers,
             ..Default::default()
         },
         &catalog,
@@ -123,7 +133,22 @@ pub struct Build {
 }
 
 pub async fn build(docker: &Docker, dir: &Path, test: &str) -> Build {
-    let plan = plan_for(dir);
+    build_plan(docker, &plan_for(dir), test).await
+}
+
+/// [`build`], of a plan made elsewhere.
+pub async fn build_plan(docker: &Docker, plan: &BuildPlan, test: &str) -> Build {
+    build_plan_with(docker, plan, test, true).await
+}
+
+/// [`build_plan`]; `layer_cache: false` as `--no-cache` sets it.
+pub async fn build_plan_with(
+    docker: &Docker,
+    plan: &BuildPlan,
+    test: &str,
+    layer_cache: bool,
+) -> Build {
+    let plan = plan.clone();
     let log = BuildLog::in_memory(LogFormat::Text).echo_to_stderr();
     let options = BuildOptions {
         image: image_name(test),
@@ -132,6 +157,7 @@ pub async fn build(docker: &Docker, dir: &Path, test: &str) -> Build {
         // Every test build really builds; the up-to-date check has its own test.
         reuse_image: false,
         package_cache: true,
+        layer_cache,
         exclude: vec![],
     };
     let session = Session::with_docker(docker.clone());

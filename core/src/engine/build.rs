@@ -29,6 +29,9 @@ pub struct BuildOptions {
     /// Keep package-manager caches (pip, npm, yarn, pnpm, uv, poetry) in a volume between builds
     /// (off with `--no-cache`).
     pub package_cache: bool,
+    /// Reuse dependency layers ([`Step::Install`]) whose inputs are unchanged (off with
+    /// `--no-cache`: they are installed again, and the cache images replaced).
+    pub layer_cache: bool,
     /// Paths relative to the source root left out of the source copied into the image: local
     /// files that happen to sit in the tree, such as the `--secrets-file` of this run.
     pub exclude: Vec<PathBuf>,
@@ -57,6 +60,8 @@ pub(super) struct Walk<'a> {
     /// The package-cache volume, when there is one.
     pub(super) cache_volume: Option<String>,
     pub(super) images: HashMap<String, ImageInspect>,
+    /// The image a stage's container starts from instead of the stage's own: a dependency layer.
+    pub(super) start_from: HashMap<String, String>,
     /// Each started stage's container, and whether it has the mounts (CA bundle, package cache).
     pub(super) containers: HashMap<String, Slot>,
     /// The index of the step being walked.
@@ -103,6 +108,7 @@ pub(crate) async fn build(
             volume
         }),
         images: HashMap::new(),
+        start_from: HashMap::new(),
         containers: HashMap::new(),
         at: 0,
         source: None,
@@ -202,10 +208,13 @@ impl Walk<'_> {
         Ok(())
     }
 
-    async fn step(&mut self, step: &Step) -> Result<(), EngineError> {
+    pub(super) async fn step(&mut self, step: &Step) -> Result<(), EngineError> {
         if let Step::Announce { message, .. } = step {
             self.log.app_runner(message);
             return Ok(());
+        }
+        if let Step::Install { .. } = step {
+            return self.install(step).await;
         }
         let stage = self
             .plan
@@ -216,6 +225,7 @@ impl Walk<'_> {
             Step::Run { .. } => Need::Mounts,
             Step::Commit { .. } => Need::Any,
             Step::Announce { .. } => unreachable!("announced above"),
+            Step::Install { .. } => unreachable!("installed above"),
         };
         let container = self.container(stage, need).await?;
         match step {
@@ -260,6 +270,7 @@ impl Walk<'_> {
                     })
             }
             Step::Announce { .. } => unreachable!("announced above"),
+            Step::Install { .. } => unreachable!("installed above"),
             Step::Commit { .. } => {
                 let base = self.images[&stage.image].clone();
                 let id = self.commit(&container, &base).await?;

@@ -49,7 +49,7 @@ impl Walk<'_> {
     fn committed_later(&self, stage: &str) -> bool {
         self.plan.steps[self.at..]
             .iter()
-            .any(|s| matches!(s, Step::Commit { stage: c } if c == stage))
+            .any(|s| matches!(s, Step::Commit { stage: c } | Step::Install { stage: c, .. } if c == stage))
     }
 
     /// The stage's container as the step needs it: started from the stage's image the first time,
@@ -98,7 +98,11 @@ impl Walk<'_> {
                 let _ = self.docker.remove_container(&slot.id, Some(remove)).await;
                 id
             }
-            None => stage.image.clone(),
+            None => self
+                .start_from
+                .get(&stage.name)
+                .cloned()
+                .unwrap_or_else(|| stage.image.clone()),
         };
         let name = super::docker::container_name(&stage.name);
         let mut binds = Vec::new();
@@ -303,8 +307,12 @@ impl Walk<'_> {
                 format!("sha256:{}", summary.digest),
             );
         }
-        // The engine would merge the container's owner label into the image: emptied, it is not.
+        // The engine would merge the container's owner label into the image: emptied, it is not;
+        // nor a dependency layer's key, when the container started from one.
         labels.insert(super::docker::OWNER_LABEL.to_string(), String::new());
+        if !self.start_from.is_empty() {
+            labels.insert(super::layers::LAYER_KEY_LABEL.to_string(), String::new());
+        }
         let config = ContainerConfig {
             cmd: Some(image.cmd.clone()),
             entrypoint: Some(image.entrypoint.clone()),

@@ -8,6 +8,8 @@ use crate::resolve::catalog::BuildProcess;
 
 /// Every warning about `plan`; `source` is the apprunner.yaml it came from, if any.
 pub fn lint(plan: &BuildPlan, source: Option<&SourceText>) -> Vec<Diagnostic> {
+    // Dependency layers change when commands run, not what they are.
+    let plan = &plan.unlayered();
     let mut found = installs_outside_app(plan, source);
     found.extend(second_run_without_build_env(plan, source));
     found.extend(amazon_linux_tools(plan, source));

@@ -2,6 +2,7 @@
 //! configuration. Computing it touches no engine; the engine walks it in order and decides nothing
 //! App Runner-specific. `plan` prints it, `plan --json` saves it, `build --plan FILE` builds it.
 
+pub mod layers;
 mod lint;
 mod make;
 pub mod ports;
@@ -110,6 +111,21 @@ pub enum Step {
     },
     /// An `[AppRunner]` line in the log, saying what comes next.
     Announce { stage: String, message: String },
+    /// Dependency layers: `runs` (each a [`Step::Run`] of this stage) over a tree at `path` that
+    /// holds only `files`, taken from the source (`from: None`) or from another stage's `path`;
+    /// the result is kept as an image keyed by those files, the stage's image, the commands and
+    /// their env, and reused when they are unchanged. The step that brings in the whole tree
+    /// (the stage's next copy) follows; without the split, `runs` would run right after it.
+    Install {
+        stage: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from: Option<String>,
+        path: String,
+        files: Vec<String>,
+        runs: Vec<Step>,
+        /// Why the split is safe, for people reading the plan.
+        reason: String,
+    },
     /// The stage's container, as it is now, becomes the image, with [`BuildPlan::image`] as its
     /// configuration.
     Commit { stage: String },
@@ -122,6 +138,7 @@ impl Step {
             | Step::CopyFromStage { stage, .. }
             | Step::Run { stage, .. }
             | Step::Announce { stage, .. }
+            | Step::Install { stage, .. }
             | Step::Commit { stage } => stage,
         }
     }
@@ -206,6 +223,8 @@ pub enum PlanError {
     CopyFromUnstarted { step: usize, stage: String },
     #[error("the plan commits {count} images; it must commit exactly one")]
     CommitCount { count: usize },
+    #[error("step {step} installs with steps that are not commands of its stage")]
+    InstallRuns { step: usize },
     #[error("stage `{0}` is declared twice")]
     DuplicateStage(String),
 }
@@ -217,12 +236,70 @@ impl BuildPlan {
 
     /// The commands of one phase, in order, whichever stage runs them.
     pub fn commands(&self, phase: PhaseName) -> impl Iterator<Item = &str> {
-        self.steps.iter().filter_map(move |s| match s {
+        self.flat_steps().filter_map(move |s| match s {
             Step::Run {
                 phase: p, command, ..
             } if *p == phase => Some(command.as_str()),
             _ => None,
         })
+    }
+
+    /// The steps with each [`Step::Install`]'s runs in its place.
+    pub fn flat_steps(&self) -> impl Iterator<Item = &Step> {
+        self.steps.iter().flat_map(|s| match s {
+            Step::Install { runs, .. } => runs.iter().collect::<Vec<_>>(),
+            other => vec![other],
+        })
+    }
+
+    /// The plan in App Runner's plain order: each [`Step::Install`]'s runs after the stage's next
+    /// copy, where they were (before the stage's next step that is not an announcement, or a copy
+    /// out of the stage), and the layers' announcements gone.
+    pub fn unlayered(&self) -> BuildPlan {
+        let mut plan = self.clone();
+        plan.steps.clear();
+        // Per stage: the runs, and whether the copy they follow has been placed.
+        let mut pending: Vec<(String, Vec<Step>, bool)> = Vec::new();
+        for step in &self.steps {
+            let flush = |pending: &mut Vec<(String, Vec<Step>, bool)>, out: &mut Vec<Step>| {
+                let due = match step {
+                    Step::Announce { .. } => None,
+                    Step::CopyFromStage { from, .. } => pending
+                        .iter()
+                        .position(|(s, _, copied)| *copied && (s == from || s == step.stage())),
+                    _ => pending
+                        .iter()
+                        .position(|(s, _, copied)| *copied && s == step.stage()),
+                };
+                if let Some(at) = due {
+                    out.extend(pending.remove(at).1);
+                }
+            };
+            match step {
+                Step::Install { stage, runs, .. } => {
+                    pending.push((stage.clone(), runs.clone(), false))
+                }
+                Step::Announce { message, .. } if message.starts_with(layers::PLAIN_ORDER) => {}
+                Step::CopySource { stage, .. } | Step::CopyFromStage { stage, .. } => {
+                    flush(&mut pending, &mut plan.steps);
+                    plan.steps.push(step.clone());
+                    if let Some(p) = pending
+                        .iter_mut()
+                        .find(|(s, _, copied)| s == stage && !copied)
+                    {
+                        p.2 = true;
+                    }
+                }
+                other => {
+                    flush(&mut pending, &mut plan.steps);
+                    plan.steps.push(other.clone());
+                }
+            }
+        }
+        for (_, runs, _) in pending {
+            plan.steps.extend(runs);
+        }
+        plan
     }
 
     /// Whether the engine can walk this plan: declared stages, one commit, copies from stages that
@@ -248,7 +325,20 @@ impl BuildPlan {
             if let Step::Announce { .. } = step {
                 continue;
             }
-            if let Step::CopyFromStage { from, .. } = step {
+            let from = match step {
+                Step::CopyFromStage { from, .. } => Some(from),
+                Step::Install { from, runs, .. } => {
+                    if runs
+                        .iter()
+                        .any(|r| !matches!(r, Step::Run { stage, .. } if stage == step.stage()))
+                    {
+                        return Err(PlanError::InstallRuns { step: number });
+                    }
+                    from.as_ref()
+                }
+                _ => None,
+            };
+            if let Some(from) = from {
                 if !started.contains(&from.as_str()) {
                     return Err(PlanError::CopyFromUnstarted {
                         step: number,

@@ -53,8 +53,7 @@ fn steps(o: &mut String, plan: &BuildPlan) {
     let _ = writeln!(o, "\nSteps:");
     let width = plan.stages.iter().map(|s| s.name.len()).max().unwrap_or(0) + 2;
     let envs: Vec<&Vec<EnvVar>> = plan
-        .steps
-        .iter()
+        .flat_steps()
         .filter_map(|s| match s {
             Step::Run { env, .. } => Some(env),
             _ => None,
@@ -89,6 +88,31 @@ fn steps(o: &mut String, plan: &BuildPlan) {
             }
             Step::Commit { .. } => "commit: this container becomes the application image".into(),
             Step::Announce { message, .. } => format!("say: {message}"),
+            Step::Install {
+                from,
+                path,
+                files,
+                runs,
+                reason,
+                ..
+            } => {
+                let over = match (files.is_empty(), from) {
+                    (true, _) => format!("an empty {path}"),
+                    (false, None) => format!("{} from the source", files.join(", ")),
+                    (false, Some(from)) => {
+                        format!("{} from the {from} stage's {path}", files.join(", "))
+                    }
+                };
+                let mut text = format!(
+                    "dependency layer (reused while its inputs are unchanged; {reason}): over only {over}:"
+                );
+                for run in runs {
+                    if let Step::Run { phase, command, .. } = run {
+                        text.push_str(&format!("\n        {phase}: {command}"));
+                    }
+                }
+                text
+            }
         };
         let _ = writeln!(o, "  {:>2}. {stage:width$} {what}", i + 1);
     }

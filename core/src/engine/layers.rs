@@ -1,0 +1,297 @@
+//! Dependency layers ([`Step::Install`]): the key over the install's inputs, the look-up of an
+//! image labelled with it, and, when there is none, the install over only its files, committed
+//! and tagged `apprunner-build-cache/deps:<key>`. The plan decides what is split and why.
+
+use super::build::{secs, Walk};
+use super::docker::{long, OWNER_LABEL};
+use super::stages::Need;
+use super::EngineError;
+use crate::input::files::read_project_bytes;
+use crate::plan::Step;
+use bollard::models::ContainerConfig;
+use bollard::query_parameters::{
+    CommitContainerOptionsBuilder, DownloadFromContainerOptionsBuilder, TagImageOptionsBuilder,
+    UploadToContainerOptionsBuilder,
+};
+use futures_util::TryStreamExt;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io::Read;
+use std::time::Instant;
+
+/// The repository cache images are tagged in: `docker images apprunner-build-cache/deps` lists
+/// them, `docker rmi` removes them.
+pub const LAYER_REPOSITORY: &str = "apprunner-build-cache/deps";
+/// The label that holds a cache image's key.
+pub const LAYER_KEY_LABEL: &str = "apprunner-build.layer-key";
+/// The most of one manifest that is read.
+const FILE_CAP: u64 = 16 * 1024 * 1024;
+
+impl Walk<'_> {
+    pub(super) async fn install(&mut self, step: &Step) -> Result<(), EngineError> {
+        let Step::Install {
+            stage,
+            from,
+            path,
+            files,
+            runs,
+            ..
+        } = step
+        else {
+            unreachable!("called for Install steps only")
+        };
+        let t = Instant::now();
+        let stage_def = self
+            .plan
+            .stage(stage)
+            .expect("checked: every step names a declared stage")
+            .clone();
+        let contents = self.install_files(from.as_deref(), path, files).await?;
+        let base = self.images[&stage_def.image].id.clone().unwrap_or_default();
+        let key = self.layer_key(&base, path, &contents, runs);
+        let tag = format!("{LAYER_REPOSITORY}:{}", &key[..32]);
+        let fresh = !self.containers.contains_key(stage);
+        let unchanged = if files.is_empty() {
+            "same commands".to_string()
+        } else {
+            format!("{} unchanged", files.join(", "))
+        };
+        if fresh && self.opts.layer_cache {
+            if let Ok(found) = self.docker.inspect_image(&tag).await {
+                let label = found
+                    .config
+                    .as_ref()
+                    .and_then(|c| c.labels.as_ref())
+                    .and_then(|l| l.get(LAYER_KEY_LABEL));
+                if label == Some(&key) {
+                    self.log.app_runner(format!(
+                        "Dependencies from cache ({unchanged}): {} in the {stage} stage.",
+                        tag
+                    ));
+                    self.start_from
+                        .insert(stage.clone(), found.id.unwrap_or_default());
+                    return Ok(());
+                }
+            }
+        }
+        self.log.app_runner(format!(
+            "Installing dependencies over only {} in the {stage} stage, kept as {tag} for later builds.",
+            if files.is_empty() { "an empty directory".to_string() } else { files.join(", ") }
+        ));
+        let container = self.container(&stage_def, Need::NoMounts).await?;
+        self.upload_files(&container, path, &contents).await?;
+        for run in runs {
+            Box::pin(self.step(run)).await?;
+        }
+        let container = self.containers[stage].id.clone();
+        let labels = HashMap::from([
+            (LAYER_KEY_LABEL.to_string(), key.clone()),
+            (OWNER_LABEL.to_string(), String::new()),
+        ]);
+        let options = CommitContainerOptionsBuilder::new()
+            .container(&container)
+            .comment("apprunner-build dependency layer")
+            .build();
+        let config = ContainerConfig {
+            labels: Some(labels),
+            ..Default::default()
+        };
+        let id = long(self.docker)
+            .commit_container(options, config)
+            .await
+            .map_err(EngineError::docker("committing the dependency layer"))?
+            .id;
+        let (repo, tag_part) = tag.split_once(':').expect("the tag has a colon");
+        let options = TagImageOptionsBuilder::new()
+            .repo(repo)
+            .tag(tag_part)
+            .build();
+        self.docker
+            .tag_image(&id, Some(options))
+            .await
+            .map_err(EngineError::docker(format!(
+                "tagging the dependency layer {tag}"
+            )))?;
+        self.log.app_runner(format!(
+            "Dependencies installed and kept in {}.",
+            secs(t.elapsed())
+        ));
+        Ok(())
+    }
+
+    /// Each file's bytes (`None`: absent), from the source or from another stage's `path`.
+    async fn install_files(
+        &mut self,
+        from: Option<&str>,
+        path: &str,
+        files: &[String],
+    ) -> Result<Vec<(String, Option<Vec<u8>>)>, EngineError> {
+        let mut out = Vec::new();
+        let Some(from) = from else {
+            for name in files {
+                let bytes = read_project_bytes(&self.plan.source_root, name, FILE_CAP).map_err(
+                    |refused| EngineError::Source {
+                        root: self.plan.source_root.clone(),
+                        source: std::io::Error::other(
+                            refused.diagnostic(std::path::Path::new(name)).message,
+                        ),
+                    },
+                )?;
+                out.push((name.clone(), bytes));
+            }
+            return Ok(out);
+        };
+        let from_stage = self
+            .plan
+            .stage(from)
+            .expect("checked: every step names a declared stage")
+            .clone();
+        let container = self.container(&from_stage, Need::NoMounts).await?;
+        for name in files {
+            let full = format!("{}/{name}", path.trim_end_matches('/'));
+            let options = DownloadFromContainerOptionsBuilder::new()
+                .path(&full)
+                .build();
+            let chunks: Result<Vec<_>, _> = self
+                .docker
+                .download_from_container(&container, Some(options))
+                .try_collect()
+                .await;
+            let bytes = match chunks {
+                Err(_) => None,
+                Ok(chunks) => {
+                    let tar: Vec<u8> = chunks.concat();
+                    first_file(&tar).map_err(|e| EngineError::Source {
+                        root: full.clone().into(),
+                        source: e,
+                    })?
+                }
+            };
+            out.push((name.clone(), bytes));
+        }
+        Ok(out)
+    }
+
+    /// sha256 over the tool's version, the stage's image, where the files go and what they hold,
+    /// and each command with its phase, directory and env (the plan's: the CA bundle's and the
+    /// package caches' variables change where tools look, not what they install, and are left out
+    /// so that `--no-cache` replaces the same layer).
+    fn layer_key(
+        &self,
+        base: &str,
+        path: &str,
+        contents: &[(String, Option<Vec<u8>>)],
+        runs: &[Step],
+    ) -> String {
+        let mut h = Sha256::new();
+        let mut field = |bytes: &[u8]| {
+            h.update((bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+        };
+        field(env!("CARGO_PKG_VERSION").as_bytes());
+        field(base.as_bytes());
+        field(path.as_bytes());
+        for (name, bytes) in contents {
+            field(name.as_bytes());
+            match bytes {
+                Some(b) => field(&Sha256::digest(b)),
+                None => field(b"absent"),
+            }
+        }
+        for run in runs {
+            if let Step::Run {
+                phase,
+                command,
+                workdir,
+                env,
+                ..
+            } = run
+            {
+                field(phase.config_name().as_bytes());
+                field(command.as_bytes());
+                field(workdir.as_bytes());
+                for var in env {
+                    field(format!("{}={}", var.name, var.value).as_bytes());
+                }
+            }
+        }
+        hex::encode(h.finalize())
+    }
+
+    /// The present files under `path`, as regular files.
+    async fn upload_files(
+        &self,
+        container: &str,
+        path: &str,
+        contents: &[(String, Option<Vec<u8>>)],
+    ) -> Result<(), EngineError> {
+        let mut builder = tar::Builder::new(Vec::new());
+        let prefix = path.trim_start_matches('/').trim_end_matches('/');
+        let mut dir = tar::Header::new_gnu();
+        dir.set_entry_type(tar::EntryType::Directory);
+        dir.set_mode(0o755);
+        dir.set_size(0);
+        let io = |e: std::io::Error| EngineError::Source {
+            root: self.plan.source_root.clone(),
+            source: e,
+        };
+        builder
+            .append_data(&mut dir, format!("{prefix}/"), std::io::empty())
+            .map_err(io)?;
+        for (name, bytes) in contents {
+            let Some(bytes) = bytes else { continue };
+            // Directories on the way (a requirements file in a subdirectory).
+            let mut at = String::new();
+            for part in name
+                .split('/')
+                .collect::<Vec<_>>()
+                .iter()
+                .rev()
+                .skip(1)
+                .rev()
+            {
+                at = if at.is_empty() {
+                    part.to_string()
+                } else {
+                    format!("{at}/{part}")
+                };
+                let mut d = dir.clone();
+                builder
+                    .append_data(&mut d, format!("{prefix}/{at}/"), std::io::empty())
+                    .map_err(io)?;
+            }
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(tar::EntryType::Regular);
+            h.set_mode(0o644);
+            h.set_size(bytes.len() as u64);
+            builder
+                .append_data(&mut h, format!("{prefix}/{name}"), bytes.as_slice())
+                .map_err(io)?;
+        }
+        let tar = builder.into_inner().map_err(io)?;
+        let options = UploadToContainerOptionsBuilder::new().path("/").build();
+        long(self.docker)
+            .upload_to_container(container, Some(options), bollard::body_full(tar.into()))
+            .await
+            .map_err(EngineError::docker(format!(
+                "uploading the dependency manifests to {path}"
+            )))
+    }
+}
+
+/// The first regular file's bytes in a tar (the engine's archive of one path).
+fn first_file(tar: &[u8]) -> std::io::Result<Option<Vec<u8>>> {
+    let mut archive = tar::Archive::new(tar);
+    let Some(entry) = archive.entries()?.next() else {
+        return Ok(None);
+    };
+    let mut entry = entry?;
+    if !entry.header().entry_type().is_file() {
+        return Err(std::io::Error::other(
+            "a dependency manifest that is not a regular file (a symlink?) in the other stage",
+        ));
+    }
+    let mut bytes = Vec::new();
+    entry.read_to_end(&mut bytes)?;
+    Ok(Some(bytes))
+}
