@@ -6,7 +6,7 @@ mod build;
 pub mod cache;
 pub mod caches;
 mod docker;
-pub(crate) mod dockerignore;
+
 mod exec;
 mod health;
 mod image_name;

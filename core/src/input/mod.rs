@@ -5,6 +5,7 @@
 
 pub mod config;
 pub mod detect;
+pub(crate) mod dockerignore;
 pub mod files;
 pub mod origin;
 pub mod package_json;

@@ -581,7 +581,7 @@ fn ignored(root: &Path, files: &[String]) -> Result<(), String> {
     let Some(text) = read(root, ".dockerignore")? else {
         return Ok(());
     };
-    let rules = crate::engine::dockerignore::IgnoreRules::parse(&text)
+    let rules = crate::input::dockerignore::IgnoreRules::parse(&text)
         .map_err(|_| ".dockerignore cannot be read".to_string())?;
     for file in files {
         let mut at = String::new();
