@@ -82,12 +82,10 @@ async fn b_nodejs18_answers_on_the_configured_port_with_the_port_variable() {
         .await
         .result
         .expect("builds");
-    let c = start(&docker, &built.name.to_string(), &[], None).await;
     assert_eq!(
-        http_get(&c, 8000).await,
+        answer(&docker, &built.name.to_string(), &[], 8000).await,
         "node v18.20.8 PORT=8000 APP_PORT=8000\n"
     );
-    stop(&docker, &c).await;
     let inspect = docker
         .inspect_image(&built.name.to_string())
         .await
@@ -541,12 +539,10 @@ async fn a_package_json_only_express_app_installed_with_npm_ci_answers() {
         "npm ci installed from the registry: {:#?}",
         b.log
     );
-    let c = start(&docker, &built.name.to_string(), &[], None).await;
     assert_eq!(
-        http_get(&c, 8080).await,
+        answer(&docker, &built.name.to_string(), &[], 8080).await,
         "Hello from Express on Node.js v22.21.1\n"
     );
-    stop(&docker, &c).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -557,9 +553,10 @@ async fn a_requirements_txt_only_flask_app_answers() {
     let b = build(&docker, &app_fixture("py-requirements"), "flask").await;
     let built = b.result.expect("builds");
     let image = built.name.to_string();
-    let c = start(&docker, &image, &["NAME=Ada"], None).await;
-    assert_eq!(http_get(&c, 8080).await, "Hello from Flask, Ada!\n");
-    stop(&docker, &c).await;
+    assert_eq!(
+        answer(&docker, &image, &["NAME=Ada"], 8080).await,
+        "Hello from Flask, Ada!\n"
+    );
     let env = docker
         .inspect_image(&image)
         .await
@@ -685,9 +682,10 @@ async fn a_pnpm_app_gets_pnpm_from_corepack_and_answers() {
         "{:#?}",
         b.log
     );
-    let c = start(&docker, &built.name.to_string(), &[], None).await;
-    assert_eq!(http_get(&c, 8080).await, "pnpm 1m\n");
-    stop(&docker, &c).await;
+    assert_eq!(
+        answer(&docker, &built.name.to_string(), &[], 8080).await,
+        "pnpm 1m\n"
+    );
 }
 
 /// A runtime image that is not present locally is pulled, with its progress in the log: from a
@@ -776,9 +774,11 @@ async fn a_yarn_app_and_a_uv_app_from_their_lockfiles_answer() {
         let built = b
             .result
             .unwrap_or_else(|e| panic!("{fixture}: {e}\n{:#?}", b.log));
-        let c = start(&docker, &built.name.to_string(), &[], None).await;
-        assert_eq!(http_get(&c, 8080).await, expected, "{fixture}");
-        stop(&docker, &c).await;
+        assert_eq!(
+            answer(&docker, &built.name.to_string(), &[], 8080).await,
+            expected,
+            "{fixture}"
+        );
     }
 }
 
@@ -1358,9 +1358,11 @@ async fn fastapi_apps_start_with_the_server_they_install() {
             .result
             .unwrap_or_else(|e| panic!("{fixture}: {e}\n{:#?}", b.log));
         let image = built.name.to_string();
-        let c = start(&docker, &image, &[], None).await;
-        assert_eq!(http_get(&c, 8080).await, expected, "{fixture}");
-        stop(&docker, &c).await;
+        assert_eq!(
+            answer(&docker, &image, &[], 8080).await,
+            expected,
+            "{fixture}"
+        );
         let config = docker.inspect_image(&image).await.unwrap().config.unwrap();
         let cmd = config.cmd.unwrap().join(" ");
         let server = if fixture == "py-hypercorn" {
@@ -1393,9 +1395,7 @@ async fn two_lockfiles_install_with_the_one_that_comes_first() {
     );
     assert!(!log_has(&b.log, "npm ci"), "{:#?}", b.log);
     let image = built.name.to_string();
-    let c = start(&docker, &image, &[], None).await;
-    assert_eq!(http_get(&c, 8080).await, "yarn 2m\n");
-    stop(&docker, &c).await;
+    assert_eq!(answer(&docker, &image, &[], 8080).await, "yarn 2m\n");
     let env = docker
         .inspect_image(&image)
         .await
@@ -1424,9 +1424,10 @@ async fn pnpm_follows_the_lockfile_version_without_package_manager() {
         "{:#?}",
         b.log
     );
-    let c = start(&docker, &built.name.to_string(), &[], None).await;
-    assert_eq!(http_get(&c, 8080).await, "pnpm 1m\n");
-    stop(&docker, &c).await;
+    assert_eq!(
+        answer(&docker, &built.name.to_string(), &[], 8080).await,
+        "pnpm 1m\n"
+    );
 }
 
 /// Issue 11: a Django project with `django.contrib.staticfiles`, a STATIC_ROOT and manifest
@@ -1472,9 +1473,10 @@ async fn node_dev_dependencies_are_pruned_and_node_env_is_production() {
         "{:#?}",
         b.log
     );
-    let c = start(&docker, &built.name.to_string(), &[], None).await;
-    assert_eq!(http_get(&c, 8080).await, "pruned production\n");
-    stop(&docker, &c).await;
+    assert_eq!(
+        answer(&docker, &built.name.to_string(), &[], 8080).await,
+        "pruned production\n"
+    );
 }
 
 /// Issue 10: npm's update notice is off in build commands, and only there.
@@ -1689,9 +1691,10 @@ async fn a_source_edit_takes_the_dependencies_from_the_layer() {
         .filter(|p| p.contains("apprunner-build"))
         .collect();
     assert!(leaked.is_empty(), "{leaked:?}");
-    let c = start(&docker, &built.name.to_string(), &[], None).await;
-    assert_eq!(http_get(&c, 8080).await, "Hi, world!\n");
-    stop(&docker, &c).await;
+    assert_eq!(
+        answer(&docker, &built.name.to_string(), &[], 8080).await,
+        "Hi, world!\n"
+    );
     // --no-cache: the layer is installed again (and replaced).
     let third = build_plan_with(&docker, &plan_with(app.path(), true), "layers-edit", false).await;
     let _more_layers = layer_guards(&third.log);

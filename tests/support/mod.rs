@@ -309,6 +309,14 @@ pub async fn stop(docker: &Docker, c: &Running) {
         .await;
 }
 
+/// Start `image`, GET / on `port` until it answers, stop it: what the service says.
+pub async fn answer(docker: &Docker, image: &str, env: &[&str], port: u16) -> String {
+    let c = start(docker, image, env, None).await;
+    let body = http_get(&c, port).await;
+    stop(docker, &c).await;
+    body
+}
+
 /// GET / on the container until it answers (the app may take a moment to listen).
 pub async fn http_get(c: &Running, port: u16) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
