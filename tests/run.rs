@@ -9,6 +9,17 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use support::*;
 
+/// `apprunner-build build -t TAG DIR`, which must succeed: for tests that time or probe only the run.
+fn build_tagged(dir: &std::path::Path, tag: &str) {
+    let built = Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
+        .args(["build", "-t", tag])
+        .arg(dir)
+        .env("APPRUNNER_BUILD_CATALOG", test_catalog())
+        .output()
+        .unwrap();
+    assert!(built.status.success(), "{built:?}");
+}
+
 fn run_cmd(args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_apprunner-build"));
     c.arg("run")
@@ -283,12 +294,7 @@ async fn an_app_that_never_listens_fails_the_health_check_in_time() {
     let tag = format!("apprunner-build-test/run-deaf:{}", std::process::id());
     let _image = ImageGuard::new(&tag);
     // Build first so that only the health check is timed.
-    let built = Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
-        .args(["build", "-t", &tag, app.path().to_str().unwrap()])
-        .env("APPRUNNER_BUILD_CATALOG", test_catalog())
-        .output()
-        .unwrap();
-    assert!(built.status.success());
+    build_tagged(app.path(), &tag);
     let out = Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
         .args([
             "run",
@@ -428,12 +434,7 @@ async fn an_image_cannot_collect_a_secret_from_the_environment_unless_named() {
         "apprunner-build-test/run-label-secret:{}",
         std::process::id()
     );
-    let built = Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
-        .args(["build", "-t", &tag, app.path().to_str().unwrap()])
-        .env("APPRUNNER_BUILD_CATALOG", test_catalog())
-        .output()
-        .unwrap();
-    assert!(built.status.success(), "{built:?}");
+    build_tagged(app.path(), &tag);
     let token = "ghp_hostTokenValue123";
     let run = |extra: &[&str]| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_apprunner-build"));
@@ -717,12 +718,7 @@ async fn run_publishes_on_localhost_unless_told_and_explains_a_port_in_use() {
     )]);
     let tag = format!("apprunner-build-test/run-publish:{}", std::process::id());
     let _image = ImageGuard::new(&tag);
-    let built = Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
-        .args(["build", "-t", &tag, app.path().to_str().unwrap()])
-        .env("APPRUNNER_BUILD_CATALOG", test_catalog())
-        .output()
-        .unwrap();
-    assert!(built.status.success(), "{built:?}");
+    build_tagged(app.path(), &tag);
     let docker = docker().await;
     let run = |publish: &str| {
         let mut c = Command::new(env!("CARGO_BIN_EXE_apprunner-build"));
@@ -804,12 +800,7 @@ async fn run_failures_are_seen_at_once_and_say_what_to_do() {
     ]);
     let tag = format!("apprunner-build-test/run-explain:{}", std::process::id());
     let _image = ImageGuard::new(&tag);
-    let built = Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
-        .args(["build", "-t", &tag, app.path().to_str().unwrap()])
-        .env("APPRUNNER_BUILD_CATALOG", test_catalog())
-        .output()
-        .unwrap();
-    assert!(built.status.success(), "{built:?}");
+    build_tagged(app.path(), &tag);
     let run = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_apprunner-build"))
             .args(["run", &tag, "-p", "0"])
