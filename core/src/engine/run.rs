@@ -203,7 +203,7 @@ pub fn collect_secrets(
 }
 
 /// [`collect_secrets`] with `env` standing for the environment.
-pub fn collect_secrets_from(
+pub(crate) fn collect_secrets_from(
     wanted: &[String],
     file: &HashMap<String, String>,
     from_env: &[String],

@@ -133,7 +133,9 @@ impl BuildLog {
     /// An `[AppRunner]` line that carries a result: in JSON, `fields` as the line's `result` object.
     pub fn app_runner_result(&self, text: &str, fields: &[(&str, &str)]) {
         let text = self.mask(text);
-        let result = result_map(fields);
+        let masked: Vec<(&str, String)> = fields.iter().map(|(k, v)| (*k, self.mask(v))).collect();
+        let fields: Vec<(&str, &str)> = masked.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let result = result_map(&fields);
         self.one_line(APP_RUNNER, Stream::Stdout, &text, Some(&result));
     }
 
@@ -142,13 +144,14 @@ impl BuildLog {
     pub fn result(&self, text: &str, fields: &[(&str, &str)]) {
         match self.format {
             LogFormat::Text => {
+                let text = neutralise(&self.mask(text), false);
                 let mut sinks = self.lock();
                 if let Some(t) = sinks.terminal.as_mut() {
-                    let _ = writeln!(t, "{}", neutralise(text, false));
+                    let _ = writeln!(t, "{text}");
                     let _ = t.flush();
                 }
                 if let Some(m) = sinks.memory.as_mut() {
-                    m.push(neutralise(text, false));
+                    m.push(text);
                 }
             }
             LogFormat::Json => self.app_runner_result(text, fields),
@@ -440,6 +443,18 @@ fn clean(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_result_line_is_masked_like_every_other_line() {
+        for format in [LogFormat::Text, LogFormat::Json] {
+            let log = BuildLog::in_memory(format);
+            log.mask_secrets(["hunter2secret"]);
+            log.result("id hunter2secret", &[("image", "app:hunter2secret")]);
+            let lines = log.lines().join("\n");
+            assert!(!lines.contains("hunter2secret"), "{format:?}: {lines}");
+            assert!(lines.contains("********"), "{format:?}: {lines}");
+        }
+    }
 
     #[test]
     fn lines_split_across_chunks() {
