@@ -1445,9 +1445,7 @@ async fn a_django_app_with_manifest_static_files_answers() {
         "{:#?}",
         b.log
     );
-    let c = start(&docker, &built.name.to_string(), &[], None).await;
-    let page = http_get(&c, 8080).await;
-    stop(&docker, &c).await;
+    let page = answer(&docker, &built.name.to_string(), &[], 8080).await;
     let hashed = page
         .split("/static/site.")
         .nth(1)
