@@ -466,6 +466,8 @@ async fn build_containers_join_the_requested_network() {
         reuse_image: false,
         package_cache: false,
         layer_cache: true,
+        write_layers: true,
+        layer_dir: std::env::temp_dir().join("apprunner-build-test-layers"),
         exclude: vec![],
     };
     let session = apprunner_build::engine::Session::with_docker(docker.clone());

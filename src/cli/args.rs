@@ -103,9 +103,14 @@ pub struct ImageOpts {
     #[arg(long, value_enum, default_value_t)]
     pub log_format: LogFormatArg,
     /// Build from scratch: even when the image is up to date, and without the package-manager caches
-    /// kept between builds.
+    /// and dependency layers kept between builds.
     #[arg(long)]
     pub no_cache: bool,
+    /// Where dependency layers are kept between builds, and between machines: a directory a CI
+    /// cache can save and restore (default: $XDG_CACHE_HOME/apprunner-build, else
+    /// ~/.cache/apprunner-build).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Local run settings: the port on this machine, the container's own env, secret values, the

@@ -177,6 +177,12 @@ pub(crate) async fn build_image(
         reuse_image: !opts.no_cache,
         package_cache: !opts.no_cache,
         layer_cache: !opts.no_cache,
+        write_layers: true,
+        layer_dir: opts
+            .cache_dir
+            .clone()
+            .unwrap_or_else(apprunner_build::engine::default_cache_dir)
+            .join("layers"),
         exclude,
     };
     let built = session

@@ -158,6 +158,8 @@ pub async fn build_plan_with(
         reuse_image: false,
         package_cache: true,
         layer_cache,
+        write_layers: true,
+        layer_dir: std::env::temp_dir().join("apprunner-build-test-layers"),
         exclude: vec![],
     };
     let session = Session::with_docker(docker.clone());

@@ -3,18 +3,21 @@
 //! The stages' containers are in [`super::stages`], the tools' mounts and variables in
 //! [`super::tooling`], naming the result in [`super::tagging`].
 
+use super::direct::Direct;
 use super::docker::{ensure_image, sweep_leftovers, Cleanup};
+use super::written::Layer;
 use super::stages::{Need, Slot};
 use super::tagging::tag;
 use super::tooling::cache_volume;
 use super::tooling::tool_env;
 use super::{source, EngineError, ImageName};
-use crate::plan::{BuildPlan, Step};
+use crate::plan::{BuildPlan, Stage, Step};
 use crate::report::log::BuildLog;
 use bollard::models::ImageInspect;
 use bollard::Docker;
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone)]
@@ -32,9 +35,25 @@ pub struct BuildOptions {
     /// Reuse dependency layers ([`Step::Install`]) whose inputs are unchanged (off with
     /// `--no-cache`: they are installed again, and the cache images replaced).
     pub layer_cache: bool,
+    /// Steps that run no command (adding the source, copying /app, the final config) are written
+    /// as layers without a container when the engine takes them (off: always a container).
+    pub write_layers: bool,
+    /// Where dependency layers' snapshots of /app are kept between builds.
+    pub layer_dir: PathBuf,
     /// Paths relative to the source root left out of the source copied into the image: local
     /// files that happen to sit in the tree, such as the `--secrets-file` of this run.
     pub exclude: Vec<PathBuf>,
+}
+
+/// Where the tool keeps what outlives a build on this machine: `$XDG_CACHE_HOME/apprunner-build`,
+/// else `~/.cache/apprunner-build`, else a directory under the system's temporary directory.
+pub fn default_cache_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("apprunner-build")
 }
 
 #[derive(Debug, Clone)]
@@ -69,6 +88,14 @@ pub(super) struct Walk<'a> {
     pub(super) source: Option<source::SourceSummary>,
     pub(super) committed: Option<String>,
     pub(super) command_time: Duration,
+    /// Written layers: whether the engine takes them, and the build's temporary layer files.
+    pub(super) direct: Direct,
+    /// For a stage without a container, the layers its /app is known to be made of (a
+    /// dependency layer's snapshot, then the source), so that a copy of it needs no container.
+    pub(super) app_layers: HashMap<String, Vec<Arc<Layer>>>,
+    /// The dependency layers this build made or found, by key: a second stage with the same key
+    /// (the original build's second run, on the same image) reuses the first's.
+    pub(super) made_layers: HashMap<String, String>,
 }
 
 pub(crate) async fn build(
@@ -114,6 +141,12 @@ pub(crate) async fn build(
         source: None,
         committed: None,
         command_time: Duration::ZERO,
+        direct: Direct::new(opts.write_layers).map_err(|source| EngineError::Source {
+            root: std::env::temp_dir(),
+            source,
+        })?,
+        app_layers: HashMap::new(),
+        made_layers: HashMap::new(),
     };
     walk.pull_images().await?;
     walk.create_cache_volume().await?;
@@ -220,6 +253,9 @@ impl Walk<'_> {
             .plan
             .stage(step.stage())
             .expect("checked: every step names a declared stage");
+        if self.writes_directly(&stage.name) && self.step_directly(stage, step).await? {
+            return Ok(());
+        }
         let need = match step {
             Step::CopySource { .. } | Step::CopyFromStage { .. } => Need::NoMounts,
             Step::Run { .. } => Need::Mounts,
@@ -277,6 +313,32 @@ impl Walk<'_> {
                 self.committed = Some(id);
                 Ok(())
             }
+        }
+    }
+}
+
+impl Walk<'_> {
+    /// A step that runs no command, as a written layer. `false`: not done (a command step, or
+    /// the engine refused), and the caller does it in a container.
+    async fn step_directly(&mut self, stage: &Stage, step: &Step) -> Result<bool, EngineError> {
+        match step {
+            Step::CopySource { path, .. } => self.write_source(stage, path).await,
+            Step::CopyFromStage { from, path, .. } => {
+                let from = self
+                    .plan
+                    .stage(from)
+                    .expect("checked: every step names a declared stage")
+                    .clone();
+                self.write_copy(&from, stage, path).await
+            }
+            Step::Commit { .. } => {
+                let Some(id) = self.write_commit(stage).await? else {
+                    return Ok(false);
+                };
+                self.committed = Some(id);
+                Ok(true)
+            }
+            _ => Ok(false),
         }
     }
 }

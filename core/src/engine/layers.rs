@@ -5,6 +5,7 @@
 use super::build::{secs, Walk};
 use super::docker::{long, OWNER_LABEL};
 use super::stages::Need;
+use super::written::{read_files, Layer};
 use super::EngineError;
 use crate::input::files::read_project_bytes;
 use crate::plan::Step;
@@ -17,6 +18,8 @@ use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// The repository cache images are tagged in: `docker images apprunner-build-cache/deps` lists
@@ -56,6 +59,13 @@ impl Walk<'_> {
         } else {
             format!("{} unchanged", files.join(", "))
         };
+        if let Some(id) = self.made_layers.get(&key).cloned() {
+            self.log.app_runner(format!(
+                "Dependencies from this build's {tag} (the same install, on the same image) in the {stage} stage."
+            ));
+            self.reuse_layer(stage, id, &key, from.is_none());
+            return Ok(());
+        }
         if fresh && self.opts.layer_cache {
             if let Ok(found) = self.docker.inspect_image(&tag).await {
                 let label = found
@@ -68,8 +78,7 @@ impl Walk<'_> {
                         "Dependencies from cache ({unchanged}): {} in the {stage} stage.",
                         tag
                     ));
-                    self.start_from
-                        .insert(stage.clone(), found.id.unwrap_or_default());
+                    self.reuse_layer(stage, found.id.unwrap_or_default(), &key, from.is_none());
                     return Ok(());
                 }
             }
@@ -84,6 +93,9 @@ impl Walk<'_> {
             Box::pin(self.step(run)).await?;
         }
         let container = self.containers[stage].id.clone();
+        if from.is_none() {
+            self.snapshot_app(stage, &container, path, &key).await?;
+        }
         let labels = HashMap::from([
             (LAYER_KEY_LABEL.to_string(), key.clone()),
             (OWNER_LABEL.to_string(), String::new()),
@@ -112,10 +124,72 @@ impl Walk<'_> {
             .map_err(EngineError::docker(format!(
                 "tagging the dependency layer {tag}"
             )))?;
+        self.made_layers.insert(key, id);
         self.log.app_runner(format!(
             "Dependencies installed and kept in {}.",
             secs(t.elapsed())
         ));
+        Ok(())
+    }
+
+    /// Start `stage` from the dependency layer `id`; for an install over the source, its /app
+    /// is then the layer's snapshot, when the snapshot is on disk.
+    fn reuse_layer(&mut self, stage: &str, id: String, key: &str, over_source: bool) {
+        self.start_from.insert(stage.to_string(), id.clone());
+        self.made_layers.insert(key.to_string(), id);
+        if over_source {
+            let (tar, diff_id) = self.snapshot_files(key);
+            let known = std::fs::read_to_string(&diff_id)
+                .ok()
+                .and_then(|d| Layer::existing(tar, d.trim().to_string()).ok());
+            if let Some(layer) = known {
+                self.app_layers.insert(stage.to_string(), vec![Arc::new(layer)]);
+            }
+        }
+    }
+
+    /// Where the snapshot of a dependency layer's /app is kept, and its diff id.
+    fn snapshot_files(&self, key: &str) -> (PathBuf, PathBuf) {
+        let dir = self.opts.layer_dir.join(&key[..32]);
+        (dir.join("app.tar"), dir.join("app.diffid"))
+    }
+
+    /// Keep the install container's `path` as a layer file: a later copy of this stage's /app
+    /// (into the runtime image) is then written from it, without a container. Written aside and
+    /// renamed into place, so that concurrent builds never see half a file.
+    async fn snapshot_app(
+        &mut self,
+        stage: &str,
+        container: &str,
+        path: &str,
+        key: &str,
+    ) -> Result<(), EngineError> {
+        let (tar, diff_id) = self.snapshot_files(key);
+        let aside = tar.with_extension(format!("tar.{}", std::process::id()));
+        let layer = match self.archive_of(container, path, aside.clone(), false).await {
+            Ok(layer) => layer,
+            Err(e) => {
+                let _ = std::fs::remove_file(&aside);
+                self.log.app_runner(format!(
+                    "Warning: cannot keep a snapshot of {path} ({e}): later builds copy it with a container."
+                ));
+                return Ok(());
+            }
+        };
+        let keep = || -> std::io::Result<Layer> {
+            std::fs::rename(&aside, &tar)?;
+            std::fs::write(&diff_id, &layer.diff_id)?;
+            Layer::existing(tar.clone(), layer.diff_id.clone())
+        };
+        match keep() {
+            Ok(kept) => {
+                self.app_layers.insert(stage.to_string(), vec![Arc::new(kept)]);
+            }
+            Err(e) => self.log.app_runner(format!(
+                "Warning: cannot keep the snapshot of {path} in {} ({e}): later builds copy it with a container.",
+                tar.display()
+            )),
+        }
         Ok(())
     }
 
@@ -141,6 +215,14 @@ impl Walk<'_> {
             }
             return Ok(out);
         };
+        if let Some(layers) = self.known_app(from) {
+            return read_files(&layers, path, files, FILE_CAP).map_err(|source| {
+                EngineError::Source {
+                    root: format!("{path} of the {from} stage").into(),
+                    source,
+                }
+            });
+        }
         let from_stage = self
             .plan
             .stage(from)

@@ -5,6 +5,7 @@
 mod build;
 pub mod cache;
 pub mod caches;
+mod direct;
 mod docker;
 
 mod exec;
@@ -18,8 +19,9 @@ pub mod source;
 mod stages;
 mod tagging;
 mod tooling;
+mod written;
 
-pub use build::{BuildOptions, BuiltImage};
+pub use build::{default_cache_dir, BuildOptions, BuiltImage};
 pub use image_name::ImageName;
 pub use session::Session;
 pub use tooling::{cache_volume, CACHE_VOLUME, CA_PATH};

@@ -28,6 +28,9 @@ pub struct SourceSummary {
     /// What the user should know about the file set, e.g. a `.dockerignore` that leaves out
     /// every file.
     pub warnings: Vec<String>,
+    /// Some name begins with `.wh.`: a layer would read it as the deletion of a lower file, so
+    /// this tree can only be copied into a container, never written as a layer.
+    pub whiteout_names: bool,
 }
 
 /// Write `root` as a tar whose entries live under `prefix` (e.g. `app`), without the entries at
@@ -105,6 +108,9 @@ pub fn write_tar<W: Write>(
                 continue;
             }
             let in_archive = archive_path(prefix, &rel)?;
+            if name.as_encoded_bytes().starts_with(b".wh.") {
+                summary.whiteout_names = true;
+            }
             let meta = fs::symlink_metadata(root.join(&rel))
                 .map_err(|e| named(&rel, "cannot be read", e))?;
             let ft = meta.file_type();
@@ -392,11 +398,23 @@ fn mode_of(meta: &fs::Metadata) -> u32 {
     }
 }
 
+/// The file's modification time, clamped to `SOURCE_DATE_EPOCH` when that is set (the
+/// reproducible-builds convention), so that a checkout's times do not change the layer.
 fn mtime(meta: &fs::Metadata) -> u64 {
-    meta.modified()
+    let modified = meta
+        .modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(0, |d| d.as_secs())
+        .map_or(0, |d| d.as_secs());
+    match source_date_epoch() {
+        Some(epoch) => modified.min(epoch),
+        None => modified,
+    }
+}
+
+/// `SOURCE_DATE_EPOCH`, when set to a number of seconds.
+pub(crate) fn source_date_epoch() -> Option<u64> {
+    std::env::var("SOURCE_DATE_EPOCH").ok()?.trim().parse().ok()
 }
 
 #[cfg(test)]

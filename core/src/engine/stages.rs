@@ -298,36 +298,14 @@ impl Walk<'_> {
         base: &ImageInspect,
     ) -> Result<String, EngineError> {
         let t = Instant::now();
-        let image = &self.plan.image;
-        let base_config = base.config.clone().unwrap_or_default();
-        let mut labels: HashMap<String, String> = image.labels.clone().into_iter().collect();
-        if let Some(summary) = &self.source {
-            labels.insert(
-                labels::SOURCE_DIGEST.to_string(),
-                format!("sha256:{}", summary.digest),
-            );
-        }
+        let mut config = self.final_config(base);
         // The engine would merge the container's owner label into the image: emptied, it is not;
         // nor a dependency layer's key, when the container started from one.
+        let labels = config.labels.get_or_insert_with(HashMap::new);
         labels.insert(super::docker::OWNER_LABEL.to_string(), String::new());
         if !self.start_from.is_empty() {
             labels.insert(super::layers::LAYER_KEY_LABEL.to_string(), String::new());
         }
-        let config = ContainerConfig {
-            cmd: Some(image.cmd.clone()),
-            entrypoint: Some(image.entrypoint.clone()),
-            env: Some(final_env(base_config.env.unwrap_or_default(), image)),
-            working_dir: Some(image.working_dir.clone()),
-            exposed_ports: Some(vec![format!("{}/tcp", image.port)]),
-            labels: Some(labels),
-            user: Some(
-                image
-                    .user
-                    .clone()
-                    .unwrap_or_else(|| base_config.user.unwrap_or_default()),
-            ),
-            ..Default::default()
-        };
         let options = CommitContainerOptionsBuilder::new()
             .container(container)
             .comment("apprunner-build")
@@ -343,6 +321,35 @@ impl Walk<'_> {
             secs(t.elapsed())
         ));
         Ok(id)
+    }
+
+    /// The plan's image configuration over the stage's image `base`: command, entrypoint, env,
+    /// working directory, port, user and labels (the plan's and the source digest).
+    pub(super) fn final_config(&self, base: &ImageInspect) -> ContainerConfig {
+        let image = &self.plan.image;
+        let base_config = base.config.clone().unwrap_or_default();
+        let mut labels: HashMap<String, String> = image.labels.clone().into_iter().collect();
+        if let Some(summary) = &self.source {
+            labels.insert(
+                labels::SOURCE_DIGEST.to_string(),
+                format!("sha256:{}", summary.digest),
+            );
+        }
+        ContainerConfig {
+            cmd: Some(image.cmd.clone()),
+            entrypoint: Some(image.entrypoint.clone()),
+            env: Some(final_env(base_config.env.unwrap_or_default(), image)),
+            working_dir: Some(image.working_dir.clone()),
+            exposed_ports: Some(vec![format!("{}/tcp", image.port)]),
+            labels: Some(labels),
+            user: Some(
+                image
+                    .user
+                    .clone()
+                    .unwrap_or_else(|| base_config.user.unwrap_or_default()),
+            ),
+            ..Default::default()
+        }
     }
 }
 

@@ -1,0 +1,294 @@
+//! Steps that run no command, done without a container when the stage has none yet: the source
+//! and another stage's /app become written layers ([`super::written`]) on the image the stage
+//! would start from, and the commit of such a stage writes the final config over that image.
+//! The first time the engine refuses a written image, the build says so and goes on with
+//! containers for the rest of the build.
+
+use super::build::{secs, size, Walk};
+use super::docker::long;
+use super::stages::Need;
+use super::written::{self, Layer, NewImage};
+use super::{source, EngineError};
+use crate::plan::Stage;
+use bollard::models::{ImageConfig, ImageInspect};
+use bollard::query_parameters::DownloadFromContainerOptionsBuilder;
+use futures_util::TryStreamExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Whether the engine takes written images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Support {
+    /// Not tried yet: the first load decides.
+    Untried,
+    Works,
+    /// Refused once (or turned off): containers do every step.
+    Refused,
+}
+
+/// The state of written layers in one build.
+pub(super) struct Direct {
+    pub(super) support: Support,
+    /// The build's temporary layer files.
+    pub(super) dir: tempfile::TempDir,
+}
+
+impl Direct {
+    pub(super) fn new(enabled: bool) -> std::io::Result<Self> {
+        Ok(Direct {
+            support: if enabled {
+                Support::Untried
+            } else {
+                Support::Refused
+            },
+            dir: tempfile::Builder::new()
+                .prefix("apprunner-build-layers-")
+                .tempdir()?,
+        })
+    }
+}
+
+impl Walk<'_> {
+    /// Whether a step of `stage` that runs no command can be a written layer: the stage has no
+    /// container yet, and the engine has not refused one.
+    pub(super) fn writes_directly(&self, stage: &str) -> bool {
+        self.direct.support != Support::Refused && !self.containers.contains_key(stage)
+    }
+
+    /// The image `stage` would start a container from now.
+    async fn start_image(&self, stage: &Stage) -> Result<ImageInspect, EngineError> {
+        match self.start_from.get(&stage.name) {
+            None => Ok(self.images[&stage.image].clone()),
+            Some(id) => self
+                .docker
+                .inspect_image(id)
+                .await
+                .map_err(EngineError::docker(format!("inspecting {id}"))),
+        }
+    }
+
+    fn temporary_layer(&self, what: &str) -> PathBuf {
+        self.direct
+            .dir
+            .path()
+            .join(format!("{what}-{}.tar", self.at))
+    }
+
+    /// Load `layers` (and `config`) over the image `stage` would start from. `Ok(None)`: the
+    /// engine refused the first written image, and the caller does the step in a container.
+    pub(super) async fn write_onto(
+        &mut self,
+        stage: &Stage,
+        layers: Vec<Arc<Layer>>,
+        config: Option<ImageConfig>,
+        created_by: &str,
+    ) -> Result<Option<String>, EngineError> {
+        let base = self.start_image(stage).await?;
+        let created = match source::source_date_epoch() {
+            Some(epoch) => chrono::DateTime::from_timestamp(epoch as i64, 0)
+                .unwrap_or_default()
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            // To the nanosecond: replacing a name's image compares creation times.
+            None => chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+        };
+        let base_history = match &base.id {
+            Some(id) => written::history_of(
+                self.docker.image_history(id).await.unwrap_or_default(),
+                base.root_fs
+                    .as_ref()
+                    .and_then(|r| r.layers.as_ref())
+                    .map_or(0, Vec::len),
+            ),
+            None => vec![],
+        };
+        let image = NewImage {
+            base: &base,
+            layers,
+            config,
+            created_by: format!("apprunner-build: {created_by}"),
+            created,
+            base_history,
+        };
+        match written::load(self.docker, image).await {
+            Ok(id) => {
+                self.direct.support = Support::Works;
+                self.cleanup.add_image(&id);
+                Ok(Some(id))
+            }
+            Err(EngineError::Docker { source, .. }) if self.direct.support == Support::Untried => {
+                self.direct.support = Support::Refused;
+                self.log.app_runner(format!(
+                    "This engine does not take written layers ({source}): every step uses a container."
+                ));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The source as a layer over the stage's image. `false`: not written (the caller copies it
+    /// into a container).
+    pub(super) async fn write_source(
+        &mut self,
+        stage: &Stage,
+        path: &str,
+    ) -> Result<bool, EngineError> {
+        let t = Instant::now();
+        let root = self.plan.source_root.clone();
+        let prefix = path.trim_start_matches('/').to_string();
+        let exclude = self.opts.exclude.clone();
+        let file = self.temporary_layer("source");
+        let tar_root = root.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            Layer::write(file, true, |out| {
+                source::write_tar(&tar_root, &prefix, &exclude, out)
+            })
+        })
+        .await
+        .map_err(|e| EngineError::Source {
+            root: root.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        let (layer, summary) = written.map_err(|source| EngineError::Source { root, source })?;
+        if summary.whiteout_names {
+            self.log.app_runner(
+                "The source has names that begin with `.wh.`, which a layer would read as deletions: it is copied into a container instead.",
+            );
+            return Ok(false);
+        }
+        let layer = Arc::new(layer);
+        let Some(id) = self
+            .write_onto(stage, vec![layer.clone()], None, &format!("the source in {path}"))
+            .await?
+        else {
+            return Ok(false);
+        };
+        for warning in &summary.warnings {
+            self.log.app_runner(format!("Warning: {warning}."));
+        }
+        self.log.app_runner(format!(
+            "Added the source ({} file{}, {}) to {path} as a layer in {}.",
+            summary.files,
+            if summary.files == 1 { "" } else { "s" },
+            size(summary.bytes),
+            secs(t.elapsed())
+        ));
+        self.start_from.insert(stage.name.clone(), id);
+        if let Some(known) = self.app_layers.get_mut(&stage.name) {
+            known.push(layer);
+        }
+        self.source = Some(summary);
+        Ok(true)
+    }
+
+    /// `path` of stage `from` as layers over `to`'s image: the layers `from`'s /app is known to
+    /// be made of, or else an archive of it from `from`'s container. `false`: not written.
+    pub(super) async fn write_copy(
+        &mut self,
+        from: &Stage,
+        to: &Stage,
+        path: &str,
+    ) -> Result<bool, EngineError> {
+        let t = Instant::now();
+        let (layers, how) = match self.known_app(&from.name) {
+            Some(layers) => (layers, "as the layers it is made of"),
+            None => {
+                let container = self.container(from, Need::NoMounts).await?;
+                let file = self.temporary_layer("copy");
+                let layer = self.archive_of(&container, path, file, true).await?;
+                (vec![Arc::new(layer)], "as a layer")
+            }
+        };
+        let what = format!("{path} from the {} stage", from.name);
+        let Some(id) = self.write_onto(to, layers.clone(), None, &what).await? else {
+            return Ok(false);
+        };
+        self.start_from.insert(to.name.clone(), id);
+        self.log.app_runner(format!(
+            "Copied {what} into the {} stage ({}) {how} in {}.",
+            to.name,
+            to.image,
+            secs(t.elapsed())
+        ));
+        Ok(true)
+    }
+
+    /// The layers `stage`'s /app is made of, when known: the stage has no container, and all of
+    /// its /app came from layers the tool holds (a dependency layer's snapshot, the source).
+    pub(super) fn known_app(&self, stage: &str) -> Option<Vec<Arc<Layer>>> {
+        if self.containers.contains_key(stage) {
+            return None;
+        }
+        self.app_layers.get(stage).cloned()
+    }
+
+    /// `path` in `container` as a layer tar rooted at `/`, written to `file`.
+    pub(super) async fn archive_of(
+        &self,
+        container: &str,
+        path: &str,
+        file: PathBuf,
+        temporary: bool,
+    ) -> Result<Layer, EngineError> {
+        let options = DownloadFromContainerOptionsBuilder::new().path(path).build();
+        let download = long(self.docker)
+            .download_from_container(container, Some(options))
+            .map_err(std::io::Error::other);
+        let reader = tokio_util::io::StreamReader::new(download);
+        let bridge = tokio_util::io::SyncIoBridge::new(reader);
+        let parent = Path::new(path)
+            .parent()
+            .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
+        let written = tokio::task::spawn_blocking(move || {
+            Layer::write(file, temporary, |out| {
+                written::rebase_archive(bridge, &parent, out)
+            })
+        })
+        .await
+        .map_err(|e| EngineError::Source {
+            root: path.into(),
+            source: std::io::Error::other(e),
+        })?;
+        written
+            .map(|(layer, ())| layer)
+            .map_err(|source| EngineError::Source {
+                root: path.into(),
+                source,
+            })
+    }
+
+    /// The stage's image with the plan's config, written over it: the commit of a stage that
+    /// never needed a container. `None`: the engine refused it.
+    pub(super) async fn write_commit(
+        &mut self,
+        stage: &Stage,
+    ) -> Result<Option<String>, EngineError> {
+        let t = Instant::now();
+        // The stage's own image's config, not the start image's (a dependency layer was
+        // committed from a container, with its idle command and key label), with the plan's over it.
+        let stage_base = self.images[&stage.image].clone();
+        let plan = self.final_config(&stage_base);
+        let mut config = stage_base.config.clone().unwrap_or_default();
+        let mut labels = config.labels.take().unwrap_or_default();
+        labels.extend(plan.labels.unwrap_or_default());
+        config.labels = Some(labels);
+        config.cmd = plan.cmd;
+        config.entrypoint = plan.entrypoint;
+        config.env = plan.env;
+        config.working_dir = plan.working_dir;
+        config.exposed_ports = plan.exposed_ports;
+        config.user = plan.user;
+        let Some(id) = self
+            .write_onto(stage, vec![], Some(config), "the application image's config")
+            .await?
+        else {
+            return Ok(None);
+        };
+        self.log.app_runner(format!(
+            "Wrote the application image's config in {}.",
+            secs(t.elapsed())
+        ));
+        Ok(Some(id))
+    }
+}
