@@ -516,7 +516,7 @@ mod tests {
         assert_eq!(
             listed,
             [
-                ("srv/app".to_string(), 0o755, None),
+                ("srv/app/".to_string(), 0o755, None),
                 ("srv/app/x.py".to_string(), 0o600, None),
                 ("srv/app/y.py".to_string(), 0o600, Some("srv/app/x.py".into())),
             ]
