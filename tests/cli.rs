@@ -69,18 +69,41 @@ fn plan_prints_a_human_view_and_json() {
     assert_eq!(plan["format"], 1);
     assert_eq!(plan["stages"][0]["name"], "build");
     assert_eq!(plan["stages"][1]["name"], "runtime");
-    assert_eq!(plan["steps"][0]["step"], "copy-source");
-    assert_eq!(plan["steps"][1]["step"], "run");
-    assert_eq!(plan["steps"][1]["phase"], "build");
-    assert_eq!(plan["steps"][1]["command"], "python3 -m compileall -q .");
-    assert_eq!(plan["steps"][2]["step"], "copy-from-stage");
-    assert_eq!(plan["steps"][3]["phase"], "pre-run");
+    // Dependency layers are on by default: the pre-run install runs over requirements.txt alone
+    // (it writes outside /app), before /app is copied in; the build command is no install.
+    assert_eq!(plan["steps"][0]["step"], "announce");
+    assert_eq!(plan["steps"][1]["step"], "copy-source");
+    assert_eq!(plan["steps"][2]["step"], "run");
+    assert_eq!(plan["steps"][2]["phase"], "build");
+    assert_eq!(plan["steps"][2]["command"], "python3 -m compileall -q .");
+    assert_eq!(plan["steps"][3]["step"], "install");
     assert_eq!(plan["steps"][3]["stage"], "runtime");
+    assert_eq!(plan["steps"][3]["files"][0], "requirements.txt");
+    assert_eq!(plan["steps"][3]["runs"][0]["phase"], "pre-run");
     assert_eq!(
-        plan["steps"][3]["command"],
+        plan["steps"][3]["runs"][0]["command"],
         "pip3 install -r requirements.txt"
     );
-    assert_eq!(plan["steps"][4]["step"], "commit");
+    assert_eq!(plan["steps"][4]["step"], "copy-from-stage");
+    assert_eq!(plan["steps"][5]["step"], "commit");
+    // Without them, the steps as App Runner lists them.
+    let out = bin()
+        .args(["plan", "--json", "--no-dependency-layers"])
+        .arg(example())
+        .output()
+        .unwrap();
+    let plain: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let kinds: Vec<&str> = plain["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["copy-source", "run", "copy-from-stage", "run", "commit"]
+    );
+    assert_eq!(plain["steps"][3]["phase"], "pre-run");
     assert_eq!(plan["image"]["env"][1]["name"], "PORT");
     assert_eq!(plan["image"]["env"][2]["name"], "APP_PORT");
     assert_eq!(

@@ -229,10 +229,15 @@ pub struct ProjectOpts {
         help_heading = "App Runner's API settings"
     )]
     pub runtime_env: Vec<EnvVar>,
-    /// Run recognised dependency installs (pip -r, npm ci, yarn, pnpm, pipenv, poetry, uv) over
-    /// only their manifests first and keep the result as a cached image, so that a source edit
-    /// does not reinstall; `plan` shows which stages are split and why others are not.
+    /// Run every install command as written, over the whole source, as App Runner does. By
+    /// default, recognised installs (pip -r, npm ci, yarn, pnpm, pipenv, poetry, uv) run over only
+    /// their manifests first and the result is kept as a layer, so that a source edit does not
+    /// reinstall, wherever the result is the same; `plan` shows which stages are split and why
+    /// others are not.
     #[arg(long)]
+    pub no_dependency_layers: bool,
+    /// The default since 0.2 (dependency layers); kept so that scripts that pass it still work.
+    #[arg(long, hide = true, conflicts_with = "no_dependency_layers")]
     pub dependency_layers: bool,
 }
 
@@ -264,7 +269,7 @@ impl ProjectOpts {
                     env: self.runtime_env.clone(),
                 },
             },
-            dependency_layers: self.dependency_layers,
+            dependency_layers: !self.no_dependency_layers,
         }
     }
 }

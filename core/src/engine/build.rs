@@ -5,11 +5,11 @@
 
 use super::direct::Direct;
 use super::docker::{ensure_image, sweep_leftovers, Cleanup};
-use super::written::Layer;
 use super::stages::{Need, Slot};
 use super::tagging::tag;
 use super::tooling::cache_volume;
 use super::tooling::tool_env;
+use super::written::Layer;
 use super::{source, EngineError, ImageName};
 use crate::plan::{BuildPlan, Stage, Step};
 use crate::report::log::BuildLog;

@@ -159,7 +159,12 @@ impl Walk<'_> {
         }
         let layer = Arc::new(layer);
         let Some(id) = self
-            .write_onto(stage, vec![layer.clone()], None, &format!("the source in {path}"))
+            .write_onto(
+                stage,
+                vec![layer.clone()],
+                None,
+                &format!("the source in {path}"),
+            )
             .await?
         else {
             return Ok(false);
@@ -231,7 +236,9 @@ impl Walk<'_> {
         file: PathBuf,
         temporary: bool,
     ) -> Result<Layer, EngineError> {
-        let options = DownloadFromContainerOptionsBuilder::new().path(path).build();
+        let options = DownloadFromContainerOptionsBuilder::new()
+            .path(path)
+            .build();
         let download = long(self.docker)
             .download_from_container(container, Some(options))
             .map_err(std::io::Error::other);
@@ -280,7 +287,12 @@ impl Walk<'_> {
         config.exposed_ports = plan.exposed_ports;
         config.user = plan.user;
         let Some(id) = self
-            .write_onto(stage, vec![], Some(config), "the application image's config")
+            .write_onto(
+                stage,
+                vec![],
+                Some(config),
+                "the application image's config",
+            )
             .await?
         else {
             return Ok(None);

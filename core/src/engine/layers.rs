@@ -3,13 +3,16 @@
 //! and tagged `apprunner-build-cache/deps:<key>`. The plan decides what is split and why.
 
 use super::build::{secs, Walk};
+use super::direct::Support;
 use super::docker::{long, OWNER_LABEL};
+use super::layer_store::{self as store, Kept};
 use super::stages::Need;
-use super::written::{read_files, Layer};
+use super::written::read_files;
 use super::EngineError;
 use crate::input::files::read_project_bytes;
+use crate::plan::Stage;
 use crate::plan::Step;
-use bollard::models::ContainerConfig;
+use bollard::models::{ContainerConfig, ImageConfig};
 use bollard::query_parameters::{
     CommitContainerOptionsBuilder, DownloadFromContainerOptionsBuilder, TagImageOptionsBuilder,
     UploadToContainerOptionsBuilder,
@@ -18,7 +21,6 @@ use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -83,21 +85,115 @@ impl Walk<'_> {
                 }
             }
         }
+        if fresh && self.opts.layer_cache && self.load_from_layer_dir(&stage_def, &key, &tag).await? {
+            self.log.app_runner(format!(
+                "Dependencies from the cache directory ({unchanged}): {tag} in the {stage} stage."
+            ));
+            return Ok(());
+        }
         self.log.app_runner(format!(
             "Installing dependencies over only {} in the {stage} stage, kept as {tag} for later builds.",
             if files.is_empty() { "an empty directory".to_string() } else { files.join(", ") }
         ));
-        let container = self.container(&stage_def, Need::NoMounts).await?;
-        self.upload_files(&container, path, &contents).await?;
+        if self.direct.support == Support::Untried {
+            self.probe(&stage_def).await?;
+        }
+        let id = if self.direct.support == Support::Works {
+            self.install_written(&stage_def, step, &contents, &key)
+                .await?
+        } else {
+            self.install_committed(&stage_def, step, &contents, &key)
+                .await?
+        };
+        self.tag_layer(&id, &tag).await?;
+        self.made_layers.insert(key, id);
+        self.log.app_runner(format!(
+            "Dependencies installed and kept in {}.",
+            secs(t.elapsed())
+        ));
+        Ok(())
+    }
+
+    /// The install in a container with the build's mounts, its changes written as a layer (kept
+    /// in the layer directory) over the stage's image; the stage goes on from that image,
+    /// without a container, as it does when the layer is found.
+    async fn install_written(
+        &mut self,
+        stage: &Stage,
+        step: &Step,
+        contents: &[(String, Option<Vec<u8>>)],
+        key: &str,
+    ) -> Result<String, EngineError> {
+        let Step::Install {
+            from, path, runs, ..
+        } = step
+        else {
+            unreachable!("called for Install steps only")
+        };
+        let container = self.container(stage, Need::Mounts).await?;
+        self.upload_files(&container, path, contents).await?;
         for run in runs {
             Box::pin(self.step(run)).await?;
         }
-        let container = self.containers[stage].id.clone();
+        let container = self.containers[&stage.name].id.clone();
+        let dir = &self.opts.layer_dir;
+        let aside = store::aside(dir, key, Kept::Deps);
+        let layer = self.changes_layer(&container, aside.clone()).await;
+        let layer = match layer.and_then(|l| {
+            store::keep(dir, key, Kept::Deps, l).map_err(|source| EngineError::Source {
+                root: aside.clone(),
+                source,
+            })
+        }) {
+            Ok(layer) => layer,
+            Err(e) => {
+                let _ = std::fs::remove_file(&aside);
+                return Err(e);
+            }
+        };
         if from.is_none() {
-            self.snapshot_app(stage, &container, path, &key).await?;
+            self.snapshot_app(&stage.name, &container, path, key)
+                .await?;
+        }
+        let config = self.layer_config(stage, key);
+        let id = self
+            .write_onto(stage, vec![Arc::new(layer)], Some(config), "dependencies")
+            .await?
+            .expect("the engine took a written image before this one");
+        // The stage goes on from the layer, as a later build's would; its container is removed
+        // with the build's others.
+        self.containers.remove(&stage.name);
+        self.start_from.insert(stage.name.clone(), id.clone());
+        Ok(id)
+    }
+
+    /// The install in a container committed as the layer: for engines that do not take written
+    /// images. The container's file system is carried to one without mounts before the commit.
+    async fn install_committed(
+        &mut self,
+        stage: &Stage,
+        step: &Step,
+        contents: &[(String, Option<Vec<u8>>)],
+        key: &str,
+    ) -> Result<String, EngineError> {
+        let Step::Install {
+            from, path, runs, ..
+        } = step
+        else {
+            unreachable!("called for Install steps only")
+        };
+        let container = self.container(stage, Need::NoMounts).await?;
+        self.upload_files(&container, path, contents).await?;
+        for run in runs {
+            Box::pin(self.step(run)).await?;
+        }
+        let container = self.containers[&stage.name].id.clone();
+        if from.is_none() {
+            self.snapshot_app(&stage.name, &container, path, key)
+                .await?;
         }
         let labels = HashMap::from([
-            (LAYER_KEY_LABEL.to_string(), key.clone()),
+            (LAYER_KEY_LABEL.to_string(), key.to_string()),
             (OWNER_LABEL.to_string(), String::new()),
         ]);
         let options = CommitContainerOptionsBuilder::new()
@@ -108,28 +204,79 @@ impl Walk<'_> {
             labels: Some(labels),
             ..Default::default()
         };
-        let id = long(self.docker)
+        Ok(long(self.docker)
             .commit_container(options, config)
             .await
             .map_err(EngineError::docker("committing the dependency layer"))?
-            .id;
+            .id)
+    }
+
+    /// The stage image's config with the layer's key as a label: how the layer is found again.
+    fn layer_config(&self, stage: &Stage, key: &str) -> ImageConfig {
+        let mut config = self.images[&stage.image].config.clone().unwrap_or_default();
+        config
+            .labels
+            .get_or_insert_with(HashMap::new)
+            .insert(LAYER_KEY_LABEL.to_string(), key.to_string());
+        config
+    }
+
+    /// A written image of no new layer over the stage's image: whether the engine takes written
+    /// images, asked before an install that would otherwise have to be redone.
+    async fn probe(&mut self, stage: &Stage) -> Result<(), EngineError> {
+        if let Some(id) = self
+            .write_onto(stage, vec![], None, "a probe of written layers")
+            .await?
+        {
+            self.cleanup.add_image(&id);
+        }
+        Ok(())
+    }
+
+    /// The layer for `key` loaded from the layer directory, when it is there: the install is
+    /// skipped on an engine that has never seen it (a fresh CI runner with a restored cache).
+    async fn load_from_layer_dir(
+        &mut self,
+        stage: &Stage,
+        key: &str,
+        tag: &str,
+    ) -> Result<bool, EngineError> {
+        if self.direct.support == Support::Refused {
+            return Ok(false);
+        }
+        let Some(layer) = store::find(&self.opts.layer_dir, key, Kept::Deps) else {
+            return Ok(false);
+        };
+        let config = self.layer_config(stage, key);
+        let Some(id) = self
+            .write_onto(stage, vec![Arc::new(layer)], Some(config), "dependencies")
+            .await?
+        else {
+            return Ok(false);
+        };
+        self.tag_layer(&id, tag).await?;
+        let over_source = !matches!(
+            self.plan.steps.get(self.at),
+            Some(Step::Install { from: Some(_), .. })
+        );
+        self.reuse_layer(&stage.name, id, key, over_source);
+        Ok(true)
+    }
+
+    async fn tag_layer(&self, id: &str, tag: &str) -> Result<(), EngineError> {
         let (repo, tag_part) = tag.split_once(':').expect("the tag has a colon");
         let options = TagImageOptionsBuilder::new()
             .repo(repo)
             .tag(tag_part)
             .build();
+        // Tagged, it is the cache's: not a leftover of this build.
+        self.cleanup.keep_image(id);
         self.docker
-            .tag_image(&id, Some(options))
+            .tag_image(id, Some(options))
             .await
             .map_err(EngineError::docker(format!(
                 "tagging the dependency layer {tag}"
-            )))?;
-        self.made_layers.insert(key, id);
-        self.log.app_runner(format!(
-            "Dependencies installed and kept in {}.",
-            secs(t.elapsed())
-        ));
-        Ok(())
+            )))
     }
 
     /// Start `stage` from the dependency layer `id`; for an install over the source, its /app
@@ -138,25 +285,15 @@ impl Walk<'_> {
         self.start_from.insert(stage.to_string(), id.clone());
         self.made_layers.insert(key.to_string(), id);
         if over_source {
-            let (tar, diff_id) = self.snapshot_files(key);
-            let known = std::fs::read_to_string(&diff_id)
-                .ok()
-                .and_then(|d| Layer::existing(tar, d.trim().to_string()).ok());
-            if let Some(layer) = known {
-                self.app_layers.insert(stage.to_string(), vec![Arc::new(layer)]);
+            if let Some(layer) = store::find(&self.opts.layer_dir, key, Kept::App) {
+                self.app_layers
+                    .insert(stage.to_string(), vec![Arc::new(layer)]);
             }
         }
     }
 
-    /// Where the snapshot of a dependency layer's /app is kept, and its diff id.
-    fn snapshot_files(&self, key: &str) -> (PathBuf, PathBuf) {
-        let dir = self.opts.layer_dir.join(&key[..32]);
-        (dir.join("app.tar"), dir.join("app.diffid"))
-    }
-
     /// Keep the install container's `path` as a layer file: a later copy of this stage's /app
-    /// (into the runtime image) is then written from it, without a container. Written aside and
-    /// renamed into place, so that concurrent builds never see half a file.
+    /// (into the runtime image) is then written from it, without a container.
     async fn snapshot_app(
         &mut self,
         stage: &str,
@@ -164,31 +301,24 @@ impl Walk<'_> {
         path: &str,
         key: &str,
     ) -> Result<(), EngineError> {
-        let (tar, diff_id) = self.snapshot_files(key);
-        let aside = tar.with_extension(format!("tar.{}", std::process::id()));
-        let layer = match self.archive_of(container, path, aside.clone(), false).await {
-            Ok(layer) => layer,
+        let dir = self.opts.layer_dir.clone();
+        let aside = store::aside(&dir, key, Kept::App);
+        let kept = match self.archive_of(container, path, aside.clone(), false).await {
+            Ok(layer) => store::keep(&dir, key, Kept::App, layer).map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+        match kept {
+            Ok(kept) => {
+                self.app_layers
+                    .insert(stage.to_string(), vec![Arc::new(kept)]);
+            }
             Err(e) => {
                 let _ = std::fs::remove_file(&aside);
                 self.log.app_runner(format!(
-                    "Warning: cannot keep a snapshot of {path} ({e}): later builds copy it with a container."
+                    "Warning: cannot keep a snapshot of {path} in {} ({e}): later builds copy it with a container.",
+                    dir.display()
                 ));
-                return Ok(());
             }
-        };
-        let keep = || -> std::io::Result<Layer> {
-            std::fs::rename(&aside, &tar)?;
-            std::fs::write(&diff_id, &layer.diff_id)?;
-            Layer::existing(tar.clone(), layer.diff_id.clone())
-        };
-        match keep() {
-            Ok(kept) => {
-                self.app_layers.insert(stage.to_string(), vec![Arc::new(kept)]);
-            }
-            Err(e) => self.log.app_runner(format!(
-                "Warning: cannot keep the snapshot of {path} in {} ({e}): later builds copy it with a container.",
-                tar.display()
-            )),
         }
         Ok(())
     }

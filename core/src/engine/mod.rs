@@ -5,12 +5,14 @@
 mod build;
 pub mod cache;
 pub mod caches;
+mod diff;
 mod direct;
 mod docker;
 
 mod exec;
 mod health;
 mod image_name;
+mod layer_store;
 pub mod layers;
 pub mod messages;
 pub mod run;

@@ -155,7 +155,12 @@ pub(super) fn image_config(image: &NewImage) -> (Vec<u8>, String) {
         .into_iter()
         .map(Value::String)
         .collect();
-    diff_ids.extend(image.layers.iter().map(|l| Value::String(l.diff_id.clone())));
+    diff_ids.extend(
+        image
+            .layers
+            .iter()
+            .map(|l| Value::String(l.diff_id.clone())),
+    );
     let config = image
         .config
         .clone()
@@ -224,12 +229,10 @@ pub(super) async fn load(
             failed.get_or_insert(e);
         }
     }
-    let written = writer_task
-        .await
-        .map_err(|e| EngineError::Source {
-            root: PathBuf::from("(layer archive)"),
-            source: io::Error::other(e),
-        })?;
+    let written = writer_task.await.map_err(|e| EngineError::Source {
+        root: PathBuf::from("(layer archive)"),
+        source: io::Error::other(e),
+    })?;
     if let Some(e) = failed {
         return Err(EngineError::Docker {
             action: "loading a written layer".into(),
@@ -241,7 +244,10 @@ pub(super) async fn load(
         source,
     })?;
     // The engine must now know the image by the id the config's digest gives.
-    docker.inspect_image(&id).await.map_err(EngineError::docker(
+    docker
+        .inspect_image(&id)
+        .await
+        .map_err(EngineError::docker(
         "finding the image a written layer made (the engine took the archive but not the image)",
     ))?;
     Ok(id)
@@ -273,7 +279,12 @@ fn write_archive<W: Write>(
     }]))
     .expect("a JSON value serialises");
     append(&mut tar, config_name, config.len() as u64, config)?;
-    append(&mut tar, "manifest.json", manifest.len() as u64, &manifest[..])?;
+    append(
+        &mut tar,
+        "manifest.json",
+        manifest.len() as u64,
+        &manifest[..],
+    )?;
     for layer in layers {
         let name = format!("{}/layer.tar", layer.diff_id.trim_start_matches("sha256:"));
         let file = File::open(&layer.path)?;
@@ -303,17 +314,31 @@ pub(super) fn rebase_archive<R: Read, W: Write>(
     parent: &Path,
     out: &mut W,
 ) -> io::Result<()> {
+    let mut builder = tar::Builder::new(out);
+    append_rebased(&mut builder, archive, parent)?;
+    builder.into_inner()?.flush()
+}
+
+/// [`rebase_archive`] into an open layer tar; times clamped to `SOURCE_DATE_EPOCH` when set.
+pub(super) fn append_rebased<R: Read, W: Write>(
+    builder: &mut tar::Builder<W>,
+    archive: R,
+    parent: &Path,
+) -> io::Result<()> {
     let prefix = parent
         .to_string_lossy()
         .trim_start_matches('/')
         .trim_end_matches('/')
         .to_string();
+    let epoch = super::source::source_date_epoch();
     let mut input = tar::Archive::new(archive);
-    let mut builder = tar::Builder::new(out);
     builder.follow_symlinks(false);
     for entry in input.entries()? {
         let mut entry = entry?;
         let mut header = entry.header().clone();
+        if let (Some(epoch), Ok(mtime)) = (epoch, header.mtime()) {
+            header.set_mtime(mtime.min(epoch));
+        }
         let name = entry.path()?.to_string_lossy().into_owned();
         let full = if prefix.is_empty() {
             name
@@ -339,7 +364,7 @@ pub(super) fn rebase_archive<R: Read, W: Write>(
             }
         }
     }
-    builder.into_inner()?.flush()
+    Ok(())
 }
 
 /// The bytes of each of `names` (relative to `path`) in the topmost of `layers` that has it.
@@ -507,9 +532,7 @@ mod tests {
                 (
                     e.path().unwrap().display().to_string(),
                     e.header().mode().unwrap(),
-                    e.link_name()
-                        .unwrap()
-                        .map(|l| l.display().to_string()),
+                    e.link_name().unwrap().map(|l| l.display().to_string()),
                 )
             })
             .collect();
@@ -518,7 +541,11 @@ mod tests {
             [
                 ("srv/app/".to_string(), 0o755, None),
                 ("srv/app/x.py".to_string(), 0o600, None),
-                ("srv/app/y.py".to_string(), 0o600, Some("srv/app/x.py".into())),
+                (
+                    "srv/app/y.py".to_string(),
+                    0o600,
+                    Some("srv/app/x.py".into())
+                ),
             ]
         );
     }

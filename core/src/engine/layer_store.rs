@@ -1,0 +1,136 @@
+//! The layer directory (`--cache-dir DIR`/layers): per dependency layer key, the install's own
+//! layer tar (`deps.tar`, from the container's changes) and a snapshot of its /app (`app.tar`),
+//! each with its diff id. It is what lets a CI runner that starts with an empty engine but a
+//! restored cache directory skip the install, and what lets a later copy of /app skip the
+//! container. Files are written aside and renamed into place: a concurrent build never sees
+//! half a file.
+
+use super::build::Walk;
+use super::diff::{self, Part};
+use super::written::{append_rebased, Layer};
+use super::EngineError;
+use bollard::query_parameters::DownloadFromContainerOptionsBuilder;
+use futures_util::TryStreamExt;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+/// One kind of file kept per key.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Kept {
+    /// The install's layer.
+    Deps,
+    /// /app after the install.
+    App,
+}
+
+impl Kept {
+    fn name(self) -> &'static str {
+        match self {
+            Kept::Deps => "deps",
+            Kept::App => "app",
+        }
+    }
+}
+
+/// The directory of one key.
+pub(super) fn key_dir(layer_dir: &Path, key: &str) -> PathBuf {
+    layer_dir.join(&key[..32])
+}
+
+/// The kept layer of `kind` for `key`, when both its tar and its diff id are there. Its use is
+/// recorded (the directory's time), so that pruning removes what no build used for long.
+pub(super) fn find(layer_dir: &Path, key: &str, kind: Kept) -> Option<Layer> {
+    let dir = key_dir(layer_dir, key);
+    let diff_id = std::fs::read_to_string(dir.join(format!("{}.diffid", kind.name()))).ok()?;
+    let layer = Layer::existing(
+        dir.join(format!("{}.tar", kind.name())),
+        diff_id.trim().to_string(),
+    )
+    .ok()?;
+    if let Ok(d) = std::fs::File::open(&dir) {
+        let _ = d.set_modified(SystemTime::now());
+    }
+    Some(layer)
+}
+
+/// Where a new layer of `kind` for `key` is written before [`keep`] moves it into place.
+pub(super) fn aside(layer_dir: &Path, key: &str, kind: Kept) -> PathBuf {
+    key_dir(layer_dir, key).join(format!("{}.tar.{}", kind.name(), std::process::id()))
+}
+
+/// Move a layer written at [`aside`] into place; the kept layer.
+pub(super) fn keep(layer_dir: &Path, key: &str, kind: Kept, layer: Layer) -> io::Result<Layer> {
+    let dir = key_dir(layer_dir, key);
+    let tar = dir.join(format!("{}.tar", kind.name()));
+    std::fs::rename(&layer.path, &tar)?;
+    let diff_id = dir.join(format!("{}.diffid", kind.name()));
+    let aside_id = dir.join(format!("{}.diffid.{}", kind.name(), std::process::id()));
+    std::fs::write(&aside_id, &layer.diff_id)?;
+    std::fs::rename(&aside_id, &diff_id)?;
+    Layer::existing(tar, layer.diff_id.clone())
+}
+
+impl Walk<'_> {
+    /// The container's changes as a layer tar at `file`: each part archived from the container
+    /// (streamed, never whole in memory) or written as a whiteout, in path order.
+    pub(super) async fn changes_layer(
+        &self,
+        container: &str,
+        file: PathBuf,
+    ) -> Result<Layer, EngineError> {
+        let changes = self
+            .docker
+            .container_changes(container)
+            .await
+            .map_err(EngineError::docker("listing the install's changes"))?
+            .unwrap_or_default();
+        let parts = diff::parts(&changes);
+        // Each archive is requested when the writer reads it, one after another.
+        let mut readers = Vec::new();
+        for part in &parts {
+            let reader = match part {
+                Part::Deleted(_) => None,
+                Part::Archive(path) => {
+                    let options = DownloadFromContainerOptionsBuilder::new()
+                        .path(path)
+                        .build();
+                    let stream = super::docker::long(self.docker)
+                        .download_from_container(container, Some(options))
+                        .map_err(io::Error::other);
+                    Some(tokio_util::io::SyncIoBridge::new(
+                        tokio_util::io::StreamReader::new(stream),
+                    ))
+                }
+            };
+            readers.push(reader);
+        }
+        let written = tokio::task::spawn_blocking(move || {
+            Layer::write(file, false, |out| {
+                let mut tar = tar::Builder::new(out);
+                for (part, reader) in parts.iter().zip(readers) {
+                    match (part, reader) {
+                        (Part::Deleted(path), _) => diff::write_whiteout(&mut tar, path)?,
+                        (Part::Archive(path), Some(reader)) => {
+                            let parent = Path::new(path).parent().unwrap_or(Path::new("/"));
+                            append_rebased(&mut tar, reader, parent)?;
+                        }
+                        (Part::Archive(_), None) => unreachable!("every archive has a reader"),
+                    }
+                }
+                tar.finish()
+            })
+        })
+        .await
+        .map_err(|e| EngineError::Source {
+            root: "(the install's changes)".into(),
+            source: io::Error::other(e),
+        })?;
+        written
+            .map(|(layer, ())| layer)
+            .map_err(|source| EngineError::Source {
+                root: "(the install's changes)".into(),
+                source,
+            })
+    }
+}
