@@ -1784,3 +1784,49 @@ async fn dependency_layers_and_written_layers_build_the_same_image_tree() {
         }
     }
 }
+
+/// Issue 12: a fresh CI runner restores the cache directory into an engine that has none of the
+/// cache images (nor the last image): a source edit still skips the install, and the image runs.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn a_restored_cache_directory_skips_the_install_on_an_engine_without_the_layer() {
+    let docker = docker().await;
+    let app = copy_app(&app_fixture("py-requirements"), &[]);
+    let cache_dir = tempfile::tempdir().unwrap();
+    let mut options = test_options("restored-cache");
+    options.layer_dir = cache_dir.path().join("layers");
+    let _image = ImageGuard::new(image_name("restored-cache"));
+    let plan = plan_with(app.path(), true);
+    let first = build_plan_in(&docker, &plan, &options).await;
+    let _first_layers = layer_guards(&first.log);
+    first.result.expect("builds");
+    assert!(
+        log_has(&first.log, "Installing dependencies over only"),
+        "{:#?}",
+        first.log
+    );
+    // The engine forgets the cache images and the image: as on a new runner.
+    for guard in layer_guards(&first.log) {
+        drop(guard);
+    }
+    remove_image(&docker, &image_name("restored-cache")).await;
+    let edited = app.path().join("app.py");
+    let mut text = std::fs::read_to_string(&edited).unwrap();
+    text.push_str("\n# edited\n");
+    std::fs::write(&edited, text).unwrap();
+    let second = build_plan_in(&docker, &plan_with(app.path(), true), &options).await;
+    let _second_layers = layer_guards(&second.log);
+    let built = second.result.expect("builds");
+    assert!(
+        log_has(&second.log, "Dependencies from the cache directory"),
+        "{:#?}",
+        second.log
+    );
+    assert!(
+        !log_has(&second.log, "Installing dependencies"),
+        "{:#?}",
+        second.log
+    );
+    let body = answer(&docker, &built.id, &[], 8080).await;
+    assert_eq!(body, "Hello from Flask, world!\n");
+}

@@ -42,10 +42,14 @@ pub enum Command {
     Build(Box<BuildOpts>),
     /// Start a built image the way App Runner runs it (building a directory first when needed).
     Run(Box<RunOpts>),
-    /// See or clear the package-cache volumes builds keep (one per project and runtime version).
+    /// See or clear what builds keep: package-cache volumes (one per project and runtime
+    /// version) and dependency layers (files in the cache directory, images in the engine).
     Cache {
         #[command(subcommand)]
         action: CacheAction,
+        /// The cache directory the builds used (`build --cache-dir`).
+        #[arg(long, value_name = "DIR", global = true)]
+        cache_dir: Option<PathBuf>,
     },
     /// List the runtimes and versions in the catalog.
     Runtimes {
@@ -57,11 +61,13 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum CacheAction {
-    /// List the volumes: name, runtime, project directory.
+    /// List the volumes (name, runtime, project directory) and the dependency layers (tag, size,
+    /// last use, whether the engine has the image).
     Ls,
-    /// Remove the volumes of project directories that no longer exist.
+    /// Remove the volumes of project directories that no longer exist, and the dependency
+    /// layers no build used for 30 days.
     Prune {
-        /// Remove every cache volume not in use, not only those of vanished projects.
+        /// Remove every cache volume and dependency layer not in use.
         #[arg(long)]
         all: bool,
     },

@@ -15,6 +15,7 @@ use apprunner_build::resolve::catalog::Catalog;
 use args::{Cli, Command, ProjectOpts};
 use clap::Parser;
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// Why the command line stopped, when it did not finish its work.
@@ -93,7 +94,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
             tokio_runtime().block_on(build::build_command(plan, &opts))
         }
         Command::Run(opts) => tokio_runtime().block_on(run::run_command(&opts, &catalog, today)),
-        Command::Cache { action } => tokio_runtime().block_on(cache(action)),
+        Command::Cache { action, cache_dir } => tokio_runtime().block_on(cache(action, cache_dir)),
         Command::Runtimes { json } => {
             if json {
                 let list: Vec<_> = catalog.runtimes.values().collect();
@@ -110,7 +111,10 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
 }
 
 /// `apprunner-build cache ls|prune`.
-async fn cache(action: args::CacheAction) -> Result<u8, CliError> {
+async fn cache(action: args::CacheAction, cache_dir: Option<PathBuf>) -> Result<u8, CliError> {
+    let layer_dir = cache_dir
+        .unwrap_or_else(apprunner_build::engine::default_cache_dir)
+        .join("layers");
     let log = apprunner_build::report::log::BuildLog::new(
         apprunner_build::report::log::LogFormat::Text,
         None,
@@ -128,6 +132,25 @@ async fn cache(action: args::CacheAction) -> Result<u8, CliError> {
                 };
                 println!("{}  {}  {}{gone}", v.name, v.runtime, v.project.display());
             }
+            for layer in session.kept_layers(&layer_dir).await {
+                let used = chrono::DateTime::<chrono::Utc>::from(layer.last_used);
+                let files = if layer.bytes > 0 {
+                    format!(
+                        "{:.1} MB in {}, last used {}",
+                        layer.bytes as f64 / 1e6,
+                        layer_dir.display(),
+                        used.format("%Y-%m-%d")
+                    )
+                } else {
+                    format!("no files in {}", layer_dir.display())
+                };
+                let engine = if layer.in_engine {
+                    "image in the engine"
+                } else {
+                    "no image in the engine"
+                };
+                println!("{}  {files}; {engine}", layer.tag);
+            }
         }
         args::CacheAction::Prune { all } => {
             let removed = session.prune_cache_volumes(all).await.map_err(failed)?;
@@ -135,6 +158,11 @@ async fn cache(action: args::CacheAction) -> Result<u8, CliError> {
                 println!("removed {name}");
             }
             println!("{} cache volume(s) removed", removed.len());
+            let layers = session.prune_layers(&layer_dir, all).await;
+            for tag in &layers {
+                println!("removed {tag}");
+            }
+            println!("{} dependency layer(s) removed", layers.len());
         }
     }
     Ok(exit::OK)

@@ -159,22 +159,35 @@ pub async fn build_plan_opts(
     layer_cache: bool,
     write_layers: bool,
 ) -> Build {
-    let plan = plan.clone();
-    let log = BuildLog::in_memory(LogFormat::Text).echo_to_stderr();
-    let options = BuildOptions {
+    let mut options = test_options(test);
+    options.layer_cache = layer_cache;
+    options.write_layers = write_layers;
+    build_plan_in(docker, plan, &options).await
+}
+
+/// The options a test build uses: a CA bundle, package caches, every cache on, a layer
+/// directory shared by the tests.
+pub fn test_options(test: &str) -> BuildOptions {
+    BuildOptions {
         image: image_name(test),
         network: None,
         ca_bundle: Some("/etc/ssl/certs/ca-certificates.crt".into()),
         // Every test build really builds; the up-to-date check has its own test.
         reuse_image: false,
         package_cache: true,
-        layer_cache,
-        write_layers,
+        layer_cache: true,
+        write_layers: true,
         layer_dir: std::env::temp_dir().join("apprunner-build-test-layers"),
         exclude: vec![],
-    };
+    }
+}
+
+/// Build `plan` with `options`; the containers it made are checked to be gone.
+pub async fn build_plan_in(docker: &Docker, plan: &BuildPlan, options: &BuildOptions) -> Build {
+    let plan = plan.clone();
+    let log = BuildLog::in_memory(LogFormat::Text).echo_to_stderr();
     let session = Session::with_docker(docker.clone());
-    let result = session.build(&plan, &options, &log).await;
+    let result = session.build(&plan, options, &log).await;
     // A build may make no container at all (every step a written layer); those it made must go.
     let made = session.created_containers();
     let mut leftovers = Vec::new();

@@ -73,3 +73,112 @@ impl Session {
         Ok(removed)
     }
 }
+
+/// A dependency layer kept in the layer directory (`--cache-dir`), and whether the engine has
+/// its image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptLayer {
+    /// `apprunner-build-cache/deps:<key>`.
+    pub tag: String,
+    /// The bytes of its files in the layer directory.
+    pub bytes: u64,
+    /// When a build last used it (found or made it).
+    pub last_used: std::time::SystemTime,
+    pub in_engine: bool,
+}
+
+/// How long a dependency layer nobody used is kept by `cache prune`.
+pub const LAYER_UNUSED_FOR: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
+impl Session {
+    /// The dependency layers in `layer_dir` and the engine's cache images, one entry per key.
+    pub async fn kept_layers(&self, layer_dir: &std::path::Path) -> Vec<KeptLayer> {
+        let in_engine = self.cache_image_tags().await;
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(layer_dir).into_iter().flatten().flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(meta) = entry.metadata() else { continue };
+            if !meta.is_dir() {
+                continue;
+            }
+            let bytes = std::fs::read_dir(entry.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter_map(|f| f.metadata().ok())
+                .map(|m| m.len())
+                .sum();
+            let tag = format!("{}:{name}", super::layers::LAYER_REPOSITORY);
+            found.push(KeptLayer {
+                in_engine: in_engine.contains(&tag),
+                tag,
+                bytes,
+                last_used: meta.modified().unwrap_or(std::time::UNIX_EPOCH),
+            });
+        }
+        for tag in in_engine {
+            if !found.iter().any(|k| k.tag == tag) {
+                found.push(KeptLayer {
+                    tag,
+                    bytes: 0,
+                    last_used: std::time::UNIX_EPOCH,
+                    in_engine: true,
+                });
+            }
+        }
+        found.sort_by(|a, b| a.tag.cmp(&b.tag));
+        found
+    }
+
+    async fn cache_image_tags(&self) -> Vec<String> {
+        let filters = HashMap::from([("reference", vec![super::layers::LAYER_REPOSITORY])]);
+        let options = bollard::query_parameters::ListImagesOptionsBuilder::new()
+            .filters(&filters)
+            .build();
+        self.docker()
+            .list_images(Some(options))
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .flat_map(|i| i.repo_tags)
+            .filter(|t| t.starts_with(super::layers::LAYER_REPOSITORY))
+            .collect()
+    }
+
+    /// Remove the dependency layers no build used for [`LAYER_UNUSED_FOR`] (every one with
+    /// `all`): their files in `layer_dir` and their cache images (an image a container uses is
+    /// kept). Returns the tags removed.
+    pub async fn prune_layers(&self, layer_dir: &std::path::Path, all: bool) -> Vec<String> {
+        let now = std::time::SystemTime::now();
+        let mut removed = Vec::new();
+        for layer in self.kept_layers(layer_dir).await {
+            let unused = now
+                .duration_since(layer.last_used)
+                .is_ok_and(|d| d >= LAYER_UNUSED_FOR);
+            if !all && !unused {
+                continue;
+            }
+            let key = layer.tag.rsplit(':').next().unwrap_or_default();
+            let dir = layer_dir.join(key);
+            let files_gone = !dir.exists() || std::fs::remove_dir_all(&dir).is_ok();
+            let image_gone = !layer.in_engine
+                || self
+                    .docker()
+                    .remove_image(
+                        &layer.tag,
+                        Some(
+                            bollard::query_parameters::RemoveImageOptionsBuilder::new()
+                                .force(false)
+                                .build(),
+                        ),
+                        None,
+                    )
+                    .await
+                    .is_ok();
+            if files_gone && image_gone {
+                removed.push(layer.tag);
+            }
+        }
+        removed
+    }
+}

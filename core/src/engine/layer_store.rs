@@ -48,10 +48,15 @@ pub(super) fn find(layer_dir: &Path, key: &str, kind: Kept) -> Option<Layer> {
         diff_id.trim().to_string(),
     )
     .ok()?;
-    if let Ok(d) = std::fs::File::open(&dir) {
+    touch(layer_dir, key);
+    Some(layer)
+}
+
+/// Record that a build used the layer of `key` (the time of its directory), for pruning.
+pub(super) fn touch(layer_dir: &Path, key: &str) {
+    if let Ok(d) = std::fs::File::open(key_dir(layer_dir, key)) {
         let _ = d.set_modified(SystemTime::now());
     }
-    Some(layer)
 }
 
 /// Where a new layer of `kind` for `key` is written before [`keep`] moves it into place.

@@ -85,7 +85,10 @@ impl Walk<'_> {
                 }
             }
         }
-        if fresh && self.opts.layer_cache && self.load_from_layer_dir(&stage_def, &key, &tag).await? {
+        if fresh
+            && self.opts.layer_cache
+            && self.load_from_layer_dir(&stage_def, &key, &tag).await?
+        {
             self.log.app_runner(format!(
                 "Dependencies from the cache directory ({unchanged}): {tag} in the {stage} stage."
             ));
@@ -284,6 +287,7 @@ impl Walk<'_> {
     fn reuse_layer(&mut self, stage: &str, id: String, key: &str, over_source: bool) {
         self.start_from.insert(stage.to_string(), id.clone());
         self.made_layers.insert(key.to_string(), id);
+        store::touch(&self.opts.layer_dir, key);
         if over_source {
             if let Some(layer) = store::find(&self.opts.layer_dir, key, Kept::App) {
                 self.app_layers
