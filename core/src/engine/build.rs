@@ -93,6 +93,9 @@ pub(super) struct Walk<'a> {
     /// For a stage without a container, the layers its /app is known to be made of (a
     /// dependency layer's snapshot, then the source), so that a copy of it needs no container.
     pub(super) app_layers: HashMap<String, Vec<Arc<Layer>>>,
+    /// For a stage without a container, layers added since its image was last loaded: loaded
+    /// together with the next step that needs the image (a container, the commit).
+    pub(super) pending: HashMap<String, Vec<Arc<Layer>>>,
     /// The dependency layers this build made or found, by key: a second stage with the same key
     /// (the original build's second run, on the same image) reuses the first's.
     pub(super) made_layers: HashMap<String, String>,
@@ -146,6 +149,7 @@ pub(crate) async fn build(
             source,
         })?,
         app_layers: HashMap::new(),
+        pending: HashMap::new(),
         made_layers: HashMap::new(),
     };
     walk.pull_images().await?;
@@ -197,7 +201,8 @@ async fn up_to_date(
     started: Instant,
 ) -> Result<Option<BuiltImage>, EngineError> {
     let name = opts.image.to_string();
-    let (state, summary) = super::cache::freshness(docker, plan, &name, &opts.exclude)
+    let index_dir = opts.layer_dir.with_file_name("index");
+    let (state, summary) = super::cache::freshness(docker, plan, &name, &opts.exclude, &index_dir)
         .await
         .map_err(|source| EngineError::Source {
             root: plan.source_root.clone(),
@@ -329,7 +334,8 @@ impl Walk<'_> {
                     .stage(from)
                     .expect("checked: every step names a declared stage")
                     .clone();
-                self.write_copy(&from, stage, path).await
+                self.write_copy(&from, stage, path).await?;
+                Ok(true)
             }
             Step::Commit { .. } => {
                 let Some(id) = self.write_commit(stage).await? else {

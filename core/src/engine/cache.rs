@@ -4,6 +4,7 @@
 //! runtime and this tool's version, all recorded as labels on the image.
 
 use super::source::{self, SourceSummary};
+use super::source_index::SourceIndex;
 use crate::plan::{labels, BuildPlan};
 use bollard::Docker;
 use std::collections::HashMap;
@@ -85,11 +86,18 @@ pub async fn freshness(
     plan: &BuildPlan,
     name: &str,
     exclude: &[std::path::PathBuf],
+    index_dir: &std::path::Path,
 ) -> std::io::Result<(Freshness, SourceSummary)> {
     let root = plan.source_root.clone();
     let exclude = exclude.to_vec();
+    let index_path = SourceIndex::path_for(index_dir, &root, "app");
     let summary = tokio::task::spawn_blocking(move || {
-        source::write_tar(&root, "app", &exclude, std::io::sink())
+        let started = std::time::SystemTime::now();
+        let mut index = SourceIndex::load(&index_path);
+        let summary = source::digest(&root, "app", &exclude, &mut index)?;
+        // Not kept, the next check reads every file again: slower, not wrong.
+        let _ = index.save(&index_path, started);
+        Ok::<_, std::io::Error>(summary)
     })
     .await
     .map_err(std::io::Error::other)??;

@@ -13,6 +13,7 @@ use crate::plan::Stage;
 use bollard::models::{ImageConfig, ImageInspect};
 use bollard::query_parameters::DownloadFromContainerOptionsBuilder;
 use futures_util::TryStreamExt;
+use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -84,7 +85,62 @@ impl Walk<'_> {
         config: Option<ImageConfig>,
         created_by: &str,
     ) -> Result<Option<String>, EngineError> {
-        let base = self.start_image(stage).await?;
+        let mut base = self.start_image(stage).await?;
+        let mut layers = layers;
+        // A kept layer (a dependency layer's /app) under others: loaded once as an image of its
+        // own, found by tag later, so that its bytes are not sent again with every source edit.
+        if layers.len() > 1 && !layers[0].temporary {
+            let kept = layers.remove(0);
+            match self.kept_base(&base, kept).await? {
+                Some(with_kept) => base = with_kept,
+                None => return Ok(None),
+            }
+        }
+        self.load_over(&base, layers, config, created_by).await
+    }
+
+    /// `base` with the kept layer on top, found by its tag or loaded and tagged.
+    async fn kept_base(
+        &mut self,
+        base: &ImageInspect,
+        kept: Arc<Layer>,
+    ) -> Result<Option<ImageInspect>, EngineError> {
+        let mut h = Sha256::new();
+        h.update(base.id.as_deref().unwrap_or_default());
+        h.update(b"\0");
+        h.update(&kept.diff_id);
+        let tag = format!(
+            "{}:app-{}",
+            super::layers::LAYER_REPOSITORY,
+            &hex::encode(h.finalize())[..28]
+        );
+        if let Ok(found) = self.docker.inspect_image(&tag).await {
+            return Ok(Some(found));
+        }
+        let Some(id) = self
+            .load_over(base, vec![kept], None, "a dependency layer's /app")
+            .await?
+        else {
+            return Ok(None);
+        };
+        self.tag_layer(&id, &tag).await?;
+        self.docker
+            .inspect_image(&id)
+            .await
+            .map(Some)
+            .map_err(EngineError::docker(format!("inspecting {tag}")))
+    }
+
+    async fn load_over(
+        &mut self,
+        base: &ImageInspect,
+        layers: Vec<Arc<Layer>>,
+        config: Option<ImageConfig>,
+        created_by: &str,
+    ) -> Result<Option<String>, EngineError> {
+        if self.direct.support == Support::Refused {
+            return Ok(None);
+        }
         let created = match source::source_date_epoch() {
             Some(epoch) => chrono::DateTime::from_timestamp(epoch as i64, 0)
                 .unwrap_or_default()
@@ -103,7 +159,7 @@ impl Walk<'_> {
             None => vec![],
         };
         let image = NewImage {
-            base: &base,
+            base,
             layers,
             config,
             created_by: format!("apprunner-build: {created_by}"),
@@ -127,8 +183,29 @@ impl Walk<'_> {
         }
     }
 
-    /// The source as a layer over the stage's image. `false`: not written (the caller copies it
-    /// into a container).
+    /// Load the layers added to `stage` since its image was last loaded, before a container
+    /// starts from it. What the engine refused is returned, to be copied into the container.
+    pub(super) async fn materialize(
+        &mut self,
+        stage: &Stage,
+    ) -> Result<Vec<Arc<Layer>>, EngineError> {
+        let Some(layers) = self.pending.remove(&stage.name).filter(|l| !l.is_empty()) else {
+            return Ok(vec![]);
+        };
+        match self
+            .write_onto(stage, layers.clone(), None, "layers of this stage")
+            .await?
+        {
+            Some(id) => {
+                self.start_from.insert(stage.name.clone(), id);
+                Ok(vec![])
+            }
+            None => Ok(layers),
+        }
+    }
+
+    /// The source as a layer over the stage's image, loaded with the stage's next load.
+    /// `false`: not written (the caller copies it into a container).
     pub(super) async fn write_source(
         &mut self,
         stage: &Stage,
@@ -158,17 +235,10 @@ impl Walk<'_> {
             return Ok(false);
         }
         let layer = Arc::new(layer);
-        let Some(id) = self
-            .write_onto(
-                stage,
-                vec![layer.clone()],
-                None,
-                &format!("the source in {path}"),
-            )
-            .await?
-        else {
-            return Ok(false);
-        };
+        self.pending
+            .entry(stage.name.clone())
+            .or_default()
+            .push(layer.clone());
         for warning in &summary.warnings {
             self.log.app_runner(format!("Warning: {warning}."));
         }
@@ -179,7 +249,6 @@ impl Walk<'_> {
             size(summary.bytes),
             secs(t.elapsed())
         ));
-        self.start_from.insert(stage.name.clone(), id);
         if let Some(known) = self.app_layers.get_mut(&stage.name) {
             known.push(layer);
         }
@@ -187,14 +256,15 @@ impl Walk<'_> {
         Ok(true)
     }
 
-    /// `path` of stage `from` as layers over `to`'s image: the layers `from`'s /app is known to
-    /// be made of, or else an archive of it from `from`'s container. `false`: not written.
+    /// `path` of stage `from` as layers over `to`'s image, loaded with `to`'s next load: the
+    /// layers `from`'s /app is known to be made of, or else an archive of it from `from`'s
+    /// container.
     pub(super) async fn write_copy(
         &mut self,
         from: &Stage,
         to: &Stage,
         path: &str,
-    ) -> Result<bool, EngineError> {
+    ) -> Result<(), EngineError> {
         let t = Instant::now();
         let (layers, how) = match self.known_app(&from.name) {
             Some(layers) => (layers, "as the layers it is made of"),
@@ -206,17 +276,17 @@ impl Walk<'_> {
             }
         };
         let what = format!("{path} from the {} stage", from.name);
-        let Some(id) = self.write_onto(to, layers.clone(), None, &what).await? else {
-            return Ok(false);
-        };
-        self.start_from.insert(to.name.clone(), id);
+        self.pending
+            .entry(to.name.clone())
+            .or_default()
+            .extend(layers);
         self.log.app_runner(format!(
             "Copied {what} into the {} stage ({}) {how} in {}.",
             to.name,
             to.image,
             secs(t.elapsed())
         ));
-        Ok(true)
+        Ok(())
     }
 
     /// The layers `stage`'s /app is made of, when known: the stage has no container, and all of
@@ -286,19 +356,18 @@ impl Walk<'_> {
         config.working_dir = plan.working_dir;
         config.exposed_ports = plan.exposed_ports;
         config.user = plan.user;
+        let layers = self.pending.get(&stage.name).cloned().unwrap_or_default();
         let Some(id) = self
-            .write_onto(
-                stage,
-                vec![],
-                Some(config),
-                "the application image's config",
-            )
+            .write_onto(stage, layers.clone(), Some(config), "the application image")
             .await?
         else {
             return Ok(None);
         };
+        self.pending.remove(&stage.name);
         self.log.app_runner(format!(
-            "Wrote the application image's config in {}.",
+            "Wrote the application image ({} new layer{} and its config) in {}.",
+            layers.len(),
+            if layers.len() == 1 { "" } else { "s" },
             secs(t.elapsed())
         ));
         Ok(Some(id))

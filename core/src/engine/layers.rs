@@ -266,7 +266,7 @@ impl Walk<'_> {
         Ok(true)
     }
 
-    async fn tag_layer(&self, id: &str, tag: &str) -> Result<(), EngineError> {
+    pub(super) async fn tag_layer(&self, id: &str, tag: &str) -> Result<(), EngineError> {
         let (repo, tag_part) = tag.split_once(':').expect("the tag has a colon");
         let options = TagImageOptionsBuilder::new()
             .repo(repo)

@@ -18,6 +18,7 @@ pub mod messages;
 pub mod run;
 mod session;
 pub mod source;
+mod source_index;
 mod stages;
 mod tagging;
 mod tooling;

@@ -7,6 +7,7 @@
 //! holds use GNU long-name entries, and a path with a `..` component is refused, so that nothing
 //! can land outside the destination directory.
 
+use super::source_index::SourceIndex;
 use crate::input::dockerignore::IgnoreRules;
 use crate::input::files::read_project_text;
 use sha2::{Digest, Sha256};
@@ -23,7 +24,8 @@ pub const MAX_DOCKERIGNORE_SIZE: u64 = 1024 * 1024;
 pub struct SourceSummary {
     pub files: u64,
     pub bytes: u64,
-    /// sha256 over each entry's path, type, mode and contents (or link target), in order.
+    /// sha256 over each entry's path, type, mode and the sha256 of its contents (or its link
+    /// target), in order.
     pub digest: String,
     /// What the user should know about the file set, e.g. a `.dockerignore` that leaves out
     /// every file.
@@ -41,6 +43,27 @@ pub fn write_tar<W: Write>(
     prefix: &str,
     exclude: &[PathBuf],
     out: W,
+) -> io::Result<SourceSummary> {
+    walk(root, prefix, exclude, out, None)
+}
+
+/// The summary (and digest) [`write_tar`] would give, without a tar: a file that `index` knows
+/// unchanged is not read; the others are, and `index` learns them.
+pub(crate) fn digest(
+    root: &Path,
+    prefix: &str,
+    exclude: &[PathBuf],
+    index: &mut SourceIndex,
+) -> io::Result<SourceSummary> {
+    walk(root, prefix, exclude, io::sink(), Some(index))
+}
+
+fn walk<W: Write>(
+    root: &Path,
+    prefix: &str,
+    exclude: &[PathBuf],
+    out: W,
+    mut index: Option<&mut SourceIndex>,
 ) -> io::Result<SourceSummary> {
     let rules = match read_project_text(root, ".dockerignore", MAX_DOCKERIGNORE_SIZE) {
         Ok(Some(text)) => IgnoreRules::parse(&text).map_err(io::Error::other)?,
@@ -162,6 +185,18 @@ pub fn write_tar<W: Write>(
                 append(&mut builder, &mut h, &in_archive, None, io::empty())?;
                 record(&mut digest, "d", &rel, format!(" {mode:o}"));
                 subdirs.push(rel);
+            } else if let Some(sha) = index
+                .as_deref_mut()
+                .and_then(|ix| ix.lookup(&raw(&rel), &meta))
+            {
+                // Known unchanged, and no tar is written: not read.
+                record(&mut digest, "f", &rel, format!(" {mode:o} {}", meta.len()));
+                digest.update(sha);
+                summary.files += 1;
+                summary.bytes += meta.len();
+                if rel.as_os_str() == ".dockerignore" {
+                    dockerignore_kept = true;
+                }
             } else {
                 let file = fs::File::open(root.join(&rel))
                     .map_err(|e| named(&rel, "cannot be opened", e))?;
@@ -177,14 +212,20 @@ pub fn write_tar<W: Write>(
                 h.set_mtime(mtime(&meta));
                 set_owner(&mut h);
                 record(&mut digest, "f", &rel, format!(" {mode:o} {len}"));
+                let mut contents = Sha256::new();
                 let reader = Exact {
                     inner: file,
                     left: len,
                     expected: len,
                     rel: &rel,
-                    digest: &mut digest,
+                    digest: &mut contents,
                 };
                 append(&mut builder, &mut h, &in_archive, None, reader)?;
+                let sha: [u8; 32] = contents.finalize().into();
+                digest.update(sha);
+                if let Some(ix) = index.as_deref_mut() {
+                    ix.record(&raw(&rel), &meta, sha);
+                }
                 summary.files += 1;
                 summary.bytes += len;
                 if rel.as_os_str() == ".dockerignore" {

@@ -71,6 +71,7 @@ impl Walk<'_> {
                 None => false,
             },
         };
+        let mut refused = vec![];
         let image = match self.containers.get(&stage.name) {
             Some(slot) if slot.mounted == mounted => return Ok(slot.id.clone()),
             Some(slot) => {
@@ -98,11 +99,13 @@ impl Walk<'_> {
                 let _ = self.docker.remove_container(&slot.id, Some(remove)).await;
                 id
             }
-            None => self
-                .start_from
-                .get(&stage.name)
-                .cloned()
-                .unwrap_or_else(|| stage.image.clone()),
+            None => {
+                refused = self.materialize(stage).await?;
+                self.start_from
+                    .get(&stage.name)
+                    .cloned()
+                    .unwrap_or_else(|| stage.image.clone())
+            }
         };
         let name = super::docker::container_name(&stage.name);
         let mut binds = Vec::new();
@@ -154,6 +157,25 @@ impl Walk<'_> {
                 mounted,
             },
         );
+        // Layers the engine would not load (none of them has whiteouts): unpacked instead.
+        for layer in refused {
+            let file =
+                tokio::fs::File::open(&layer.path)
+                    .await
+                    .map_err(|source| EngineError::Source {
+                        root: layer.path.clone(),
+                        source,
+                    })?;
+            let body = bollard::body_try_stream(tokio_util::io::ReaderStream::new(file));
+            let options = UploadToContainerOptionsBuilder::new().path("/").build();
+            long(self.docker)
+                .upload_to_container(&created.id, Some(options), body)
+                .await
+                .map_err(EngineError::docker(format!(
+                    "copying a layer into the {} stage",
+                    stage.name
+                )))?;
+        }
         Ok(created.id)
     }
 

@@ -28,7 +28,7 @@ pub(super) struct Layer {
     pub(super) diff_id: String,
     pub(super) size: u64,
     /// Removed with the layer: a build's own temporary layers (not the layer cache's files).
-    temporary: bool,
+    pub(super) temporary: bool,
 }
 
 impl Drop for Layer {

@@ -1,0 +1,242 @@
+//! What the up-to-date check knows of a source tree from its last look: each file's size, times
+//! and inode with the sha256 of its contents, as git's index does. A file whose metadata match
+//! is not read again, so deciding that a 500 MB tree is unchanged costs a walk and a `stat` per
+//! file, not reading 500 MB. A file changed within the same second the index was written is read
+//! again (the "racily clean" case).
+//!
+//! Kept in the cache directory (`index/<hash of the root>`) in a small binary format; a file
+//! that cannot be read is an empty index, and one that cannot be written is only a slower next
+//! check.
+
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const MAGIC: &[u8; 8] = b"ARBIDX01";
+
+/// One file as last seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Seen {
+    size: u64,
+    mtime_ns: u128,
+    ctime_ns: u128,
+    ino: u64,
+    sha256: [u8; 32],
+}
+
+/// The index of one source root.
+#[derive(Debug, Default)]
+pub(crate) struct SourceIndex {
+    /// When the files in `seen` were looked at (ns since the epoch).
+    scanned_ns: u128,
+    seen: HashMap<Vec<u8>, Seen>,
+    /// This look's entries, which replace `seen` when saved.
+    now: HashMap<Vec<u8>, Seen>,
+    /// Whether anything was read this time (else saving changes nothing).
+    changed: bool,
+}
+
+fn times(meta: &fs::Metadata) -> (u128, u128, u64) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let ns = |s: i64, n: i64| (s.max(0) as u128) * 1_000_000_000 + n.max(0) as u128;
+        (
+            ns(meta.mtime(), meta.mtime_nsec()),
+            ns(meta.ctime(), meta.ctime_nsec()),
+            meta.ino(),
+        )
+    }
+    #[cfg(not(unix))]
+    {
+        let m = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        (m, m, 0)
+    }
+}
+
+impl SourceIndex {
+    /// Where the index of `root` is kept under `dir`.
+    pub(crate) fn path_for(dir: &Path, root: &Path, prefix: &str) -> PathBuf {
+        let mut h = Sha256::new();
+        h.update(root.as_os_str().as_encoded_bytes());
+        h.update(b"\0");
+        h.update(prefix.as_bytes());
+        dir.join(format!("{}.idx", &hex::encode(h.finalize())[..32]))
+    }
+
+    /// The index at `path`; empty when there is none or it cannot be read.
+    pub(crate) fn load(path: &Path) -> SourceIndex {
+        let mut index = SourceIndex::default();
+        if let Ok(bytes) = fs::read(path) {
+            if let Some((scanned_ns, seen)) = parse(&bytes) {
+                index.scanned_ns = scanned_ns;
+                index.seen = seen;
+            }
+        }
+        index.changed = false;
+        index
+    }
+
+    /// The contents' sha256 of the file at `rel` when its metadata match the last look and it
+    /// was not changed in the second before that look.
+    pub(crate) fn lookup(&mut self, rel: &[u8], meta: &fs::Metadata) -> Option<[u8; 32]> {
+        let (mtime_ns, ctime_ns, ino) = times(meta);
+        let seen = self.seen.get(rel)?;
+        let clean = seen.size == meta.len()
+            && seen.mtime_ns == mtime_ns
+            && seen.ctime_ns == ctime_ns
+            && seen.ino == ino
+            && mtime_ns.max(ctime_ns) + 1_000_000_000 < self.scanned_ns;
+        if !clean {
+            return None;
+        }
+        let seen = seen.clone();
+        let sha = seen.sha256;
+        self.now.insert(rel.to_vec(), seen);
+        Some(sha)
+    }
+
+    /// The file at `rel` was read and its contents hash to `sha256`.
+    pub(crate) fn record(&mut self, rel: &[u8], meta: &fs::Metadata, sha256: [u8; 32]) {
+        let (mtime_ns, ctime_ns, ino) = times(meta);
+        self.changed = true;
+        self.now.insert(
+            rel.to_vec(),
+            Seen {
+                size: meta.len(),
+                mtime_ns,
+                ctime_ns,
+                ino,
+                sha256,
+            },
+        );
+    }
+
+    /// Write this look's entries to `path` (aside, then renamed), when anything changed.
+    pub(crate) fn save(self, path: &Path, scanned: SystemTime) -> io::Result<()> {
+        if !self.changed && self.now.len() == self.seen.len() {
+            return Ok(());
+        }
+        let scanned_ns = scanned
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let mut out = Vec::with_capacity(self.now.len() * 96 + 24);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&scanned_ns.to_le_bytes());
+        for (rel, seen) in &self.now {
+            out.extend_from_slice(&(rel.len() as u32).to_le_bytes());
+            out.extend_from_slice(rel);
+            out.extend_from_slice(&seen.size.to_le_bytes());
+            out.extend_from_slice(&seen.mtime_ns.to_le_bytes());
+            out.extend_from_slice(&seen.ctime_ns.to_le_bytes());
+            out.extend_from_slice(&seen.ino.to_le_bytes());
+            out.extend_from_slice(&seen.sha256);
+        }
+        let dir = path.parent().unwrap_or(Path::new("."));
+        fs::create_dir_all(dir)?;
+        let aside = path.with_extension(format!("idx.{}", std::process::id()));
+        let mut file = fs::File::create(&aside)?;
+        file.write_all(&out)?;
+        drop(file);
+        fs::rename(&aside, path)
+    }
+}
+
+fn parse(bytes: &[u8]) -> Option<(u128, HashMap<Vec<u8>, Seen>)> {
+    let mut r = bytes;
+    let mut magic = [0u8; 8];
+    r.read_exact(&mut magic).ok()?;
+    if &magic != MAGIC {
+        return None;
+    }
+    let mut b16 = [0u8; 16];
+    let mut b8 = [0u8; 8];
+    let mut b4 = [0u8; 4];
+    r.read_exact(&mut b16).ok()?;
+    let scanned_ns = u128::from_le_bytes(b16);
+    let mut seen = HashMap::new();
+    while !r.is_empty() {
+        r.read_exact(&mut b4).ok()?;
+        let len = u32::from_le_bytes(b4) as usize;
+        if len > r.len() {
+            return None;
+        }
+        let (rel, rest) = r.split_at(len);
+        r = rest;
+        r.read_exact(&mut b8).ok()?;
+        let size = u64::from_le_bytes(b8);
+        r.read_exact(&mut b16).ok()?;
+        let mtime_ns = u128::from_le_bytes(b16);
+        r.read_exact(&mut b16).ok()?;
+        let ctime_ns = u128::from_le_bytes(b16);
+        r.read_exact(&mut b8).ok()?;
+        let ino = u64::from_le_bytes(b8);
+        let mut sha256 = [0u8; 32];
+        r.read_exact(&mut sha256).ok()?;
+        seen.insert(
+            rel.to_vec(),
+            Seen {
+                size,
+                mtime_ns,
+                ctime_ns,
+                ino,
+                sha256,
+            },
+        );
+    }
+    Some((scanned_ns, seen))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_saved_index_answers_for_unchanged_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.txt");
+        fs::write(&file, "one").unwrap();
+        // Old enough not to be racily clean.
+        let old = SystemTime::now() - Duration::from_secs(10);
+        fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        let meta = fs::metadata(&file).unwrap();
+        let at = SourceIndex::path_for(dir.path(), Path::new("/src"), "app");
+        let mut index = SourceIndex::load(&at);
+        assert_eq!(index.lookup(b"a.txt", &meta), None);
+        index.record(b"a.txt", &meta, [7; 32]);
+        // ctime is now; the look happens later.
+        std::thread::sleep(Duration::from_millis(1100));
+        index.save(&at, SystemTime::now()).unwrap();
+        let mut again = SourceIndex::load(&at);
+        assert_eq!(again.lookup(b"a.txt", &meta), Some([7; 32]));
+        assert_eq!(again.lookup(b"b.txt", &meta), None);
+        fs::write(&file, "two!").unwrap();
+        let changed = fs::metadata(&file).unwrap();
+        assert_eq!(
+            again.lookup(b"a.txt", &changed),
+            None,
+            "size and times differ"
+        );
+    }
+
+    #[test]
+    fn a_damaged_index_is_an_empty_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = dir.path().join("x.idx");
+        fs::write(&at, b"ARBIDX01 truncated").unwrap();
+        assert!(SourceIndex::load(&at).seen.is_empty());
+    }
+}
