@@ -467,6 +467,7 @@ async fn build_containers_join_the_requested_network() {
         package_cache: false,
         layer_cache: true,
         write_layers: true,
+        export_layers: false,
         layer_dir: std::env::temp_dir().join("apprunner-build-test-layers"),
         exclude: vec![],
     };
@@ -1721,8 +1722,9 @@ async fn image_tree(docker: &bollard::Docker, image: &str) -> String {
     .await
 }
 
-/// With dependency layers and written layers, the same image file tree as with every command run
-/// over the whole source in containers, as App Runner does: a detected Python app (a virtualenv in
+/// With dependency layers (committed, or written from the container's changes) and written
+/// layers, the same image file tree as with every command run over the whole source in
+/// containers, as App Runner does: a detected Python app (a virtualenv in
 /// /app), an npm app (node_modules in /app), and the npm app in an original build (the build
 /// commands run again in the runtime stage).
 #[tokio::test(flavor = "multi_thread")]
@@ -1757,10 +1759,14 @@ async fn dependency_layers_and_written_layers_build_the_same_image_tree() {
         let plain = plain.result.expect("builds");
         let plain_tree = image_tree(&docker, &plain.id).await;
         let _plain_image = ImageGuard::new(&plain.id);
-        // Twice: the first installs and keeps the layer, the second starts from it.
+        // The first installs and keeps the layer (a commit), the second starts from it, the third
+        // installs again and writes the layer from the container's changes (as with --cache-dir).
         let mut guards = Vec::new();
-        for round in 0..2 {
-            let b = build_plan(&docker, &layered, test).await;
+        for round in 0..3 {
+            let mut options = test_options(test);
+            options.layer_cache = round != 2;
+            options.export_layers = round == 2;
+            let b = build_plan_in(&docker, &layered, &options).await;
             guards.extend(layer_guards(&b.log));
             let built = b.result.expect("builds");
             assert!(log_has(&b.log, "as a layer in"), "{:#?}", b.log);
@@ -1795,6 +1801,7 @@ async fn a_restored_cache_directory_skips_the_install_on_an_engine_without_the_l
     let cache_dir = tempfile::tempdir().unwrap();
     let mut options = test_options("restored-cache");
     options.layer_dir = cache_dir.path().join("layers");
+    options.export_layers = true;
     let _image = ImageGuard::new(image_name("restored-cache"));
     let plan = plan_with(app.path(), true);
     let first = build_plan_in(&docker, &plan, &options).await;

@@ -178,6 +178,7 @@ pub(crate) async fn build_image(
         package_cache: !opts.no_cache,
         layer_cache: !opts.no_cache,
         write_layers: true,
+        export_layers: opts.cache_dir.is_some() || std::env::var_os("SOURCE_DATE_EPOCH").is_some(),
         layer_dir: opts
             .cache_dir
             .clone()

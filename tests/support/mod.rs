@@ -177,6 +177,7 @@ pub fn test_options(test: &str) -> BuildOptions {
         package_cache: true,
         layer_cache: true,
         write_layers: true,
+        export_layers: false,
         layer_dir: std::env::temp_dir().join("apprunner-build-test-layers"),
         exclude: vec![],
     }

@@ -5,6 +5,7 @@
 
 use super::direct::Direct;
 use super::docker::{ensure_image, sweep_leftovers, Cleanup};
+use super::stage_cache::Keeping;
 use super::stages::{Need, Slot};
 use super::tagging::tag;
 use super::tooling::cache_volume;
@@ -38,8 +39,13 @@ pub struct BuildOptions {
     /// Steps that run no command (adding the source, copying /app, the final config) are written
     /// as layers without a container when the engine takes them (off: always a container).
     pub write_layers: bool,
-    /// Where dependency layers' snapshots of /app are kept between builds.
+    /// Where dependency layers' snapshots of /app (and, exported, the layers) are kept between
+    /// builds.
     pub layer_dir: PathBuf,
+    /// Write each dependency install as a layer of our own into `layer_dir` (from the
+    /// container's changes), so that another machine's engine can load it: `--cache-dir` given,
+    /// or `SOURCE_DATE_EPOCH` set. Otherwise the install's container is committed (faster).
+    pub export_layers: bool,
     /// Paths relative to the source root left out of the source copied into the image: local
     /// files that happen to sit in the tree, such as the `--secrets-file` of this run.
     pub exclude: Vec<PathBuf>,
@@ -99,6 +105,8 @@ pub(super) struct Walk<'a> {
     /// The dependency layers this build made or found, by key: a second stage with the same key
     /// (the original build's second run, on the same image) reuses the first's.
     pub(super) made_layers: HashMap<String, String>,
+    /// The run of commands whose result is kept when its last step is done.
+    pub(super) keeping: Option<Keeping>,
 }
 
 pub(crate) async fn build(
@@ -151,12 +159,26 @@ pub(crate) async fn build(
         app_layers: HashMap::new(),
         pending: HashMap::new(),
         made_layers: HashMap::new(),
+        keeping: None,
     };
     walk.pull_images().await?;
     walk.create_cache_volume().await?;
-    for (i, step) in plan.steps.iter().enumerate() {
+    let mut i = 0;
+    while i < plan.steps.len() {
         walk.at = i;
-        walk.step(step).await?;
+        let reused = walk.reuse_stage(i).await?;
+        if reused > 0 {
+            for step in &plan.steps[i..i + reused] {
+                if let Step::Announce { message, .. } = step {
+                    log.app_runner(message);
+                }
+            }
+            i += reused;
+            continue;
+        }
+        walk.step(&plan.steps[i]).await?;
+        walk.keep_stage(i).await?;
+        i += 1;
     }
     let image_id =
         walk.committed

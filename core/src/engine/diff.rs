@@ -17,6 +17,9 @@ const NOT_IMAGE: &[&str] = &["/dev", "/proc", "/sys"];
 pub(super) enum Part {
     /// The path and everything under it, archived from the container.
     Archive(String),
+    /// A directory archived from the container in one request, of which only the entries at
+    /// (or under) `keep` go into the layer: the many changed entries of one directory.
+    Some { dir: String, keep: Vec<String> },
     /// A whiteout: the path is gone.
     Deleted(String),
 }
@@ -62,10 +65,10 @@ pub(super) fn parts(changes: &[FilesystemChange]) -> Vec<Part> {
     coalesce(parts)
 }
 
-/// Above this many archives in one directory, the directory is archived once instead: each
-/// archive is a request that costs the engine a process (about 35 ms here), and a directory of
-/// caches can gain hundreds of files. The directory's unchanged files come along; a layer that
-/// repeats what is below it gives the same file system.
+/// Above this many archives in one directory, the directory is archived once instead and only
+/// the changed entries are kept: each archive is a request that costs the engine a process
+/// (about 35 ms here), and a directory of caches can gain hundreds of files. The unchanged files
+/// pass through the stream but stay out of the layer.
 const ARCHIVES_PER_DIRECTORY: usize = 16;
 
 fn coalesce(parts: Vec<Part>) -> Vec<Part> {
@@ -83,14 +86,21 @@ fn coalesce(parts: Vec<Part>) -> Vec<Part> {
         match &part {
             Part::Archive(p) => match parent(p) {
                 Some(d) if count.get(&d).is_some_and(|n| *n > ARCHIVES_PER_DIRECTORY) => {
-                    let whole = Part::Archive(d);
-                    if !out.contains(&whole) {
-                        out.push(whole);
+                    let grouped = out.iter_mut().find_map(|o| match o {
+                        Part::Some { dir, keep } if *dir == d => Some(keep),
+                        _ => None,
+                    });
+                    match grouped {
+                        Some(keep) => keep.push(p.clone()),
+                        None => out.push(Part::Some {
+                            dir: d,
+                            keep: vec![p.clone()],
+                        }),
                     }
                 }
                 _ => out.push(part),
             },
-            Part::Deleted(_) => out.push(part),
+            Part::Deleted(_) | Part::Some { .. } => out.push(part),
         }
     }
     out
@@ -164,7 +174,10 @@ mod tests {
         assert_eq!(
             parts(&changes),
             [
-                Part::Archive("/tmp/cache".into()),
+                Part::Some {
+                    dir: "/tmp/cache".into(),
+                    keep: (0..20).map(|i| format!("/tmp/cache/f{i:02}")).collect(),
+                },
                 Part::Deleted("/tmp/cache/old".into()),
                 Part::Archive("/tmp/other".into()),
             ]

@@ -115,6 +115,7 @@ impl Walk<'_> {
             &hex::encode(h.finalize())[..28]
         );
         if let Ok(found) = self.docker.inspect_image(&tag).await {
+            super::layer_store::touch_tag(&self.opts.layer_dir, &tag);
             return Ok(Some(found));
         }
         let Some(id) = self
@@ -124,6 +125,7 @@ impl Walk<'_> {
             return Ok(None);
         };
         self.tag_layer(&id, &tag).await?;
+        super::layer_store::touch_tag(&self.opts.layer_dir, &tag);
         self.docker
             .inspect_image(&id)
             .await

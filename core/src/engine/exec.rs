@@ -99,3 +99,68 @@ impl OutputLines {
         .collect()
     }
 }
+
+/// Run `argv` (no shell) with `input` on its standard input; its exit code and what it printed.
+/// Used to put files into a container without the engine's archive API, which would make the
+/// mount points of the build's mounts part of the container's layer.
+pub(crate) async fn feed(
+    docker: &Docker,
+    container: &str,
+    argv: &[&str],
+    input: Vec<u8>,
+) -> Result<(i64, String), EngineError> {
+    use tokio::io::AsyncWriteExt;
+    let options = CreateExecOptions {
+        cmd: Some(argv.to_vec()),
+        attach_stdin: Some(true),
+        attach_stdout: Some(true),
+        attach_stderr: Some(true),
+        tty: Some(false),
+        ..Default::default()
+    };
+    let exec = docker
+        .create_exec(container, options)
+        .await
+        .map_err(EngineError::docker(
+            "creating a copy into the build container",
+        ))?;
+    let started = docker
+        .start_exec(&exec.id, None)
+        .await
+        .map_err(EngineError::docker(
+            "starting a copy into the build container",
+        ))?;
+    let mut said = String::new();
+    if let StartExecResults::Attached {
+        mut output,
+        input: mut stdin,
+    } = started
+    {
+        let write = async {
+            stdin.write_all(&input).await?;
+            stdin.shutdown().await
+        };
+        let read = async {
+            while let Some(chunk) = output.next().await {
+                if let Ok(chunk) = chunk {
+                    said.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+                }
+            }
+        };
+        let (written, ()) = tokio::join!(write, read);
+        written.map_err(|e| EngineError::Source {
+            root: container.into(),
+            source: e,
+        })?;
+    }
+    loop {
+        let inspect = docker
+            .inspect_exec(&exec.id)
+            .await
+            .map_err(EngineError::docker("reading a copy's exit code"))?;
+        if inspect.running != Some(true) {
+            return Ok((inspect.exit_code.unwrap_or(-1), said));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}

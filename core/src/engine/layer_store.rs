@@ -52,6 +52,18 @@ pub(super) fn find(layer_dir: &Path, key: &str, kind: Kept) -> Option<Layer> {
     Some(layer)
 }
 
+/// Record that a build used the cache image `tag` (one with no files of its own: a stage's
+/// state, a dependency layer's /app), for pruning: an empty directory named as the tag.
+pub(super) fn touch_tag(layer_dir: &Path, tag: &str) {
+    let name = tag.rsplit(':').next().unwrap_or(tag);
+    let dir = layer_dir.join(name);
+    if std::fs::create_dir_all(&dir).is_ok() {
+        if let Ok(d) = std::fs::File::open(&dir) {
+            let _ = d.set_modified(SystemTime::now());
+        }
+    }
+}
+
 /// Record that a build used the layer of `key` (the time of its directory), for pruning.
 pub(super) fn touch(layer_dir: &Path, key: &str) {
     if let Ok(d) = std::fs::File::open(key_dir(layer_dir, key)) {
@@ -96,7 +108,7 @@ impl Walk<'_> {
         for part in &parts {
             let reader = match part {
                 Part::Deleted(_) => None,
-                Part::Archive(path) => {
+                Part::Archive(path) | Part::Some { dir: path, .. } => {
                     let options = DownloadFromContainerOptionsBuilder::new()
                         .path(path)
                         .build();
@@ -118,9 +130,13 @@ impl Walk<'_> {
                         (Part::Deleted(path), _) => diff::write_whiteout(&mut tar, path)?,
                         (Part::Archive(path), Some(reader)) => {
                             let parent = Path::new(path).parent().unwrap_or(Path::new("/"));
-                            append_rebased(&mut tar, reader, parent)?;
+                            append_rebased(&mut tar, reader, parent, None)?;
                         }
-                        (Part::Archive(_), None) => unreachable!("every archive has a reader"),
+                        (Part::Some { dir, keep }, Some(reader)) => {
+                            let parent = Path::new(dir).parent().unwrap_or(Path::new("/"));
+                            append_rebased(&mut tar, reader, parent, Some(keep))?;
+                        }
+                        (_, None) => unreachable!("every archive has a reader"),
                     }
                 }
                 tar.finish()

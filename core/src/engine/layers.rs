@@ -8,7 +8,7 @@ use super::docker::{long, OWNER_LABEL};
 use super::layer_store::{self as store, Kept};
 use super::stages::Need;
 use super::written::read_files;
-use super::EngineError;
+use super::{exec, EngineError};
 use crate::input::files::read_project_bytes;
 use crate::plan::Stage;
 use crate::plan::Step;
@@ -98,10 +98,10 @@ impl Walk<'_> {
             "Installing dependencies over only {} in the {stage} stage, kept as {tag} for later builds.",
             if files.is_empty() { "an empty directory".to_string() } else { files.join(", ") }
         ));
-        if self.direct.support == Support::Untried {
+        if self.opts.export_layers && self.direct.support == Support::Untried {
             self.probe(&stage_def).await?;
         }
-        let id = if self.direct.support == Support::Works {
+        let id = if self.opts.export_layers && self.direct.support == Support::Works {
             self.install_written(&stage_def, step, &contents, &key)
                 .await?
         } else {
@@ -134,7 +134,8 @@ impl Walk<'_> {
             unreachable!("called for Install steps only")
         };
         let container = self.container(stage, Need::Mounts).await?;
-        self.upload_files(&container, path, contents).await?;
+        let manifests = self.manifests_tar(path, contents)?;
+        self.upload_tar(&container, path, manifests).await?;
         for run in runs {
             Box::pin(self.step(run)).await?;
         }
@@ -170,8 +171,11 @@ impl Walk<'_> {
         Ok(id)
     }
 
-    /// The install in a container committed as the layer: for engines that do not take written
-    /// images. The container's file system is carried to one without mounts before the commit.
+    /// The install in a container with the build's mounts, committed as the layer; the stage
+    /// goes on from that image, without a container. The manifests go in through `tar` on the
+    /// command's standard input: the engine's archive API would make the mounts' mount points part
+    /// of the container's layer (an image without a working `tar` gets them through the archive
+    /// API, in a container without mounts, as before).
     async fn install_committed(
         &mut self,
         stage: &Stage,
@@ -185,16 +189,28 @@ impl Walk<'_> {
         else {
             unreachable!("called for Install steps only")
         };
-        let container = self.container(stage, Need::NoMounts).await?;
-        self.upload_files(&container, path, contents).await?;
+        let manifests = self.manifests_tar(path, contents)?;
+        let container = self.container(stage, Need::Mounts).await?;
+        let (code, said) = exec::feed(
+            self.docker,
+            &container,
+            &["tar", "-x", "-f", "-", "-C", "/"],
+            manifests.clone(),
+        )
+        .await?;
+        if code != 0 {
+            self.log.app_runner(format!(
+                "The {} stage's image has no working `tar` ({}): the manifests are copied through the engine's archive API.",
+                stage.name,
+                said.trim()
+            ));
+            let container = self.container(stage, Need::NoMounts).await?;
+            self.upload_tar(&container, path, manifests).await?;
+        }
         for run in runs {
             Box::pin(self.step(run)).await?;
         }
         let container = self.containers[&stage.name].id.clone();
-        if from.is_none() {
-            self.snapshot_app(&stage.name, &container, path, key)
-                .await?;
-        }
         let labels = HashMap::from([
             (LAYER_KEY_LABEL.to_string(), key.to_string()),
             (OWNER_LABEL.to_string(), String::new()),
@@ -207,11 +223,20 @@ impl Walk<'_> {
             labels: Some(labels),
             ..Default::default()
         };
-        Ok(long(self.docker)
+        let id = long(self.docker)
             .commit_container(options, config)
             .await
             .map_err(EngineError::docker("committing the dependency layer"))?
-            .id)
+            .id;
+        // After the commit: reading /app through the archive API may add mount points to the
+        // container, which is not committed again.
+        if from.is_none() {
+            self.snapshot_app(&stage.name, &container, path, key)
+                .await?;
+        }
+        self.containers.remove(&stage.name);
+        self.start_from.insert(stage.name.clone(), id.clone());
+        Ok(id)
     }
 
     /// The stage image's config with the layer's key as a label: how the layer is found again.
@@ -434,13 +459,28 @@ impl Walk<'_> {
         hex::encode(h.finalize())
     }
 
-    /// The present files under `path`, as regular files.
-    async fn upload_files(
+    /// Copy a tar of files under `path` into the container through the archive API.
+    async fn upload_tar(
         &self,
         container: &str,
         path: &str,
-        contents: &[(String, Option<Vec<u8>>)],
+        tar: Vec<u8>,
     ) -> Result<(), EngineError> {
+        let options = UploadToContainerOptionsBuilder::new().path("/").build();
+        long(self.docker)
+            .upload_to_container(container, Some(options), bollard::body_full(tar.into()))
+            .await
+            .map_err(EngineError::docker(format!(
+                "uploading the dependency manifests to {path}"
+            )))
+    }
+
+    /// The present files under `path`, as regular files, in a tar rooted at `/`.
+    fn manifests_tar(
+        &self,
+        path: &str,
+        contents: &[(String, Option<Vec<u8>>)],
+    ) -> Result<Vec<u8>, EngineError> {
         let mut builder = tar::Builder::new(Vec::new());
         let prefix = path.trim_start_matches('/').trim_end_matches('/');
         let mut dir = tar::Header::new_gnu();
@@ -484,14 +524,7 @@ impl Walk<'_> {
                 .append_data(&mut h, format!("{prefix}/{name}"), bytes.as_slice())
                 .map_err(io)?;
         }
-        let tar = builder.into_inner().map_err(io)?;
-        let options = UploadToContainerOptionsBuilder::new().path("/").build();
-        long(self.docker)
-            .upload_to_container(container, Some(options), bollard::body_full(tar.into()))
-            .await
-            .map_err(EngineError::docker(format!(
-                "uploading the dependency manifests to {path}"
-            )))
+        builder.into_inner().map_err(io)
     }
 }
 

@@ -19,6 +19,7 @@ pub mod run;
 mod session;
 pub mod source;
 mod source_index;
+mod stage_cache;
 mod stages;
 mod tagging;
 mod tooling;

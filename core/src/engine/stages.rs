@@ -327,6 +327,10 @@ impl Walk<'_> {
         labels.insert(super::docker::OWNER_LABEL.to_string(), String::new());
         if !self.start_from.is_empty() {
             labels.insert(super::layers::LAYER_KEY_LABEL.to_string(), String::new());
+            labels.insert(
+                super::stage_cache::STAGE_KEY_LABEL.to_string(),
+                String::new(),
+            );
         }
         let options = CommitContainerOptionsBuilder::new()
             .container(container)

@@ -315,16 +315,23 @@ pub(super) fn rebase_archive<R: Read, W: Write>(
     out: &mut W,
 ) -> io::Result<()> {
     let mut builder = tar::Builder::new(out);
-    append_rebased(&mut builder, archive, parent)?;
+    append_rebased(&mut builder, archive, parent, None)?;
     builder.into_inner()?.flush()
 }
 
 /// [`rebase_archive`] into an open layer tar; times clamped to `SOURCE_DATE_EPOCH` when set.
+/// With `keep` (absolute paths), only the entries at or under one of them are written.
 pub(super) fn append_rebased<R: Read, W: Write>(
     builder: &mut tar::Builder<W>,
     archive: R,
     parent: &Path,
+    keep: Option<&[String]>,
 ) -> io::Result<()> {
+    let keep: Option<Vec<String>> = keep.map(|k| {
+        k.iter()
+            .map(|p| p.trim_start_matches('/').to_string())
+            .collect()
+    });
     let prefix = parent
         .to_string_lossy()
         .trim_start_matches('/')
@@ -345,6 +352,15 @@ pub(super) fn append_rebased<R: Read, W: Write>(
         } else {
             format!("{prefix}/{name}")
         };
+        if let Some(keep) = &keep {
+            let path = full.trim_end_matches('/');
+            let kept = keep
+                .iter()
+                .any(|k| path == k || path.starts_with(&format!("{k}/")));
+            if !kept {
+                continue;
+            }
+        }
         let link = entry.link_name()?.map(|l| l.to_string_lossy().into_owned());
         match (header.entry_type(), link) {
             (tar::EntryType::Link, Some(target)) => {

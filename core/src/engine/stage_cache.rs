@@ -1,0 +1,182 @@
+//! Reuse per stage: the commands a stage runs one after another, from a state the tool knows
+//! exactly (an image and the layers added to it, no container yet), are kept as an image keyed
+//! by that state and the commands; a later build that reaches the same state with the same
+//! commands starts from that image instead of running them. So a change to the pre-run commands
+//! does not rerun the build stage's, and one to post-build does not rerun pre-run's. A stage
+//! that already has a container is not keyed (its state is the container's).
+
+use super::build::Walk;
+use super::direct::Support;
+use super::docker::long;
+use super::layers::LAYER_REPOSITORY;
+use super::EngineError;
+use crate::plan::{Stage, Step};
+use bollard::models::ContainerConfig;
+use bollard::query_parameters::{CommitContainerOptionsBuilder, TagImageOptionsBuilder};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+
+/// The label that holds a kept stage state's key.
+pub const STAGE_KEY_LABEL: &str = "apprunner-build.stage-key";
+
+/// A run of commands being kept: its stage, the index of its last step, the key.
+#[derive(Debug, Clone)]
+pub(super) struct Keeping {
+    pub(super) stage: String,
+    pub(super) last: usize,
+    pub(super) key: String,
+}
+
+impl Walk<'_> {
+    /// At step `at`, a command of a stage without a container: the run of that stage's commands
+    /// that starts here (announcements between them included), as step indexes.
+    fn run_of_commands(&self, at: usize) -> Option<(Stage, Vec<usize>)> {
+        let Some(Step::Run { stage, .. }) = self.plan.steps.get(at) else {
+            return None;
+        };
+        if self.containers.contains_key(stage) {
+            return None;
+        }
+        let mut runs = Vec::new();
+        for (i, step) in self.plan.steps.iter().enumerate().skip(at) {
+            match step {
+                Step::Run { stage: s, .. } if s == stage => runs.push(i),
+                Step::Announce { .. } => {}
+                _ => break,
+            }
+        }
+        let stage = self.plan.stage(stage)?.clone();
+        Some((stage, runs))
+    }
+
+    /// The key of the state the stage is in and the commands at `runs`: the image it would start
+    /// from, the layers waiting to be added, each command with its phase, directory and env.
+    fn stage_key(&self, stage: &Stage, runs: &[usize]) -> String {
+        let mut h = Sha256::new();
+        let mut field = |bytes: &[u8]| {
+            h.update((bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+        };
+        field(env!("CARGO_PKG_VERSION").as_bytes());
+        let start = self
+            .start_from
+            .get(&stage.name)
+            .cloned()
+            .or_else(|| self.images[&stage.image].id.clone())
+            .unwrap_or_default();
+        field(start.as_bytes());
+        for layer in self.pending.get(&stage.name).into_iter().flatten() {
+            field(layer.diff_id.as_bytes());
+        }
+        for &i in runs {
+            if let Step::Run {
+                phase,
+                command,
+                workdir,
+                env,
+                ..
+            } = &self.plan.steps[i]
+            {
+                field(phase.config_name().as_bytes());
+                field(command.as_bytes());
+                field(workdir.as_bytes());
+                for var in env {
+                    field(format!("{}={}", var.name, var.value).as_bytes());
+                }
+            }
+        }
+        hex::encode(h.finalize())
+    }
+
+    /// Before step `at`: when it begins a run of commands whose kept result exists, start the
+    /// stage from it and say so; the number of steps to skip. When it does not exist, the run is
+    /// kept once its last step is done ([`Walk::keep_stage`]).
+    pub(super) async fn reuse_stage(&mut self, at: usize) -> Result<usize, EngineError> {
+        if !self.opts.layer_cache || self.direct.support == Support::Refused {
+            return Ok(0);
+        }
+        let Some((stage, runs)) = self.run_of_commands(at) else {
+            return Ok(0);
+        };
+        let Some(&last) = runs.last() else {
+            return Ok(0);
+        };
+        let key = self.stage_key(&stage, &runs);
+        let tag = format!("{LAYER_REPOSITORY}:stage-{}", &key[..26]);
+        if let Ok(found) = self.docker.inspect_image(&tag).await {
+            let label = found
+                .config
+                .as_ref()
+                .and_then(|c| c.labels.as_ref())
+                .and_then(|l| l.get(STAGE_KEY_LABEL));
+            if label == Some(&key) {
+                let phases: Vec<String> = runs
+                    .iter()
+                    .filter_map(|&i| match &self.plan.steps[i] {
+                        Step::Run { phase, .. } => Some(format!("'{phase}'")),
+                        _ => None,
+                    })
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                self.log.app_runner(format!(
+                    "The {} command{} of the {} stage ran before over the same inputs: their result is reused from {tag}.",
+                    phases.join(" and "),
+                    if runs.len() == 1 { "" } else { "s" },
+                    stage.name
+                ));
+                self.start_from
+                    .insert(stage.name.clone(), found.id.unwrap_or_default());
+                self.pending.remove(&stage.name);
+                self.app_layers.remove(&stage.name);
+                super::layer_store::touch_tag(&self.opts.layer_dir, &tag);
+                return Ok(last + 1 - at);
+            }
+        }
+        self.keeping = Some(Keeping {
+            stage: stage.name.clone(),
+            last,
+            key,
+        });
+        Ok(0)
+    }
+
+    /// After step `at`: when it ends a run of commands being kept, commit the stage's container
+    /// as the kept result, labelled with its key and tagged.
+    pub(super) async fn keep_stage(&mut self, at: usize) -> Result<(), EngineError> {
+        let Some(keeping) = self.keeping.clone().filter(|k| k.last == at) else {
+            return Ok(());
+        };
+        self.keeping = None;
+        let Some(slot) = self.containers.get(&keeping.stage) else {
+            return Ok(());
+        };
+        let tag = format!("{LAYER_REPOSITORY}:stage-{}", &keeping.key[..26]);
+        let options = CommitContainerOptionsBuilder::new()
+            .container(&slot.id)
+            .comment("apprunner-build stage state")
+            .build();
+        let config = ContainerConfig {
+            labels: Some(HashMap::from([
+                (STAGE_KEY_LABEL.to_string(), keeping.key.clone()),
+                (super::docker::OWNER_LABEL.to_string(), String::new()),
+            ])),
+            ..Default::default()
+        };
+        let id = long(self.docker)
+            .commit_container(options, config)
+            .await
+            .map_err(EngineError::docker("keeping the stage's state"))?
+            .id;
+        let (repo, name) = tag.split_once(':').expect("the tag has a colon");
+        self.docker
+            .tag_image(
+                &id,
+                Some(TagImageOptionsBuilder::new().repo(repo).tag(name).build()),
+            )
+            .await
+            .map_err(EngineError::docker(format!("tagging {tag}")))?;
+        super::layer_store::touch_tag(&self.opts.layer_dir, &tag);
+        Ok(())
+    }
+}
