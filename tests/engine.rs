@@ -1148,6 +1148,8 @@ async fn each_project_builds_with_its_own_package_cache_volume() {
     let second_image = second.result.expect("builds");
     assert_ne!(volume_of(&first.log), volume_of(&second.log));
     assert!(log_has(&second.log, "[Build] clean"), "{:#?}", second.log);
+    // A new file: the build commands run again (an unchanged stage would be reused).
+    std::fs::write(one.path().join("edited.txt"), "x").unwrap();
     let again = build(&docker, one.path(), "cache-one").await;
     again.result.expect("builds");
     assert_eq!(volume_of(&first.log), volume_of(&again.log));
@@ -1836,4 +1838,64 @@ async fn a_restored_cache_directory_skips_the_install_on_an_engine_without_the_l
     );
     let body = answer(&docker, &built.id, &[], 8080).await;
     assert_eq!(body, "Hello from Flask, world!\n");
+}
+
+/// Issue 12, reuse per stage: a change to the pre-run commands reruns only them, one to
+/// post-build only it; the image has what the last pre-run made.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn a_change_to_pre_run_or_post_build_reruns_only_those_commands() {
+    let docker = docker().await;
+    let yaml = |pre_run: &str, post_build: &str| {
+        format!(
+            "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - echo built > built.txt\n    post-build:\n      - echo {post_build}\nrun:\n  pre-run:\n    - echo {pre_run} > prerun.txt\n  command: python3 -m http.server 8080\n"
+        )
+    };
+    // apprunner.yaml is part of /app unless .dockerignore leaves it out: then a change to it is
+    // no change to the build stage's input.
+    let app = write_app(&[
+        ("apprunner.yaml", &yaml("A", "A")),
+        ("index.html", "hi\n"),
+        (".dockerignore", "apprunner.yaml\n"),
+    ]);
+    let _image = ImageGuard::new(image_name("per-stage"));
+    let mut guards = Vec::new();
+    let build_with = |pre_run: &'static str, post_build: &'static str| {
+        std::fs::write(app.path().join("apprunner.yaml"), yaml(pre_run, post_build)).unwrap();
+        let plan = plan_for(app.path());
+        let docker = docker.clone();
+        async move { build_plan(&docker, &plan, "per-stage").await }
+    };
+    let first = build_with("A", "A").await;
+    guards.extend(layer_guards(&first.log));
+    first.result.expect("builds");
+    let ran = |log: &[String], phase: &str| log_has(log, &format!("Executing '{phase}' command"));
+
+    let second = build_with("B", "A").await;
+    guards.extend(layer_guards(&second.log));
+    let built = second.result.expect("builds");
+    assert!(!ran(&second.log, "build"), "{:#?}", second.log);
+    assert!(ran(&second.log, "pre-run"), "{:#?}", second.log);
+    assert!(!ran(&second.log, "post-build"), "{:#?}", second.log);
+    assert!(
+        log_has(&second.log, "ran before over the same inputs"),
+        "{:#?}",
+        second.log
+    );
+    assert_eq!(
+        output_of(&docker, &built.id, "cat /app/prerun.txt /app/built.txt").await,
+        "B\nbuilt\n"
+    );
+
+    let third = build_with("B", "C").await;
+    guards.extend(layer_guards(&third.log));
+    let built = third.result.expect("builds");
+    assert!(!ran(&third.log, "build"), "{:#?}", third.log);
+    assert!(!ran(&third.log, "pre-run"), "{:#?}", third.log);
+    assert!(ran(&third.log, "post-build"), "{:#?}", third.log);
+    assert!(log_has(&third.log, "[PostBuild] C"), "{:#?}", third.log);
+    assert_eq!(
+        output_of(&docker, &built.id, "cat /app/prerun.txt /app/built.txt").await,
+        "B\nbuilt\n"
+    );
 }

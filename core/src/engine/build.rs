@@ -107,6 +107,8 @@ pub(super) struct Walk<'a> {
     pub(super) made_layers: HashMap<String, String>,
     /// The run of commands whose result is kept when its last step is done.
     pub(super) keeping: Option<Keeping>,
+    /// Stages whose container is as it was started from `start_from` (only read from since).
+    pub(super) pristine: std::collections::HashSet<String>,
 }
 
 pub(crate) async fn build(
@@ -160,6 +162,7 @@ pub(crate) async fn build(
         pending: HashMap::new(),
         made_layers: HashMap::new(),
         keeping: None,
+        pristine: Default::default(),
     };
     walk.pull_images().await?;
     walk.create_cache_volume().await?;
@@ -254,6 +257,13 @@ async fn up_to_date(
 }
 
 impl Walk<'_> {
+    /// What scopes the build's caches to this project: the name its package-cache volume has
+    /// (from the source directory and the runtime version), used or not.
+    pub(super) fn project_scope(&self) -> String {
+        let rt = &self.plan.runtime;
+        cache_volume(&self.plan.source_root, &rt.name, &rt.version.to_string())
+    }
+
     /// Every stage's image, pulled when missing, before any container starts.
     async fn pull_images(&mut self) -> Result<(), EngineError> {
         let t = Instant::now();
@@ -283,6 +293,9 @@ impl Walk<'_> {
         if self.writes_directly(&stage.name) && self.step_directly(stage, step).await? {
             return Ok(());
         }
+        // Whatever this step does to the stage's container, it is no longer as started.
+        let stage_name = stage.name.clone();
+        self.pristine.remove(&stage_name);
         let need = match step {
             Step::CopySource { .. } | Step::CopyFromStage { .. } => Need::NoMounts,
             Step::Run { .. } => Need::Mounts,

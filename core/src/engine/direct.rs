@@ -143,12 +143,20 @@ impl Walk<'_> {
         if self.direct.support == Support::Refused {
             return Ok(None);
         }
-        let created = match source::source_date_epoch() {
-            Some(epoch) => chrono::DateTime::from_timestamp(epoch as i64, 0)
+        let created = match (source::source_date_epoch(), &config) {
+            (Some(epoch), _) => chrono::DateTime::from_timestamp(epoch as i64, 0)
                 .unwrap_or_default()
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            // An image on the way (no config of its own): its base's time, so that the same
+            // layers over the same base are the same image, and a stage's state can be keyed by it.
+            (None, None) => base
+                .created
+                .clone()
+                .unwrap_or_else(|| "1970-01-01T00:00:00Z".into()),
             // To the nanosecond: replacing a name's image compares creation times.
-            None => chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true),
+            (None, Some(_)) => {
+                chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Nanos, true)
+            }
         };
         let base_history = match &base.id {
             Some(id) => written::history_of(

@@ -413,10 +413,11 @@ impl Walk<'_> {
         Ok(out)
     }
 
-    /// sha256 over the tool's version, the stage's image, where the files go and what they hold,
-    /// and each command with its phase, directory and env (the plan's: the CA bundle's and the
-    /// package caches' variables change where tools look, not what they install, and are left out
-    /// so that `--no-cache` replaces the same layer).
+    /// sha256 over the tool's version, the project (a layer is never another project's: its
+    /// package cache could have fed the install), the stage's image, where the files go and what
+    /// they hold, and each command with its phase, directory and env (the plan's: the CA bundle's
+    /// and the package caches' variables change where tools look, not what they install, and are
+    /// left out so that `--no-cache` replaces the same layer).
     fn layer_key(
         &self,
         base: &str,
@@ -430,6 +431,7 @@ impl Walk<'_> {
             h.update(bytes);
         };
         field(env!("CARGO_PKG_VERSION").as_bytes());
+        field(self.project_scope().as_bytes());
         field(base.as_bytes());
         field(path.as_bytes());
         for (name, bytes) in contents {

@@ -34,7 +34,7 @@ impl Walk<'_> {
         let Some(Step::Run { stage, .. }) = self.plan.steps.get(at) else {
             return None;
         };
-        if self.containers.contains_key(stage) {
+        if self.containers.contains_key(stage) && !self.pristine.contains(stage) {
             return None;
         }
         let mut runs = Vec::new();
@@ -49,8 +49,9 @@ impl Walk<'_> {
         Some((stage, runs))
     }
 
-    /// The key of the state the stage is in and the commands at `runs`: the image it would start
-    /// from, the layers waiting to be added, each command with its phase, directory and env.
+    /// The key of the state the stage is in and the commands at `runs`: the project (one
+    /// project's results are never another's, as its package cache is its own), the image it would
+    /// start from, the layers waiting to be added, each command with its phase, directory and env.
     fn stage_key(&self, stage: &Stage, runs: &[usize]) -> String {
         let mut h = Sha256::new();
         let mut field = |bytes: &[u8]| {
@@ -58,6 +59,7 @@ impl Walk<'_> {
             h.update(bytes);
         };
         field(env!("CARGO_PKG_VERSION").as_bytes());
+        field(self.project_scope().as_bytes());
         let start = self
             .start_from
             .get(&stage.name)
@@ -127,6 +129,10 @@ impl Walk<'_> {
                 ));
                 self.start_from
                     .insert(stage.name.clone(), found.id.unwrap_or_default());
+                // A container only read from is left for the cleanup; the stage goes on from
+                // the kept image.
+                self.containers.remove(&stage.name);
+                self.pristine.remove(&stage.name);
                 self.pending.remove(&stage.name);
                 self.app_layers.remove(&stage.name);
                 super::layer_store::touch_tag(&self.opts.layer_dir, &tag);
@@ -177,6 +183,13 @@ impl Walk<'_> {
             .await
             .map_err(EngineError::docker(format!("tagging {tag}")))?;
         super::layer_store::touch_tag(&self.opts.layer_dir, &tag);
+        self.log.app_runner(format!(
+            "Kept the {} stage's state after these commands as {tag}, for a later build that runs them over the same inputs.",
+            keeping.stage
+        ));
+        // The container is now that image: what follows in this stage can be keyed by it.
+        self.start_from.insert(keeping.stage.clone(), id);
+        self.pristine.insert(keeping.stage);
         Ok(())
     }
 }

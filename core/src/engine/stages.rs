@@ -72,6 +72,7 @@ impl Walk<'_> {
             },
         };
         let mut refused = vec![];
+        let mut from_start = false;
         let image = match self.containers.get(&stage.name) {
             Some(slot) if slot.mounted == mounted => return Ok(slot.id.clone()),
             Some(slot) => {
@@ -101,6 +102,7 @@ impl Walk<'_> {
             }
             None => {
                 refused = self.materialize(stage).await?;
+                from_start = true;
                 self.start_from
                     .get(&stage.name)
                     .cloned()
@@ -157,6 +159,9 @@ impl Walk<'_> {
                 mounted,
             },
         );
+        if from_start && refused.is_empty() {
+            self.pristine.insert(stage.name.clone());
+        }
         // Layers the engine would not load (none of them has whiteouts): unpacked instead.
         for layer in refused {
             let file =
