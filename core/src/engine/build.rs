@@ -84,6 +84,9 @@ pub(super) struct Walk<'a> {
     pub(super) tool_env: Vec<String>,
     /// The package-cache volume, when there is one.
     pub(super) cache_volume: Option<String>,
+    /// Whether the volume was created (when the first container that mounts it is: a build that
+    /// runs no command needs none).
+    pub(super) cache_volume_created: bool,
     pub(super) images: HashMap<String, ImageInspect>,
     /// The image a stage's container starts from instead of the stage's own: a dependency layer.
     pub(super) start_from: HashMap<String, String>,
@@ -107,6 +110,8 @@ pub(super) struct Walk<'a> {
     pub(super) made_layers: HashMap<String, String>,
     /// The run of commands whose result is kept when its last step is done.
     pub(super) keeping: Option<Keeping>,
+    /// Kept runs whose commit is under way.
+    pub(super) kept: Vec<super::stage_cache::Kept>,
     /// Stages whose container is as it was started from `start_from` (only read from since).
     pub(super) pristine: std::collections::HashSet<String>,
 }
@@ -147,6 +152,7 @@ pub(crate) async fn build(
             ));
             volume
         }),
+        cache_volume_created: false,
         images: HashMap::new(),
         start_from: HashMap::new(),
         containers: HashMap::new(),
@@ -163,9 +169,9 @@ pub(crate) async fn build(
         made_layers: HashMap::new(),
         keeping: None,
         pristine: Default::default(),
+        kept: Vec::new(),
     };
     walk.pull_images().await?;
-    walk.create_cache_volume().await?;
     let mut i = 0;
     while i < plan.steps.len() {
         walk.at = i;
@@ -183,13 +189,19 @@ pub(crate) async fn build(
         walk.keep_stage(i).await?;
         i += 1;
     }
+    walk.finish_keeping(None).await?;
     let image_id =
         walk.committed
             .clone()
             .ok_or(EngineError::Plan(crate::plan::PlanError::CommitCount {
                 count: 0,
             }))?;
-    tag(docker, &image_id, &opts.image, log, cleanup, started).await?;
+    // The containers are done with: removed while the image is named.
+    let (tagged, _) = tokio::join!(
+        tag(docker, &image_id, &opts.image, log, cleanup, started),
+        cleanup.remove_containers(docker)
+    );
+    tagged?;
     let size = docker
         .inspect_image(&image_id)
         .await
@@ -293,8 +305,10 @@ impl Walk<'_> {
         if self.writes_directly(&stage.name) && self.step_directly(stage, step).await? {
             return Ok(());
         }
-        // Whatever this step does to the stage's container, it is no longer as started.
+        // Nothing runs in a container whose state is being kept until that is done; whatever
+        // this step does to the stage's container, it is no longer as started.
         let stage_name = stage.name.clone();
+        self.finish_keeping(Some(&stage_name)).await?;
         self.pristine.remove(&stage_name);
         let need = match step {
             Step::CopySource { .. } | Step::CopyFromStage { .. } => Need::NoMounts,

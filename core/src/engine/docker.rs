@@ -368,6 +368,22 @@ impl Cleanup {
         self.state().images.retain(|i| i != id);
     }
 
+    /// Force-remove every container this build made, at once. Returns how many.
+    pub(crate) async fn remove_containers(&self, docker: &Docker) -> usize {
+        let containers = std::mem::take(&mut self.state().containers);
+        let remove = RemoveContainerOptionsBuilder::new()
+            .force(true)
+            .v(true)
+            .build();
+        futures_util::future::join_all(
+            containers
+                .iter()
+                .map(|c| docker.remove_container(c, Some(remove.clone()))),
+        )
+        .await;
+        containers.len()
+    }
+
     /// Force-remove every container (and unkept image) this build made. Returns how many containers.
     pub async fn run(&self, docker: &Docker) -> usize {
         let (containers, images) = {

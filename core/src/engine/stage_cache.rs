@@ -97,6 +97,10 @@ impl Walk<'_> {
         if !self.opts.layer_cache || self.direct.support == Support::Refused {
             return Ok(0);
         }
+        if let Some(Step::Run { stage, .. }) = self.plan.steps.get(at) {
+            let stage = stage.clone();
+            self.finish_keeping(Some(&stage)).await?;
+        }
         let Some((stage, runs)) = self.run_of_commands(at) else {
             return Ok(0);
         };
@@ -148,7 +152,8 @@ impl Walk<'_> {
     }
 
     /// After step `at`: when it ends a run of commands being kept, commit the stage's container
-    /// as the kept result, labelled with its key and tagged.
+    /// as the kept result, labelled with its key and tagged. The commit runs while the build goes
+    /// on (the container is idle; nothing runs in it until [`Walk::finish_keeping`]).
     pub(super) async fn keep_stage(&mut self, at: usize) -> Result<(), EngineError> {
         let Some(keeping) = self.keeping.clone().filter(|k| k.last == at) else {
             return Ok(());
@@ -158,38 +163,75 @@ impl Walk<'_> {
             return Ok(());
         };
         let tag = format!("{LAYER_REPOSITORY}:stage-{}", &keeping.key[..26]);
-        let options = CommitContainerOptionsBuilder::new()
-            .container(&slot.id)
-            .comment("apprunner-build stage state")
-            .build();
-        let config = ContainerConfig {
-            labels: Some(HashMap::from([
-                (STAGE_KEY_LABEL.to_string(), keeping.key.clone()),
-                (super::docker::OWNER_LABEL.to_string(), String::new()),
-            ])),
-            ..Default::default()
-        };
-        let id = long(self.docker)
-            .commit_container(options, config)
-            .await
-            .map_err(EngineError::docker("keeping the stage's state"))?
-            .id;
-        let (repo, name) = tag.split_once(':').expect("the tag has a colon");
-        self.docker
-            .tag_image(
-                &id,
-                Some(TagImageOptionsBuilder::new().repo(repo).tag(name).build()),
-            )
-            .await
-            .map_err(EngineError::docker(format!("tagging {tag}")))?;
-        super::layer_store::touch_tag(&self.opts.layer_dir, &tag);
-        self.log.app_runner(format!(
-            "Kept the {} stage's state after these commands as {tag}, for a later build that runs them over the same inputs.",
-            keeping.stage
-        ));
-        // The container is now that image: what follows in this stage can be keyed by it.
-        self.start_from.insert(keeping.stage.clone(), id);
-        self.pristine.insert(keeping.stage);
+        let docker = long(self.docker);
+        let container = slot.id.clone();
+        let key = keeping.key.clone();
+        let tag_as = tag.clone();
+        let commit = tokio::spawn(async move {
+            let options = CommitContainerOptionsBuilder::new()
+                .container(&container)
+                .comment("apprunner-build stage state")
+                .pause(false)
+                .build();
+            let config = ContainerConfig {
+                labels: Some(HashMap::from([
+                    (STAGE_KEY_LABEL.to_string(), key),
+                    (super::docker::OWNER_LABEL.to_string(), String::new()),
+                ])),
+                ..Default::default()
+            };
+            let id = docker
+                .commit_container(options, config)
+                .await
+                .map_err(EngineError::docker("keeping the stage's state"))?
+                .id;
+            let (repo, name) = tag_as.split_once(':').expect("the tag has a colon");
+            docker
+                .tag_image(
+                    &id,
+                    Some(TagImageOptionsBuilder::new().repo(repo).tag(name).build()),
+                )
+                .await
+                .map_err(EngineError::docker(format!("tagging {tag_as}")))?;
+            Ok(id)
+        });
+        self.kept.push(Kept {
+            stage: keeping.stage,
+            tag,
+            commit,
+        });
         Ok(())
     }
+
+    /// Wait for the commits of kept runs (of `stage`, or all): each stage then goes on from its
+    /// kept image, and what follows in it can be keyed by that.
+    pub(super) async fn finish_keeping(&mut self, stage: Option<&str>) -> Result<(), EngineError> {
+        let (done, rest): (Vec<Kept>, Vec<Kept>) = std::mem::take(&mut self.kept)
+            .into_iter()
+            .partition(|k| stage.is_none_or(|s| s == k.stage));
+        self.kept = rest;
+        for kept in done {
+            let id = kept.commit.await.map_err(|e| EngineError::Source {
+                root: "(keeping a stage's state)".into(),
+                source: std::io::Error::other(e),
+            })??;
+            super::layer_store::touch_tag(&self.opts.layer_dir, &kept.tag);
+            self.log.app_runner(format!(
+                "Kept the {} stage's state after its commands as {}, for a later build that runs them over the same inputs.",
+                kept.stage, kept.tag
+            ));
+            if self.containers.contains_key(&kept.stage) {
+                self.start_from.insert(kept.stage.clone(), id);
+                self.pristine.insert(kept.stage);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A kept run's commit, under way.
+pub(super) struct Kept {
+    stage: String,
+    tag: String,
+    commit: tokio::task::JoinHandle<Result<String, EngineError>>,
 }

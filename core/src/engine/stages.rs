@@ -116,6 +116,9 @@ impl Walk<'_> {
                 let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
                 binds.push(format!("{}:{CA_PATH}:ro", abs.display()));
             }
+            if self.cache_volume.is_some() {
+                self.create_cache_volume().await?;
+            }
             if let Some(volume) = &self.cache_volume {
                 binds.push(format!("{volume}:{CACHE_PATH}"));
             }

@@ -95,10 +95,13 @@ pub fn cache_volume(source_root: &std::path::Path, runtime: &str, version: &str)
 
 impl Walk<'_> {
     /// The package-cache volume, labelled with whose it is (so that it can be found and pruned).
-    pub(super) async fn create_cache_volume(&self) -> Result<(), EngineError> {
+    pub(super) async fn create_cache_volume(&mut self) -> Result<(), EngineError> {
         let Some(volume) = &self.cache_volume else {
             return Ok(());
         };
+        if self.cache_volume_created {
+            return Ok(());
+        }
         let rt = &self.plan.runtime;
         let labels = HashMap::from([
             (
@@ -121,6 +124,7 @@ impl Walk<'_> {
             .map_err(EngineError::docker(format!(
                 "creating the package-cache volume {volume}"
             )))?;
+        self.cache_volume_created = true;
         Ok(())
     }
 }

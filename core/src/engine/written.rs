@@ -224,9 +224,17 @@ pub(super) async fn load(
     let options = ImportImageOptionsBuilder::new().quiet(true).build();
     let mut answers = long(docker).import_image(options, body, None);
     let mut failed = None;
+    let mut loaded = false;
     while let Some(answer) = answers.next().await {
-        if let Err(e) = answer {
-            failed.get_or_insert(e);
+        match answer {
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+            Ok(info) => {
+                loaded |= info
+                    .stream
+                    .is_some_and(|s| s.trim() == format!("Loaded image ID: {id}"));
+            }
         }
     }
     let written = writer_task.await.map_err(|e| EngineError::Source {
@@ -243,7 +251,10 @@ pub(super) async fn load(
         root: PathBuf::from("(layer archive)"),
         source,
     })?;
-    // The engine must now know the image by the id the config's digest gives.
+    if loaded {
+        return Ok(id);
+    }
+    // The engine said nothing of the id the config's digest gives: it must know the image by it.
     docker
         .inspect_image(&id)
         .await
