@@ -133,7 +133,33 @@ pub struct Build {
 }
 
 pub async fn build(docker: &Docker, dir: &Path, test: &str) -> Build {
-    build_plan(docker, &plan_for(dir), test).await
+    // A fresh copy: what a build keeps for reuse is per project directory, and a fixture's
+    // directory keeps its results from earlier runs of the suite.
+    let copy = copy_tree(dir);
+    build_plan(docker, &plan_for(copy.path()), test).await
+}
+
+/// A copy of the tree at `dir` (files, directories, symlinks as symlinks) in a new temporary
+/// directory.
+pub fn copy_tree(dir: &Path) -> tempfile::TempDir {
+    fn copy(from: &Path, to: &Path) {
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let (src, dst) = (entry.path(), to.join(entry.file_name()));
+            let kind = entry.file_type().unwrap();
+            if kind.is_symlink() {
+                std::os::unix::fs::symlink(std::fs::read_link(&src).unwrap(), &dst).unwrap();
+            } else if kind.is_dir() {
+                std::fs::create_dir(&dst).unwrap();
+                copy(&src, &dst);
+            } else {
+                std::fs::copy(&src, &dst).unwrap();
+            }
+        }
+    }
+    let out = tempfile::tempdir().unwrap();
+    copy(dir, out.path());
+    out
 }
 
 /// [`build`], of a plan made elsewhere.

@@ -9,11 +9,54 @@ use super::build::Walk;
 use super::diff::{self, Part};
 use super::written::{append_rebased, Layer};
 use super::EngineError;
+use crate::plan::Step;
 use bollard::query_parameters::DownloadFromContainerOptionsBuilder;
 use futures_util::TryStreamExt;
+use sha2::{Digest, Sha256};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
+
+/// A cache key: sha256 over length-prefixed fields, starting with the tool's version and the
+/// project (one project's cached results are never another's: its package cache fed them).
+pub(super) struct CacheKey(Sha256);
+
+impl CacheKey {
+    pub(super) fn new(project: &str) -> Self {
+        let mut key = CacheKey(Sha256::new());
+        key.field(env!("CARGO_PKG_VERSION").as_bytes());
+        key.field(project.as_bytes());
+        key
+    }
+
+    pub(super) fn field(&mut self, bytes: &[u8]) {
+        self.0.update((bytes.len() as u64).to_le_bytes());
+        self.0.update(bytes);
+    }
+
+    /// A command step: its phase, command, directory and env (the plan's).
+    pub(super) fn run(&mut self, step: &Step) {
+        if let Step::Run {
+            phase,
+            command,
+            workdir,
+            env,
+            ..
+        } = step
+        {
+            self.field(phase.config_name().as_bytes());
+            self.field(command.as_bytes());
+            self.field(workdir.as_bytes());
+            for var in env {
+                self.field(format!("{}={}", var.name, var.value).as_bytes());
+            }
+        }
+    }
+
+    pub(super) fn finish(self) -> String {
+        hex::encode(self.0.finalize())
+    }
+}
 
 /// One kind of file kept per key.
 #[derive(Debug, Clone, Copy)]

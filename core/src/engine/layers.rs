@@ -5,7 +5,7 @@
 use super::build::{secs, Walk};
 use super::direct::Support;
 use super::docker::{long, OWNER_LABEL};
-use super::layer_store::{self as store, Kept};
+use super::layer_store::{self as store, CacheKey, Kept};
 use super::stages::Need;
 use super::written::read_files;
 use super::{exec, EngineError};
@@ -29,6 +29,15 @@ use std::time::Instant;
 pub const LAYER_REPOSITORY: &str = "apprunner-build-cache/deps";
 /// The label that holds a cache image's key.
 pub const LAYER_KEY_LABEL: &str = "apprunner-build.layer-key";
+/// What an install step runs, and over what.
+#[derive(Clone, Copy)]
+struct Install<'a> {
+    /// The stage whose `path` the manifests come from (`None`: the source).
+    from: Option<&'a str>,
+    path: &'a str,
+    runs: &'a [Step],
+}
+
 /// The most of one manifest that is read.
 const FILE_CAP: u64 = 16 * 1024 * 1024;
 
@@ -46,6 +55,11 @@ impl Walk<'_> {
             unreachable!("called for Install steps only")
         };
         let t = Instant::now();
+        let install = Install {
+            from: from.as_deref(),
+            path,
+            runs,
+        };
         let stage_def = self
             .plan
             .stage(stage)
@@ -102,10 +116,10 @@ impl Walk<'_> {
             self.probe(&stage_def).await?;
         }
         let id = if self.opts.export_layers && self.direct.support == Support::Works {
-            self.install_written(&stage_def, step, &contents, &key)
+            self.install_written(&stage_def, install, &contents, &key)
                 .await?
         } else {
-            self.install_committed(&stage_def, step, &contents, &key)
+            self.install_committed(&stage_def, install, &contents, &key)
                 .await?
         };
         self.tag_layer(&id, &tag).await?;
@@ -123,16 +137,11 @@ impl Walk<'_> {
     async fn install_written(
         &mut self,
         stage: &Stage,
-        step: &Step,
+        install: Install<'_>,
         contents: &[(String, Option<Vec<u8>>)],
         key: &str,
     ) -> Result<String, EngineError> {
-        let Step::Install {
-            from, path, runs, ..
-        } = step
-        else {
-            unreachable!("called for Install steps only")
-        };
+        let Install { from, path, runs } = install;
         let container = self.container(stage, Need::Mounts).await?;
         let manifests = self.manifests_tar(path, contents)?;
         self.upload_tar(&container, path, manifests).await?;
@@ -179,16 +188,11 @@ impl Walk<'_> {
     async fn install_committed(
         &mut self,
         stage: &Stage,
-        step: &Step,
+        install: Install<'_>,
         contents: &[(String, Option<Vec<u8>>)],
         key: &str,
     ) -> Result<String, EngineError> {
-        let Step::Install {
-            from, path, runs, ..
-        } = step
-        else {
-            unreachable!("called for Install steps only")
-        };
+        let Install { from, path, runs } = install;
         let manifests = self.manifests_tar(path, contents)?;
         let container = self.container(stage, Need::Mounts).await?;
         let (code, said) = exec::feed(
@@ -425,40 +429,20 @@ impl Walk<'_> {
         contents: &[(String, Option<Vec<u8>>)],
         runs: &[Step],
     ) -> String {
-        let mut h = Sha256::new();
-        let mut field = |bytes: &[u8]| {
-            h.update((bytes.len() as u64).to_le_bytes());
-            h.update(bytes);
-        };
-        field(env!("CARGO_PKG_VERSION").as_bytes());
-        field(self.project_scope().as_bytes());
-        field(base.as_bytes());
-        field(path.as_bytes());
+        let mut key = CacheKey::new(&self.project_scope());
+        key.field(base.as_bytes());
+        key.field(path.as_bytes());
         for (name, bytes) in contents {
-            field(name.as_bytes());
+            key.field(name.as_bytes());
             match bytes {
-                Some(b) => field(&Sha256::digest(b)),
-                None => field(b"absent"),
+                Some(b) => key.field(&Sha256::digest(b)),
+                None => key.field(b"absent"),
             }
         }
         for run in runs {
-            if let Step::Run {
-                phase,
-                command,
-                workdir,
-                env,
-                ..
-            } = run
-            {
-                field(phase.config_name().as_bytes());
-                field(command.as_bytes());
-                field(workdir.as_bytes());
-                for var in env {
-                    field(format!("{}={}", var.name, var.value).as_bytes());
-                }
-            }
+            key.run(run);
         }
-        hex::encode(h.finalize())
+        key.finish()
     }
 
     /// Copy a tar of files under `path` into the container through the archive API.

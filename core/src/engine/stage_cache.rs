@@ -8,12 +8,12 @@
 use super::build::Walk;
 use super::direct::Support;
 use super::docker::long;
+use super::layer_store::CacheKey;
 use super::layers::LAYER_REPOSITORY;
 use super::EngineError;
 use crate::plan::{Stage, Step};
 use bollard::models::ContainerConfig;
 use bollard::query_parameters::{CommitContainerOptionsBuilder, TagImageOptionsBuilder};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 
 /// The label that holds a kept stage state's key.
@@ -53,41 +53,21 @@ impl Walk<'_> {
     /// project's results are never another's, as its package cache is its own), the image it would
     /// start from, the layers waiting to be added, each command with its phase, directory and env.
     fn stage_key(&self, stage: &Stage, runs: &[usize]) -> String {
-        let mut h = Sha256::new();
-        let mut field = |bytes: &[u8]| {
-            h.update((bytes.len() as u64).to_le_bytes());
-            h.update(bytes);
-        };
-        field(env!("CARGO_PKG_VERSION").as_bytes());
-        field(self.project_scope().as_bytes());
+        let mut key = CacheKey::new(&self.project_scope());
         let start = self
             .start_from
             .get(&stage.name)
             .cloned()
             .or_else(|| self.images[&stage.image].id.clone())
             .unwrap_or_default();
-        field(start.as_bytes());
+        key.field(start.as_bytes());
         for layer in self.pending.get(&stage.name).into_iter().flatten() {
-            field(layer.diff_id.as_bytes());
+            key.field(layer.diff_id.as_bytes());
         }
         for &i in runs {
-            if let Step::Run {
-                phase,
-                command,
-                workdir,
-                env,
-                ..
-            } = &self.plan.steps[i]
-            {
-                field(phase.config_name().as_bytes());
-                field(command.as_bytes());
-                field(workdir.as_bytes());
-                for var in env {
-                    field(format!("{}={}", var.name, var.value).as_bytes());
-                }
-            }
+            key.run(&self.plan.steps[i]);
         }
-        hex::encode(h.finalize())
+        key.finish()
     }
 
     /// Before step `at`: when it begins a run of commands whose kept result exists, start the
