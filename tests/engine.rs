@@ -527,7 +527,7 @@ fn app_fixture(name: &str) -> std::path::PathBuf {
 async fn a_package_json_only_express_app_installed_with_npm_ci_answers() {
     let docker = docker().await;
     let _image = ImageGuard::new(image_name("express"));
-    let b = build(&docker, &app_fixture("express-npm"), "express").await;
+    let b = build_copy(&docker, &app_fixture("express-npm"), "express").await;
     let built = b.result.expect("builds");
     assert!(
         log_has(&b.log, "Executing 'build' command: npm ci"),
@@ -550,7 +550,7 @@ async fn a_package_json_only_express_app_installed_with_npm_ci_answers() {
 async fn a_requirements_txt_only_flask_app_answers() {
     let docker = docker().await;
     let _image = ImageGuard::new(image_name("flask"));
-    let b = build(&docker, &app_fixture("py-requirements"), "flask").await;
+    let b = build_copy(&docker, &app_fixture("py-requirements"), "flask").await;
     let built = b.result.expect("builds");
     let image = built.name.to_string();
     assert_eq!(
@@ -672,7 +672,7 @@ async fn package_caches_persist_between_builds_and_stay_out_of_the_image() {
 async fn a_pnpm_app_gets_pnpm_from_corepack_and_answers() {
     let docker = docker().await;
     let _image = ImageGuard::new(image_name("pnpm"));
-    let b = build(&docker, &app_fixture("pnpm-ms"), "pnpm").await;
+    let b = build_copy(&docker, &app_fixture("pnpm-ms"), "pnpm").await;
     let built = b.result.expect("builds");
     assert!(
         log_has(
@@ -770,7 +770,7 @@ async fn a_yarn_app_and_a_uv_app_from_their_lockfiles_answer() {
     let docker = docker().await;
     for (fixture, expected) in [("yarn-ms", "yarn 2m\n"), ("uv-flask", "Hello from uv\n")] {
         let _image = ImageGuard::new(image_name(fixture));
-        let b = build(&docker, &app_fixture(fixture), fixture).await;
+        let b = build_copy(&docker, &app_fixture(fixture), fixture).await;
         let built = b
             .result
             .unwrap_or_else(|e| panic!("{fixture}: {e}\n{:#?}", b.log));
@@ -1355,7 +1355,7 @@ async fn fastapi_apps_start_with_the_server_they_install() {
         ("py-hypercorn", "{\"hello\":\"hypercorn\"}"),
     ] {
         let _image = ImageGuard::new(image_name(fixture));
-        let b = build(&docker, &app_fixture(fixture), fixture).await;
+        let b = build_copy(&docker, &app_fixture(fixture), fixture).await;
         let built = b
             .result
             .unwrap_or_else(|e| panic!("{fixture}: {e}\n{:#?}", b.log));
@@ -1385,7 +1385,7 @@ async fn fastapi_apps_start_with_the_server_they_install() {
 async fn two_lockfiles_install_with_the_one_that_comes_first() {
     let docker = docker().await;
     let _image = ImageGuard::new(image_name("two-lockfiles"));
-    let b = build(&docker, &app_fixture("two-lockfiles-yarn"), "two-lockfiles").await;
+    let b = build_copy(&docker, &app_fixture("two-lockfiles-yarn"), "two-lockfiles").await;
     let built = b.result.unwrap_or_else(|e| panic!("{e}\n{:#?}", b.log));
     assert!(
         log_has(
@@ -1416,7 +1416,7 @@ async fn two_lockfiles_install_with_the_one_that_comes_first() {
 async fn pnpm_follows_the_lockfile_version_without_package_manager() {
     let docker = docker().await;
     let _image = ImageGuard::new(image_name("pnpm-lockfile"));
-    let b = build(&docker, &app_fixture("pnpm-lockfile-only"), "pnpm-lockfile").await;
+    let b = build_copy(&docker, &app_fixture("pnpm-lockfile-only"), "pnpm-lockfile").await;
     let built = b.result.unwrap_or_else(|e| panic!("{e}\n{:#?}", b.log));
     assert!(
         log_has(
@@ -1440,7 +1440,7 @@ async fn pnpm_follows_the_lockfile_version_without_package_manager() {
 async fn a_django_app_with_manifest_static_files_answers() {
     let docker = docker().await;
     let _image = ImageGuard::new(image_name("django-static"));
-    let b = build(&docker, &app_fixture("py-django-static"), "django-static").await;
+    let b = build_copy(&docker, &app_fixture("py-django-static"), "django-static").await;
     let built = b.result.unwrap_or_else(|e| panic!("{e}\n{:#?}", b.log));
     assert!(
         log_has(&b.log, "manage.py collectstatic --noinput"),
@@ -1466,7 +1466,7 @@ async fn a_django_app_with_manifest_static_files_answers() {
 async fn node_dev_dependencies_are_pruned_and_node_env_is_production() {
     let docker = docker().await;
     let _image = ImageGuard::new(image_name("devdeps"));
-    let b = build(&docker, &app_fixture("npm-devdeps"), "devdeps").await;
+    let b = build_copy(&docker, &app_fixture("npm-devdeps"), "devdeps").await;
     let built = b.result.unwrap_or_else(|e| panic!("{e}\n{:#?}", b.log));
     assert!(
         log_has(&b.log, "Executing 'build' command: npm prune --omit=dev"),

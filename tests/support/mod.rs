@@ -133,10 +133,15 @@ pub struct Build {
 }
 
 pub async fn build(docker: &Docker, dir: &Path, test: &str) -> Build {
-    // A fresh copy: what a build keeps for reuse is per project directory, and a fixture's
-    // directory keeps its results from earlier runs of the suite.
+    build_plan(docker, &plan_for(dir), test).await
+}
+
+/// [`build`] of a copy of a fixture directory: what a build keeps for reuse (a stage's state) is
+/// per project directory, and a fixture's own directory keeps it from earlier runs of the suite,
+/// so its commands would not run again.
+pub async fn build_copy(docker: &Docker, dir: &Path, test: &str) -> Build {
     let copy = copy_tree(dir);
-    build_plan(docker, &plan_for(copy.path()), test).await
+    build(docker, copy.path(), test).await
 }
 
 /// A copy of the tree at `dir` (files, directories, symlinks as symlinks) in a new temporary
