@@ -25,6 +25,8 @@ struct Seen {
     ctime_ns: u128,
     ino: u64,
     sha256: [u8; 32],
+    /// Seen in this look (only those are saved).
+    used: bool,
 }
 
 /// The index of one source root.
@@ -32,11 +34,13 @@ struct Seen {
 pub(crate) struct SourceIndex {
     /// When the files in `seen` were looked at (ns since the epoch).
     scanned_ns: u128,
+    /// One map for the last look and this one (entries this look used are marked): a tree of
+    /// 100,000 files is held once.
     seen: HashMap<Vec<u8>, Seen>,
-    /// This look's entries, which replace `seen` when saved.
-    now: HashMap<Vec<u8>, Seen>,
     /// Whether anything was read this time (else saving changes nothing).
     changed: bool,
+    /// How many entries this look used.
+    used: usize,
 }
 
 fn times(meta: &fs::Metadata) -> (u128, u128, u64) {
@@ -74,8 +78,8 @@ impl SourceIndex {
     /// The index at `path`; empty when there is none or it cannot be read.
     pub(crate) fn load(path: &Path) -> SourceIndex {
         let mut index = SourceIndex::default();
-        if let Ok(bytes) = fs::read(path) {
-            if let Some((scanned_ns, seen)) = parse(&bytes) {
+        if let Ok(file) = fs::File::open(path) {
+            if let Some((scanned_ns, seen)) = parse(io::BufReader::new(file)) {
                 index.scanned_ns = scanned_ns;
                 index.seen = seen;
             }
@@ -88,26 +92,28 @@ impl SourceIndex {
     /// was not changed in the second before that look.
     pub(crate) fn lookup(&mut self, rel: &[u8], meta: &fs::Metadata) -> Option<[u8; 32]> {
         let (mtime_ns, ctime_ns, ino) = times(meta);
-        let seen = self.seen.get(rel)?;
+        let scanned_ns = self.scanned_ns;
+        let seen = self.seen.get_mut(rel)?;
         let clean = seen.size == meta.len()
             && seen.mtime_ns == mtime_ns
             && seen.ctime_ns == ctime_ns
             && seen.ino == ino
-            && mtime_ns.max(ctime_ns) + 1_000_000_000 < self.scanned_ns;
+            && mtime_ns.max(ctime_ns) + 1_000_000_000 < scanned_ns;
         if !clean {
             return None;
         }
-        let seen = seen.clone();
-        let sha = seen.sha256;
-        self.now.insert(rel.to_vec(), seen);
-        Some(sha)
+        if !seen.used {
+            seen.used = true;
+            self.used += 1;
+        }
+        Some(seen.sha256)
     }
 
     /// The file at `rel` was read and its contents hash to `sha256`.
     pub(crate) fn record(&mut self, rel: &[u8], meta: &fs::Metadata, sha256: [u8; 32]) {
         let (mtime_ns, ctime_ns, ino) = times(meta);
         self.changed = true;
-        self.now.insert(
+        let before = self.seen.insert(
             rel.to_vec(),
             Seen {
                 size: meta.len(),
@@ -115,42 +121,43 @@ impl SourceIndex {
                 ctime_ns,
                 ino,
                 sha256,
+                used: true,
             },
         );
+        if !before.is_some_and(|b| b.used) {
+            self.used += 1;
+        }
     }
 
     /// Write this look's entries to `path` (aside, then renamed), when anything changed.
     pub(crate) fn save(self, path: &Path, scanned: SystemTime) -> io::Result<()> {
-        if !self.changed && self.now.len() == self.seen.len() {
+        if !self.changed && self.used == self.seen.len() {
             return Ok(());
         }
         let scanned_ns = scanned
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
-        let mut out = Vec::with_capacity(self.now.len() * 96 + 24);
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&scanned_ns.to_le_bytes());
-        for (rel, seen) in &self.now {
-            out.extend_from_slice(&(rel.len() as u32).to_le_bytes());
-            out.extend_from_slice(rel);
-            out.extend_from_slice(&seen.size.to_le_bytes());
-            out.extend_from_slice(&seen.mtime_ns.to_le_bytes());
-            out.extend_from_slice(&seen.ctime_ns.to_le_bytes());
-            out.extend_from_slice(&seen.ino.to_le_bytes());
-            out.extend_from_slice(&seen.sha256);
-        }
         let dir = path.parent().unwrap_or(Path::new("."));
         fs::create_dir_all(dir)?;
         let aside = path.with_extension(format!("idx.{}", std::process::id()));
-        let mut file = fs::File::create(&aside)?;
-        file.write_all(&out)?;
-        drop(file);
+        let mut out = io::BufWriter::new(fs::File::create(&aside)?);
+        out.write_all(MAGIC)?;
+        out.write_all(&scanned_ns.to_le_bytes())?;
+        for (rel, seen) in self.seen.iter().filter(|(_, s)| s.used) {
+            out.write_all(&(rel.len() as u32).to_le_bytes())?;
+            out.write_all(rel)?;
+            out.write_all(&seen.size.to_le_bytes())?;
+            out.write_all(&seen.mtime_ns.to_le_bytes())?;
+            out.write_all(&seen.ctime_ns.to_le_bytes())?;
+            out.write_all(&seen.ino.to_le_bytes())?;
+            out.write_all(&seen.sha256)?;
+        }
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         fs::rename(&aside, path)
     }
 }
 
-fn parse(bytes: &[u8]) -> Option<(u128, HashMap<Vec<u8>, Seen>)> {
-    let mut r = bytes;
+fn parse<R: Read>(mut r: R) -> Option<(u128, HashMap<Vec<u8>, Seen>)> {
     let mut magic = [0u8; 8];
     r.read_exact(&mut magic).ok()?;
     if &magic != MAGIC {
@@ -162,14 +169,18 @@ fn parse(bytes: &[u8]) -> Option<(u128, HashMap<Vec<u8>, Seen>)> {
     r.read_exact(&mut b16).ok()?;
     let scanned_ns = u128::from_le_bytes(b16);
     let mut seen = HashMap::new();
-    while !r.is_empty() {
-        r.read_exact(&mut b4).ok()?;
+    loop {
+        // The end of the file is the end of the entries; anything short is damage.
+        match r.read(&mut b4[..1]).ok()? {
+            0 => break,
+            _ => r.read_exact(&mut b4[1..]).ok()?,
+        }
         let len = u32::from_le_bytes(b4) as usize;
-        if len > r.len() {
+        if len > 64 * 1024 {
             return None;
         }
-        let (rel, rest) = r.split_at(len);
-        r = rest;
+        let mut rel = vec![0u8; len];
+        r.read_exact(&mut rel).ok()?;
         r.read_exact(&mut b8).ok()?;
         let size = u64::from_le_bytes(b8);
         r.read_exact(&mut b16).ok()?;
@@ -181,13 +192,14 @@ fn parse(bytes: &[u8]) -> Option<(u128, HashMap<Vec<u8>, Seen>)> {
         let mut sha256 = [0u8; 32];
         r.read_exact(&mut sha256).ok()?;
         seen.insert(
-            rel.to_vec(),
+            rel,
             Seen {
                 size,
                 mtime_ns,
                 ctime_ns,
                 ino,
                 sha256,
+                used: false,
             },
         );
     }
