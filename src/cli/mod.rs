@@ -141,8 +141,11 @@ async fn cache(action: args::CacheAction, cache_dir: Option<PathBuf>) -> Result<
                         layer_dir.display(),
                         used.format("%Y-%m-%d")
                     )
+                } else if layer.last_used > std::time::UNIX_EPOCH {
+                    // A stage's kept state or a dependency layer's /app: an image only.
+                    format!("last used {}", used.format("%Y-%m-%d"))
                 } else {
-                    format!("no files in {}", layer_dir.display())
+                    format!("never used with {}", layer_dir.display())
                 };
                 let engine = if layer.in_engine {
                     "image in the engine"

@@ -52,10 +52,15 @@ pub(crate) async fn run(
             log.line(prefix, stream, &line);
         }
     }
-    // The stream ends a moment before the engine records the exit code.
+    exit_code(docker, &exec.id).await
+}
+
+/// The exit code of a finished exec: its output stream ends a moment before the engine records
+/// the code.
+async fn exit_code(docker: &Docker, exec: &str) -> Result<i64, EngineError> {
     loop {
         let inspect = docker
-            .inspect_exec(&exec.id)
+            .inspect_exec(exec)
             .await
             .map_err(EngineError::docker("reading a command's exit code"))?;
         if inspect.running != Some(true) {
@@ -153,14 +158,5 @@ pub(crate) async fn feed(
             source: e,
         })?;
     }
-    loop {
-        let inspect = docker
-            .inspect_exec(&exec.id)
-            .await
-            .map_err(EngineError::docker("reading a copy's exit code"))?;
-        if inspect.running != Some(true) {
-            return Ok((inspect.exit_code.unwrap_or(-1), said));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    Ok((exit_code(docker, &exec.id).await?, said))
 }

@@ -131,8 +131,8 @@ impl Walk<'_> {
         Ok(())
     }
 
-    /// The install in a container with the build's mounts, its changes written as a layer (kept
-    /// in the layer directory) over the stage's image; the stage goes on from that image,
+    /// The install ([`Walk::run_install`]), its changes written as a layer (kept in the layer
+    /// directory) over the stage's image; the stage goes on from that image,
     /// without a container, as it does when the layer is found.
     async fn install_written(
         &mut self,
@@ -141,14 +141,8 @@ impl Walk<'_> {
         contents: &[(String, Option<Vec<u8>>)],
         key: &str,
     ) -> Result<String, EngineError> {
-        let Install { from, path, runs } = install;
-        let container = self.container(stage, Need::Mounts).await?;
-        let manifests = self.manifests_tar(path, contents)?;
-        self.upload_tar(&container, path, manifests).await?;
-        for run in runs {
-            Box::pin(self.step(run)).await?;
-        }
-        let container = self.containers[&stage.name].id.clone();
+        let Install { from, path, .. } = install;
+        let container = self.run_install(stage, install, contents).await?;
         let dir = &self.opts.layer_dir;
         let aside = store::aside(dir, key, Kept::Deps);
         let layer = self.changes_layer(&container, aside.clone()).await;
@@ -180,11 +174,8 @@ impl Walk<'_> {
         Ok(id)
     }
 
-    /// The install in a container with the build's mounts, committed as the layer; the stage
-    /// goes on from that image, without a container. The manifests go in through `tar` on the
-    /// command's standard input: the engine's archive API would make the mounts' mount points part
-    /// of the container's layer (an image without a working `tar` gets them through the archive
-    /// API, in a container without mounts, as before).
+    /// The install ([`Walk::run_install`]) committed as the layer; the stage goes on from that
+    /// image, without a container.
     async fn install_committed(
         &mut self,
         stage: &Stage,
@@ -192,29 +183,8 @@ impl Walk<'_> {
         contents: &[(String, Option<Vec<u8>>)],
         key: &str,
     ) -> Result<String, EngineError> {
-        let Install { from, path, runs } = install;
-        let manifests = self.manifests_tar(path, contents)?;
-        let container = self.container(stage, Need::Mounts).await?;
-        let (code, said) = exec::feed(
-            self.docker,
-            &container,
-            &["tar", "-x", "-f", "-", "-C", "/"],
-            manifests.clone(),
-        )
-        .await?;
-        if code != 0 {
-            self.log.app_runner(format!(
-                "The {} stage's image has no working `tar` ({}): the manifests are copied through the engine's archive API.",
-                stage.name,
-                said.trim()
-            ));
-            let container = self.container(stage, Need::NoMounts).await?;
-            self.upload_tar(&container, path, manifests).await?;
-        }
-        for run in runs {
-            Box::pin(self.step(run)).await?;
-        }
-        let container = self.containers[&stage.name].id.clone();
+        let Install { from, path, .. } = install;
+        let container = self.run_install(stage, install, contents).await?;
         let labels = HashMap::from([
             (LAYER_KEY_LABEL.to_string(), key.to_string()),
             (OWNER_LABEL.to_string(), String::new()),
@@ -241,6 +211,41 @@ impl Walk<'_> {
         self.containers.remove(&stage.name);
         self.start_from.insert(stage.name.clone(), id.clone());
         Ok(id)
+    }
+
+    /// The manifests put into a container of the stage with the build's mounts, and the install's
+    /// commands run there; the container. The manifests go in through `tar` on a command's
+    /// standard input: the engine's archive API would make the mounts' mount points part of the
+    /// container's layer (an image without a working `tar` gets them through the archive API, in
+    /// a container without mounts, and the commands run in one with them).
+    async fn run_install(
+        &mut self,
+        stage: &Stage,
+        install: Install<'_>,
+        contents: &[(String, Option<Vec<u8>>)],
+    ) -> Result<String, EngineError> {
+        let manifests = self.manifests_tar(install.path, contents)?;
+        let container = self.container(stage, Need::Mounts).await?;
+        let (code, said) = exec::feed(
+            self.docker,
+            &container,
+            &["tar", "-x", "-f", "-", "-C", "/"],
+            manifests.clone(),
+        )
+        .await?;
+        if code != 0 {
+            self.log.app_runner(format!(
+                "The {} stage's image has no working `tar` ({}): the manifests are copied through the engine's archive API.",
+                stage.name,
+                said.trim()
+            ));
+            let container = self.container(stage, Need::NoMounts).await?;
+            self.upload_tar(&container, install.path, manifests).await?;
+        }
+        for run in install.runs {
+            Box::pin(self.step(run)).await?;
+        }
+        Ok(self.containers[&stage.name].id.clone())
     }
 
     /// The stage image's config with the layer's key as a label: how the layer is found again.
