@@ -123,6 +123,10 @@ impl Walk<'_> {
                 .await?
         };
         self.tag_layer(&id, &tag).await?;
+        // The stage goes on from the layer, as a later build's would; the install's container is
+        // removed with the build's others.
+        self.containers.remove(stage);
+        self.start_from.insert(stage.clone(), id.clone());
         self.made_layers.insert(key, id);
         self.log.app_runner(format!(
             "Dependencies installed and kept in {}.",
@@ -132,8 +136,7 @@ impl Walk<'_> {
     }
 
     /// The install ([`Walk::run_install`]), its changes written as a layer (kept in the layer
-    /// directory) over the stage's image; the stage goes on from that image,
-    /// without a container, as it does when the layer is found.
+    /// directory) over the stage's image.
     async fn install_written(
         &mut self,
         stage: &Stage,
@@ -167,15 +170,10 @@ impl Walk<'_> {
             .write_onto(stage, vec![Arc::new(layer)], Some(config), "dependencies")
             .await?
             .expect("the engine took a written image before this one");
-        // The stage goes on from the layer, as a later build's would; its container is removed
-        // with the build's others.
-        self.containers.remove(&stage.name);
-        self.start_from.insert(stage.name.clone(), id.clone());
         Ok(id)
     }
 
-    /// The install ([`Walk::run_install`]) committed as the layer; the stage goes on from that
-    /// image, without a container.
+    /// The install ([`Walk::run_install`]) committed as the layer.
     async fn install_committed(
         &mut self,
         stage: &Stage,
@@ -208,8 +206,6 @@ impl Walk<'_> {
             self.snapshot_app(&stage.name, &container, path, key)
                 .await?;
         }
-        self.containers.remove(&stage.name);
-        self.start_from.insert(stage.name.clone(), id.clone());
         Ok(id)
     }
 
