@@ -86,7 +86,7 @@ fn steps(o: &mut String, plan: &BuildPlan) {
                 }
                 text
             }
-            Step::Commit { .. } => "commit: this container becomes the application image".into(),
+            Step::Commit { .. } => "commit: this stage becomes the application image".into(),
             Step::Announce { message, .. } => format!("say: {message}"),
             Step::Install {
                 from,
