@@ -70,22 +70,22 @@ fn plan_prints_a_human_view_and_json() {
     assert_eq!(plan["stages"][0]["name"], "build");
     assert_eq!(plan["stages"][1]["name"], "runtime");
     // Dependency layers are on by default: the pre-run install runs over requirements.txt alone
-    // (it writes outside /app), before /app is copied in; the build command is no install.
-    assert_eq!(plan["steps"][0]["step"], "announce");
-    assert_eq!(plan["steps"][1]["step"], "copy-source");
-    assert_eq!(plan["steps"][2]["step"], "run");
-    assert_eq!(plan["steps"][2]["phase"], "build");
-    assert_eq!(plan["steps"][2]["command"], "python3 -m compileall -q .");
-    assert_eq!(plan["steps"][3]["step"], "install");
-    assert_eq!(plan["steps"][3]["stage"], "runtime");
-    assert_eq!(plan["steps"][3]["files"][0], "requirements.txt");
-    assert_eq!(plan["steps"][3]["runs"][0]["phase"], "pre-run");
+    // (it writes outside /app), before /app is copied in; the build command is no install (and,
+    // with no install in the build stage, there is no path to announce there).
+    assert_eq!(plan["steps"][0]["step"], "copy-source");
+    assert_eq!(plan["steps"][1]["step"], "run");
+    assert_eq!(plan["steps"][1]["phase"], "build");
+    assert_eq!(plan["steps"][1]["command"], "python3 -m compileall -q .");
+    assert_eq!(plan["steps"][2]["step"], "install");
+    assert_eq!(plan["steps"][2]["stage"], "runtime");
+    assert_eq!(plan["steps"][2]["files"][0], "requirements.txt");
+    assert_eq!(plan["steps"][2]["runs"][0]["phase"], "pre-run");
     assert_eq!(
-        plan["steps"][3]["runs"][0]["command"],
+        plan["steps"][2]["runs"][0]["command"],
         "pip3 install -r requirements.txt"
     );
-    assert_eq!(plan["steps"][4]["step"], "copy-from-stage");
-    assert_eq!(plan["steps"][5]["step"], "commit");
+    assert_eq!(plan["steps"][3]["step"], "copy-from-stage");
+    assert_eq!(plan["steps"][4]["step"], "commit");
     // Without them, the steps as App Runner lists them.
     let out = bin()
         .args(["plan", "--json", "--no-dependency-layers"])

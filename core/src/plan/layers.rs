@@ -159,6 +159,11 @@ fn apply_stage(plan: &mut BuildPlan, stage: &str) {
                 },
             );
         }
+        // A stage that installs nothing has no path to choose: nothing to say.
+        Err(_)
+            if !commands
+                .iter()
+                .any(|c| installs_something(&plan.source_root, c, tree)) => {}
         Err(why) => {
             plan.steps.insert(
                 entry,
@@ -169,6 +174,15 @@ fn apply_stage(plan: &mut BuildPlan, stage: &str) {
             );
         }
     }
+}
+
+/// Whether `command` is an install, split or not (one that must keep the plain order, such as
+/// `pip install .`, is one).
+fn installs_something(root: &Path, command: &str, tree: Tree) -> bool {
+    !matches!(
+        recognise(root, command, tree),
+        Ok(None) | Ok(Some(Kind::Setup))
+    )
 }
 
 #[cfg(test)]
