@@ -28,18 +28,7 @@ pub(crate) async fn run(
         tty: Some(false),
         ..Default::default()
     };
-    let exec = docker
-        .create_exec(container, options)
-        .await
-        .map_err(EngineError::docker(
-            "creating a command in the build container",
-        ))?;
-    let started = docker
-        .start_exec(&exec.id, None)
-        .await
-        .map_err(EngineError::docker(
-            "starting a command in the build container",
-        ))?;
+    let (exec, started) = start(docker, container, options, "a command").await?;
     if let StartExecResults::Attached { mut output, .. } = started {
         let mut lines = OutputLines::default();
         while let Some(chunk) = output.next().await {
@@ -52,7 +41,29 @@ pub(crate) async fn run(
             log.line(prefix, stream, &line);
         }
     }
-    exit_code(docker, &exec.id).await
+    exit_code(docker, &exec).await
+}
+
+/// Create and start an exec (`what` names it in errors); its id and its streams.
+async fn start(
+    docker: &Docker,
+    container: &str,
+    options: CreateExecOptions<&str>,
+    what: &str,
+) -> Result<(String, StartExecResults), EngineError> {
+    let exec = docker
+        .create_exec(container, options)
+        .await
+        .map_err(EngineError::docker(format!(
+            "creating {what} in the build container"
+        )))?;
+    let started = docker
+        .start_exec(&exec.id, None)
+        .await
+        .map_err(EngineError::docker(format!(
+            "starting {what} in the build container"
+        )))?;
+    Ok((exec.id, started))
 }
 
 /// The exit code of a finished exec: its output stream ends a moment before the engine records
@@ -123,18 +134,7 @@ pub(crate) async fn feed(
         tty: Some(false),
         ..Default::default()
     };
-    let exec = docker
-        .create_exec(container, options)
-        .await
-        .map_err(EngineError::docker(
-            "creating a copy into the build container",
-        ))?;
-    let started = docker
-        .start_exec(&exec.id, None)
-        .await
-        .map_err(EngineError::docker(
-            "starting a copy into the build container",
-        ))?;
+    let (exec, started) = start(docker, container, options, "a copy").await?;
     let mut said = String::new();
     if let StartExecResults::Attached {
         mut output,
@@ -158,5 +158,5 @@ pub(crate) async fn feed(
             source: e,
         })?;
     }
-    Ok((exit_code(docker, &exec.id).await?, said))
+    Ok((exit_code(docker, &exec).await?, said))
 }
