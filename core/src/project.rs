@@ -118,9 +118,12 @@ pub fn load(args: &ProjectArgs, catalog: &Catalog, today: chrono::NaiveDate) -> 
             diagnostics,
         };
     }
-    let input = input::read(&root, &shown_root, &args.input);
+    let mut input = input::read(&root, &shown_root, &args.input);
     let mut diagnostics = input.diagnostics.clone();
     let resolution = resolve(catalog, &input, today, &mut diagnostics);
+    if let Some(resolution) = &resolution {
+        input.settle(&resolution.runtime);
+    }
     let mut plan = None;
     if let (Some(settings), Some(resolution)) = (&input.settings, resolution) {
         if !diagnostics.has_errors() {

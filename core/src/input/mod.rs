@@ -12,7 +12,7 @@ pub mod package_json;
 
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Diagnostics, Location};
-use crate::resolve::runtime::{RequestedVersion, RuntimeChoice, VersionOrigin};
+use crate::resolve::runtime::{RequestedVersion, ResolvedRuntime, RuntimeChoice, VersionOrigin};
 use config::{ApiSettings, AppRunnerConfig, Parsed, CONFIG_FILE_NAME};
 use origin::{Decision, Origin};
 use package_json::PackageJson;
@@ -53,6 +53,8 @@ pub struct Input {
     pub settings: Option<AppRunnerConfig>,
     /// For detection: every derived setting with its origin.
     pub decisions: Vec<Decision>,
+    /// Detection prunes devDependencies with npm, spelt for the resolved runtime ([`Self::settle`]).
+    pub npm_prune: Option<Origin>,
     pub diagnostics: Diagnostics,
 }
 
@@ -65,8 +67,23 @@ impl Input {
             requests: Vec::new(),
             settings: None,
             decisions: Vec::new(),
+            npm_prune: None,
             diagnostics: Diagnostics::default(),
         }
+    }
+
+    /// What depends on the resolved runtime: npm's prune command, after the other build commands.
+    pub fn settle(&mut self, runtime: &ResolvedRuntime) {
+        let (Some(origin), Some(settings)) = (self.npm_prune.take(), self.settings.as_mut()) else {
+            return;
+        };
+        let command = detect::npm_prune_command(runtime.version.major);
+        settings.build.build.push(command.into());
+        self.decisions.push(Decision {
+            setting: "prune devDependencies".into(),
+            value: command.into(),
+            origin,
+        });
     }
 }
 
@@ -182,6 +199,10 @@ impl Input {
         });
         self.requests.extend(detected.requests.iter().cloned());
         self.diagnostics.0.extend(detected.remarks.iter().cloned());
+        // A build command given as a flag replaces the detected ones, the prune with them.
+        if args.settings.build_command.is_none() {
+            self.npm_prune = detected.npm_prune.clone();
+        }
         let (mut settings, mut decisions) = detected.into_config();
         args.settings
             .override_detected(&mut settings, &mut decisions, &mut self.diagnostics);

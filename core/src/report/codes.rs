@@ -81,6 +81,7 @@ pub const PROJECT_FILE_OUTSIDE: Code = Code("AR313");
 pub const PROJECT_FILE_NOT_REGULAR: Code = Code("AR314");
 pub const PROJECT_FILE_TOO_LARGE: Code = Code("AR315");
 pub const PROJECT_FILE_UNREADABLE: Code = Code("AR316");
+pub const DEV_DEPENDENCY_AT_RUN_TIME: Code = Code("AR317");
 
 pub const INSTALL_OUTSIDE_APP: Code = Code("AR400");
 pub const SECOND_RUN_WITHOUT_BUILD_ENV: Code = Code("AR401");

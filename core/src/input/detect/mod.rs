@@ -3,7 +3,11 @@
 //! setting is recorded with where it came from, so `plan` can show why.
 
 mod hints;
+mod js_imports;
 mod node;
+mod node_prune;
+mod node_reach;
+mod node_start;
 mod python;
 mod python_start;
 
@@ -15,6 +19,7 @@ use crate::input::package_json::PackageJson;
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location};
 use crate::resolve::runtime::{version_file_range, RequestedVersion, VersionOrigin};
+pub use node::npm_prune_command;
 use std::path::Path;
 
 /// What detection derived: the settings, the runtime requirements, and the reasons.
@@ -32,6 +37,9 @@ pub struct Detected {
     pub decisions: Vec<Decision>,
     /// Remarks that do not stop the build.
     pub remarks: Vec<Diagnostic>,
+    /// devDependencies are pruned with npm, in the spelling of the resolved runtime's npm
+    /// ([`node::npm_prune_command`]); why they may be.
+    pub npm_prune: Option<Origin>,
 }
 
 impl Detected {

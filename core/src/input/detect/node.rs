@@ -3,7 +3,7 @@
 //! The package manager goes from a request (the `packageManager` field, the lockfile) to a
 //! resolved manager with its install command, as heroku's Node.js buildpack does.
 
-use super::{error_at, Detected};
+use super::{error_at, node_prune, node_start, Detected};
 use crate::input::config::BuildSection;
 use crate::input::origin::Origin;
 use crate::input::package_json::PackageJson;
@@ -86,6 +86,7 @@ pub(super) fn detect(
         path_prepend: vec![],
         decisions: vec![],
         remarks: vec![],
+        npm_prune: None,
     };
     let mut errors = Vec::new();
     runtime(root, shown_root, package, &mut d, &mut errors);
@@ -109,7 +110,7 @@ pub(super) fn detect(
         Err(e) => errors.push(e),
     }
     if let Some(resolved) = &resolved {
-        production(package, resolved, &mut d);
+        production(root, shown_root, package, resolved, &mut d);
     }
     if errors.is_empty() {
         Ok(d)
@@ -322,8 +323,8 @@ fn build_script(package: &PackageJson, manager: Manager, d: &mut Detected) {
     );
 }
 
-/// A Procfile `web:` line (or another platform's start command) first, as on Heroku; else
-/// `npm start`, which runs scripts.start whatever the manager (npm is in every Node.js image).
+/// A Procfile `web:` line (or another platform's start command) first, as on Heroku; else what
+/// package.json and npm's conventions name ([`node_start::from_package`]).
 fn start(
     root: &Path,
     shown_root: &Path,
@@ -333,23 +334,17 @@ fn start(
     if let Some(found) = super::hints::start_command(root, shown_root, remarks) {
         return Ok(found);
     }
-    if package.script("start").is_some() {
-        return Ok((
-            "npm start".into(),
-            Origin::key(&package.source.path, "scripts.start"),
-        ));
+    if let Some(found) = node_start::from_package(root, shown_root, package) {
+        return Ok(found);
     }
-    if root.join("server.js").is_file() {
-        return Ok((
-            "node server.js".into(),
-            Origin::noted(
-                shown_root.join("server.js"),
-                "npm's default when there is no scripts.start",
-            ),
-        ));
-    }
+    let main = package
+        .json
+        .get("main")
+        .and_then(|m| m.as_str())
+        .map(|m| format!("the main file ({m}), "))
+        .unwrap_or_default();
     Err(Diagnostic::error(codes::NO_START_COMMAND, format!(
-        "no way to start the app: {} has no scripts.start, and there is no server.js",
+        "no way to start the app: {} has no scripts.start or scripts[\"start:prod\"], and none of server.js, {main}index.js or app.js is in the project",
         package.source.path.display()
     ))
     .at(Location::file(&package.source.path))
@@ -357,13 +352,20 @@ fn start(
 }
 
 /// Production defaults, as Heroku's buildpack: `NODE_ENV=production` in the image, and
-/// devDependencies pruned after the build. A project whose start command sets NODE_ENV itself
-/// (to anything else) keeps its devDependencies and gets no NODE_ENV from here.
-fn production(package: &PackageJson, resolved: &ResolvedPackageManager, d: &mut Detected) {
+/// devDependencies pruned after the build when nothing the app runs needs one
+/// ([`node_prune::verdict`]). A project whose start command sets NODE_ENV itself (to anything
+/// else) keeps its devDependencies and gets no NODE_ENV from here.
+fn production(
+    root: &Path,
+    shown_root: &Path,
+    package: &PackageJson,
+    resolved: &ResolvedPackageManager,
+    d: &mut Detected,
+) {
     let own = node_env_in(&d.start).or_else(|| {
-        (d.start == "npm start")
-            .then(|| package.script("start").and_then(node_env_in))
-            .flatten()
+        node_start::scripts_run_by(&d.start, package)
+            .into_iter()
+            .find_map(|script| package.script(&script).and_then(node_env_in))
     });
     if let Some(value) = own.filter(|v| v != "production") {
         d.decide(
@@ -391,28 +393,101 @@ fn production(package: &PackageJson, resolved: &ResolvedPackageManager, d: &mut 
     if !has_dev {
         return;
     }
-    let prune = match resolved.manager {
-        Manager::Npm => "npm prune --omit=dev",
-        Manager::Pnpm => "pnpm prune --prod",
-        Manager::Yarn if resolved.yarn_berry => {
-            d.decide(
-                "prune devDependencies",
-                "not done",
-                Origin::default_because("Yarn 2+ prunes only with `yarn workspaces focus --production`, which Yarn 3 needs a plugin for"),
+    let not_done = |d: &mut Detected, why: String| {
+        d.decide(
+            "prune devDependencies",
+            "not done",
+            Origin::noted(&package.source.path, why),
+        )
+    };
+    let basis = match node_prune::verdict(root, package, &d.start) {
+        node_prune::Verdict::Prune { basis } => basis,
+        node_prune::Verdict::Keep(needed) => {
+            let first = needed[0].diagnostic(shown_root, &package.source.path);
+            d.remarks.extend(
+                needed
+                    .iter()
+                    .take(MAX_PRUNE_WARNINGS)
+                    .map(|n| n.diagnostic(shown_root, &package.source.path)),
             );
+            let more = needed.len().saturating_sub(MAX_PRUNE_WARNINGS);
+            let why = if more > 0 {
+                format!("{} (and {more} more)", first.message)
+            } else {
+                first.message
+            };
+            return not_done(d, why);
+        }
+        node_prune::Verdict::CannotTell { why } => return not_done(d, why),
+    };
+    let origin = Origin::File {
+        path: package.source.path.clone(),
+        key: Some("devDependencies".into()),
+        note: Some(basis),
+    };
+    let prune = match resolved.manager {
+        // npm's spelling depends on its version (npm 6, in nodejs12/14, has no --omit), which
+        // the resolved runtime decides: [`crate::input::Input::settle`] writes the command.
+        Manager::Npm => {
+            d.npm_prune = Some(origin);
             return;
         }
+        Manager::Pnpm => "pnpm prune --prod",
+        Manager::Yarn if resolved.yarn_berry => match yarn_berry_focus(root, package) {
+            Ok(command) => command,
+            Err(why) => return not_done(d, why),
+        },
         Manager::Yarn if resolved.lockfile.is_some() => {
             "yarn install --production --frozen-lockfile --ignore-scripts --prefer-offline"
         }
         Manager::Yarn => "yarn install --production --ignore-scripts --prefer-offline",
     };
     d.build.build.push(prune.into());
-    d.decide(
-        "prune devDependencies",
-        prune,
-        Origin::key(&package.source.path, "devDependencies"),
-    );
+    d.decide("prune devDependencies", prune, origin);
+}
+
+/// Warnings about devDependencies needed at run time, at most; the decision counts the rest.
+const MAX_PRUNE_WARNINGS: usize = 5;
+
+/// npm's prune of devDependencies for the npm that Node.js `node_major` ships: npm 6 (Node.js 14
+/// and older) spells it `--production`; npm 7 and later `--omit=dev` (and warn on the old one).
+pub fn npm_prune_command(node_major: u64) -> &'static str {
+    if node_major <= 14 {
+        "npm prune --production"
+    } else {
+        "npm prune --omit=dev"
+    }
+}
+
+/// Yarn 2+ prunes with `yarn workspaces focus --production`, from the workspace-tools plugin:
+/// built into Yarn 4, an imported plugin (listed in .yarnrc.yml) in Yarn 2 and 3. Importing it
+/// at build time would fetch it from the network, so without it nothing is pruned.
+fn yarn_berry_focus(root: &Path, package: &PackageJson) -> Result<&'static str, String> {
+    const FOCUS: &str = "yarn workspaces focus --all --production";
+    let yarnrc = crate::input::files::peek(root, ".yarnrc.yml").unwrap_or_default();
+    if yarnrc.contains("plugin-workspace-tools") {
+        return Ok(FOCUS);
+    }
+    let declared = package
+        .json
+        .get("packageManager")
+        .and_then(|v| v.as_str())
+        .filter(|spec| spec.starts_with("yarn@"))
+        .and_then(major_of);
+    // `yarnPath: .yarn/releases/yarn-4.5.3.cjs`
+    let vendored = yarnrc
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("yarnPath:"))
+        .and_then(|p| p.rsplit("yarn-").next())
+        .and_then(|v| v.split('.').next())
+        .and_then(|m| m.parse::<u64>().ok());
+    match declared.or(vendored) {
+        Some(major) if major >= 4 => Ok(FOCUS),
+        Some(major) => Err(format!(
+            "Yarn {major} prunes with `yarn workspaces focus --production`, from the workspace-tools plugin, which .yarnrc.yml does not list (`yarn plugin import workspace-tools` adds it)"
+        )),
+        None => Err("the Yarn version is not known (no packageManager field or yarnPath in .yarnrc.yml); Yarn 2 and 3 prune only with the workspace-tools plugin".into()),
+    }
 }
 
 /// `NODE_ENV=development node x.js` → `development`.

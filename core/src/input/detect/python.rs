@@ -40,6 +40,7 @@ pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>,
         path_prepend: vec![VENV_BIN.into()],
         decisions: vec![],
         remarks: vec![],
+        npm_prune: None,
     };
     let mut errors = Vec::new();
     match python_request(root, shown_root, pyproject.as_ref()) {
