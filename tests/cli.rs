@@ -327,3 +327,50 @@ fn a_version_file_linked_to_the_host_environment_is_never_printed() {
     assert!(!err.contains("probe-value-123"), "{err}");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("probe-value-123"));
 }
+
+#[test]
+fn plan_json_on_an_error_writes_the_diagnostics_as_json_on_stdout() {
+    let dir = support::project_dir(&[(
+        "apprunner.yaml",
+        b"version: 1.0\nruntime: python311\nrun:\n  comand: x\n",
+    )]);
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["plan", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    assert_eq!(json["ok"], false);
+    assert_eq!(json["exit_code"], 1);
+    let unknown = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "AR112")
+        .unwrap_or_else(|| panic!("{json}"));
+    assert_eq!(unknown["severity"], "error");
+    assert_eq!(unknown["location"]["path"], "apprunner.yaml");
+    assert_eq!(unknown["location"]["line"], 4);
+    assert!(
+        unknown["message"].as_str().unwrap().contains("comand"),
+        "{unknown}"
+    );
+    assert!(
+        unknown["help"].as_str().unwrap().contains("`command`"),
+        "{unknown}"
+    );
+    // The same text as without --json on stderr, for a person.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("apprunner.yaml:4:3"));
+
+    // A catalog that cannot be read stops before any project is read: JSON all the same.
+    let out = bin()
+        .args(["--catalog", "/nonexistent/catalog.toml", "plan", "--json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["exit_code"], out.status.code().unwrap());
+    assert_eq!(json["diagnostics"][0]["code"], "AR208");
+}

@@ -11,6 +11,7 @@ use apprunner_build::project;
 use apprunner_build::report::codes;
 use apprunner_build::report::diagnostic::{Diagnostic, Diagnostics, Location};
 use apprunner_build::report::exit;
+use apprunner_build::report::log;
 use apprunner_build::resolve::catalog::Catalog;
 use args::{Cli, Command, ProjectOpts};
 use clap::Parser;
@@ -29,6 +30,22 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// `{"ok": false, "exit_code": 1, "diagnostics": [...]}`: what a script reading `--json`
+    /// output gets instead of a plan.
+    fn json(&self) -> String {
+        let diagnostics: Vec<serde_json::Value> = match self {
+            CliError::Input(found) => found.iter().map(log::diagnostic_value).collect(),
+            CliError::Usage(d) => vec![log::diagnostic_value(d)],
+            CliError::Reported(_) => vec![],
+        };
+        let value = serde_json::json!({
+            "ok": false,
+            "exit_code": self.exit_code(),
+            "diagnostics": diagnostics,
+        });
+        serde_json::to_string_pretty(&value).expect("JSON values serialize") + "\n"
+    }
+
     fn exit_code(&self) -> u8 {
         match self {
             CliError::Input(_) => exit::INVALID_INPUT,
@@ -39,13 +56,19 @@ impl CliError {
 }
 
 pub fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    // `plan --json` is read by scripts: its failures are JSON on stdout too.
+    let json_errors = matches!(cli.command, Command::Plan { json: true, .. });
+    match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             match &e {
                 CliError::Input(found) => build::eprint_diagnostics(found),
                 CliError::Usage(d) => build::eprint_diagnostic(d),
                 CliError::Reported(_) => {}
+            }
+            if json_errors {
+                let _ = std::io::stdout().write_all(e.json().as_bytes());
             }
             ExitCode::from(e.exit_code())
         }

@@ -216,6 +216,12 @@ fn result_map(fields: &[(&str, &str)]) -> serde_json::Map<String, serde_json::Va
 /// One diagnostic as a JSON object on one line, for `--log-format json`: severity, code, message,
 /// location (path, and line and column when known), notes, help.
 pub fn diagnostic_json(d: &crate::report::diagnostic::Diagnostic) -> String {
+    diagnostic_value(d).to_string()
+}
+
+/// A diagnostic as a JSON object: severity, code, message, location (path, line, column), notes,
+/// help.
+pub fn diagnostic_value(d: &crate::report::diagnostic::Diagnostic) -> serde_json::Value {
     let location = d.location.as_ref().map(|l| {
         serde_json::json!({
             "path": l.path.display().to_string(),
@@ -231,7 +237,6 @@ pub fn diagnostic_json(d: &crate::report::diagnostic::Diagnostic) -> String {
         "notes": d.notes,
         "help": d.help,
     })
-    .to_string()
 }
 
 /// What secret values are replaced with.
