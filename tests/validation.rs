@@ -415,6 +415,7 @@ fn flags_stand_in_for_the_file() {
         start_command: Some("python server.py".into()),
         port: Some(8000),
         env: vec![env("NAME", "Ada")],
+        build_env: vec![],
     };
     let loaded = support::load_args(ProjectArgs {
         dir: dir.path().to_path_buf(),
@@ -890,4 +891,65 @@ fn source_directory_is_a_path_from_the_repository_root() {
             "{sub}: {out}"
         );
     }
+}
+
+/// `--build-env` is apprunner.yaml's `build.env` for a project without one: the build commands get
+/// it, the image does not; next to apprunner.yaml it is refused like every settings flag.
+#[test]
+fn build_env_flag_reaches_the_build_commands_only() {
+    let dir = project_dir(&[
+        ("requirements.txt", b"gunicorn\n"),
+        (
+            "app.py",
+            b"from flask import Flask\napp = Flask(__name__)\n",
+        ),
+    ]);
+    let with = |build_env: Vec<EnvVar>| {
+        support::load_args(ProjectArgs {
+            dir: dir.path().to_path_buf(),
+            input: InputArgs {
+                source: None,
+                settings: ApiSettings {
+                    build_env,
+                    ..Default::default()
+                },
+            },
+            ..Default::default()
+        })
+    };
+    let loaded = with(vec![env("DISABLE_COLLECTSTATIC", "1")]);
+    let found = report(&loaded);
+    let plan = loaded.plan.unwrap_or_else(|| panic!("{found}"));
+    let view = apprunner_build::plan::render(&plan);
+    assert!(
+        view.contains("build env: `DISABLE_COLLECTSTATIC` — from the --build-env flag")
+            && view.contains("build env (every command): DISABLE_COLLECTSTATIC=1"),
+        "{view}"
+    );
+    assert!(
+        !plan
+            .image
+            .env
+            .iter()
+            .any(|e| matches!(e, ImageEnv::Set { name, .. } if name == "DISABLE_COLLECTSTATIC")),
+        "{:?}",
+        plan.image.env
+    );
+
+    let loaded = with(vec![env("AWSAPPRUNNER_X", "1"), env("1BAD", "x")]);
+    assert!(loaded.plan.is_none());
+    let found = report(&loaded);
+    assert!(
+        found.contains("error[AR123]") && found.contains("`--build-env`") && found.contains("1BAD"),
+        "{found}"
+    );
+
+    std::fs::write(dir.path().join("apprunner.yaml"), MINIMAL).unwrap();
+    let loaded = with(vec![env("DISABLE_COLLECTSTATIC", "1")]);
+    assert!(loaded.plan.is_none());
+    assert!(
+        report(&loaded).contains("error[AR131]"),
+        "{}",
+        report(&loaded)
+    );
 }

@@ -78,7 +78,7 @@ pub struct BuildOpts {
     #[command(flatten)]
     pub project: ProjectOpts,
     /// Build exactly this saved plan (`plan --json` output) instead of planning the directory.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["runtime", "build_command", "start_command", "port", "runtime_env", "source_directory", "configuration_source"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["runtime", "build_command", "start_command", "port", "runtime_env", "build_env", "source_directory", "configuration_source"])]
     pub plan: Option<PathBuf>,
     #[command(flatten)]
     pub image: ImageOpts,
@@ -235,6 +235,16 @@ pub struct ProjectOpts {
         help_heading = "App Runner's API settings"
     )]
     pub runtime_env: Vec<EnvVar>,
+    /// Build environment variable NAME=VALUE (repeatable), as apprunner.yaml's build.env: the
+    /// build commands see it, the image does not. Not an App Runner API setting: for a project
+    /// without apprunner.yaml (e.g. DISABLE_COLLECTSTATIC=1).
+    #[arg(
+        long = "build-env",
+        value_name = "NAME=VALUE",
+        value_parser = parse_env_var,
+        help_heading = "App Runner's API settings"
+    )]
+    pub build_env: Vec<EnvVar>,
     /// Run every install command as written, over the whole source, as App Runner does. By
     /// default, recognised installs (pip -r, npm ci, yarn, pnpm, pipenv, poetry, uv) run over only
     /// their manifests first and the result is kept as a layer, so that a source edit does not
@@ -273,6 +283,7 @@ impl ProjectOpts {
                     start_command: self.start_command.clone(),
                     port: self.port,
                     env: self.runtime_env.clone(),
+                    build_env: self.build_env.clone(),
                 },
             },
             dependency_layers: !self.no_dependency_layers,

@@ -234,7 +234,7 @@ impl Input {
 
 fn settings_need_api_source(shown_root: &Path) -> Diagnostic {
     Diagnostic::error(codes::SETTINGS_WITH_CONFIG_FILE, format!(
-        "settings flags (--runtime, --build-command, --start-command, --port, --runtime-env) were given, but {} is the configuration",
+        "settings flags (--runtime, --build-command, --start-command, --port, --runtime-env, --build-env) were given, but {} is the configuration",
         shown_root.join(CONFIG_FILE_NAME).display()
     ))
     .with_note("App Runner reads its settings either from apprunner.yaml (the repository) or from the API, never both")

@@ -17,6 +17,9 @@ pub struct ApiSettings {
     pub start_command: Option<String>,
     pub port: Option<u16>,
     pub env: Vec<EnvVar>,
+    /// `--build-env`: apprunner.yaml's `build.env` as flags (not an App Runner API setting): the
+    /// build commands see these variables, the image never does.
+    pub build_env: Vec<EnvVar>,
 }
 
 impl ApiSettings {
@@ -26,6 +29,7 @@ impl ApiSettings {
             || self.start_command.is_some()
             || self.port.is_some()
             || !self.env.is_empty()
+            || !self.build_env.is_empty()
     }
 
     /// The flags as the whole configuration, as App Runner reads its API settings.
@@ -51,6 +55,7 @@ impl ApiSettings {
             version: "1.0".into(),
             build: BuildSection {
                 build: self.build_command.iter().cloned().collect(),
+                env: self.build_env.clone(),
                 ..BuildSection::default()
             },
             run: RunSection {
@@ -111,6 +116,11 @@ impl ApiSettings {
             let names: Vec<&str> = self.env.iter().map(|e| e.name.as_str()).collect();
             decide("run env", names.join(", "), "--runtime-env");
         }
+        if !self.build_env.is_empty() {
+            config.build.env.extend(self.build_env.iter().cloned());
+            let names: Vec<&str> = self.build_env.iter().map(|e| e.name.as_str()).collect();
+            decide("build env", names.join(", "), "--build-env");
+        }
     }
 
     fn check(&self, diags: &mut Diagnostics) {
@@ -120,17 +130,18 @@ impl ApiSettings {
                 "`--port` must be from 1 to 65535",
             ));
         }
-        for var in self.env.iter().filter(|e| e.value.contains('\0')) {
-            diags.push(super::yaml_items::nul_in_value(
-                &var.name,
-                "--runtime-env",
-                None,
-            ));
+        for (vars, flag) in [
+            (&self.env, "--runtime-env"),
+            (&self.build_env, "--build-env"),
+        ] {
+            for var in vars.iter().filter(|e| e.value.contains('\0')) {
+                diags.push(super::yaml_items::nul_in_value(&var.name, flag, None));
+            }
+            check_env_names(
+                vars.iter().map(|e| (e.name.as_str(), None)),
+                &format!("`{flag}`"),
+                diags,
+            );
         }
-        check_env_names(
-            self.env.iter().map(|e| (e.name.as_str(), None)),
-            "`--runtime-env`",
-            diags,
-        );
     }
 }
