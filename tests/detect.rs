@@ -220,6 +220,9 @@ fn engines_node_against_runtime_version_is_a_conflict() {
 }
 
 /// The plan of a project written into a temporary directory.
+/// A project's files: path and contents.
+type Files<'a> = &'a [(&'a str, &'a [u8])];
+
 fn plan_of(files: &[(&str, &[u8])]) -> String {
     let dir = support::project_dir(files);
     let loaded = support::load(dir.path());
@@ -715,7 +718,7 @@ fn a_dev_dependency_loaded_at_run_time_keeps_dev_dependencies() {
 /// and a framework's start, where the project's own files are read.
 #[test]
 fn dev_dependencies_the_start_command_needs_are_kept() {
-    let cases: &[(&str, &[(&str, &[u8])], &str)] = &[
+    let cases: &[(&str, Files, &str)] = &[
         (
             "nodemon",
             &[
@@ -858,7 +861,7 @@ fn prune_commands_follow_the_runtime_and_the_yarn_version() {
 /// index.js, app.js; a file must exist.
 #[test]
 fn node_start_order() {
-    let cases: &[(&[(&str, &[u8])], &str)] = &[
+    let cases: &[(Files, &str)] = &[
         (
             &[("package.json", br#"{"scripts":{"start":"node a.js","start:prod":"node dist/main"}}"#), ("server.js", b"")],
             "start command: `npm start` — from scripts.start in package.json",
