@@ -404,12 +404,19 @@ fn production(
         node_prune::Verdict::Prune { basis } => basis,
         node_prune::Verdict::Keep(needed) => {
             let first = needed[0].diagnostic(shown_root, &package.source.path);
-            d.remarks.extend(
-                needed
-                    .iter()
-                    .take(MAX_PRUNE_WARNINGS)
-                    .map(|n| n.diagnostic(shown_root, &package.source.path)),
-            );
+            // NestJS's `nest start` compiles at start with the CLI, a devDependency; its
+            // start:prod runs the built output.
+            let start_prod = package.script("start:prod").is_some();
+            d.remarks.extend(needed.iter().take(MAX_PRUNE_WARNINGS).map(|n| {
+                let warning = n.diagnostic(shown_root, &package.source.path);
+                match (n.runs_from("scripts.start"), start_prod, &warning.help) {
+                    (true, true, Some(help)) => {
+                        let help = format!("{help}; or start with scripts[\"start:prod\"], which runs the built output: a Procfile line `web: npm run start:prod`");
+                        warning.with_help(help)
+                    }
+                    _ => warning,
+                }
+            }));
             let more = needed.len().saturating_sub(MAX_PRUNE_WARNINGS);
             let why = if more > 0 {
                 format!("{} (and {more} more)", first.message)

@@ -143,6 +143,11 @@ fn needed(
 }
 
 impl Needed {
+    /// A binary run from this place (`scripts.start`).
+    pub(super) fn runs_from(&self, place: &str) -> bool {
+        matches!(self, Needed::Runs { written_in, .. } if written_in == place)
+    }
+
     fn package(&self) -> Option<&str> {
         match self {
             Needed::Loaded { package, .. }
