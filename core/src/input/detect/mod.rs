@@ -5,6 +5,7 @@
 mod hints;
 mod node;
 mod python;
+mod python_lock;
 mod python_start;
 
 use crate::input::config::{
@@ -15,6 +16,7 @@ use crate::input::package_json::PackageJson;
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location};
 use crate::resolve::runtime::{version_file_range, RequestedVersion, VersionOrigin};
+use crate::resolve::wheels::LockedWheels;
 use std::path::Path;
 
 /// What detection derived: the settings, the runtime requirements, and the reasons.
@@ -32,6 +34,9 @@ pub struct Detected {
     pub decisions: Vec<Decision>,
     /// Remarks that do not stop the build.
     pub remarks: Vec<Diagnostic>,
+    /// The wheels a Python lockfile pins, when there is a version request for resolution to
+    /// choose among runtimes by them (and the lockfile lists wheels that count).
+    pub locked_wheels: Option<LockedWheels>,
 }
 
 impl Detected {

@@ -86,6 +86,7 @@ pub(super) fn detect(
         path_prepend: vec![],
         decisions: vec![],
         remarks: vec![],
+        locked_wheels: None,
     };
     let mut errors = Vec::new();
     runtime(root, shown_root, package, &mut d, &mut errors);
