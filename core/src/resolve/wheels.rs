@@ -266,6 +266,14 @@ impl LockTool {
             LockTool::Poetry => format!("poetry update --lock {package}"),
         }
     }
+
+    /// The command that locks every package at its newest allowed release, installing nothing.
+    pub fn upgrade_all_command(self) -> &'static str {
+        match self {
+            LockTool::Uv => "uv lock --upgrade",
+            LockTool::Poetry => "poetry update --lock",
+        }
+    }
 }
 
 /// One `[[package]]` of a lockfile: its name, version and the wheels it lists (an sdist-only
