@@ -8,15 +8,16 @@
 //! [`LockedWheels::missing_for`] of each candidate runtime. Nothing here reads files or asks an
 //! index: the lockfile already names every file the install may download.
 //!
-//! Compatibility is judged for the images the catalog names: CPython on Debian (bookworm, glibc
-//! 2.36) on x86_64, as pip and uv judge it there (PEP 425 tags, PEP 600 `manylinux_2_N`).
+//! Compatibility is judged for the images the catalog names: CPython on Debian (glibc 2.36 at the
+//! oldest) on x86_64, as pip and uv judge it there (PEP 425 tags, PEP 600 `manylinux_2_N`).
 
 use std::fmt;
 use std::path::PathBuf;
 
-/// The newest glibc the runtime images have (Debian bookworm): a `manylinux_2_N` wheel with a
-/// larger N does not install on them. Older images only lower the bound; none is older than this
-/// among the extension runtimes.
+/// The glibc of Debian bookworm (2.36), the oldest base of the extension runtimes' images: a
+/// `manylinux_2_N` wheel with a larger N may not install on one of them, so it does not count.
+/// Images on a newer Debian only install more; the bound errs towards an older Python, never
+/// towards a build from source.
 const GLIBC_MINOR: u32 = 36;
 
 /// A CPython release line, `3.13`: what a wheel's tags are checked against.
