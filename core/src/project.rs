@@ -150,7 +150,13 @@ fn resolve(
     diagnostics: &mut Diagnostics,
 ) -> Option<Resolution> {
     let choice = input.runtime.as_ref()?;
-    match runtime::resolve_choice(catalog, choice, &input.requests, today) {
+    match runtime::resolve_choice(
+        catalog,
+        choice,
+        &input.requests,
+        input.locked_wheels.as_ref(),
+        today,
+    ) {
         Ok(resolution) => {
             diagnostics.0.extend(resolution.remarks.iter().cloned());
             if let Some(at) = &input.pre_run_at {

@@ -13,6 +13,7 @@ pub mod package_json;
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::resolve::runtime::{RequestedVersion, ResolvedRuntime, RuntimeChoice, VersionOrigin};
+use crate::resolve::wheels::LockedWheels;
 use config::{ApiSettings, AppRunnerConfig, Parsed, CONFIG_FILE_NAME};
 use origin::{Decision, Origin};
 use package_json::PackageJson;
@@ -49,6 +50,9 @@ pub struct Input {
     /// Where `run.pre-run` is written, which only the revised build offers.
     pub pre_run_at: Option<Location>,
     pub requests: Vec<RequestedVersion>,
+    /// For detection without `--runtime`: the wheels a Python lockfile pins, which the chosen
+    /// runtime should install from.
+    pub locked_wheels: Option<LockedWheels>,
     /// `None` when the settings have errors (already reported).
     pub settings: Option<AppRunnerConfig>,
     /// For detection: every derived setting with its origin.
@@ -65,6 +69,7 @@ impl Input {
             runtime: None,
             pre_run_at: None,
             requests: Vec::new(),
+            locked_wheels: None,
             settings: None,
             decisions: Vec::new(),
             npm_prune: None,
@@ -192,10 +197,15 @@ impl Input {
                 });
                 RuntimeChoice::Named(config::Spanned::bare(name.clone()))
             }
-            None => RuntimeChoice::BestOf {
-                language: detected.language,
-                default: detected.default_runtime.to_string(),
-            },
+            None => {
+                // A runtime named on the command line is built as named; only a choice among
+                // runtimes looks at the wheels.
+                self.locked_wheels = detected.locked_wheels.clone();
+                RuntimeChoice::BestOf {
+                    language: detected.language,
+                    default: detected.default_runtime.to_string(),
+                }
+            }
         });
         self.requests.extend(detected.requests.iter().cloned());
         self.diagnostics.0.extend(detected.remarks.iter().cloned());

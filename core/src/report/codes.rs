@@ -63,6 +63,7 @@ pub const END_OF_SUPPORT: Code = Code("AR206");
 pub const LOCKED_PATCH: Code = Code("AR207");
 pub const INVALID_CATALOG: Code = Code("AR208");
 pub const RUNTIME_SPELLING: Code = Code("AR209");
+pub const RUNTIME_LACKS_WHEELS: Code = Code("AR210");
 
 pub const PACKAGE_JSON_UNREADABLE: Code = Code("AR300");
 pub const PACKAGE_JSON_INVALID: Code = Code("AR301");

@@ -9,6 +9,7 @@ mod node_prune;
 mod node_reach;
 mod node_start;
 mod python;
+mod python_lock;
 mod python_start;
 
 use crate::input::config::{
@@ -20,6 +21,7 @@ use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location};
 use crate::resolve::runtime::{version_file_range, RequestedVersion, VersionOrigin};
 pub use node::npm_prune_command;
+use crate::resolve::wheels::LockedWheels;
 use std::path::Path;
 
 /// What detection derived: the settings, the runtime requirements, and the reasons.
@@ -40,6 +42,9 @@ pub struct Detected {
     /// devDependencies are pruned with npm, in the spelling of the resolved runtime's npm
     /// ([`node::npm_prune_command`]); why they may be.
     pub npm_prune: Option<Origin>,
+    /// The wheels a Python lockfile pins, when there is a version request for resolution to
+    /// choose among runtimes by them (and the lockfile lists wheels that count).
+    pub locked_wheels: Option<LockedWheels>,
 }
 
 impl Detected {

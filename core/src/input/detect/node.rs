@@ -87,6 +87,7 @@ pub(super) fn detect(
         decisions: vec![],
         remarks: vec![],
         npm_prune: None,
+        locked_wheels: None,
     };
     let mut errors = Vec::new();
     runtime(root, shown_root, package, &mut d, &mut errors);

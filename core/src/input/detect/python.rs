@@ -9,6 +9,7 @@ use crate::report::codes;
 use crate::report::diagnostic::Diagnostic;
 use crate::resolve::catalog::Language;
 use crate::resolve::runtime::{pep440_to_range, RequestedVersion, VersionOrigin};
+use crate::resolve::wheels::{LockTool, LockedWheels};
 use std::path::Path;
 
 const VENV_BIN: &str = "/app/.venv/bin";
@@ -25,8 +26,9 @@ enum Tool {
 }
 
 pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>, Vec<Diagnostic>> {
-    let pyproject = read_toml(root, shown_root, "pyproject.toml")?;
-    let pipfile = read_toml(root, shown_root, "Pipfile")?;
+    let pyproject =
+        read_toml(root, shown_root, "pyproject.toml", MANIFEST_CAP).map_err(|d| vec![d])?;
+    let pipfile = read_toml(root, shown_root, "Pipfile", MANIFEST_CAP).map_err(|d| vec![d])?;
     let Some((tool, manifest)) = choose_tool(root, pyproject.as_ref(), pipfile.is_some()) else {
         return Ok(None);
     };
@@ -41,6 +43,7 @@ pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>,
         decisions: vec![],
         remarks: vec![],
         npm_prune: None,
+        locked_wheels: None,
     };
     let mut errors = Vec::new();
     match python_request(root, shown_root, pyproject.as_ref()) {
@@ -58,6 +61,16 @@ pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>,
             "python311",
             Origin::default_because("no .python-version, runtime.txt or requires-python"),
         ),
+    }
+    // Without a version request python311 is the runtime whatever the lockfile pins, so the
+    // lockfile is read only when there is one.
+    if !d.requests.is_empty() {
+        if let Some(tool) = manifest.lock_tool() {
+            match super::python_lock::locked_wheels(root, shown_root, tool) {
+                Ok(locked) => d.locked_wheels = locked.filter(LockedWheels::constrains),
+                Err(e) => errors.push(e),
+            }
+        }
     }
     let commands = install_commands(tool, manifest);
     d.decide(
@@ -153,6 +166,15 @@ impl Manifest {
         }
     }
 
+    /// The tool of a lockfile that names the files it installs (uv's and Poetry's do).
+    fn lock_tool(self) -> Option<LockTool> {
+        match self {
+            Manifest::UvLock => Some(LockTool::Uv),
+            Manifest::PoetryLock => Some(LockTool::Poetry),
+            _ => None,
+        }
+    }
+
     fn origin(self, shown_root: &Path) -> Origin {
         let file = shown_root.join(self.file());
         match self {
@@ -195,23 +217,23 @@ fn choose_tool(
 /// pyproject.toml and Pipfile are a few kilobytes; anything near this is not one.
 const MANIFEST_CAP: u64 = 1024 * 1024;
 
-fn read_toml(
+/// The TOML file `name` (at most `cap` bytes), `Ok(None)` when there is none.
+pub(super) fn read_toml(
     root: &Path,
     shown_root: &Path,
     name: &str,
-) -> Result<Option<toml::Table>, Vec<Diagnostic>> {
-    let Some(text) = crate::input::files::read_project_file(root, shown_root, name, MANIFEST_CAP)
-        .map_err(|d| vec![d])?
-    else {
+    cap: u64,
+) -> Result<Option<toml::Table>, Diagnostic> {
+    let Some(text) = crate::input::files::read_project_file(root, shown_root, name, cap)? else {
         return Ok(None);
     };
     text.parse::<toml::Table>().map(Some).map_err(|e| {
-        vec![error_at(
+        error_at(
             codes::INVALID_TOML,
             shown_root,
             name,
             format!("{name} is not valid TOML: {}", e.message()),
-        )]
+        )
     })
 }
 
