@@ -20,8 +20,8 @@ use crate::input::package_json::PackageJson;
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location};
 use crate::resolve::runtime::{version_file_range, RequestedVersion, VersionOrigin};
-pub use node::npm_prune_command;
 use crate::resolve::wheels::LockedWheels;
+pub use node::npm_prune_command;
 use std::path::Path;
 
 /// What detection derived: the settings, the runtime requirements, and the reasons.
