@@ -516,12 +516,6 @@ async fn docker_host_over_tcp() {
     assert!(stdout.contains("[Build] over-tcp"), "{stdout}");
 }
 
-fn app_fixture(name: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/apps")
-        .join(name)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn a_package_json_only_express_app_installed_with_npm_ci_answers() {
@@ -1592,45 +1586,6 @@ async fn cache_volumes_are_listed_and_pruned_when_their_project_is_gone() {
 }
 
 /// A copy of `dir`'s files (one level, as the example and fixture apps are), with `extra` added.
-fn copy_app(dir: &Path, extra: &[(&str, &str)]) -> tempfile::TempDir {
-    let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_type().unwrap().is_file())
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read_to_string(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    for (name, text) in extra {
-        match files.iter_mut().find(|(n, _)| n == name) {
-            Some(f) => f.1 = text.to_string(),
-            None => files.push((name.to_string(), text.to_string())),
-        }
-    }
-    let refs: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(n, t)| (n.as_str(), t.as_str()))
-        .collect();
-    write_app(&refs)
-}
-
-/// The dependency-layer images a build's log names, to remove after the test.
-fn layer_guards(log: &[String]) -> Vec<ImageGuard> {
-    log.iter()
-        .filter_map(|l| {
-            let at = l.find("apprunner-build-cache/deps:")?;
-            let tag: String = l[at..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || "/:-_.".contains(*c))
-                .collect();
-            Some(ImageGuard::new(tag.trim_end_matches(['.', ':'])))
-        })
-        .collect()
-}
-
 /// The guide's Python example, twice with a one-line edit of server.py between: the second build
 /// takes pre-run's `pip3 install -r requirements.txt` from the dependency layer, and the image
 /// answers with the edit.

@@ -445,3 +445,50 @@ pub async fn leftover_containers(docker: &Docker, pid: u32) -> Vec<String> {
 pub fn log_has(log: &[String], needle: &str) -> bool {
     log.iter().any(|l| l.contains(needle))
 }
+
+/// A fixture app of tests/fixtures/apps.
+pub fn app_fixture(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/apps")
+        .join(name)
+}
+
+/// A copy of a fixture app's files (top level only), with `extra` files added or replaced.
+pub fn copy_app(dir: &Path, extra: &[(&str, &str)]) -> tempfile::TempDir {
+    let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().unwrap().is_file())
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read_to_string(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    for (name, text) in extra {
+        match files.iter_mut().find(|(n, _)| n == name) {
+            Some(f) => f.1 = text.to_string(),
+            None => files.push((name.to_string(), text.to_string())),
+        }
+    }
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, t)| (n.as_str(), t.as_str()))
+        .collect();
+    write_app(&refs)
+}
+
+/// The dependency-layer images a build's log names, to remove after the test.
+pub fn layer_guards(log: &[String]) -> Vec<ImageGuard> {
+    log.iter()
+        .filter_map(|l| {
+            let at = l.find("apprunner-build-cache/deps:")?;
+            let tag: String = l[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || "/:-_.".contains(*c))
+                .collect();
+            Some(ImageGuard::new(tag.trim_end_matches(['.', ':'])))
+        })
+        .collect()
+}

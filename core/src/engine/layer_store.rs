@@ -7,6 +7,7 @@
 
 use super::build::Walk;
 use super::diff::{self, Part};
+use super::layer_seal::{self, Contents, Seal, Unusable};
 use super::written::{append_rebased, Layer};
 use super::EngineError;
 use crate::plan::Step;
@@ -74,6 +75,13 @@ impl Kept {
             Kept::App => "app",
         }
     }
+
+    fn contents(self) -> Contents {
+        match self {
+            Kept::Deps => Contents::Install,
+            Kept::App => Contents::App,
+        }
+    }
 }
 
 /// The directory of one key.
@@ -81,18 +89,87 @@ pub(super) fn key_dir(layer_dir: &Path, key: &str) -> PathBuf {
     layer_dir.join(&key[..32])
 }
 
-/// The kept layer of `kind` for `key`, when both its tar and its diff id are there. Its use is
-/// recorded (the directory's time), so that pruning removes what no build used for long.
-pub(super) fn find(layer_dir: &Path, key: &str, kind: Kept) -> Option<Layer> {
+/// What the layer directory has for a key.
+pub(super) enum Found {
+    Layer(Layer),
+    Absent,
+    /// Something is there, but it is not used (and has been removed): why.
+    Unusable(Unusable),
+}
+
+/// The kept layer of `kind` for `key`, verified ([`layer_seal::verify`]). Its use is recorded
+/// (the directory's time), so that pruning removes what no build used for long. What fails the
+/// check is removed, so that the next build writes it anew.
+pub(super) fn find(layer_dir: &Path, key: &str, kind: Kept) -> Found {
     let dir = key_dir(layer_dir, key);
-    let diff_id = std::fs::read_to_string(dir.join(format!("{}.diffid", kind.name()))).ok()?;
-    let layer = Layer::existing(
-        dir.join(format!("{}.tar", kind.name())),
-        diff_id.trim().to_string(),
+    let tar = dir.join(format!("{}.tar", kind.name()));
+    let seal_path = dir.join(format!("{}.seal", kind.name()));
+    let exists = |p: &Path| std::fs::symlink_metadata(p).is_ok();
+    if !exists(&tar) && !exists(&seal_path) {
+        return Found::Absent;
+    }
+    sweep_partials(&dir);
+    let mut outcome = Err(Unusable::NoSeal("not read".into()));
+    // A second look when the file is not what the seal says: another build may have renamed a
+    // new layer into place between the two reads.
+    for attempt in 0..2 {
+        if attempt > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        outcome = read_seal(&seal_path).and_then(|seal| {
+            layer_seal::verify(&tar, &seal, key, kind.name(), kind.contents())
+                .map(|file| Layer::verified(tar.clone(), seal.diff_id, seal.size, file))
+        });
+        if !matches!(outcome, Err(Unusable::Changed(_))) {
+            break;
+        }
+    }
+    match outcome {
+        Ok(layer) => {
+            touch(layer_dir, key);
+            Found::Layer(layer)
+        }
+        Err(why) => {
+            let _ = std::fs::remove_file(&tar);
+            let _ = std::fs::remove_file(&seal_path);
+            Found::Unusable(why)
+        }
+    }
+}
+
+fn read_seal(path: &Path) -> Result<Seal, Unusable> {
+    let bytes = crate::input::files::read_project_bytes(
+        path.parent().unwrap_or(Path::new(".")),
+        &path.file_name().unwrap_or_default().to_string_lossy(),
+        SEAL_CAP,
     )
-    .ok()?;
-    touch(layer_dir, key);
-    Some(layer)
+    .map_err(|e| Unusable::NoSeal(format!("{e:?}")))?
+    .ok_or_else(|| Unusable::NoSeal("there is none".into()))?;
+    serde_json::from_slice(&bytes).map_err(|e| Unusable::NoSeal(e.to_string()))
+}
+
+/// A seal is a few hundred bytes.
+const SEAL_CAP: u64 = 4096;
+
+/// Files written aside (`deps.tar.<pid>`) by a build that was killed before it renamed them:
+/// removed once that process is gone.
+pub(super) fn sweep_partials(dir: &Path) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = partial_of(&name) {
+            if !Path::new(&format!("/proc/{pid}")).exists() {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// The writer's pid, for a file written aside: `deps.tar.1234`, `app.seal.1234`.
+pub(super) fn partial_of(name: &str) -> Option<u32> {
+    let (stem, pid) = name.rsplit_once('.')?;
+    (stem.ends_with(".tar") || stem.ends_with(".seal"))
+        .then(|| pid.parse().ok())
+        .flatten()
 }
 
 /// Record that a build used the cache image `tag` (one with no files of its own: a stage's
@@ -119,16 +196,22 @@ pub(super) fn aside(layer_dir: &Path, key: &str, kind: Kept) -> PathBuf {
     key_dir(layer_dir, key).join(format!("{}.tar.{}", kind.name(), std::process::id()))
 }
 
-/// Move a layer written at [`aside`] into place; the kept layer.
+/// Move a layer written at [`aside`] into place, with its seal; the kept layer. Both are renamed
+/// into place, so no build ever reads half a file.
 pub(super) fn keep(layer_dir: &Path, key: &str, kind: Kept, layer: Layer) -> io::Result<Layer> {
     let dir = key_dir(layer_dir, key);
     let tar = dir.join(format!("{}.tar", kind.name()));
+    let seal = Seal::new(key, kind.name(), &layer.diff_id, layer.size);
+    let seal_path = dir.join(format!("{}.seal", kind.name()));
+    let aside_seal = dir.join(format!("{}.seal.{}", kind.name(), std::process::id()));
+    std::fs::write(
+        &aside_seal,
+        serde_json::to_vec(&seal).map_err(io::Error::other)?,
+    )?;
     std::fs::rename(&layer.path, &tar)?;
-    let diff_id = dir.join(format!("{}.diffid", kind.name()));
-    let aside_id = dir.join(format!("{}.diffid.{}", kind.name(), std::process::id()));
-    std::fs::write(&aside_id, &layer.diff_id)?;
-    std::fs::rename(&aside_id, &diff_id)?;
-    Layer::existing(tar, layer.diff_id.clone())
+    std::fs::rename(&aside_seal, &seal_path)?;
+    let file = std::fs::File::open(&tar)?;
+    Ok(Layer::verified(tar, seal.diff_id, seal.size, file))
 }
 
 impl Walk<'_> {

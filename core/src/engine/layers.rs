@@ -277,8 +277,15 @@ impl Walk<'_> {
         if self.direct.support == Support::Refused {
             return Ok(false);
         }
-        let Some(layer) = store::find(&self.opts.layer_dir, key, Kept::Deps) else {
-            return Ok(false);
+        let layer = match store::find(&self.opts.layer_dir, key, Kept::Deps) {
+            store::Found::Layer(layer) => layer,
+            store::Found::Absent => return Ok(false),
+            store::Found::Unusable(why) => {
+                self.log.app_runner(format!(
+                    "The cache directory's dependency layer {tag} is not used: {why}. It is removed, and the install runs."
+                ));
+                return Ok(false);
+            }
         };
         let config = self.layer_config(stage, key);
         let Some(id) = self
@@ -319,9 +326,16 @@ impl Walk<'_> {
         self.made_layers.insert(key.to_string(), id);
         store::touch(&self.opts.layer_dir, key);
         if over_source {
-            if let Some(layer) = store::find(&self.opts.layer_dir, key, Kept::App) {
-                self.app_layers
-                    .insert(stage.to_string(), vec![Arc::new(layer)]);
+            match store::find(&self.opts.layer_dir, key, Kept::App) {
+                store::Found::Layer(layer) => {
+                    self.app_layers
+                        .insert(stage.to_string(), vec![Arc::new(layer)]);
+                }
+                store::Found::Absent => {}
+                store::Found::Unusable(why) => self.log.app_runner(format!(
+                    "The cache directory's snapshot of /app for {} is not used: {why}. It is removed; /app is copied with a container.",
+                    &key[..32]
+                )),
             }
         }
     }

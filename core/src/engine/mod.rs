@@ -12,6 +12,7 @@ mod docker;
 mod exec;
 mod health;
 mod image_name;
+mod layer_seal;
 mod layer_store;
 pub mod layers;
 pub mod messages;

@@ -167,13 +167,13 @@ impl Walk<'_> {
         }
         // Layers the engine would not load (none of them has whiteouts): unpacked instead.
         for layer in refused {
-            let file =
-                tokio::fs::File::open(&layer.path)
-                    .await
-                    .map_err(|source| EngineError::Source {
-                        root: layer.path.clone(),
-                        source,
-                    })?;
+            let file = layer
+                .open()
+                .map(tokio::fs::File::from_std)
+                .map_err(|source| EngineError::Source {
+                    root: layer.path.clone(),
+                    source,
+                })?;
             let body = bollard::body_try_stream(tokio_util::io::ReaderStream::new(file));
             let options = UploadToContainerOptionsBuilder::new().path("/").build();
             long(self.docker)

@@ -29,6 +29,9 @@ pub(super) struct Layer {
     pub(super) size: u64,
     /// Removed with the layer: a build's own temporary layers (not the layer cache's files).
     pub(super) temporary: bool,
+    /// The file as it was verified (a kept layer's): read from this, never from the path again,
+    /// which a concurrent build may have renamed another file onto.
+    pub(super) pinned: Option<File>,
 }
 
 impl Drop for Layer {
@@ -81,21 +84,31 @@ impl Layer {
             diff_id: format!("sha256:{}", hex::encode(out.hash.clone().finalize())),
             size: out.size,
             temporary,
+            pinned: None,
         };
         let value = filled?;
         out.flush()?;
         Ok((layer, value))
     }
 
-    /// A layer file written earlier (the layer cache's), trusted to hold `diff_id`.
-    pub(super) fn existing(path: PathBuf, diff_id: String) -> io::Result<Layer> {
-        let size = std::fs::metadata(&path)?.len();
-        Ok(Layer {
+    /// A kept layer file, verified to hold `diff_id` ([`super::layer_seal::verify`]) through
+    /// `file`, which it is read from from now on.
+    pub(super) fn verified(path: PathBuf, diff_id: String, size: u64, file: File) -> Layer {
+        Layer {
             path,
             diff_id,
             size,
             temporary: false,
-        })
+            pinned: Some(file),
+        }
+    }
+
+    /// The layer's bytes from the start: the verified file, else the path.
+    pub(super) fn open(&self) -> io::Result<File> {
+        match &self.pinned {
+            Some(file) => super::layer_seal::pinned_reader(file),
+            None => File::open(&self.path),
+        }
     }
 }
 
@@ -298,7 +311,7 @@ fn write_archive<W: Write>(
     )?;
     for layer in layers {
         let name = format!("{}/layer.tar", layer.diff_id.trim_start_matches("sha256:"));
-        let file = File::open(&layer.path)?;
+        let file = layer.open()?;
         append(&mut tar, &name, layer.size, file.take(layer.size))?;
     }
     tar.into_inner()?.flush()
@@ -405,7 +418,7 @@ pub(super) fn read_files(
     let mut found: Vec<(String, Option<Vec<u8>>)> =
         names.iter().map(|n| (n.clone(), None)).collect();
     for layer in layers {
-        let mut archive = tar::Archive::new(File::open(&layer.path)?);
+        let mut archive = tar::Archive::new(layer.open()?);
         for entry in archive.entries()? {
             let mut entry = entry?;
             let name = entry.path()?.to_string_lossy().into_owned();
