@@ -654,3 +654,150 @@ fn pnpms_version_follows_the_lockfile_without_package_manager() {
         "packageManager still wins: {view}"
     );
 }
+
+/// The `start command:` line of the plan of an app written from `files`: the command and where
+/// it came from.
+fn start_of(files: &[(&str, &str)]) -> String {
+    let dir = support::write_app(files);
+    let loaded = support::load(dir.path());
+    let report = support::report(&loaded);
+    let plan = loaded
+        .plan
+        .unwrap_or_else(|| panic!("should plan:\n{report}"));
+    let view = apprunner_build::plan::render(&plan);
+    view.lines()
+        .find_map(|l| l.trim().strip_prefix("start command: "))
+        .unwrap_or_else(|| panic!("no start command:\n{view}"))
+        .to_string()
+}
+
+fn rejected_app(files: &[(&str, &str)]) -> String {
+    let dir = support::write_app(files);
+    let loaded = support::load(dir.path());
+    assert!(loaded.plan.is_none(), "should be rejected");
+    support::report(&loaded)
+}
+
+#[test]
+fn application_py_is_an_entry_file_after_app_py() {
+    let flask_app = "from flask import Flask\napplication = Flask(__name__)\n";
+    assert_eq!(
+        start_of(&[
+            ("application.py", flask_app),
+            ("server.py", FLASK_SERVER),
+            ("requirements.txt", "flask\ngunicorn\n"),
+        ]),
+        "`gunicorn --bind 0.0.0.0:$PORT application:application` — from application.py (a WSGI app `application` (Flask), and gunicorn in requirements.txt)"
+    );
+    assert!(start_of(&[
+        ("application.py", flask_app),
+        ("app.py", "from flask import Flask\napp = Flask(__name__)\n"),
+        ("requirements.txt", "flask\ngunicorn\n"),
+    ])
+    .starts_with("`gunicorn --bind 0.0.0.0:$PORT app:app`"));
+}
+
+const FLASK_SERVER: &str = "from flask import Flask\nserver = Flask(__name__)\n";
+
+const FLASK_FACTORY: &str = "from flask import Flask\n\n\ndef create_app(config=None):\n    app = Flask(__name__)\n\n    @app.get(\"/\")\n    def index():\n        return \"ok\"\n\n    return app\n";
+
+#[test]
+fn flask_app_factories_are_called_by_the_server() {
+    assert_eq!(
+        start_of(&[
+            ("app/__init__.py", FLASK_FACTORY),
+            ("requirements.txt", "flask\ngunicorn\n"),
+        ]),
+        "`gunicorn --bind 0.0.0.0:$PORT 'app:create_app()'` — from app/__init__.py (a WSGI app factory `create_app` (Flask), and gunicorn in requirements.txt)"
+    );
+    assert_eq!(
+        start_of(&[
+            ("app.py", FLASK_FACTORY),
+            ("requirements.txt", "flask\nwaitress\n"),
+        ]),
+        "`waitress-serve --listen=0.0.0.0:$PORT --call app:create_app` — from app.py (a WSGI app factory `create_app` (Flask), and waitress in requirements.txt)"
+    );
+    let asgi = "from fastapi import FastAPI\n\ndef create_app() -> FastAPI:\n    return FastAPI(title=\"x\")\n";
+    assert_eq!(
+        start_of(&[("main.py", asgi), ("requirements.txt", "fastapi\nuvicorn\n")]),
+        "`uvicorn --factory main:create_app --host 0.0.0.0 --port $PORT` — from main.py (an ASGI app factory `create_app` (FastAPI), and uvicorn in requirements.txt)"
+    );
+    assert_eq!(
+        start_of(&[("main.py", asgi), ("requirements.txt", "fastapi[standard]\n")]),
+        "`uvicorn --factory main:create_app --host 0.0.0.0 --port $PORT` — from main.py (an ASGI app factory `create_app` (FastAPI), and uvicorn (from fastapi[standard]) in requirements.txt)"
+    );
+    let out = rejected_app(&[
+        ("app/__init__.py", FLASK_FACTORY),
+        ("requirements.txt", "flask\n"),
+    ]);
+    assert!(
+        out.contains("error[AR308]: app/__init__.py defines the Flask app factory `create_app`, but nothing serves it")
+            && out.contains("help: add `gunicorn` to requirements.txt, or a Procfile line `web: gunicorn --bind 0.0.0.0:$PORT 'app:create_app()'`"),
+        "{out}"
+    );
+}
+
+#[test]
+fn wsgi_and_asgi_files_hold_the_app_a_call_builds() {
+    assert_eq!(
+        start_of(&[
+            ("wsgi.py", "from app import create_app\n\napplication = create_app(\"prod\")\n"),
+            ("app/__init__.py", "def create_app(name):\n    return make(name)\n"),
+            ("requirements.txt", "flask\ngunicorn\n"),
+        ]),
+        "`gunicorn --bind 0.0.0.0:$PORT wsgi:application` — from wsgi.py (a WSGI app `application` (built by a call), and gunicorn in requirements.txt)"
+    );
+    assert_eq!(
+        start_of(&[
+            ("src/asgi.py", "from .factory import make_app\napp = make_app()\n"),
+            ("requirements.txt", "starlette\nhypercorn\n"),
+        ]),
+        "`hypercorn src.asgi:app --bind 0.0.0.0:$PORT` — from src/asgi.py (an ASGI app `app` (built by a call), and hypercorn in requirements.txt)"
+    );
+}
+
+#[test]
+fn the_package_named_after_the_project_is_searched() {
+    assert_eq!(
+        start_of(&[
+            (
+                "pyproject.toml",
+                "[project]\nname = \"my-service\"\nversion = \"1\"\ndependencies = [\"fastapi\", \"uvicorn\"]\n",
+            ),
+            ("my_service/__init__.py", ""),
+            ("my_service/main.py", "from fastapi import FastAPI\napp = FastAPI()\n"),
+        ]),
+        "`uvicorn my_service.main:app --host 0.0.0.0 --port $PORT` — from my_service/main.py (an ASGI app `app` (FastAPI), and uvicorn in pyproject.toml)"
+    );
+    assert_eq!(
+        start_of(&[
+            (
+                "pyproject.toml",
+                "[tool.poetry]\nname = \"billing-api\"\nversion = \"1\"\npackages = [{ include = \"billing\", from = \"src\" }]\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\nflask = \"*\"\ngunicorn = \"*\"\n",
+            ),
+            ("src/billing/__init__.py", FLASK_FACTORY),
+        ]),
+        "`PYTHONPATH=src gunicorn --bind 0.0.0.0:$PORT 'billing:create_app()'` — from src/billing/__init__.py (a WSGI app factory `create_app` (Flask), and gunicorn in pyproject.toml)"
+    );
+    assert_eq!(
+        start_of(&[
+            (
+                "pyproject.toml",
+                "[tool.poetry]\nname = \"shop\"\nversion = \"1\"\n\n[tool.poetry.dependencies]\nflask = \"*\"\nwaitress = \"*\"\n",
+            ),
+            ("shop/wsgi.py", "from flask import Flask\napp = Flask(__name__)\n"),
+        ]),
+        "`waitress-serve --listen=0.0.0.0:$PORT shop.wsgi:app` — from shop/wsgi.py (a WSGI app `app` (Flask), and waitress in pyproject.toml)"
+    );
+    let out = rejected_app(&[
+        (
+            "pyproject.toml",
+            "[project]\nname = \"tools\"\nversion = \"1\"\ndependencies = [\"flask\"]\n",
+        ),
+        ("tools/__init__.py", ""),
+    ]);
+    assert!(
+        out.contains("(at the root, in app/, in src/ or in tools/)"),
+        "{out}"
+    );
+}

@@ -5,6 +5,7 @@
 mod hints;
 mod node;
 mod python;
+mod python_app;
 mod python_start;
 
 use crate::input::config::{
