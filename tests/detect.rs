@@ -678,6 +678,58 @@ fn rejected_app(files: &[(&str, &str)]) -> String {
     support::report(&loaded)
 }
 
+const FASTAPI_ON_PORT: &str = "import os\nimport uvicorn\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\nif __name__ == \"__main__\":\n    uvicorn.run(app, host=\"0.0.0.0\", port=int(os.environ[\"PORT\"]))\n";
+
+#[test]
+fn a_root_file_whose_main_block_serves_its_app_on_port_runs_with_python3() {
+    assert_eq!(
+        start_of(&[
+            ("service.py", FASTAPI_ON_PORT),
+            ("requirements.txt", "fastapi\nuvicorn\n"),
+        ]),
+        "`python3 service.py` — from service.py (the only root file with an app and a `__main__` block that serves it on $PORT)"
+    );
+    let waitress = "import os\nfrom flask import Flask\nfrom waitress import serve\n\nweb = Flask(__name__)\n\nif __name__ == \"__main__\":\n    serve(web, host=\"0.0.0.0\", port=os.getenv(\"PORT\"))\n";
+    let factory = "import os\nfrom shop import create_app\n\napp = create_app()\nPORT = int(os.environ.get('PORT', 8080))\n\ndef main():\n    app.run(host='0.0.0.0', port=PORT)\n\nif __name__ == '__main__':\n    main()\n";
+    for (file, text) in [("run_waitress.py", waitress), ("manage_app.py", factory)] {
+        let start = start_of(&[(file, text), ("requirements.txt", "flask\nwaitress\n")]);
+        assert!(
+            start.starts_with(&format!("`python3 {file}` — from {file} (")),
+            "{start}"
+        );
+    }
+    // Where a plan was found before, it stays: an entry file's `__main__` block comes first.
+    assert_eq!(
+        start_of(&[
+            ("service.py", FASTAPI_ON_PORT),
+            (
+                "main.py",
+                "import service\nif __name__ == '__main__':\n    service.start()\n"
+            ),
+            ("requirements.txt", "fastapi\nuvicorn\n"),
+        ]),
+        "`python3 main.py` — from main.py (its `if __name__ == \"__main__\":` block)"
+    );
+    let out = rejected_app(&[
+        ("service.py", FASTAPI_ON_PORT),
+        ("other.py", FASTAPI_ON_PORT),
+        ("requirements.txt", "fastapi\nuvicorn\n"),
+    ]);
+    assert!(
+        out.contains("error[AR302]")
+            && out.contains("= note: other.py, service.py each serve an app on $PORT from their `if __name__ == \"__main__\":` block: a Procfile line `web: python3 other.py` says which one is the app"),
+        "{out}"
+    );
+    let out = rejected_app(&[
+        ("service.py", "from fastapi import FastAPI\napp = FastAPI()\nif __name__ == '__main__':\n    uvicorn.run(app, port=8000)\n"),
+        ("requirements.txt", "fastapi\n"),
+    ]);
+    assert!(
+        out.contains("error[AR302]"),
+        "a fixed port is not $PORT: {out}"
+    );
+}
+
 #[test]
 fn application_py_is_an_entry_file_after_app_py() {
     let flask_app = "from flask import Flask\napplication = Flask(__name__)\n";

@@ -132,13 +132,26 @@ impl Source {
 /// What a Python file holds.
 pub(super) struct PyFile {
     pub(super) app: Option<AppObject>,
+    /// A module-level `app` or `application` assigned from a call to the app's own code (`app =
+    /// create_app()`): an app, though not one this file shows the framework of.
+    built: bool,
     pub(super) main: Option<MainBlock>,
+}
+
+impl PyFile {
+    /// An application object, an app factory, or `app = <a call>`.
+    pub(super) fn has_app(&self) -> bool {
+        self.app.is_some() || self.built
+    }
 }
 
 /// An `if __name__ == "__main__":` block.
 pub(super) struct MainBlock {
     /// The block's body.
     pub(super) text: String,
+    /// It calls `.run(` or `serve(` and reads PORT from the environment: in the block, in a
+    /// module-level variable it uses, or in a module-level function it calls (`main()`).
+    pub(super) serves_on_port: bool,
 }
 
 /// Constructors that make an application object, by their last name.
@@ -173,6 +186,9 @@ pub(super) fn read_py(root: &Path, source: &Source) -> Option<PyFile> {
     let mut built = None;
     let mut factory = false;
     let mut main = None;
+    // Module-level functions (name, body) and variables that hold $PORT, for what `main` runs.
+    let mut functions: Vec<(&str, String)> = Vec::new();
+    let mut port_vars: Vec<&str> = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         if line.starts_with(char::is_whitespace) {
             continue;
@@ -183,11 +199,15 @@ pub(super) fn read_py(root: &Path, source: &Source) -> Option<PyFile> {
         }
         if let Some(name) = def_name(line) {
             factory |= name == FACTORY;
+            functions.push((name, body(&lines[i + 1..])));
             continue;
         }
         let Some((var, value)) = assignment(line) else {
             continue;
         };
+        if reads_port(value) {
+            port_vars.push(var);
+        }
         let Some((callee, _)) = value.split_once('(') else {
             continue;
         };
@@ -227,8 +247,27 @@ pub(super) fn read_py(root: &Path, source: &Source) -> Option<PyFile> {
     } else {
         None
     };
-    let main = main.map(|text| MainBlock { text });
-    Some(PyFile { app, main })
+    let main = main.map(|text| {
+        // What the block runs: its body, and the bodies of the module-level functions it calls.
+        let mut runs = text.clone();
+        for (name, body) in &functions {
+            if has_word(&text, &format!("{name}(")) {
+                runs.push('\n');
+                runs.push_str(body);
+            }
+        }
+        let starts = runs.contains(".run(") || runs.contains("serve(");
+        let port = reads_port(&runs) || port_vars.iter().any(|v| reads_var(&runs, v));
+        MainBlock {
+            text,
+            serves_on_port: starts && port,
+        }
+    });
+    Some(PyFile {
+        app,
+        built: built.is_some(),
+        main,
+    })
 }
 
 fn entry_interface(file_name: &str) -> Option<Interface> {
@@ -269,6 +308,32 @@ fn assignment(line: &str) -> Option<(&str, &str)> {
 
 fn is_ident(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// `os.environ["PORT"]`, `os.environ.get('PORT', 8080)`, `os.getenv("PORT")`.
+fn reads_port(text: &str) -> bool {
+    ["environ[", "environ.get(", "getenv("].iter().any(|read| {
+        text.match_indices(read).any(|(at, _)| {
+            let arg = text[at + read.len()..].trim_start();
+            arg.starts_with("\"PORT\"") || arg.starts_with("'PORT'")
+        })
+    })
+}
+
+/// `word` in `text` as a name of this module: no identifier character just before it (nor
+/// after, when it ends in one), and no `.` (`self.main()` is not the module's `main`): `main(`
+/// in `    main()`, not in `domain()`.
+fn has_word(text: &str, word: &str) -> bool {
+    occurrences(text, word, false).next().is_some()
+}
+
+/// The module-level variable `var` read in `text`: named, not as a keyword argument or the
+/// target of an assignment (`port` in `run(port=5000)` is not the variable).
+fn reads_var(text: &str, var: &str) -> bool {
+    occurrences(text, var, false).any(|end| {
+        let rest = text[end..].trim_start();
+        !rest.starts_with('=') || rest.starts_with("==")
+    })
 }
 
 /// Where each occurrence of `word` in `text` ends, with no identifier character around it;
@@ -339,7 +404,32 @@ mod tests {
         assert_eq!(app.target, Target::Object("api".into()));
         assert_eq!(app.framework, Some("FastAPI"));
         assert_eq!(app.interface, Interface::Asgi);
-        assert!(py.main.unwrap().text.contains("uvicorn.run(api)"));
+        let main = py.main.unwrap();
+        assert!(main.text.contains("uvicorn.run(api)"));
+        assert!(!main.serves_on_port, "no $PORT");
+    }
+
+    #[test]
+    fn a_main_block_serves_on_port_directly_through_a_variable_or_a_function() {
+        let serves = |text: &str| read("run.py", text, false).main.unwrap().serves_on_port;
+        assert!(serves(
+            "if __name__ == '__main__':\n    uvicorn.run(app, host='0.0.0.0', port=int(os.environ['PORT']))\n"
+        ));
+        assert!(serves(
+            "PORT = int(os.getenv(\"PORT\", \"8080\"))\nif __name__ == '__main__':\n    serve(app, port=PORT)\n"
+        ));
+        assert!(serves(
+            "def main():\n    app.run(host='0.0.0.0', port=os.environ.get( 'PORT', 8080))\n\nif __name__ == '__main__':\n    main()\n"
+        ));
+        assert!(!serves(
+            "def domain():\n    app.run(port=os.environ['PORT'])\n\nif __name__ == '__main__':\n    app.run(port=5000)\n"
+        ));
+        assert!(!serves(
+            "if __name__ == '__main__':\n    print(os.environ['PORT'])\n"
+        ));
+        assert!(!serves(
+            "port = os.environ['PORT']\nif __name__ == '__main__':\n    app.run(port=5000)\n"
+        ));
     }
 
     #[test]
@@ -384,8 +474,9 @@ mod tests {
             ("wsgi:application".into(), None)
         );
         assert_eq!(app.summary(), "a WSGI app `application` (built by a call)");
+        let py = read("run.py", "app = create_app()\n", false);
         assert!(
-            read("run.py", "app = create_app()\n", false).app.is_none(),
+            py.app.is_none() && py.has_app(),
             "only wsgi.py and asgi.py say what it is"
         );
     }

@@ -289,7 +289,30 @@ pub(super) fn start_command(
             remarks,
         ));
     }
-    Err(no_start_command(shown_root, manifest, &files, &packages))
+    // Any root file whose `__main__` block serves its app on $PORT. Reached only when every rule
+    // above found nothing, where detection used to end in an error (AR302, AR308 or AR309): no
+    // project that planned before starts differently. Only when one file qualifies: of two, which
+    // one the app is cannot be told.
+    let servers = root_servers(root);
+    if let [(file, py)] = servers.as_slice() {
+        return Ok(run_script(
+            shown_root,
+            file,
+            py,
+            "the only root file with an app and a `__main__` block that serves it on $PORT",
+            remarks,
+        ));
+    }
+    let mut error = no_start_command(shown_root, manifest, &files, &packages);
+    if servers.len() > 1 {
+        let names: Vec<&str> = servers.iter().map(|(f, _)| f.as_str()).collect();
+        error = error.with_note(format!(
+            "{} each serve an app on $PORT from their `if __name__ == \"__main__\":` block: a Procfile line `web: python3 {}` says which one is the app",
+            names.join(", "),
+            names[0]
+        ));
+    }
+    Err(error)
 }
 
 /// `python3 FILE`, with a warning when it starts Flask's development server on its defaults.
@@ -309,6 +332,38 @@ fn run_script(
         format!("python3 {file}"),
         Origin::noted(shown_root.join(file), why),
     )
+}
+
+/// More root files than this, and the root is no small app's: none is picked by its `__main__`
+/// block.
+const ROOT_FILES_READ: usize = 64;
+
+/// The `.py` files at the root with an app (object, factory, or `app = <a call>`) and a
+/// `__main__` block that serves on $PORT, by name.
+fn root_servers(root: &Path) -> Vec<(String, PyFile)> {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return vec![];
+    };
+    let mut names: Vec<String> = entries
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".py"))
+        .collect();
+    if names.len() > ROOT_FILES_READ {
+        return vec![];
+    }
+    names.sort();
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let source = Source {
+                factory: true,
+                ..Source::new(name.clone())
+            };
+            read_py(root, &source).map(|py| (name, py))
+        })
+        .filter(|(_, py)| py.has_app() && py.main.as_ref().is_some_and(|m| m.serves_on_port))
+        .collect()
 }
 
 /// Why nothing starts the app (AR308, AR309, AR302).
