@@ -4,6 +4,7 @@
 //! project installs, bound to 0.0.0.0:$PORT; else a file whose `__main__` block starts it.
 
 use super::error_at;
+use super::hints::DockerfileStart;
 use super::python::{django_package, Dep};
 use super::python_app::{read_py, AppObject, Interface, PyFile, Source, Target};
 use crate::input::origin::Origin;
@@ -303,7 +304,8 @@ pub(super) fn start_command(
             remarks,
         ));
     }
-    let mut error = no_start_command(shown_root, manifest, &files, &packages);
+    let dockerfile = super::hints::dockerfile_start(root);
+    let mut error = no_start_command(shown_root, manifest, &files, &packages, dockerfile.as_ref());
     if servers.len() > 1 {
         let names: Vec<&str> = servers.iter().map(|(f, _)| f.as_str()).collect();
         error = error.with_note(format!(
@@ -311,6 +313,9 @@ pub(super) fn start_command(
             names.join(", "),
             names[0]
         ));
+    }
+    if let Some(d) = &dockerfile {
+        error = error.with_note(d.note());
     }
     Err(error)
 }
@@ -366,12 +371,14 @@ fn root_servers(root: &Path) -> Vec<(String, PyFile)> {
         .collect()
 }
 
-/// Why nothing starts the app (AR308, AR309, AR302).
+/// Why nothing starts the app (AR308, AR309, AR302), with the Dockerfile's command as the
+/// `web:` line to write when there is one.
 fn no_start_command(
     shown_root: &Path,
     manifest: &str,
     files: &[(Source, PyFile)],
     packages: &[Package],
+    dockerfile: Option<&DockerfileStart>,
 ) -> Diagnostic {
     if let Some(app) = files.iter().find_map(|(_, p)| p.app.as_ref()) {
         let (server, names) = match app.interface {
@@ -384,7 +391,7 @@ fn no_start_command(
                 "WSGI server (gunicorn, waitress or granian)",
             ),
         };
-        let web = server.command(app);
+        let web = dockerfile.map_or_else(|| server.command(app), |d| d.command.clone());
         return error_at(
             codes::NO_SERVER_FOR_APP,
             shown_root,
@@ -403,7 +410,7 @@ fn no_start_command(
     }
     if let Some((source, _)) = files.iter().find(|(s, _)| !s.is_package_init()) {
         let file = &source.file;
-        let help = "add a Procfile line `web: <the command that starts your server>`, or an app object (`app = Flask(__name__)`) and a server such as gunicorn to the dependencies";
+        let web = dockerfile.map_or("<the command that starts your server>", |d| &d.command);
         return error_at(
             codes::NO_MAIN_BLOCK,
             shown_root,
@@ -412,7 +419,7 @@ fn no_start_command(
                 "{file} has no `if __name__ == \"__main__\":` block and defines no ASGI or WSGI app: `python3 {file}` would start nothing"
             ),
         )
-        .with_help(help);
+        .with_help(format!("add a Procfile line `web: {web}`, or an app object (`app = Flask(__name__)`) and a server such as gunicorn to the dependencies"));
     }
     let mut dirs: Vec<String> = ["app", "src"]
         .iter()
@@ -421,7 +428,15 @@ fn no_start_command(
         .map(|d| format!("in {d}/"))
         .collect();
     let last = dirs.pop().unwrap_or_default();
-    let help = "add a Procfile with `web: <command>`, or an apprunner.yaml with run.command";
+    let help = match dockerfile {
+        Some(d) => format!(
+            "add a Procfile line `web: {}`, or an apprunner.yaml with run.command",
+            d.command
+        ),
+        None => {
+            "add a Procfile with `web: <command>`, or an apprunner.yaml with run.command".into()
+        }
+    };
     error_at(
         codes::NO_START_COMMAND,
         shown_root,
