@@ -1191,3 +1191,252 @@ fn python311_is_kept_whenever_it_satisfies_and_a_named_runtime_as_named() {
     assert_eq!(plan.runtime.name, "python314");
     assert!(!report.contains("AR210"), "{report}");
 }
+
+/// The `start command:` line of the plan of an app written from `files`: the command and where
+/// it came from.
+fn start_of(files: &[(&str, &str)]) -> String {
+    let dir = support::write_app(files);
+    let loaded = support::load(dir.path());
+    let report = support::report(&loaded);
+    let plan = loaded
+        .plan
+        .unwrap_or_else(|| panic!("should plan:\n{report}"));
+    let view = apprunner_build::plan::render(&plan);
+    view.lines()
+        .find_map(|l| l.trim().strip_prefix("start command: "))
+        .unwrap_or_else(|| panic!("no start command:\n{view}"))
+        .to_string()
+}
+
+fn rejected_app(files: &[(&str, &str)]) -> String {
+    let dir = support::write_app(files);
+    let loaded = support::load(dir.path());
+    assert!(loaded.plan.is_none(), "should be rejected");
+    support::report(&loaded)
+}
+
+const FASTAPI_ON_PORT: &str = "import os\nimport uvicorn\nfrom fastapi import FastAPI\n\napp = FastAPI()\n\nif __name__ == \"__main__\":\n    uvicorn.run(app, host=\"0.0.0.0\", port=int(os.environ[\"PORT\"]))\n";
+
+#[test]
+fn a_root_file_whose_main_block_serves_its_app_on_port_runs_with_python3() {
+    assert_eq!(
+        start_of(&[
+            ("service.py", FASTAPI_ON_PORT),
+            ("requirements.txt", "fastapi\nuvicorn\n"),
+        ]),
+        "`python3 service.py` — from service.py (the only root file with an app and a `__main__` block that serves it on $PORT)"
+    );
+    let waitress = "import os\nfrom flask import Flask\nfrom waitress import serve\n\nweb = Flask(__name__)\n\nif __name__ == \"__main__\":\n    serve(web, host=\"0.0.0.0\", port=os.getenv(\"PORT\"))\n";
+    let factory = "import os\nfrom shop import create_app\n\napp = create_app()\nPORT = int(os.environ.get('PORT', 8080))\n\ndef main():\n    app.run(host='0.0.0.0', port=PORT)\n\nif __name__ == '__main__':\n    main()\n";
+    for (file, text) in [("run_waitress.py", waitress), ("manage_app.py", factory)] {
+        let start = start_of(&[(file, text), ("requirements.txt", "flask\nwaitress\n")]);
+        assert!(
+            start.starts_with(&format!("`python3 {file}` — from {file} (")),
+            "{start}"
+        );
+    }
+    // Where a plan was found before, it stays: an entry file's `__main__` block comes first.
+    assert_eq!(
+        start_of(&[
+            ("service.py", FASTAPI_ON_PORT),
+            (
+                "main.py",
+                "import service\nif __name__ == '__main__':\n    service.start()\n"
+            ),
+            ("requirements.txt", "fastapi\nuvicorn\n"),
+        ]),
+        "`python3 main.py` — from main.py (its `if __name__ == \"__main__\":` block)"
+    );
+    let out = rejected_app(&[
+        ("service.py", FASTAPI_ON_PORT),
+        ("other.py", FASTAPI_ON_PORT),
+        ("requirements.txt", "fastapi\nuvicorn\n"),
+    ]);
+    assert!(
+        out.contains("error[AR302]")
+            && out.contains("= note: other.py, service.py each serve an app on $PORT from their `if __name__ == \"__main__\":` block: a Procfile line `web: python3 other.py` says which one is the app"),
+        "{out}"
+    );
+    let out = rejected_app(&[
+        ("service.py", "from fastapi import FastAPI\napp = FastAPI()\nif __name__ == '__main__':\n    uvicorn.run(app, port=8000)\n"),
+        ("requirements.txt", "fastapi\n"),
+    ]);
+    assert!(
+        out.contains("error[AR302]"),
+        "a fixed port is not $PORT: {out}"
+    );
+}
+
+#[test]
+fn application_py_is_an_entry_file_after_app_py() {
+    let flask_app = "from flask import Flask\napplication = Flask(__name__)\n";
+    assert_eq!(
+        start_of(&[
+            ("application.py", flask_app),
+            ("server.py", FLASK_SERVER),
+            ("requirements.txt", "flask\ngunicorn\n"),
+        ]),
+        "`gunicorn --bind 0.0.0.0:$PORT application:application` — from application.py (a WSGI app `application` (Flask), and gunicorn in requirements.txt)"
+    );
+    assert!(start_of(&[
+        ("application.py", flask_app),
+        ("app.py", "from flask import Flask\napp = Flask(__name__)\n"),
+        ("requirements.txt", "flask\ngunicorn\n"),
+    ])
+    .starts_with("`gunicorn --bind 0.0.0.0:$PORT app:app`"));
+}
+
+const FLASK_SERVER: &str = "from flask import Flask\nserver = Flask(__name__)\n";
+
+const FLASK_FACTORY: &str = "from flask import Flask\n\n\ndef create_app(config=None):\n    app = Flask(__name__)\n\n    @app.get(\"/\")\n    def index():\n        return \"ok\"\n\n    return app\n";
+
+#[test]
+fn flask_app_factories_are_called_by_the_server() {
+    assert_eq!(
+        start_of(&[
+            ("app/__init__.py", FLASK_FACTORY),
+            ("requirements.txt", "flask\ngunicorn\n"),
+        ]),
+        "`gunicorn --bind 0.0.0.0:$PORT 'app:create_app()'` — from app/__init__.py (a WSGI app factory `create_app` (Flask), and gunicorn in requirements.txt)"
+    );
+    assert_eq!(
+        start_of(&[
+            ("app.py", FLASK_FACTORY),
+            ("requirements.txt", "flask\nwaitress\n"),
+        ]),
+        "`waitress-serve --listen=0.0.0.0:$PORT --call app:create_app` — from app.py (a WSGI app factory `create_app` (Flask), and waitress in requirements.txt)"
+    );
+    let asgi = "from fastapi import FastAPI\n\ndef create_app() -> FastAPI:\n    return FastAPI(title=\"x\")\n";
+    assert_eq!(
+        start_of(&[("main.py", asgi), ("requirements.txt", "fastapi\nuvicorn\n")]),
+        "`uvicorn --factory main:create_app --host 0.0.0.0 --port $PORT` — from main.py (an ASGI app factory `create_app` (FastAPI), and uvicorn in requirements.txt)"
+    );
+    assert_eq!(
+        start_of(&[("main.py", asgi), ("requirements.txt", "fastapi[standard]\n")]),
+        "`uvicorn --factory main:create_app --host 0.0.0.0 --port $PORT` — from main.py (an ASGI app factory `create_app` (FastAPI), and uvicorn (from fastapi[standard]) in requirements.txt)"
+    );
+    let out = rejected_app(&[
+        ("app/__init__.py", FLASK_FACTORY),
+        ("requirements.txt", "flask\n"),
+    ]);
+    assert!(
+        out.contains("error[AR308]: app/__init__.py defines the Flask app factory `create_app`, but nothing serves it")
+            && out.contains("help: add `gunicorn` to requirements.txt, or a Procfile line `web: gunicorn --bind 0.0.0.0:$PORT 'app:create_app()'`"),
+        "{out}"
+    );
+}
+
+#[test]
+fn wsgi_and_asgi_files_hold_the_app_a_call_builds() {
+    assert_eq!(
+        start_of(&[
+            ("wsgi.py", "from app import create_app\n\napplication = create_app(\"prod\")\n"),
+            ("app/__init__.py", "def create_app(name):\n    return make(name)\n"),
+            ("requirements.txt", "flask\ngunicorn\n"),
+        ]),
+        "`gunicorn --bind 0.0.0.0:$PORT wsgi:application` — from wsgi.py (a WSGI app `application` (built by a call), and gunicorn in requirements.txt)"
+    );
+    assert_eq!(
+        start_of(&[
+            ("src/asgi.py", "from .factory import make_app\napp = make_app()\n"),
+            ("requirements.txt", "starlette\nhypercorn\n"),
+        ]),
+        "`hypercorn src.asgi:app --bind 0.0.0.0:$PORT` — from src/asgi.py (an ASGI app `app` (built by a call), and hypercorn in requirements.txt)"
+    );
+}
+
+#[test]
+fn the_package_named_after_the_project_is_searched() {
+    assert_eq!(
+        start_of(&[
+            (
+                "pyproject.toml",
+                "[project]\nname = \"my-service\"\nversion = \"1\"\ndependencies = [\"fastapi\", \"uvicorn\"]\n",
+            ),
+            ("my_service/__init__.py", ""),
+            ("my_service/main.py", "from fastapi import FastAPI\napp = FastAPI()\n"),
+        ]),
+        "`uvicorn my_service.main:app --host 0.0.0.0 --port $PORT` — from my_service/main.py (an ASGI app `app` (FastAPI), and uvicorn in pyproject.toml)"
+    );
+    assert_eq!(
+        start_of(&[
+            (
+                "pyproject.toml",
+                "[tool.poetry]\nname = \"billing-api\"\nversion = \"1\"\npackages = [{ include = \"billing\", from = \"src\" }]\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\nflask = \"*\"\ngunicorn = \"*\"\n",
+            ),
+            ("src/billing/__init__.py", FLASK_FACTORY),
+        ]),
+        "`PYTHONPATH=src gunicorn --bind 0.0.0.0:$PORT 'billing:create_app()'` — from src/billing/__init__.py (a WSGI app factory `create_app` (Flask), and gunicorn in pyproject.toml)"
+    );
+    assert_eq!(
+        start_of(&[
+            (
+                "pyproject.toml",
+                "[tool.poetry]\nname = \"shop\"\nversion = \"1\"\n\n[tool.poetry.dependencies]\nflask = \"*\"\nwaitress = \"*\"\n",
+            ),
+            ("shop/wsgi.py", "from flask import Flask\napp = Flask(__name__)\n"),
+        ]),
+        "`waitress-serve --listen=0.0.0.0:$PORT shop.wsgi:app` — from shop/wsgi.py (a WSGI app `app` (Flask), and waitress in pyproject.toml)"
+    );
+    let out = rejected_app(&[
+        (
+            "pyproject.toml",
+            "[project]\nname = \"tools\"\nversion = \"1\"\ndependencies = [\"flask\"]\n",
+        ),
+        ("tools/__init__.py", ""),
+    ]);
+    assert!(
+        out.contains("(at the root, in app/, in src/ or in tools/)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn without_a_start_command_the_dockerfiles_command_is_suggested() {
+    let out = rejected_app(&[
+        ("requirements.txt", "flask\ngunicorn\n"),
+        ("web/routes.py", "from flask import Flask\napp = Flask(__name__)\n"),
+        (
+            "Dockerfile",
+            "FROM python:3.12-slim\nWORKDIR /code\nCOPY . .\nRUN pip install -r requirements.txt\nEXPOSE 8000\nCMD [\"gunicorn\", \"-b\", \"0.0.0.0:8000\", \"web.routes:app\"]\n",
+        ),
+    ]);
+    assert_eq!(
+        out,
+        "error[AR302]: no way to start the app: no Procfile web: line, and none of main.py, app.py, application.py, server.py, wsgi.py, asgi.py (at the root, in app/ or in src/)
+ --> requirements.txt
+  = note: the suggested web: line is the Dockerfile's CMD (line 6), with $PORT in place of its port 8000: App Runner sends requests to $PORT (8080)
+  = help: add a Procfile line `web: gunicorn -b 0.0.0.0:$PORT web.routes:app`, or an apprunner.yaml with run.command
+
+error: 1 problem found
+"
+    );
+    let out = rejected_app(&[
+        ("requirements.txt", "fastapi\n"),
+        ("main.py", "from fastapi import FastAPI\napp = FastAPI()\n"),
+        (
+            "Dockerfile",
+            "FROM python:3.12\nRUN pip install uvicorn\nENTRYPOINT [\"uvicorn\"]\nCMD [\"main:app\", \"--host\", \"0.0.0.0\", \"--port\", \"80\"]\n",
+        ),
+    ]);
+    assert!(
+        out.contains("error[AR308]")
+            && out.contains("= note: the suggested web: line is the Dockerfile's ENTRYPOINT and CMD (lines 3 and 4), with $PORT in place of its port 80")
+            && out.contains("= help: add `uvicorn` to requirements.txt, or a Procfile line `web: uvicorn main:app --host 0.0.0.0 --port $PORT`"),
+        "{out}"
+    );
+    let out = rejected_app(&[
+        ("requirements.txt", "requests\n"),
+        ("main.py", "print('hi')\n"),
+        (
+            "Dockerfile",
+            "FROM python:3.12\nCMD python main.py --serve\n",
+        ),
+    ]);
+    assert!(
+        out.contains("error[AR309]")
+            && out.contains("= note: the suggested web: line is the Dockerfile's CMD (line 2): check that it listens on $PORT (8080), where App Runner sends requests")
+            && out.contains("= help: add a Procfile line `web: python main.py --serve`, or an app object"),
+        "{out}"
+    );
+}

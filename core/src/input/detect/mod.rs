@@ -9,6 +9,7 @@ mod node_prune;
 mod node_reach;
 mod node_start;
 mod python;
+mod python_app;
 mod python_lock;
 mod python_start;
 

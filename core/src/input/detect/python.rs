@@ -87,8 +87,14 @@ pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>,
     );
     let deps = dependencies(root, pyproject.as_ref(), pipfile.as_ref());
     let manifest_file = manifest.declares();
-    match super::python_start::start_command(root, shown_root, &deps, manifest_file, &mut d.remarks)
-    {
+    match super::python_start::start_command(
+        root,
+        shown_root,
+        &deps,
+        manifest_file,
+        pyproject.as_ref(),
+        &mut d.remarks,
+    ) {
         Ok((command, origin)) => {
             d.decide("start command", &command, origin);
             d.start = command;
