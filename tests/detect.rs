@@ -1440,3 +1440,21 @@ error: 1 problem found
         "{out}"
     );
 }
+
+/// Issue 16: a Node.js project with nothing to start but a Dockerfile gets its CMD as the
+/// suggested web: line, with $PORT in place of the port it binds.
+#[test]
+fn a_node_project_without_a_start_command_is_shown_its_dockerfiles() {
+    let report = report_of(&[
+        ("package.json", br#"{ "name": "api", "scripts": { "build": "tsc" } }"#),
+        (
+            "Dockerfile",
+            b"FROM node:22\nWORKDIR /app\nCOPY . .\nRUN npm ci && npm run build\nEXPOSE 3000\nCMD [\"node\", \"build/server.js\", \"--port\", \"3000\"]\n",
+        ),
+    ]);
+    assert!(
+        report.contains("= help: add a Procfile line `web: node build/server.js --port $PORT`"),
+        "{report}"
+    );
+    assert!(report.contains("the Dockerfile's CMD (line 6)"), "{report}");
+}

@@ -2,6 +2,7 @@
 //! Python app from requirements.txt, Pipfile or pyproject.toml (beyond App Runner). Every derived
 //! setting is recorded with where it came from, so `plan` can show why.
 
+mod dockerfile;
 mod hints;
 mod js_imports;
 mod node;

@@ -344,12 +344,18 @@ fn start(
         .and_then(|m| m.as_str())
         .map(|m| format!("the main file ({m}), "))
         .unwrap_or_default();
-    Err(Diagnostic::error(codes::NO_START_COMMAND, format!(
+    let error = Diagnostic::error(codes::NO_START_COMMAND, format!(
         "no way to start the app: {} has no scripts.start or scripts[\"start:prod\"], and none of server.js, {main}index.js or app.js is in the project",
         package.source.path.display()
     ))
-    .at(Location::file(&package.source.path))
-    .with_help("add \"scripts\": { \"start\": \"node index.js\" } to package.json (with your entry file), a Procfile with `web: node index.js`, or an apprunner.yaml with run.command"))
+    .at(Location::file(&package.source.path));
+    Err(match super::dockerfile::dockerfile_start(root) {
+        Some(d) => error.with_note(d.note()).with_help(format!(
+            "add a Procfile line `web: {}`, \"scripts\": {{ \"start\": … }} to package.json, or an apprunner.yaml with run.command",
+            d.command
+        )),
+        None => error.with_help("add \"scripts\": { \"start\": \"node index.js\" } to package.json (with your entry file), a Procfile with `web: node index.js`, or an apprunner.yaml with run.command"),
+    })
 }
 
 /// Production defaults, as Heroku's buildpack: `NODE_ENV=production` in the image, and

@@ -400,7 +400,7 @@ fn collectstatic(root: &Path, shown_root: &Path, d: &mut Detected) {
         command,
         Origin::noted(
             shown_root.join(settings),
-            "django.contrib.staticfiles with a STATIC_ROOT; DISABLE_COLLECTSTATIC=1 in build.env skips it",
+            "django.contrib.staticfiles with a STATIC_ROOT; DISABLE_COLLECTSTATIC=1 in the build's environment (--build-env) skips it",
         ),
     );
 }

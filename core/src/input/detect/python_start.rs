@@ -3,8 +3,8 @@
 //! and `src/` packages and in the package named after the project, served by the server the
 //! project installs, bound to 0.0.0.0:$PORT; else a file whose `__main__` block starts it.
 
+use super::dockerfile::DockerfileStart;
 use super::error_at;
-use super::hints::DockerfileStart;
 use super::python::{django_package, Dep};
 use super::python_app::{read_py, AppObject, Interface, PyFile, Source, Target};
 use crate::input::origin::Origin;
@@ -304,7 +304,7 @@ pub(super) fn start_command(
             remarks,
         ));
     }
-    let dockerfile = super::hints::dockerfile_start(root);
+    let dockerfile = super::dockerfile::dockerfile_start(root);
     let mut error = no_start_command(shown_root, manifest, &files, &packages, dockerfile.as_ref());
     if servers.len() > 1 {
         let names: Vec<&str> = servers.iter().map(|(f, _)| f.as_str()).collect();
