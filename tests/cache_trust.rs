@@ -247,3 +247,113 @@ async fn two_builds_sharing_a_cache_directory_both_succeed() {
         drop(std::mem::take(&mut guards));
     }
 }
+
+/// An image is up to date only for the same plan and the same stage images: a saved plan edited
+/// under the same tag, or a runtime image retagged to another image, builds again.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn an_edited_plan_or_a_retagged_base_image_is_never_up_to_date() {
+    use bollard::query_parameters::{CommitContainerOptionsBuilder, TagImageOptionsBuilder};
+    let docker = docker().await;
+    let app = write_app(&[("apprunner.yaml", MINIMAL_HTTP), ("index.html", "hi\n")]);
+    let mut plan = plan_for(app.path());
+    // The stage image under a tag of this test's own, so retagging it touches no other test.
+    let base = format!("apprunner-build-test/base:{}", std::process::id());
+    let _base = ImageGuard::new(&base);
+    let fixture = plan.stages[0].image.clone();
+    let (repo, tag) = base.split_once(':').unwrap();
+    let retag = |image: String| {
+        let docker = docker.clone();
+        async move {
+            docker
+                .tag_image(
+                    &image,
+                    Some(TagImageOptionsBuilder::new().repo(repo).tag(tag).build()),
+                )
+                .await
+                .unwrap();
+        }
+    };
+    retag(fixture.clone()).await;
+    for stage in &mut plan.stages {
+        stage.image = base.clone();
+    }
+    let mut options = test_options("up-to-date");
+    options.reuse_image = true;
+    let _image = ImageGuard::new(options.image.clone());
+    let first = build_plan_in(&docker, &plan, &options).await;
+    first
+        .result
+        .unwrap_or_else(|e| panic!("{e}\n{:#?}", first.log));
+    let again = build_plan_in(&docker, &plan, &options).await;
+    again.result.unwrap();
+    assert!(log_has(&again.log, "is up to date"), "{:#?}", again.log);
+
+    // The saved plan, edited: another command.
+    let mut edited = plan.clone();
+    edited.image.cmd = vec![
+        "python3".into(),
+        "-m".into(),
+        "http.server".into(),
+        "8081".into(),
+    ];
+    let b = build_plan_in(&docker, &edited, &options).await;
+    b.result.unwrap_or_else(|e| panic!("{e}\n{:#?}", b.log));
+    assert!(
+        log_has(&b.log, "Building again: the plan changed"),
+        "{:#?}",
+        b.log
+    );
+    let config = docker
+        .inspect_image(&options.image.to_string())
+        .await
+        .unwrap()
+        .config
+        .unwrap();
+    assert_eq!(config.cmd.unwrap().last().unwrap(), "8081");
+
+    // The stage image's tag moved to another image (same layers, another config).
+    let container = docker
+        .create_container(
+            None::<bollard::query_parameters::CreateContainerOptions>,
+            bollard::models::ContainerCreateBody {
+                image: Some(fixture.clone()),
+                cmd: Some(vec!["true".into()]),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let other = docker
+        .commit_container(
+            CommitContainerOptionsBuilder::new()
+                .container(&container)
+                .build(),
+            bollard::models::ContainerConfig {
+                labels: Some([("retagged".to_string(), "yes".to_string())].into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let _other = ImageGuard::new(&other);
+    let _ = docker
+        .remove_container(
+            &container,
+            None::<bollard::query_parameters::RemoveContainerOptions>,
+        )
+        .await;
+    retag(other).await;
+    let b = build_plan_in(&docker, &edited, &options).await;
+    b.result.unwrap_or_else(|e| panic!("{e}\n{:#?}", b.log));
+    assert!(
+        log_has(&b.log, "Building again: a stage's image is another one"),
+        "{:#?}",
+        b.log
+    );
+}
+
+/// A python311 service that serves its directory: no package install.
+const MINIMAL_HTTP: &str = "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - echo built > built.txt\nrun:\n  command: python3 -m http.server 8080\n";

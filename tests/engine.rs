@@ -825,9 +825,11 @@ async fn a_saved_plan_is_built_exactly_as_written() {
     std::fs::write(&file, serde_json::to_vec_pretty(&plan).unwrap()).unwrap();
     let tag = format!("apprunner-build-test/saved-plan:{}", std::process::id());
     let _image = ImageGuard::new(&tag);
+    // The source is the directory named on the command line, the one the plan was made for.
     let out = cli()
         .args(["build", "--no-cache", "-t", &tag, "--plan"])
         .arg(&file)
+        .arg(app.path())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -852,12 +854,48 @@ async fn a_saved_plan_is_built_exactly_as_written() {
         "{files}"
     );
 
+    // A plan whose source is elsewhere (`/etc`, the host's) is refused, not copied into /app;
+    // and so is one that sets the engine's own labels (an owner would make later builds remove
+    // the containers of the image as leftovers).
+    for (edit, says) in [
+        (
+            serde_json::json!({ "source_root": "/etc" }),
+            "the plan was made for the source in `/etc`, but this build reads",
+        ),
+        (
+            serde_json::json!({ "image": { "labels": { "apprunner-build.owner": "1@host" } } }),
+            "the image label `apprunner-build.owner` is apprunner-build's own",
+        ),
+    ] {
+        let mut edited = plan.clone();
+        merge(&mut edited, &edit);
+        std::fs::write(&file, serde_json::to_vec(&edited).unwrap()).unwrap();
+        let out = cli()
+            .args(["build", "-t", &tag, "--plan"])
+            .arg(&file)
+            .arg(app.path())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(
+            out.status.code(),
+            Some(exit::INVALID_INPUT.into()),
+            "{stderr}"
+        );
+        assert!(stderr.contains(says), "{stderr}");
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).contains("Executing"),
+            "{stderr}"
+        );
+    }
+
     // A damaged plan is refused before anything runs.
     plan["steps"][1]["stage"] = "nowhere".into();
     std::fs::write(&file, serde_json::to_vec(&plan).unwrap()).unwrap();
     let out = cli()
         .args(["build", "-t", &tag, "--plan"])
         .arg(&file)
+        .arg(app.path())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(exit::INVALID_INPUT.into()));
@@ -866,6 +904,18 @@ async fn a_saved_plan_is_built_exactly_as_written() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// `patch` written over `value`, object by object (a JSON merge patch without deletions).
+fn merge(value: &mut serde_json::Value, patch: &serde_json::Value) {
+    match (value, patch) {
+        (serde_json::Value::Object(v), serde_json::Value::Object(p)) => {
+            for (k, pv) in p {
+                merge(v.entry(k.clone()).or_insert(serde_json::Value::Null), pv);
+            }
+        }
+        (v, p) => *v = p.clone(),
+    }
 }
 
 /// The guards the engine tests rely on: a test that panics still removes its container and image,

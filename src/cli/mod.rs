@@ -111,7 +111,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         }
         Command::Build(opts) => {
             let plan = match &opts.plan {
-                Some(file) => read_plan(file)?,
+                Some(file) => read_plan(file, &opts.project.dir)?,
                 None => load(&opts.project, &catalog, today)?,
             };
             tokio_runtime().block_on(build::build_command(plan, &opts))
@@ -218,8 +218,13 @@ pub(crate) fn load_project(
     }
 }
 
-/// A plan saved by `plan --json`, checked before anything runs.
-fn read_plan(file: &std::path::Path) -> Result<BuildPlan, CliError> {
+/// The most of a saved plan that is read: real ones are tens of kilobytes.
+const PLAN_CAP: u64 = 16 * 1024 * 1024;
+
+/// A plan saved by `plan --json`, checked before anything runs. Its source is `dir` from the
+/// command line: a plan only says where it was made, and one made for another directory (`/etc`,
+/// say) is refused rather than copied into the image.
+fn read_plan(file: &std::path::Path, dir: &std::path::Path) -> Result<BuildPlan, CliError> {
     let fail = |message: String| {
         CliError::Input(Diagnostics(vec![Diagnostic::error(
             codes::PLAN_FILE_UNREADABLE,
@@ -227,12 +232,52 @@ fn read_plan(file: &std::path::Path) -> Result<BuildPlan, CliError> {
         )
         .at(Location::file(file))]))
     };
-    let text =
-        std::fs::read_to_string(file).map_err(|e| fail(format!("cannot read the plan: {e}")))?;
-    let plan: BuildPlan = serde_json::from_str(&text)
+    // Looked at before it is opened: a FIFO or a device would block or never end.
+    let meta = std::fs::metadata(file).map_err(|e| fail(format!("cannot read the plan: {e}")))?;
+    if !meta.is_file() {
+        return Err(fail(
+            "the plan is not a regular file (a directory, FIFO or device): it is not read".into(),
+        ));
+    }
+    if meta.len() > PLAN_CAP {
+        return Err(fail(format!(
+            "the plan is larger than {} MiB, the most apprunner-build reads of one: it is not read",
+            PLAN_CAP / (1024 * 1024)
+        )));
+    }
+    let mut text = String::new();
+    std::fs::File::open(file)
+        .and_then(|f| {
+            std::io::Read::read_to_string(&mut std::io::Read::take(f, PLAN_CAP), &mut text)
+        })
+        .map_err(|e| fail(format!("cannot read the plan: {e}")))?;
+    let mut plan: BuildPlan = serde_json::from_str(&text)
         .map_err(|e| fail(format!("not a plan (from `plan --json`): {e}")))?;
     plan.check()
         .map_err(|e| fail(format!("the plan cannot be built: {e}")))?;
+    let same = |a: &std::path::Path, b: &std::path::Path| match (a.canonicalize(), b.canonicalize())
+    {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    };
+    if !same(&plan.source_root, dir) {
+        return Err(CliError::Input(Diagnostics(vec![Diagnostic::error(
+            codes::PLAN_SOURCE_ELSEWHERE,
+            format!(
+                "the plan was made for the source in `{}`, but this build reads `{}`",
+                plan.source_root.display(),
+                dir.display()
+            ),
+        )
+        .at(Location::file(file))
+        .with_note("a saved plan names where it was made; the source a build copies into the image comes from the command line")
+        .with_help(format!(
+            "to build that directory, name it: `apprunner-build build --plan {} {}`; or make the plan here with `apprunner-build plan --json`",
+            file.display(),
+            plan.source_root.display()
+        ))])));
+    }
+    plan.source_root = dir.to_path_buf();
     Ok(plan)
 }
 

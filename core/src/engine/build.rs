@@ -248,7 +248,7 @@ async fn up_to_date(
     match state {
         super::cache::Freshness::UpToDate { id, size } => {
             log.app_runner(format!(
-                "Image {name} ({}) is up to date: same source, configuration, runtime and apprunner-build. Nothing to build (--no-cache builds anyway).",
+                "Image {name} ({}) is up to date: same source, plan, stage images and apprunner-build. Nothing to build (--no-cache builds anyway).",
                 short_id(&id)
             ));
             Ok(Some(BuiltImage {

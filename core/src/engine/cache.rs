@@ -15,10 +15,15 @@ pub struct ImageKey {
     pub config: String,
     pub runtime: String,
     pub engine: String,
+    /// The whole plan's digest: a saved plan edited under the same tag is another image.
+    pub plan: String,
+    /// Each stage's image id in the engine (`stage=id,…`): a runtime image retagged, or another
+    /// image for the same version in the catalog, is another base.
+    pub bases: String,
 }
 
 impl ImageKey {
-    pub fn for_plan(plan: &BuildPlan, source_digest: &str) -> Self {
+    pub fn for_plan(plan: &BuildPlan, source_digest: &str, bases: String) -> Self {
         let label = |k: &str| plan.image.labels.get(k).cloned().unwrap_or_default();
         Self {
             source: format!("sha256:{source_digest}"),
@@ -29,6 +34,8 @@ impl ImageKey {
                 label(labels::RUNTIME_VERSION)
             ),
             engine: label(labels::TOOL_VERSION),
+            plan: plan.digest(),
+            bases,
         }
     }
 
@@ -42,6 +49,9 @@ impl ImageKey {
                 l.get(labels::RUNTIME_VERSION)?
             ),
             engine: l.get(labels::TOOL_VERSION)?.clone(),
+            // An image from before these labels is rebuilt once.
+            plan: l.get(labels::PLAN_DIGEST).cloned().unwrap_or_default(),
+            bases: l.get(labels::BASE_IMAGES).cloned().unwrap_or_default(),
         })
     }
 
@@ -64,6 +74,17 @@ impl ImageKey {
             why.push(format!(
                 "apprunner-build changed ({} → {})",
                 old.engine, self.engine
+            ));
+        }
+        // A configuration, runtime or version change changes the plan too: said once.
+        if self.plan != old.plan && why.len() == usize::from(self.source != old.source) {
+            why.push("the plan changed".to_string());
+        }
+        if self.bases != old.bases {
+            why.push(format!(
+                "a stage's image is another one ({} → {})",
+                short_ids(&old.bases),
+                short_ids(&self.bases)
             ));
         }
         why
@@ -104,7 +125,17 @@ pub async fn freshness(
     let Ok(image) = docker.inspect_image(name).await else {
         return Ok((Freshness::Missing, summary));
     };
-    let want = ImageKey::for_plan(plan, &summary.digest);
+    let mut bases = Vec::new();
+    for stage in &plan.stages {
+        let id = docker
+            .inspect_image(&stage.image)
+            .await
+            .ok()
+            .and_then(|i| i.id)
+            .unwrap_or_default();
+        bases.push(format!("{}={id}", stage.name));
+    }
+    let want = ImageKey::for_plan(plan, &summary.digest, bases.join(","));
     let labels = image.config.and_then(|c| c.labels).unwrap_or_default();
     let state = match ImageKey::from_labels(&labels) {
         None => Freshness::Stale(vec![format!("{name} was not built by apprunner-build")]),
@@ -119,6 +150,24 @@ pub async fn freshness(
     Ok((state, summary))
 }
 
+/// `build=sha256:0123456789ab…,runtime=…` → `build=0123456789ab, runtime=…`.
+fn short_ids(bases: &str) -> String {
+    if bases.is_empty() {
+        return "none recorded".into();
+    }
+    bases
+        .split(',')
+        .map(|b| match b.split_once('=') {
+            Some((stage, id)) => {
+                let id = id.trim_start_matches("sha256:");
+                format!("{stage}={}", &id[..id.len().min(12)])
+            }
+            None => b.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::ImageKey;
@@ -130,11 +179,14 @@ mod tests {
             config: "sha256:c".into(),
             runtime: "python311 3.11.13".into(),
             engine: "0.1.0".into(),
+            plan: "sha256:p".into(),
+            bases: "build=sha256:0123456789abcdef,runtime=sha256:fedcba9876543210".into(),
         };
         assert!(old.changes_since(&old).is_empty());
         let new = ImageKey {
             source: "sha256:b".into(),
             runtime: "python311 3.11.14".into(),
+            plan: "sha256:q".into(),
             ..old.clone()
         };
         assert_eq!(
@@ -142,6 +194,19 @@ mod tests {
             [
                 "the source changed",
                 "the runtime changed (python311 3.11.13 → python311 3.11.14)"
+            ]
+        );
+        // An edited saved plan, and a runtime image retagged to another image.
+        let edited = ImageKey {
+            plan: "sha256:q".into(),
+            bases: "build=sha256:0123456789abcdef,runtime=sha256:aaaaaaaaaaaa9999".into(),
+            ..old.clone()
+        };
+        assert_eq!(
+            edited.changes_since(&old),
+            [
+                "the plan changed",
+                "a stage's image is another one (build=0123456789ab, runtime=fedcba987654 → build=0123456789ab, runtime=aaaaaaaaaaaa)"
             ]
         );
     }

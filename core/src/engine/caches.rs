@@ -101,10 +101,15 @@ impl Session {
             if !meta.is_dir() {
                 continue;
             }
+            // A killed build's partial files are not the layer's; gone once their writer is.
+            super::layer_store::sweep_partials(&entry.path());
             let bytes = std::fs::read_dir(entry.path())
                 .into_iter()
                 .flatten()
                 .flatten()
+                .filter(|f| {
+                    super::layer_store::partial_of(&f.file_name().to_string_lossy()).is_none()
+                })
                 .filter_map(|f| f.metadata().ok())
                 .map(|m| m.len())
                 .sum();

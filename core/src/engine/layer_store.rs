@@ -164,9 +164,10 @@ pub(super) fn sweep_partials(dir: &Path) {
     }
 }
 
-/// The writer's pid, for a file written aside: `deps.tar.1234`, `app.seal.1234`.
+/// The writer's pid, for a file written aside: `deps.tar.1234-0`, `app.seal.1234-3`.
 pub(super) fn partial_of(name: &str) -> Option<u32> {
-    let (stem, pid) = name.rsplit_once('.')?;
+    let (stem, writer) = name.rsplit_once('.')?;
+    let pid = writer.split('-').next()?;
     (stem.ends_with(".tar") || stem.ends_with(".seal"))
         .then(|| pid.parse().ok())
         .flatten()
@@ -193,7 +194,14 @@ pub(super) fn touch(layer_dir: &Path, key: &str) {
 
 /// Where a new layer of `kind` for `key` is written before [`keep`] moves it into place.
 pub(super) fn aside(layer_dir: &Path, key: &str, kind: Kept) -> PathBuf {
-    key_dir(layer_dir, key).join(format!("{}.tar.{}", kind.name(), std::process::id()))
+    key_dir(layer_dir, key).join(format!("{}.tar.{}", kind.name(), writer_id()))
+}
+
+/// `<pid>-<n>`: unique to one write, also between two builds of one process.
+fn writer_id() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}-{n}", std::process::id())
 }
 
 /// Move a layer written at [`aside`] into place, with its seal; the kept layer. Both are renamed
@@ -203,14 +211,16 @@ pub(super) fn keep(layer_dir: &Path, key: &str, kind: Kept, layer: Layer) -> io:
     let tar = dir.join(format!("{}.tar", kind.name()));
     let seal = Seal::new(key, kind.name(), &layer.diff_id, layer.size);
     let seal_path = dir.join(format!("{}.seal", kind.name()));
-    let aside_seal = dir.join(format!("{}.seal.{}", kind.name(), std::process::id()));
+    let aside_seal = dir.join(format!("{}.seal.{}", kind.name(), writer_id()));
     std::fs::write(
         &aside_seal,
         serde_json::to_vec(&seal).map_err(io::Error::other)?,
     )?;
+    // Opened before the rename: another build of the same key may rename its own file onto the
+    // same name at any moment after it, and this build must go on reading the one it wrote.
+    let file = std::fs::File::open(&layer.path)?;
     std::fs::rename(&layer.path, &tar)?;
     std::fs::rename(&aside_seal, &seal_path)?;
-    let file = std::fs::File::open(&tar)?;
     Ok(Layer::verified(tar, seal.diff_id, seal.size, file))
 }
 
@@ -279,5 +289,28 @@ impl Walk<'_> {
                 root: "(the install's changes)".into(),
                 source,
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_files_of_a_gone_writer_are_removed_and_a_living_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("deps.tar.4194304-0");
+        let living = dir
+            .path()
+            .join(format!("app.seal.{}-7", std::process::id()));
+        let kept = dir.path().join("deps.tar");
+        for f in [&gone, &living, &kept] {
+            std::fs::write(f, b"x").unwrap();
+        }
+        assert_eq!(partial_of("deps.tar.4194304-0"), Some(4194304));
+        assert_eq!(partial_of("deps.tar"), None);
+        assert_eq!(partial_of("deps.seal"), None);
+        sweep_partials(dir.path());
+        assert!(!gone.exists() && living.exists() && kept.exists());
     }
 }

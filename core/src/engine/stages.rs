@@ -362,13 +362,34 @@ impl Walk<'_> {
     pub(super) fn final_config(&self, base: &ImageInspect) -> ContainerConfig {
         let image = &self.plan.image;
         let base_config = base.config.clone().unwrap_or_default();
-        let mut labels: HashMap<String, String> = image.labels.clone().into_iter().collect();
+        // Only the plan's own labels of the tool's: never an owner or a cache key, which would
+        // make later builds take the image, or its containers, for theirs.
+        let mut labels: HashMap<String, String> = image
+            .labels
+            .clone()
+            .into_iter()
+            .filter(|(k, _)| {
+                !k.starts_with(labels::NAMESPACE) || labels::SET_BY_PLAN.contains(&k.as_str())
+            })
+            .collect();
         if let Some(summary) = &self.source {
             labels.insert(
                 labels::SOURCE_DIGEST.to_string(),
                 format!("sha256:{}", summary.digest),
             );
         }
+        labels.insert(labels::PLAN_DIGEST.to_string(), self.plan.digest());
+        let bases = self
+            .plan
+            .stages
+            .iter()
+            .map(|s| {
+                let id = self.images.get(&s.image).and_then(|i| i.id.clone());
+                format!("{}={}", s.name, id.unwrap_or_default())
+            })
+            .collect::<Vec<_>>()
+            .join(",");
+        labels.insert(labels::BASE_IMAGES.to_string(), bases);
         ContainerConfig {
             cmd: Some(image.cmd.clone()),
             entrypoint: Some(image.entrypoint.clone()),

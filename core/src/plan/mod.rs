@@ -39,6 +39,21 @@ pub mod labels {
     pub const TOOL_VERSION: &str = "apprunner-build.version";
     /// Names (never values) of the secrets the service expects at run time, comma-separated.
     pub const SECRETS: &str = "apprunner-build.secrets";
+    /// Written by the engine: the digest of the whole plan the image was built from.
+    pub const PLAN_DIGEST: &str = "apprunner-build.plan-digest";
+    /// Written by the engine: each stage's image as the engine resolved it (`stage=id,…`).
+    pub const BASE_IMAGES: &str = "apprunner-build.base-images";
+    /// Every label of this tool starts so.
+    pub const NAMESPACE: &str = "apprunner-build.";
+    /// The tool's labels a plan itself sets; the namespace's others are the engine's alone.
+    pub const SET_BY_PLAN: &[&str] = &[
+        RUNTIME,
+        RUNTIME_VERSION,
+        RUNTIME_ORIGIN,
+        CONFIG_DIGEST,
+        TOOL_VERSION,
+        SECRETS,
+    ];
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -228,9 +243,21 @@ pub enum PlanError {
     InstallRuns { step: usize },
     #[error("stage `{0}` is declared twice")]
     DuplicateStage(String),
+    #[error("the image label `{0}` is apprunner-build's own: a plan does not set it")]
+    ReservedLabel(String),
 }
 
 impl BuildPlan {
+    /// The digest of everything the plan says, but where its source is on this machine (the
+    /// source's content has a digest of its own): an image made from another plan is not this
+    /// plan's, whatever its name.
+    pub fn digest(&self) -> String {
+        let mut plan = self.clone();
+        plan.source_root = std::path::PathBuf::new();
+        let json = serde_json::to_vec(&plan).expect("a plan always serializes");
+        format!("sha256:{}", sha256_hex(&json))
+    }
+
     pub fn stage(&self, name: &str) -> Option<&Stage> {
         self.stages.iter().find(|s| s.name == name)
     }
@@ -308,6 +335,13 @@ impl BuildPlan {
     pub fn check(&self) -> Result<(), PlanError> {
         if self.format != PLAN_FORMAT {
             return Err(PlanError::Format { found: self.format });
+        }
+        // The engine's labels (an owner, a cache key) on the image would make the tool treat it,
+        // or containers started from it, as its own.
+        if let Some(key) = self.image.labels.keys().find(|k| {
+            k.starts_with(labels::NAMESPACE) && !labels::SET_BY_PLAN.contains(&k.as_str())
+        }) {
+            return Err(PlanError::ReservedLabel(key.clone()));
         }
         for (i, stage) in self.stages.iter().enumerate() {
             if self.stages[..i].iter().any(|s| s.name == stage.name) {

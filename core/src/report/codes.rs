@@ -115,3 +115,4 @@ pub const LOG_FILE_UNWRITABLE: Code = Code("AR700");
 pub const LOCAL_FILE_UNREADABLE: Code = Code("AR701");
 pub const LOCAL_VALUE_INVALID: Code = Code("AR702");
 pub const PLAN_FILE_UNREADABLE: Code = Code("AR703");
+pub const PLAN_SOURCE_ELSEWHERE: Code = Code("AR704");
