@@ -1596,18 +1596,33 @@ async fn a_secrets_file_inside_the_source_stays_out_of_the_image() {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn cache_volumes_are_listed_and_pruned_when_their_project_is_gone() {
-    let docker = docker().await;
+    // An engine answers (the CLI below needs it).
+    docker().await;
     let app = write_app(&[(
         "apprunner.yaml",
         "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo ok\nrun:\n  command: node -e 1\n",
     )]);
-    let _image = ImageGuard::new(image_name("cache-ls"));
-    build(&docker, app.path(), "cache-ls")
-        .await
-        .result
-        .expect("builds");
+    let tag = image_name("cache-ls").to_string();
+    let _image = ImageGuard::new(&tag);
+    // Built as `.` from inside the project; listed and pruned from elsewhere (`/`): the volume
+    // is labelled with the project's canonical path, not with the `.` it was typed as.
+    let built = cli()
+        .current_dir(app.path())
+        .args(["build", "-t", &tag, "."])
+        .output()
+        .unwrap();
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stdout)
+    );
     let project = app.path().canonicalize().unwrap();
     let listed = |out: &std::process::Output| String::from_utf8_lossy(&out.stdout).to_string();
+    let cli = || {
+        let mut c = cli();
+        c.current_dir("/");
+        c
+    };
     let ls = cli().args(["cache", "ls"]).output().unwrap();
     let line = listed(&ls)
         .lines()
@@ -1635,7 +1650,6 @@ async fn cache_volumes_are_listed_and_pruned_when_their_project_is_gone() {
     assert!(!listed(&ls).contains(&volume), "{}", listed(&ls));
 }
 
-/// A copy of `dir`'s files (one level, as the example and fixture apps are), with `extra` added.
 /// The guide's Python example, twice with a one-line edit of server.py between: the second build
 /// takes pre-run's `pip3 install -r requirements.txt` from the dependency layer, and the image
 /// answers with the edit.

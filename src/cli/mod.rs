@@ -164,11 +164,15 @@ async fn cache(action: args::CacheAction, cache_dir: Option<PathBuf>) -> Result<
                         layer_dir.display(),
                         used.format("%Y-%m-%d")
                     )
-                } else if layer.last_used > std::time::UNIX_EPOCH {
+                } else if layer.in_layer_dir {
                     // A stage's kept state or a dependency layer's /app: an image only.
                     format!("last used {}", used.format("%Y-%m-%d"))
                 } else {
-                    format!("never used with {}", layer_dir.display())
+                    format!(
+                        "made {}, never used with {}",
+                        used.format("%Y-%m-%d"),
+                        layer_dir.display()
+                    )
                 };
                 let engine = if layer.in_engine {
                     "image in the engine"

@@ -6,8 +6,15 @@ use bollard::query_parameters::{ListVolumesOptionsBuilder, RemoveVolumeOptionsBu
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-/// The label naming the project directory a cache volume serves.
+/// The label naming the project directory a cache volume serves (absolute and canonical).
 pub const CACHE_FOR_LABEL: &str = "apprunner-build.cache-for";
+
+/// `path` as one name whatever directory it is given from: canonical where it exists, else
+/// absolute.
+pub(crate) fn canonical(path: &std::path::Path) -> PathBuf {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheVolume {
@@ -35,8 +42,10 @@ impl Session {
             .map(|v| {
                 let project =
                     PathBuf::from(v.labels.get(CACHE_FOR_LABEL).cloned().unwrap_or_default());
+                // A relative path (labelled by an older version) names no directory for sure:
+                // such a volume counts as its project's, never as gone.
                 CacheVolume {
-                    project_exists: project.is_dir(),
+                    project_exists: project.is_relative() || project.is_dir(),
                     runtime: v
                         .labels
                         .get("apprunner-build.runtime")
@@ -82,9 +91,12 @@ pub struct KeptLayer {
     pub tag: String,
     /// The bytes of its files in the layer directory.
     pub bytes: u64,
-    /// When a build last used it (found or made it).
+    /// When a build last used it (found or made it); for an image never used with this layer
+    /// directory, when the engine made it.
     pub last_used: std::time::SystemTime,
     pub in_engine: bool,
+    /// Whether the layer directory records it (files, or a use).
+    pub in_layer_dir: bool,
 }
 
 /// How long a dependency layer nobody used is kept by `cache prune`.
@@ -115,19 +127,22 @@ impl Session {
                 .sum();
             let tag = format!("{}:{name}", super::layers::LAYER_REPOSITORY);
             found.push(KeptLayer {
-                in_engine: in_engine.contains(&tag),
+                in_engine: in_engine.iter().any(|(t, _)| *t == tag),
                 tag,
                 bytes,
                 last_used: meta.modified().unwrap_or(std::time::UNIX_EPOCH),
+                in_layer_dir: true,
             });
         }
-        for tag in in_engine {
+        for (tag, created) in in_engine {
             if !found.iter().any(|k| k.tag == tag) {
+                // Never used with this layer directory: as old as the image, not older.
                 found.push(KeptLayer {
                     tag,
                     bytes: 0,
-                    last_used: std::time::UNIX_EPOCH,
+                    last_used: created,
                     in_engine: true,
+                    in_layer_dir: false,
                 });
             }
         }
@@ -135,7 +150,8 @@ impl Session {
         found
     }
 
-    async fn cache_image_tags(&self) -> Vec<String> {
+    /// The engine's cache images: each tag, with when its image was made.
+    async fn cache_image_tags(&self) -> Vec<(String, std::time::SystemTime)> {
         let filters = HashMap::from([("reference", vec![super::layers::LAYER_REPOSITORY])]);
         let options = bollard::query_parameters::ListImagesOptionsBuilder::new()
             .filters(&filters)
@@ -145,8 +161,12 @@ impl Session {
             .await
             .unwrap_or_default()
             .into_iter()
-            .flat_map(|i| i.repo_tags)
-            .filter(|t| t.starts_with(super::layers::LAYER_REPOSITORY))
+            .flat_map(|i| {
+                let created =
+                    std::time::UNIX_EPOCH + std::time::Duration::from_secs(i.created.max(0) as u64);
+                i.repo_tags.into_iter().map(move |t| (t, created))
+            })
+            .filter(|(t, _)| t.starts_with(super::layers::LAYER_REPOSITORY))
             .collect()
     }
 

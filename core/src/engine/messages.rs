@@ -20,7 +20,10 @@ fn failure_text(e: &EngineError) -> String {
             exit_code,
             ..
         } => {
-            format!("Failed to execute '{phase}' command '{command}' (exit code {exit_code}).")
+            format!(
+                "Failed to execute '{phase}' command '{}' (exit code {exit_code}).",
+                crate::report::log::clipped(command)
+            )
         }
         EngineError::Pull { image, reason } => {
             format!("Failed to pull the runtime image {image}: {reason}.")

@@ -59,7 +59,10 @@ pub enum EngineError {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("'{phase}' command '{command}' failed (exit code {exit_code})")]
+    #[error(
+        "'{phase}' command '{}' failed (exit code {exit_code})",
+        crate::report::log::clipped(command)
+    )]
     CommandFailed {
         phase: PhaseName,
         command: String,

@@ -291,8 +291,10 @@ impl Walk<'_> {
         workdir: &str,
         env: &[String],
     ) -> Result<(), EngineError> {
-        self.log
-            .app_runner(format!("Executing '{phase}' command: {command}"));
+        self.log.app_runner(format!(
+            "Executing '{phase}' command: {}",
+            crate::report::log::clipped(command)
+        ));
         let t = Instant::now();
         let code = exec::run(
             self.docker,

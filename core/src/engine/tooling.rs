@@ -82,7 +82,7 @@ pub(super) fn tool_env(opts: &BuildOptions, log: &BuildLog) -> Result<Vec<String
 /// yarn, pnpm, uv, poetry or corepack cache. `--no-cache` mounts no volume at all.
 pub fn cache_volume(source_root: &std::path::Path, runtime: &str, version: &str) -> String {
     use sha2::{Digest, Sha256};
-    let root = std::fs::canonicalize(source_root).unwrap_or_else(|_| source_root.to_path_buf());
+    let root = super::caches::canonical(source_root);
     let mut h = Sha256::new();
     h.update(root.as_os_str().as_encoded_bytes());
     h.update(b"\0");
@@ -106,7 +106,10 @@ impl Walk<'_> {
         let labels = HashMap::from([
             (
                 super::caches::CACHE_FOR_LABEL.to_string(),
-                self.plan.source_root.display().to_string(),
+                // Absolute and canonical: `cache prune` may run from any directory.
+                super::caches::canonical(&self.plan.source_root)
+                    .display()
+                    .to_string(),
             ),
             (
                 "apprunner-build.runtime".to_string(),

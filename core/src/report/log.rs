@@ -239,6 +239,23 @@ pub fn diagnostic_value(d: &crate::report::diagnostic::Diagnostic) -> serde_json
     })
 }
 
+/// The most of one command a log line shows: a plan may hold a command of any length (a saved
+/// plan is anybody's), and the log is read by people.
+pub const COMMAND_SHOWN: usize = 2000;
+
+/// `text` as a log line shows it: whole, or its first [`COMMAND_SHOWN`] bytes and how much more
+/// there is.
+pub fn clipped(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.len() <= COMMAND_SHOWN {
+        return text.into();
+    }
+    let mut end = COMMAND_SHOWN;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} more bytes)", &text[..end], text.len() - end).into()
+}
+
 /// What secret values are replaced with.
 pub const MASK: &str = "********";
 
@@ -713,5 +730,23 @@ mod tests {
         assert_eq!(v["stream"], "stderr");
         assert_eq!(v["text"], "tests \"passed\"");
         assert!(v["time"].as_str().unwrap().contains('T'));
+    }
+}
+
+#[cfg(test)]
+mod clipped_tests {
+    use super::*;
+
+    #[test]
+    fn long_commands_are_clipped_at_a_character_boundary() {
+        assert_eq!(clipped("npm ci"), "npm ci");
+        // "echo " and two-byte characters: byte COMMAND_SHOWN is inside one, so one byte less.
+        let long = format!("echo {}", "é".repeat(COMMAND_SHOWN));
+        let shown = clipped(&long);
+        let kept = COMMAND_SHOWN - 1;
+        assert_eq!(
+            shown,
+            format!("{}… ({} more bytes)", &long[..kept], long.len() - kept)
+        );
     }
 }
