@@ -357,3 +357,33 @@ async fn an_edited_plan_or_a_retagged_base_image_is_never_up_to_date() {
 
 /// A python311 service that serves its directory: no package install.
 const MINIMAL_HTTP: &str = "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - echo built > built.txt\nrun:\n  command: python3 -m http.server 8080\n";
+
+/// A source with names every image format reserves for deletions (`.wh.x`, `.wh..wh..opq`):
+/// no image can hold them (one copied in through a container cannot even be saved), so the build
+/// stops before anything runs, naming the file and the fix.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn whiteout_names_in_the_source_are_refused_by_name() {
+    let docker = docker().await;
+    for name in [".wh.x", "static/.wh..wh..opq"] {
+        let app = write_app(&[
+            ("apprunner.yaml", MINIMAL_HTTP),
+            ("index.html", "hi\n"),
+            (name, "data\n"),
+        ]);
+        let _image = ImageGuard::new(image_name("whiteout-names"));
+        let b = build(&docker, app.path(), "whiteout-names").await;
+        let e = b
+            .result
+            .err()
+            .unwrap_or_else(|| panic!("{name} was built: {:#?}", b.log));
+        let shown = e.to_string();
+        assert!(
+            shown.contains(&format!("`{name}` has a name that begins with `.wh.`"))
+                && shown.contains(".dockerignore"),
+            "{shown}"
+        );
+        assert!(!log_has(&b.log, "Executing"), "{:#?}", b.log);
+        assert!(b.leftovers.is_empty(), "{:?}", b.leftovers);
+    }
+}

@@ -376,15 +376,17 @@ impl Walk<'_> {
     /// the engine refused), and the caller does it in a container.
     async fn step_directly(&mut self, stage: &Stage, step: &Step) -> Result<bool, EngineError> {
         match step {
-            Step::CopySource { path, .. } => self.write_source(stage, path).await,
+            Step::CopySource { path, .. } => {
+                self.write_source(stage, path).await?;
+                Ok(true)
+            }
             Step::CopyFromStage { from, path, .. } => {
                 let from = self
                     .plan
                     .stage(from)
                     .expect("checked: every step names a declared stage")
                     .clone();
-                self.write_copy(&from, stage, path).await?;
-                Ok(true)
+                self.write_copy(&from, stage, path).await
             }
             Step::Commit { .. } => {
                 let Some(id) = self.write_commit(stage).await? else {

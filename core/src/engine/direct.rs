@@ -7,7 +7,7 @@
 use super::build::{secs, size, Walk};
 use super::docker::long;
 use super::stages::Need;
-use super::written::{self, Layer, NewImage};
+use super::written::{self, Layer, NewImage, WhiteoutNames};
 use super::{source, EngineError};
 use crate::plan::Stage;
 use bollard::models::{ImageConfig, ImageInspect};
@@ -215,12 +215,11 @@ impl Walk<'_> {
     }
 
     /// The source as a layer over the stage's image, loaded with the stage's next load.
-    /// `false`: not written (the caller copies it into a container).
     pub(super) async fn write_source(
         &mut self,
         stage: &Stage,
         path: &str,
-    ) -> Result<bool, EngineError> {
+    ) -> Result<(), EngineError> {
         let t = Instant::now();
         let root = self.plan.source_root.clone();
         let prefix = path.trim_start_matches('/').to_string();
@@ -238,12 +237,6 @@ impl Walk<'_> {
             source: std::io::Error::other(e),
         })?;
         let (layer, summary) = written.map_err(|source| EngineError::Source { root, source })?;
-        if summary.whiteout_names {
-            self.log.app_runner(
-                "The source has names that begin with `.wh.`, which a layer would read as deletions: it is copied into a container instead.",
-            );
-            return Ok(false);
-        }
         let layer = Arc::new(layer);
         self.pending
             .entry(stage.name.clone())
@@ -263,7 +256,7 @@ impl Walk<'_> {
             known.push(layer);
         }
         self.source = Some(summary);
-        Ok(true)
+        Ok(())
     }
 
     /// `path` of stage `from` as layers over `to`'s image, loaded with `to`'s next load: the
@@ -274,14 +267,21 @@ impl Walk<'_> {
         from: &Stage,
         to: &Stage,
         path: &str,
-    ) -> Result<(), EngineError> {
+    ) -> Result<bool, EngineError> {
         let t = Instant::now();
         let (layers, how) = match self.known_app(&from.name) {
             Some(layers) => (layers, "as the layers it is made of"),
             None => {
                 let container = self.container(from, Need::NoMounts).await?;
                 let file = self.temporary_layer("copy");
-                let layer = self.archive_of(&container, path, file, true).await?;
+                let (layer, names) = self.archive_of(&container, path, file, true).await?;
+                if names == WhiteoutNames(true) {
+                    self.log.app_runner(format!(
+                        "{path} of the {} stage has names that begin with `.wh.`, which a layer would read as deletions: it is copied with a container instead.",
+                        from.name
+                    ));
+                    return Ok(false);
+                }
                 (vec![Arc::new(layer)], "as a layer")
             }
         };
@@ -296,7 +296,7 @@ impl Walk<'_> {
             to.image,
             secs(t.elapsed())
         ));
-        Ok(())
+        Ok(true)
     }
 
     /// The layers `stage`'s /app is made of, when known: the stage has no container, and all of
@@ -308,14 +308,15 @@ impl Walk<'_> {
         self.app_layers.get(stage).cloned()
     }
 
-    /// `path` in `container` as a layer tar rooted at `/`, written to `file`.
+    /// `path` in `container` as a layer tar rooted at `/`, written to `file`; and whether a name
+    /// in it begins with `.wh.` (then it cannot serve as a layer).
     pub(super) async fn archive_of(
         &self,
         container: &str,
         path: &str,
         file: PathBuf,
         temporary: bool,
-    ) -> Result<Layer, EngineError> {
+    ) -> Result<(Layer, WhiteoutNames), EngineError> {
         let options = DownloadFromContainerOptionsBuilder::new()
             .path(path)
             .build();
@@ -337,12 +338,10 @@ impl Walk<'_> {
             root: path.into(),
             source: std::io::Error::other(e),
         })?;
-        written
-            .map(|(layer, ())| layer)
-            .map_err(|source| EngineError::Source {
-                root: path.into(),
-                source,
-            })
+        written.map_err(|source| EngineError::Source {
+            root: path.into(),
+            source,
+        })
     }
 
     /// The stage's image with the plan's config, written over it: the commit of a stage that

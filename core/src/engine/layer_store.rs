@@ -8,7 +8,7 @@
 use super::build::Walk;
 use super::diff::{self, Part};
 use super::layer_seal::{self, Contents, Seal, Unusable};
-use super::written::{append_rebased, Layer};
+use super::written::{append_rebased, Layer, WhiteoutNames};
 use super::EngineError;
 use crate::plan::Step;
 use bollard::query_parameters::DownloadFromContainerOptionsBuilder;
@@ -173,6 +173,15 @@ pub(super) fn partial_of(name: &str) -> Option<u32> {
         .flatten()
 }
 
+fn no_whiteout_names(names: WhiteoutNames) -> io::Result<()> {
+    match names {
+        WhiteoutNames(false) => Ok(()),
+        WhiteoutNames(true) => Err(io::Error::other(
+            "the install wrote a file whose name begins with `.wh.`, which a layer reads as a deletion",
+        )),
+    }
+}
+
 /// Record that a build used the cache image `tag` (one with no files of its own: a stage's
 /// state, a dependency layer's /app), for pruning: an empty directory named as the tag.
 pub(super) fn touch_tag(layer_dir: &Path, tag: &str) {
@@ -266,11 +275,18 @@ impl Walk<'_> {
                         (Part::Deleted(path), _) => diff::write_whiteout(&mut tar, path)?,
                         (Part::Archive(path), Some(reader)) => {
                             let parent = Path::new(path).parent().unwrap_or(Path::new("/"));
-                            append_rebased(&mut tar, reader, parent, None)?;
+                            // A file of the container named `.wh.…` would read as a
+                            // deletion: such an install is not kept as a written layer.
+                            no_whiteout_names(append_rebased(&mut tar, reader, parent, None)?)?;
                         }
                         (Part::Some { dir, keep }, Some(reader)) => {
                             let parent = Path::new(dir).parent().unwrap_or(Path::new("/"));
-                            append_rebased(&mut tar, reader, parent, Some(keep))?;
+                            no_whiteout_names(append_rebased(
+                                &mut tar,
+                                reader,
+                                parent,
+                                Some(keep),
+                            )?)?;
                         }
                         (_, None) => unreachable!("every archive has a reader"),
                     }

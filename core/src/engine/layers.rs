@@ -7,7 +7,7 @@ use super::direct::Support;
 use super::docker::{long, OWNER_LABEL};
 use super::layer_store::{self as store, CacheKey, Kept};
 use super::stages::Need;
-use super::written::read_files;
+use super::written::{read_files, WhiteoutNames};
 use super::{exec, EngineError};
 use crate::input::files::read_project_bytes;
 use crate::plan::Stage;
@@ -352,7 +352,12 @@ impl Walk<'_> {
         let dir = self.opts.layer_dir.clone();
         let aside = store::aside(&dir, key, Kept::App);
         let kept = match self.archive_of(container, path, aside.clone(), false).await {
-            Ok(layer) => store::keep(&dir, key, Kept::App, layer).map_err(|e| e.to_string()),
+            Ok((layer, WhiteoutNames(false))) => {
+                store::keep(&dir, key, Kept::App, layer).map_err(|e| e.to_string())
+            }
+            Ok((_, WhiteoutNames(true))) => Err(
+                "a name in it begins with `.wh.`, which a layer would read as a deletion".into(),
+            ),
             Err(e) => Err(e.to_string()),
         };
         match kept {

@@ -30,9 +30,6 @@ pub struct SourceSummary {
     /// What the user should know about the file set, e.g. a `.dockerignore` that leaves out
     /// every file.
     pub warnings: Vec<String>,
-    /// Some name begins with `.wh.`: a layer would read it as the deletion of a lower file, so
-    /// this tree can only be copied into a container, never written as a layer.
-    pub whiteout_names: bool,
 }
 
 /// Write `root` as a tar whose entries live under `prefix` (e.g. `app`), without the entries at
@@ -131,8 +128,18 @@ fn walk<W: Write>(
                 continue;
             }
             let in_archive = archive_path(prefix, &rel)?;
+            // Reserved in every image format (OCI, Docker): a layer reads such a name as the
+            // deletion of a lower file, and an image holding it cannot even be saved. Copied into
+            // a container, it breaks the image the same way: refused, named, before any build.
             if name.as_encoded_bytes().starts_with(b".wh.") {
-                summary.whiteout_names = true;
+                return Err(named(
+                    &rel,
+                    "has a name that begins with `.wh.`",
+                    io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "container images reserve such names for deleted files, so no image can hold it; rename it, or leave it out with a .dockerignore line",
+                    ),
+                ));
             }
             let meta = fs::symlink_metadata(root.join(&rel))
                 .map_err(|e| named(&rel, "cannot be read", e))?;

@@ -337,11 +337,19 @@ pub(super) fn rebase_archive<R: Read, W: Write>(
     archive: R,
     parent: &Path,
     out: &mut W,
-) -> io::Result<()> {
+) -> io::Result<WhiteoutNames> {
     let mut builder = tar::Builder::new(out);
-    append_rebased(&mut builder, archive, parent, None)?;
-    builder.into_inner()?.flush()
+    let names = append_rebased(&mut builder, archive, parent, None)?;
+    builder.into_inner()?.flush()?;
+    Ok(names)
 }
+
+/// Whether some file written into a layer has a name that begins with `.wh.`: a layer cannot
+/// hold it (the engine reads it as the deletion of a lower file), so it is copied with a
+/// container instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub(super) struct WhiteoutNames(pub(super) bool);
 
 /// [`rebase_archive`] into an open layer tar; times clamped to `SOURCE_DATE_EPOCH` when set.
 /// With `keep` (absolute paths), only the entries at or under one of them are written.
@@ -350,7 +358,8 @@ pub(super) fn append_rebased<R: Read, W: Write>(
     archive: R,
     parent: &Path,
     keep: Option<&[String]>,
-) -> io::Result<()> {
+) -> io::Result<WhiteoutNames> {
+    let mut whiteout_names = false;
     let keep: Option<Vec<String>> = keep.map(|k| {
         k.iter()
             .map(|p| p.trim_start_matches('/').to_string())
@@ -385,6 +394,11 @@ pub(super) fn append_rebased<R: Read, W: Write>(
                 continue;
             }
         }
+        whiteout_names |= full
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .is_some_and(|n| n.starts_with(".wh."));
         let link = entry.link_name()?.map(|l| l.to_string_lossy().into_owned());
         match (header.entry_type(), link) {
             (tar::EntryType::Link, Some(target)) => {
@@ -404,7 +418,7 @@ pub(super) fn append_rebased<R: Read, W: Write>(
             }
         }
     }
-    Ok(())
+    Ok(WhiteoutNames(whiteout_names))
 }
 
 /// The bytes of each of `names` (relative to `path`) in the topmost of `layers` that has it.
@@ -562,7 +576,8 @@ mod tests {
         engine.append_link(&mut l, "app/y.py", "app/x.py").unwrap();
         let engine = engine.into_inner().unwrap();
         let mut out = Vec::new();
-        rebase_archive(&engine[..], Path::new("/srv"), &mut out).unwrap();
+        let names = rebase_archive(&engine[..], Path::new("/srv"), &mut out).unwrap();
+        assert_eq!(names, WhiteoutNames(false));
         let mut archive = tar::Archive::new(&out[..]);
         let listed: Vec<(String, u32, Option<String>)> = archive
             .entries()
