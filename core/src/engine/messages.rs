@@ -29,6 +29,9 @@ fn failure_text(e: &EngineError) -> String {
             format!("Failed to pull the runtime image {image}: {reason}.")
         }
         EngineError::Interrupted => "The build was interrupted.".to_string(),
+        EngineError::Docker { action, source } if connection_lost(source) => {
+            format!("Lost the connection to the Docker engine while {action}: {source}.")
+        }
         other => format!("{}.", capitalize(&other.to_string())),
     }
 }
@@ -94,6 +97,9 @@ pub fn engine_help(e: &EngineError) -> Option<String> {
     match e {
         EngineError::Connect { .. } => Some(
             "start a Docker engine (on Debian: apt-get install docker.io, then dockerd), or point DOCKER_HOST at one (unix:// or tcp://)".into(),
+        ),
+        EngineError::Docker { source, .. } if connection_lost(source) => Some(
+            "the engine stopped, restarted or dropped the connection: check that it runs (`docker info`); the containers this build could not remove are removed by the next build".into(),
         ),
         EngineError::Pull { image, .. } => Some(format!(
             "if no registry is reachable from here, load or build {image} locally under that name, or point the runtime at a mirror or a local image with --catalog FILE (format: runtimes/*.toml)"
@@ -208,6 +214,19 @@ fn run_failure_lines(e: &RunError, unhealthy_threshold: u32, interval: u64) -> V
             )]
         }
     }
+}
+
+/// Whether an engine call failed because the connection itself went away (the engine stopped or
+/// restarted, a relay died), not because the engine answered with an error.
+fn connection_lost(e: &bollard::errors::Error) -> bool {
+    use bollard::errors::Error;
+    matches!(
+        e,
+        Error::IOError { .. }
+            | Error::HyperResponseError { .. }
+            | Error::HyperLegacyError { .. }
+            | Error::RequestTimeoutError
+    )
 }
 
 #[cfg(test)]

@@ -1,0 +1,162 @@
+//! Builds under faults: the engine goes away mid-build, a disk fills. Each fails (or goes on)
+//! with a message that says what happened, and leaves nothing of its own behind that the next
+//! build does not remove. Run with scripts/test.sh.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use support::*;
+use tokio::net::{UnixListener, UnixStream};
+use tokio::task::AbortHandle;
+
+/// A relay from a socket of its own to the engine's: what a build talks to, and can lose.
+struct Relay {
+    path: PathBuf,
+    tasks: Arc<Mutex<Vec<AbortHandle>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Relay {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("engine.sock");
+        let listener = UnixListener::bind(&path).unwrap();
+        let tasks: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
+        let conns = tasks.clone();
+        let accept = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let task = tokio::spawn(async move {
+                    let mut engine = UnixStream::connect(engine_socket()).await.unwrap();
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut engine).await;
+                });
+                conns.lock().unwrap().push(task.abort_handle());
+            }
+        });
+        tasks.lock().unwrap().push(accept.abort_handle());
+        Relay {
+            path,
+            tasks,
+            _dir: dir,
+        }
+    }
+
+    fn host(&self) -> String {
+        format!("unix://{}", self.path.display())
+    }
+
+    /// Every connection through the relay dropped at once, and no new one taken.
+    fn kill(&self) {
+        for task in self.tasks.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+}
+
+fn engine_socket() -> PathBuf {
+    match std::env::var("DOCKER_HOST") {
+        Ok(host) if host.starts_with("unix://") => PathBuf::from(&host["unix://".len()..]),
+        _ => PathBuf::from("/var/run/docker.sock"),
+    }
+}
+
+/// Run the CLI's `build`, and call `at_line` with each line it prints; its exit code and lines.
+async fn build_cli(
+    dir: &Path,
+    tag: &str,
+    docker_host: Option<String>,
+    at_line: impl Fn(&str) + Send + 'static,
+) -> (Option<i32>, Vec<String>, u32) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_apprunner-build"));
+    command
+        .args(["build", "-t", tag])
+        .arg(dir)
+        .env("APPRUNNER_BUILD_CATALOG", test_catalog())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    if let Some(host) = docker_host {
+        command.env("DOCKER_HOST", host);
+    }
+    let mut child = command.spawn().unwrap();
+    let pid = child.id();
+    let stdout = child.stdout.take().unwrap();
+    let lines = tokio::task::spawn_blocking(move || {
+        use std::io::BufRead;
+        let mut all = Vec::new();
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            at_line(&line);
+            all.push(line);
+        }
+        all
+    })
+    .await
+    .unwrap();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let mut all = lines;
+    all.extend(
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .map(String::from),
+    );
+    (out.status.code(), all, pid)
+}
+
+/// The engine connection is lost while a build command runs: the build says so (not a bare
+/// "error trying to connect"), exits with the engine's code, and the next build removes the
+/// container it could not.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn a_lost_engine_connection_is_named_and_the_next_build_sweeps_up() {
+    let docker = docker().await;
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo started; sleep 120\nrun:\n  command: node -e 1\n",
+    )]);
+    let tag = format!("apprunner-build-test/lost-engine:{}", std::process::id());
+    let _image = ImageGuard::new(&tag);
+    let relay = Arc::new(Relay::start());
+    let killer = relay.clone();
+    let (code, lines, pid) = build_cli(app.path(), &tag, Some(relay.host()), move |line| {
+        if line.contains("[Build] started") {
+            killer.kill();
+        }
+    })
+    .await;
+    let text = lines.join("\n");
+    assert_eq!(code, Some(4), "{text}");
+    assert!(
+        text.contains("Lost the connection to the Docker engine while"),
+        "{text}"
+    );
+    assert!(text.contains("the next build"), "{text}");
+    assert!(
+        !leftover_containers(&docker, pid).await.is_empty(),
+        "the command's container stays while nobody can remove it"
+    );
+
+    // The next build, on the engine itself: it removes what the lost one left.
+    let quick = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo ok\nrun:\n  command: node -e 1\n",
+    )]);
+    let next_tag = format!("apprunner-build-test/after-lost:{}", std::process::id());
+    let _next = ImageGuard::new(&next_tag);
+    let (code, lines, _) = build_cli(quick.path(), &next_tag, None, |_| {}).await;
+    let text = lines.join("\n");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains(&format!(
+            "left by an earlier, interrupted build or run (process {pid} is gone)"
+        )),
+        "{text}"
+    );
+    assert_eq!(
+        leftover_containers(&docker, pid).await,
+        Vec::<String>::new()
+    );
+}
