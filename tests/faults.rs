@@ -160,3 +160,81 @@ async fn a_lost_engine_connection_is_named_and_the_next_build_sweeps_up() {
         Vec::<String>::new()
     );
 }
+
+/// A tmpfs of `size` mounted at a new directory, unmounted when dropped.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(size: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "this test mounts a small tmpfs (it needs root)");
+        SmallDisk { dir }
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// The cache directory's disk is full: the dependency layer cannot be kept there, the build says
+/// so and goes on with the layer in the engine, the app answers, and no partial file is left.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn a_full_cache_disk_is_a_warning_not_a_failed_build() {
+    let docker = docker().await;
+    let disk = SmallDisk::mount("64k");
+    let app = copy_app(&app_fixture("py-requirements"), &[]);
+    let mut options = test_options("full-disk");
+    options.layer_dir = disk.dir.path().join("layers");
+    options.export_layers = true;
+    let _image = ImageGuard::new(options.image.clone());
+    let b = build_plan_in(&docker, &plan_with(app.path(), true), &options).await;
+    let _layers = layer_guards(&b.log);
+    let built = b.result.unwrap_or_else(|e| panic!("{e}\n{:#?}", b.log));
+    assert!(
+        log_has(&b.log, "Warning: cannot keep the dependency layer in")
+            && log_has(&b.log, "No space left on device"),
+        "{:#?}",
+        b.log
+    );
+    assert_eq!(
+        answer(&docker, &built.id, &[], 8080).await,
+        "Hello from Flask, world!\n"
+    );
+    let mut files = Vec::new();
+    for entry in walk(disk.dir.path()) {
+        if entry.is_file() {
+            files.push(entry);
+        }
+    }
+    assert!(
+        files.iter().all(|f| !f.to_string_lossy().contains(".tar")),
+        "{files:?}"
+    );
+    assert!(b.leftovers.is_empty(), "{:?}", b.leftovers);
+}
+
+/// Every path under `dir`.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        }
+        out.push(path);
+    }
+    out
+}

@@ -156,6 +156,16 @@ impl Walk<'_> {
             })
         }) {
             Ok(layer) => layer,
+            // The layer directory cannot take it (a full disk, say): the install ran, and the
+            // engine keeps it as it would without a cache directory.
+            Err(EngineError::Source { source, .. }) => {
+                let _ = std::fs::remove_file(&aside);
+                self.log.app_runner(format!(
+                    "Warning: cannot keep the dependency layer in {} ({source}): it is committed in the engine instead, and a later build on another engine installs again.",
+                    dir.display()
+                ));
+                return self.commit_install(stage, &container, install, key).await;
+            }
             Err(e) => {
                 let _ = std::fs::remove_file(&aside);
                 return Err(e);
@@ -181,14 +191,26 @@ impl Walk<'_> {
         contents: &[(String, Option<Vec<u8>>)],
         key: &str,
     ) -> Result<String, EngineError> {
-        let Install { from, path, .. } = install;
         let container = self.run_install(stage, install, contents).await?;
+        self.commit_install(stage, &container, install, key).await
+    }
+
+    /// The install's container, committed as the dependency layer (and its /app kept as a
+    /// snapshot where it can be).
+    async fn commit_install(
+        &mut self,
+        stage: &Stage,
+        container: &str,
+        install: Install<'_>,
+        key: &str,
+    ) -> Result<String, EngineError> {
+        let Install { from, path, .. } = install;
         let labels = HashMap::from([
             (LAYER_KEY_LABEL.to_string(), key.to_string()),
             (OWNER_LABEL.to_string(), String::new()),
         ]);
         let options = CommitContainerOptionsBuilder::new()
-            .container(&container)
+            .container(container)
             .comment("apprunner-build dependency layer")
             .build();
         let config = ContainerConfig {
@@ -203,8 +225,7 @@ impl Walk<'_> {
         // After the commit: reading /app through the archive API may add mount points to the
         // container, which is not committed again.
         if from.is_none() {
-            self.snapshot_app(&stage.name, &container, path, key)
-                .await?;
+            self.snapshot_app(&stage.name, container, path, key).await?;
         }
         Ok(id)
     }
