@@ -411,6 +411,12 @@ async fn json_log_for_ci_and_log_file_and_docker_host() {
         stdout.contains("Reason: Cannot reach the Docker engine at tcp://127.0.0.1:9"),
         "{stdout}"
     );
+    // And how to get one.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("start a Docker engine") && stderr.contains("DOCKER_HOST"),
+        "{stderr}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

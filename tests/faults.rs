@@ -238,3 +238,109 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Load: eight builds at once, six small apps of their own and two of one app sharing one
+/// `--cache-dir`. Each image is its own app's, each log holds only its own build's lines, and
+/// the shared cache stays whole (a later build on a new runner takes the install from it).
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn eight_builds_at_once_keep_their_images_logs_and_caches_apart() {
+    let docker = docker().await;
+    let small: Vec<tempfile::TempDir> = (0..6)
+        .map(|i| {
+            write_app(&[(
+                "apprunner.yaml",
+                &format!(
+                    "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo marker-{i}-built > built.txt\nrun:\n  command: node -e \"require('http').createServer((q, s) => s.end('app-{i}')).listen(process.env.PORT)\"\n"
+                ),
+            )])
+        })
+        .collect();
+    let shared_app = copy_app(&app_fixture("py-requirements"), &[]);
+    let cache_dir = tempfile::tempdir().unwrap();
+    let mut builds = Vec::new();
+    let mut guards = Vec::new();
+    for (i, app) in small.iter().enumerate() {
+        let options = test_options(&format!("load-{i}"));
+        guards.push(ImageGuard::new(options.image.clone()));
+        let plan = plan_for(app.path());
+        let docker = docker.clone();
+        builds.push(Box::pin(async move {
+            (
+                format!("marker-{i}"),
+                build_plan_in(&docker, &plan, &options).await,
+            )
+        })
+            as std::pin::Pin<
+                Box<dyn std::future::Future<Output = (String, Build)>>,
+            >);
+    }
+    for name in ["load-shared-a", "load-shared-b"] {
+        let mut options = test_options(name);
+        options.layer_dir = cache_dir.path().join("layers");
+        options.export_layers = true;
+        guards.push(ImageGuard::new(options.image.clone()));
+        let plan = plan_with(shared_app.path(), true);
+        let docker = docker.clone();
+        builds.push(Box::pin(async move {
+            (
+                "Flask".to_string(),
+                build_plan_in(&docker, &plan, &options).await,
+            )
+        }));
+    }
+    let mut layers = Vec::new();
+    // All eight at once, in this task (a build's future is not `Send`).
+    let results = futures_util::future::join_all(builds).await;
+    for (i, (marker, b)) in results.into_iter().enumerate() {
+        layers.extend(layer_guards(&b.log));
+        let built = b
+            .result
+            .unwrap_or_else(|e| panic!("build {i}: {e}\n{:#?}", b.log));
+        assert!(b.leftovers.is_empty(), "{:?}", b.leftovers);
+        if i < 6 {
+            // Its own marker, and no other build's.
+            assert!(
+                log_has(&b.log, &format!("[Build] {marker}-built"))
+                    || log_has(&b.log, &format!("echo {marker}-built")),
+                "{:#?}",
+                b.log
+            );
+            for other in (0..6).filter(|o| *o != i) {
+                assert!(
+                    !log_has(&b.log, &format!("marker-{other}-")),
+                    "build {i} has build {other}'s lines: {:#?}",
+                    b.log
+                );
+            }
+            assert!(!log_has(&b.log, "pip install"), "{:#?}", b.log);
+            assert_eq!(
+                answer(&docker, &built.id, &[], 8080).await,
+                format!("app-{i}")
+            );
+        } else {
+            assert!(!log_has(&b.log, "marker-"), "{:#?}", b.log);
+            assert_eq!(
+                answer(&docker, &built.id, &[], 8080).await,
+                "Hello from Flask, world!\n"
+            );
+        }
+    }
+    // The shared cache is whole: a new runner (the engine's cache images gone) takes the install
+    // from it.
+    drop(layers);
+    let mut options = test_options("load-shared-after");
+    options.layer_dir = cache_dir.path().join("layers");
+    options.export_layers = true;
+    guards.push(ImageGuard::new(options.image.clone()));
+    let after = build_plan_in(&docker, &plan_with(shared_app.path(), true), &options).await;
+    let _after_layers = layer_guards(&after.log);
+    after
+        .result
+        .unwrap_or_else(|e| panic!("{e}\n{:#?}", after.log));
+    assert!(
+        log_has(&after.log, "Dependencies from the cache directory"),
+        "{:#?}",
+        after.log
+    );
+}
