@@ -60,12 +60,13 @@ fn engine_socket() -> PathBuf {
     }
 }
 
-/// Run the CLI's `build`, and call `at_line` with each line it prints; its exit code and lines.
+/// Run the CLI's `build`, and call `at_line` with its pid and each line it prints; its exit code,
+/// its lines (stdout, then stderr) and its pid.
 async fn build_cli(
     dir: &Path,
     tag: &str,
     docker_host: Option<String>,
-    at_line: impl Fn(&str) + Send + 'static,
+    at_line: impl Fn(u32, &str) + Send + 'static,
 ) -> (Option<i32>, Vec<String>, u32) {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_apprunner-build"));
     command
@@ -87,7 +88,7 @@ async fn build_cli(
             .lines()
             .map_while(Result::ok)
         {
-            at_line(&line);
+            at_line(pid, &line);
             all.push(line);
         }
         all
@@ -121,7 +122,7 @@ async fn a_lost_engine_connection_is_named_and_the_next_build_sweeps_up() {
     let _image = ImageGuard::new(&tag);
     let relay = Arc::new(Relay::start());
     let killer = relay.clone();
-    let (code, lines, pid) = build_cli(app.path(), &tag, Some(relay.host()), move |line| {
+    let (code, lines, pid) = build_cli(app.path(), &tag, Some(relay.host()), move |_, line| {
         if line.contains("[Build] started") {
             killer.kill();
         }
@@ -146,7 +147,7 @@ async fn a_lost_engine_connection_is_named_and_the_next_build_sweeps_up() {
     )]);
     let next_tag = format!("apprunner-build-test/after-lost:{}", std::process::id());
     let _next = ImageGuard::new(&next_tag);
-    let (code, lines, _) = build_cli(quick.path(), &next_tag, None, |_| {}).await;
+    let (code, lines, _) = build_cli(quick.path(), &next_tag, None, |_, _| {}).await;
     let text = lines.join("\n");
     assert_eq!(code, Some(0), "{text}");
     assert!(
@@ -343,4 +344,104 @@ async fn eight_builds_at_once_keep_their_images_logs_and_caches_apart() {
         "{:#?}",
         after.log
     );
+}
+
+/// An app whose `phase` command says it started, then waits; the other phases only echo.
+fn slow_in(phase: &str) -> tempfile::TempDir {
+    let command = |p: &str| {
+        if p == phase {
+            format!("echo at-{p}; sleep 120")
+        } else {
+            format!("echo {p}-done")
+        }
+    };
+    write_app(&[(
+        "apprunner.yaml",
+        &format!(
+            "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    pre-build:\n      - {}\n    build:\n      - {}\n    post-build:\n      - {}\nrun:\n  pre-run:\n    - {}\n  command: node -e 1\n",
+            command("pre-build"),
+            command("build"),
+            command("post-build"),
+            command("pre-run"),
+        ),
+    )])
+}
+
+const PHASES: [(&str, &str); 4] = [
+    ("pre-build", "[PreBuild] at-pre-build"),
+    ("build", "[Build] at-build"),
+    ("post-build", "[PostBuild] at-post-build"),
+    ("pre-run", "[PreRun] at-pre-run"),
+];
+
+/// SIGINT and SIGTERM in each phase: the build stops with 130, says how many containers it
+/// removed, and none of its own remains.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn sigint_and_sigterm_in_each_phase_leave_nothing() {
+    let docker = docker().await;
+    for (phase, marker) in PHASES {
+        for signal in ["-INT", "-TERM"] {
+            let app = slow_in(phase);
+            let tag = format!("apprunner-build-test/signal:{}", std::process::id());
+            let _image = ImageGuard::new(&tag);
+            let (code, lines, pid) =
+                build_cli(app.path(), &tag, None, signal_at(marker, signal)).await;
+            let text = lines.join("\n");
+            assert_eq!(code, Some(130), "{phase} {signal}: {text}");
+            assert!(text.contains("container(s)."), "{phase} {signal}: {text}");
+            assert_eq!(
+                leftover_containers(&docker, pid).await,
+                Vec::<String>::new(),
+                "{phase} {signal}"
+            );
+        }
+    }
+}
+
+/// SIGKILL in each phase: nothing can clean up then, and the next build removes what is left,
+/// saying so.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn sigkill_in_each_phase_is_swept_by_the_next_build() {
+    let docker = docker().await;
+    let quick = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo ok\nrun:\n  command: node -e 1\n",
+    )]);
+    for (phase, marker) in PHASES {
+        let app = slow_in(phase);
+        let tag = format!("apprunner-build-test/killed:{}", std::process::id());
+        let _image = ImageGuard::new(&tag);
+        let (_, lines, pid) = build_cli(app.path(), &tag, None, signal_at(marker, "-KILL")).await;
+        let left = leftover_containers(&docker, pid).await;
+        assert!(!left.is_empty(), "{phase}: {lines:#?}");
+        let next = format!("apprunner-build-test/after-kill:{}", std::process::id());
+        let _next = ImageGuard::new(&next);
+        let (code, lines, _) = build_cli(quick.path(), &next, None, |_, _| {}).await;
+        let text = lines.join("\n");
+        assert_eq!(code, Some(0), "{text}");
+        assert!(
+            text.contains(&format!("(process {pid} is gone)")),
+            "{phase}: {text}"
+        );
+        assert_eq!(
+            leftover_containers(&docker, pid).await,
+            Vec::<String>::new(),
+            "{phase}"
+        );
+    }
+}
+
+/// A line handler that sends `signal` to the build once `marker` is printed.
+fn signal_at(marker: &'static str, signal: &'static str) -> impl Fn(u32, &str) + Send + 'static {
+    let sent = std::sync::atomic::AtomicBool::new(false);
+    move |pid: u32, line: &str| {
+        if line.contains(marker) && !sent.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            std::process::Command::new("kill")
+                .args([signal, &pid.to_string()])
+                .status()
+                .unwrap();
+        }
+    }
 }
