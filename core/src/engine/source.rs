@@ -88,15 +88,20 @@ fn walk<W: Write>(
     let mut summary = SourceSummary::default();
     let mut left_out = 0u64;
     let mut dockerignore_kept = false;
+    // The destination has the source directory's time, as with COPY.
+    let root_meta = fs::metadata(root).map_err(|e| named(Path::new(""), "cannot be read", e))?;
     append(
         &mut builder,
-        &mut dir_header(0o755),
+        &mut dir_header(0o755, mtime(&root_meta)),
         &raw(prefix),
         None,
         io::empty(),
     )?;
     // Excluded directories searched for re-included files: written only when one turns up.
-    let mut pending: Vec<(PathBuf, u32)> = Vec::new();
+    let mut pending: Vec<(PathBuf, u32, u64)> = Vec::new();
+    // Files with more than one link, by (device, inode): the first one's name in the archive,
+    // which the others link to, as COPY keeps them.
+    let mut linked: std::collections::HashMap<(u64, u64), Vec<u8>> = Default::default();
     let mut stack = vec![PathBuf::new()];
     while let Some(dir) = stack.pop() {
         let listing = fs::read_dir(root.join(&dir))
@@ -122,7 +127,7 @@ fn walk<W: Write>(
                 if is_dir && rules.may_include_under(&rel_str) {
                     let meta = fs::symlink_metadata(root.join(&rel))
                         .map_err(|e| named(&rel, "cannot be read", e))?;
-                    pending.push((rel.clone(), mode_of(&meta)));
+                    pending.push((rel.clone(), mode_of(&meta), mtime(&meta)));
                     subdirs.push(rel);
                 }
                 continue;
@@ -152,10 +157,10 @@ fn walk<W: Write>(
             let mut i = 0;
             while i < pending.len() {
                 if rel.starts_with(&pending[i].0) {
-                    let (p, mode) = pending.remove(i);
+                    let (p, mode, time) = pending.remove(i);
                     append(
                         &mut builder,
-                        &mut dir_header(mode),
+                        &mut dir_header(mode, time),
                         &archive_path(prefix, &p)?,
                         None,
                         io::empty(),
@@ -173,6 +178,7 @@ fn walk<W: Write>(
                 h.set_entry_type(tar::EntryType::Symlink);
                 h.set_size(0);
                 h.set_mode(0o777);
+                h.set_mtime(mtime(&meta));
                 set_owner(&mut h);
                 let target_raw = raw(&target);
                 append(
@@ -188,14 +194,32 @@ fn walk<W: Write>(
                 digest.update(&*target_raw);
                 digest.update(b"\0");
             } else if ft.is_dir() {
-                let mut h = dir_header(mode);
+                let mut h = dir_header(mode, mtime(&meta));
                 append(&mut builder, &mut h, &in_archive, None, io::empty())?;
                 record(&mut digest, "d", &rel, format!(" {mode:o}"));
                 subdirs.push(rel);
+            } else if let Some(first) = hard_link_of(&meta).and_then(|id| linked.get(&id)) {
+                // Another name of a file already in the archive: a link to it.
+                let mut h = tar::Header::new_gnu();
+                h.set_entry_type(tar::EntryType::Link);
+                h.set_size(0);
+                h.set_mode(mode);
+                h.set_mtime(mtime(&meta));
+                set_owner(&mut h);
+                append(&mut builder, &mut h, &in_archive, Some(first), io::empty())?;
+                digest.update(b"h ");
+                digest.update(&*raw(&rel));
+                digest.update(b" ");
+                digest.update(first);
+                digest.update(b"\0");
+                summary.files += 1;
             } else if let Some(sha) = index
                 .as_deref_mut()
                 .and_then(|ix| ix.lookup(&raw(&rel), &meta))
             {
+                if let Some(id) = hard_link_of(&meta) {
+                    linked.insert(id, in_archive.clone());
+                }
                 // Known unchanged, and no tar is written: not read.
                 record(&mut digest, "f", &rel, format!(" {mode:o} {}", meta.len()));
                 digest.update(sha);
@@ -205,6 +229,9 @@ fn walk<W: Write>(
                     dockerignore_kept = true;
                 }
             } else {
+                if let Some(id) = hard_link_of(&meta) {
+                    linked.insert(id, in_archive.clone());
+                }
                 let file = fs::File::open(root.join(&rel))
                     .map_err(|e| named(&rel, "cannot be opened", e))?;
                 // The size of what was opened, not of what was listed.
@@ -416,11 +443,12 @@ impl<R: Read> Read for Exact<'_, R> {
     }
 }
 
-fn dir_header(mode: u32) -> tar::Header {
+fn dir_header(mode: u32, mtime: u64) -> tar::Header {
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(tar::EntryType::Directory);
     h.set_size(0);
     h.set_mode(mode);
+    h.set_mtime(mtime);
     set_owner(&mut h);
     h
 }
@@ -432,9 +460,23 @@ fn set_owner(h: &mut tar::Header) {
 }
 
 #[cfg(unix)]
+/// The permission bits, without setuid and setgid: as COPY gives them (a repository does not
+/// make a program in the image run as root).
 fn mode_of(meta: &fs::Metadata) -> u32 {
     use std::os::unix::fs::PermissionsExt;
-    meta.permissions().mode() & 0o7777
+    meta.permissions().mode() & 0o1777
+}
+
+/// A regular file's (device, inode) when it has other names too.
+#[cfg(unix)]
+fn hard_link_of(meta: &fs::Metadata) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    (meta.is_file() && meta.nlink() > 1).then(|| (meta.dev(), meta.ino()))
+}
+
+#[cfg(not(unix))]
+fn hard_link_of(_: &fs::Metadata) -> Option<(u64, u64)> {
+    None
 }
 
 #[cfg(not(unix))]
