@@ -1458,3 +1458,29 @@ fn a_node_project_without_a_start_command_is_shown_its_dockerfiles() {
     );
     assert!(report.contains("the Dockerfile's CMD (line 6)"), "{report}");
 }
+
+/// Issue 16: a Streamlit app (streamlit in the requirements, a root file that imports it) runs
+/// with `streamlit run` on $PORT; of several such files, streamlit_app.py.
+#[test]
+fn a_streamlit_app_runs_with_streamlit_run() {
+    let view = plan_of(&[
+        ("requirements.txt", b"altair\npandas\nstreamlit\n"),
+        (
+            "streamlit_app.py",
+            b"import streamlit as st\nst.write('hi')\n",
+        ),
+        ("helpers.py", b"import pandas\n"),
+    ]);
+    assert!(
+        view.contains("start command: `streamlit run streamlit_app.py --server.port $PORT --server.address 0.0.0.0 --server.headless true` — from streamlit_app.py (it imports streamlit, and streamlit is in requirements.txt)"),
+        "{view}"
+    );
+    let view = plan_of(&[
+        ("requirements.txt", b"streamlit==1.40\n"),
+        (
+            "dashboard.py",
+            b"from streamlit import write\nwrite('hi')\n",
+        ),
+    ]);
+    assert!(view.contains("`streamlit run dashboard.py "), "{view}");
+}

@@ -304,6 +304,9 @@ pub(super) fn start_command(
             remarks,
         ));
     }
+    if let Some(found) = streamlit_app(root, shown_root, deps, manifest) {
+        return Ok(found);
+    }
     let dockerfile = super::dockerfile::dockerfile_start(root);
     let mut error = no_start_command(shown_root, manifest, &files, &packages, dockerfile.as_ref());
     if servers.len() > 1 {
@@ -369,6 +372,53 @@ fn root_servers(root: &Path) -> Vec<(String, PyFile)> {
         })
         .filter(|(_, py)| py.has_app() && py.main.as_ref().is_some_and(|m| m.serves_on_port))
         .collect()
+}
+
+/// A Streamlit app: with `streamlit` among the dependencies, the root file that imports it (the
+/// only one, or `streamlit_app.py`, Streamlit Community Cloud's default), run by `streamlit run`
+/// on 0.0.0.0:$PORT without its first-run prompt. It has no app object or `__main__` block to
+/// find.
+fn streamlit_app(
+    root: &Path,
+    shown_root: &Path,
+    deps: &[Dep],
+    manifest: &str,
+) -> Option<(String, Origin)> {
+    deps.iter().find(|d| d.name == "streamlit")?;
+    let mut names: Vec<String> = std::fs::read_dir(root)
+        .ok()?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".py"))
+        .collect();
+    if names.len() > ROOT_FILES_READ {
+        return None;
+    }
+    names.sort();
+    let importing: Vec<String> = names
+        .into_iter()
+        .filter(|n| {
+            crate::input::files::peek(root, n).is_some_and(|text| {
+                text.lines().any(|l| {
+                    let l = l.trim_start();
+                    l.starts_with("import streamlit") || l.starts_with("from streamlit")
+                })
+            })
+        })
+        .collect();
+    let file = match importing.as_slice() {
+        [only] => only.clone(),
+        several => several.iter().find(|n| *n == "streamlit_app.py")?.clone(),
+    };
+    Some((
+        format!(
+            "streamlit run {file} --server.port $PORT --server.address 0.0.0.0 --server.headless true"
+        ),
+        Origin::noted(
+            shown_root.join(&file),
+            format!("it imports streamlit, and streamlit is in {manifest}"),
+        ),
+    ))
 }
 
 /// Why nothing starts the app (AR308, AR309, AR302), with the Dockerfile's command as the
