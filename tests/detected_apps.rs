@@ -168,3 +168,40 @@ async fn build_env_flag_skips_collectstatic_and_stays_out_of_the_image() {
     );
     assert!(!listing.contains("DISABLE_COLLECTSTATIC"), "{listing}");
 }
+
+/// Issue 16: Python entry points beyond main.py/app.py: Elastic Beanstalk's `application.py`, and
+/// a Flask app factory in `app/__init__.py`, each served by gunicorn and answering.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn python_apps_start_from_application_py_or_an_app_factory() {
+    let docker = docker().await;
+    let requirements = "flask==3.1.0\ngunicorn==23.0.0\n";
+    for (name, file, text, start, says) in [
+        (
+            "application-py",
+            "application.py",
+            "from flask import Flask\n\napplication = Flask(__name__)\n\n\n@application.route(\"/\")\ndef index():\n    return \"Hello from application.py\\n\"\n",
+            "gunicorn --bind 0.0.0.0:$PORT application:application",
+            "Hello from application.py\n",
+        ),
+        (
+            "flask-factory",
+            "app/__init__.py",
+            "from flask import Flask\n\n\ndef create_app(config=None):\n    app = Flask(__name__)\n\n    @app.route(\"/\")\n    def index():\n        return \"Hello from create_app\\n\"\n\n    return app\n",
+            "gunicorn --bind 0.0.0.0:$PORT 'app:create_app()'",
+            "Hello from create_app\n",
+        ),
+    ] {
+        let app = write_app(&[
+            ("requirements.txt", requirements),
+            (".python-version", "3.11\n"),
+            (file, text),
+        ]);
+        let plan = plan_for(app.path());
+        assert_eq!(plan.image.cmd.last().map(String::as_str), Some(start), "{name}");
+        let _image = ImageGuard::new(image_name(name));
+        let b = build_plan(&docker, &plan, name).await;
+        let built = b.result.unwrap_or_else(|e| panic!("{name}: {e}\n{:#?}", b.log));
+        assert_eq!(answer(&docker, &built.id, &[], 8080).await, says, "{name}");
+    }
+}
