@@ -374,3 +374,41 @@ fn plan_json_on_an_error_writes_the_diagnostics_as_json_on_stdout() {
     assert_eq!(json["exit_code"], out.status.code().unwrap());
     assert_eq!(json["diagnostics"][0]["code"], "AR208");
 }
+
+/// A saved plan is read only when it is a regular file of at most 16 MiB: `/dev/zero` or a FIFO
+/// is refused at once (they would read without end, or block), before any engine is asked.
+#[test]
+fn a_saved_plan_that_is_no_regular_file_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("plan.json");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let big = dir.path().join("big.json");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(16 * 1024 * 1024 + 1)
+        .unwrap();
+    for (file, says) in [
+        (std::path::Path::new("/dev/zero"), "not a regular file"),
+        (fifo.as_path(), "not a regular file"),
+        (big.as_path(), "larger than 16 MiB"),
+    ] {
+        let started = std::time::Instant::now();
+        let out = bin()
+            .args(["build", "--plan"])
+            .arg(file)
+            .env("DOCKER_HOST", "unix:///nonexistent.sock")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("error[AR703]") && stderr.contains(says),
+            "{stderr}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+}

@@ -254,3 +254,26 @@ mod tests {
         assert!(SourceIndex::load(&at).seen.is_empty());
     }
 }
+
+#[cfg(test)]
+mod index_name_tests {
+    use super::*;
+
+    #[test]
+    fn one_index_per_project_whatever_its_path_is_spelt() {
+        let projects = tempfile::tempdir().unwrap();
+        let (a, b) = (projects.path().join("a"), projects.path().join("b"));
+        std::fs::create_dir_all(a.join("sub")).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        let dir = Path::new("/cache/index");
+        let spelt_otherwise = a.join("sub").join("..");
+        assert_eq!(
+            SourceIndex::path_for(dir, &a, "app"),
+            SourceIndex::path_for(dir, &spelt_otherwise, "app")
+        );
+        assert_ne!(
+            SourceIndex::path_for(dir, &a, "app"),
+            SourceIndex::path_for(dir, &b, "app")
+        );
+    }
+}
