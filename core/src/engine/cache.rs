@@ -15,6 +15,8 @@ pub struct ImageKey {
     pub config: String,
     pub runtime: String,
     pub engine: String,
+    /// `--user` (empty: none given, the base image's user).
+    pub user: String,
 }
 
 impl ImageKey {
@@ -29,6 +31,7 @@ impl ImageKey {
                 label(labels::RUNTIME_VERSION)
             ),
             engine: label(labels::TOOL_VERSION),
+            user: label(labels::USER),
         }
     }
 
@@ -42,6 +45,8 @@ impl ImageKey {
                 l.get(labels::RUNTIME_VERSION)?
             ),
             engine: l.get(labels::TOOL_VERSION)?.clone(),
+            // Images from before --user have no such label: built without it.
+            user: l.get(labels::USER).cloned().unwrap_or_default(),
         })
     }
 
@@ -58,6 +63,17 @@ impl ImageKey {
             why.push(format!(
                 "the runtime changed ({} → {})",
                 old.runtime, self.runtime
+            ));
+        }
+        if self.user != old.user {
+            let shown = |u: &str| match u {
+                "" => "the image's own".to_string(),
+                u => format!("--user {u}"),
+            };
+            why.push(format!(
+                "the user changed ({} → {})",
+                shown(&old.user),
+                shown(&self.user)
             ));
         }
         if self.engine != old.engine {
@@ -130,6 +146,7 @@ mod tests {
             config: "sha256:c".into(),
             runtime: "python311 3.11.13".into(),
             engine: "0.1.0".into(),
+            user: String::new(),
         };
         assert!(old.changes_since(&old).is_empty());
         let new = ImageKey {
@@ -143,6 +160,14 @@ mod tests {
                 "the source changed",
                 "the runtime changed (python311 3.11.13 → python311 3.11.14)"
             ]
+        );
+        let as_app = ImageKey {
+            user: "app".into(),
+            ..old.clone()
+        };
+        assert_eq!(
+            as_app.changes_since(&old),
+            ["the user changed (the image's own → --user app)"]
         );
     }
 }
