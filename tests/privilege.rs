@@ -157,6 +157,23 @@ fn bad_memory_cpus_and_timeouts_are_refused_with_a_code() {
     }
 }
 
+/// SECURITY.md's tables are the code's lists: each capability kept or dropped, with its reason.
+#[test]
+fn security_md_lists_every_capability_with_its_reason() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("SECURITY.md")).unwrap();
+    for (cap, why) in confine::KEPT_CAPABILITIES
+        .iter()
+        .chain(confine::DROPPED_CAPABILITIES)
+    {
+        assert!(
+            doc.contains(&format!("| `{cap}` | {why} |")),
+            "SECURITY.md lacks the row for {cap}: | `{cap}` | {why} |"
+        );
+    }
+    assert!(doc.contains(&format!("A pids limit of {}", confine::PIDS_LIMIT)));
+}
+
 // --- On a real engine.
 
 /// What the engine says of each container this test process's builds and runs start, inspected
