@@ -125,6 +125,22 @@ fn user_is_a_setup_step_the_plan_lists_and_prints() {
         );
         assert!(stderr.contains("[AR702]"), "{bad}: {stderr}");
     }
+    // An image runs as it was built.
+    let out = cli()
+        .args([
+            "run",
+            "apprunner-build-test/no-such-image:1",
+            "--user",
+            "app",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(exit::USAGE.into()), "{stderr}");
+    assert!(
+        stderr.contains("[AR702]") && stderr.contains("build DIR --user NAME"),
+        "{stderr}"
+    );
     // A saved plan already says who the image runs as.
     let out = cli()
         .args(["build", "--plan", "p.json", "--user", "app"])
