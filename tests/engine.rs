@@ -473,6 +473,7 @@ async fn build_containers_join_the_requested_network() {
         export_layers: false,
         layer_dir: std::env::temp_dir().join("apprunner-build-test-layers"),
         exclude: vec![],
+        limits: Default::default(),
     };
     let session = apprunner_build::engine::Session::with_docker(docker.clone());
     let built = session.build(&plan, &options, &log).await;

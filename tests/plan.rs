@@ -161,6 +161,7 @@ fn the_original_build_runs_the_build_commands_twice() {
             Step::Announce { .. } => "announce".to_string(),
             Step::Commit { stage } => format!("commit {stage}"),
             Step::Install { stage, .. } => format!("install {stage}"),
+            Step::Setup { stage, .. } => format!("setup {stage}"),
         })
         .collect();
     assert_eq!(
@@ -361,6 +362,7 @@ fn shape(plan: &BuildPlan) -> Vec<String> {
             Step::Run { stage, command, .. } => format!("{stage}: run {command}"),
             Step::Announce { stage, message } => format!("{stage}: say {message}"),
             Step::Commit { stage } => format!("{stage}: commit"),
+            Step::Setup { stage, command, .. } => format!("{stage}: setup {command}"),
             Step::Install {
                 stage,
                 from,

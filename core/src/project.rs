@@ -20,6 +20,8 @@ pub struct ProjectArgs {
     pub input: InputArgs,
     /// Split recognised dependency installs into cached layers ([`plan::layers`]).
     pub dependency_layers: bool,
+    /// `--user`: the image runs as this user, who owns /app ([`plan::user`]).
+    pub user: Option<plan::user::RunAs>,
 }
 
 /// A plan when everything checked out, and all that was found along the way.
@@ -129,6 +131,9 @@ pub fn load(args: &ProjectArgs, catalog: &Catalog, today: chrono::NaiveDate) -> 
         if !diagnostics.has_errors() {
             let mut p = plan::make_plan(root, settings, resolution.runtime);
             p.decisions = input.decisions;
+            if let Some(user) = &args.user {
+                plan::user::apply(&mut p, user);
+            }
             diagnostics.0.extend(plan::lint(&p, settings.source()));
             if args.dependency_layers {
                 plan::layers::apply(&mut p);

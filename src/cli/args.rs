@@ -2,8 +2,10 @@
 //! (App Runner's health check, port) so they live in one place.
 
 use apprunner_build::engine::run::{HealthCheck, HealthProtocol, Publish};
+use apprunner_build::engine::{CommandTimeout, Cpus, Limits, Memory};
 use apprunner_build::input::config::{ApiSettings, EnvVar};
 use apprunner_build::input::{ConfigurationSource, InputArgs};
+use apprunner_build::plan::user::RunAs;
 use apprunner_build::project::ProjectArgs;
 use apprunner_build::report::codes;
 use apprunner_build::report::log::LogFormat;
@@ -78,7 +80,7 @@ pub struct BuildOpts {
     #[command(flatten)]
     pub project: ProjectOpts,
     /// Build exactly this saved plan (`plan --json` output) instead of planning the directory.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["runtime", "build_command", "start_command", "port", "runtime_env", "build_env", "source_directory", "configuration_source"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["runtime", "build_command", "start_command", "port", "runtime_env", "build_env", "source_directory", "configuration_source", "user"])]
     pub plan: Option<PathBuf>,
     #[command(flatten)]
     pub image: ImageOpts,
@@ -95,9 +97,21 @@ pub struct ImageOpts {
     /// Name of the image to produce, NAME[:TAG] (default: the directory's name).
     #[arg(short = 't', long = "tag", value_name = "NAME[:TAG]")]
     pub tag: Option<String>,
-    /// Docker network for the build containers.
+    /// Docker network for the build containers (default: the engine's bridge). `host` shares
+    /// this machine's network, and its services, with build commands: a warning says so.
     #[arg(long, value_name = "NAME")]
     pub network: Option<String>,
+    /// Memory limit of each build container, swap included (512m, 2g): a command that needs more
+    /// is killed, and the build says "out of memory".
+    #[arg(long, value_name = "SIZE", value_parser = parse_memory)]
+    pub memory: Option<Memory>,
+    /// CPUs each build container may use (1, 1.5).
+    #[arg(long, value_name = "N", value_parser = parse_cpus)]
+    pub cpus: Option<Cpus>,
+    /// How long each build command may run (90s, 10m, 1h30m); one that runs longer is stopped and
+    /// the build fails.
+    #[arg(long, value_name = "DURATION", value_parser = parse_command_timeout)]
+    pub command_timeout: Option<CommandTimeout>,
     /// CA bundle (PEM) mounted read-only into build containers, for TLS-intercepting proxies.
     /// Never part of the image.
     #[arg(long, value_name = "FILE")]
@@ -181,6 +195,17 @@ impl RunArgs {
     }
 }
 
+impl ImageOpts {
+    /// The limits for build containers.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            memory: self.memory.clone(),
+            cpus: self.cpus.clone(),
+            command_timeout: self.command_timeout.clone(),
+        }
+    }
+}
+
 #[derive(Debug, Args, Clone)]
 pub struct RunOpts {
     /// A source directory (built first unless its image is up to date) or an image name.
@@ -189,6 +214,10 @@ pub struct RunOpts {
     /// App Runner's source directory inside the repository (when TARGET is a directory).
     #[arg(long, value_name = "DIR")]
     pub source_directory: Option<PathBuf>,
+    /// When TARGET is a directory: the image runs as this user (a name, made when the image has
+    /// none, or a UID), who owns /app.
+    #[arg(long, value_name = "NAME|UID", value_parser = parse_user)]
+    pub user: Option<RunAs>,
     #[command(flatten)]
     pub image: ImageOpts,
     #[command(flatten)]
@@ -255,6 +284,10 @@ pub struct ProjectOpts {
     /// The default since 0.2 (dependency layers); kept so that scripts that pass it still work.
     #[arg(long, hide = true, conflicts_with = "no_dependency_layers")]
     pub dependency_layers: bool,
+    /// The image runs as this user, not root: a name (made in the runtime stage when the image
+    /// has none) or a UID; the user owns /app. `plan` shows the step.
+    #[arg(long, value_name = "NAME|UID", value_parser = parse_user)]
+    pub user: Option<RunAs>,
 }
 
 /// `--configuration-source`.
@@ -287,6 +320,7 @@ impl ProjectOpts {
                 },
             },
             dependency_layers: !self.no_dependency_layers,
+            user: self.user.clone(),
         }
     }
 }
@@ -322,6 +356,22 @@ pub fn parse_env_var(text: &str) -> Result<EnvVar, String> {
             codes::LOCAL_VALUE_INVALID
         )),
     }
+}
+
+fn parse_memory(text: &str) -> Result<Memory, String> {
+    Memory::parse(text).map_err(|e| format!("[{}] {e}", codes::LOCAL_VALUE_INVALID))
+}
+
+fn parse_cpus(text: &str) -> Result<Cpus, String> {
+    Cpus::parse(text).map_err(|e| format!("[{}] {e}", codes::LOCAL_VALUE_INVALID))
+}
+
+fn parse_command_timeout(text: &str) -> Result<CommandTimeout, String> {
+    CommandTimeout::parse(text).map_err(|e| format!("[{}] {e}", codes::LOCAL_VALUE_INVALID))
+}
+
+fn parse_user(text: &str) -> Result<RunAs, String> {
+    RunAs::parse(text).map_err(|e| format!("[{}] {e}", codes::LOCAL_VALUE_INVALID))
 }
 
 fn parse_publish(text: &str) -> Result<Publish, String> {

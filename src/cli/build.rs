@@ -185,6 +185,7 @@ pub(crate) async fn build_image(
             .unwrap_or_else(apprunner_build::engine::default_cache_dir)
             .join("layers"),
         exclude,
+        limits: opts.limits(),
     };
     let built = session
         .build(plan, &options, log)

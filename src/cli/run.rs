@@ -10,6 +10,8 @@ use apprunner_build::engine::messages;
 use apprunner_build::engine::run::{self, ImageRunConfig, RunError, RunOptions};
 use apprunner_build::engine::{EngineError, Session};
 use apprunner_build::project::ProjectArgs;
+use apprunner_build::report::codes;
+use apprunner_build::report::diagnostic::Diagnostic;
 use apprunner_build::report::exit;
 use apprunner_build::report::log::BuildLog;
 use apprunner_build::resolve::catalog::Catalog;
@@ -27,6 +29,7 @@ pub(crate) async fn run_command(
             let args = ProjectArgs {
                 dir: dir.clone(),
                 source_directory: opts.source_directory.clone(),
+                user: opts.user.clone(),
                 ..Default::default()
             };
             let plan = super::load_project(&args, catalog, today)?;
@@ -45,6 +48,12 @@ pub(crate) async fn run_command(
             run_image(&session, &image, &config, &local, &opts.run_args, &log).await
         }
         RunTarget::Image(image) => {
+            if opts.user.is_some() {
+                return Err(CliError::Usage(Box::new(Diagnostic::error(
+                    codes::LOCAL_VALUE_INVALID,
+                    format!("--user makes a directory's build run as that user; {image} is an image, and runs as it was built: build it with apprunner-build build DIR --user NAME"),
+                ))));
+            }
             let session = connect(&log).await?;
             let config = run::image_run_config(session.docker(), image)
                 .await

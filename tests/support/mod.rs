@@ -211,6 +211,7 @@ pub fn test_options(test: &str) -> BuildOptions {
         export_layers: false,
         layer_dir: std::env::temp_dir().join("apprunner-build-test-layers"),
         exclude: vec![],
+        limits: Default::default(),
     }
 }
 

@@ -49,6 +49,8 @@ pub struct BuildOptions {
     /// Paths relative to the source root left out of the source copied into the image: local
     /// files that happen to sit in the tree, such as the `--secrets-file` of this run.
     pub exclude: Vec<PathBuf>,
+    /// `--memory`, `--cpus`, `--command-timeout`: for build containers and their commands.
+    pub limits: super::Limits,
 }
 
 /// Where the tool keeps what outlives a build on this machine: `$XDG_CACHE_HOME/apprunner-build`,
@@ -137,6 +139,12 @@ pub(crate) async fn build(
         "Runtime {} {}: {}.",
         rt.name, rt.version, rt.reason
     ));
+    if opts.network.as_deref() == Some(super::confine::HOST_NETWORK) {
+        log.app_runner(format!(
+            "Warning: --network host: build commands share this machine's network, and reach every service listening on it (databases and admin ports on localhost, a cloud metadata endpoint); build with the default network unless the build needs one of them. [{}]",
+            crate::report::codes::HOST_NETWORK
+        ));
+    }
     let mut walk = Walk {
         docker,
         plan,
@@ -313,7 +321,8 @@ impl Walk<'_> {
         let need = match step {
             Step::CopySource { .. } | Step::CopyFromStage { .. } => Need::NoMounts,
             Step::Run { .. } => Need::Mounts,
-            Step::Commit { .. } => Need::Any,
+            // /app only: the mounts, under /dev, are out of its way.
+            Step::Setup { .. } | Step::Commit { .. } => Need::Any,
             Step::Announce { .. } => unreachable!("announced above"),
             Step::Install { .. } => unreachable!("installed above"),
         };
@@ -359,6 +368,9 @@ impl Walk<'_> {
                         other => other,
                     })
             }
+            Step::Setup {
+                command, purpose, ..
+            } => self.setup(&container, command, purpose).await,
             Step::Announce { .. } => unreachable!("announced above"),
             Step::Install { .. } => unreachable!("installed above"),
             Step::Commit { .. } => {

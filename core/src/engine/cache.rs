@@ -20,6 +20,8 @@ pub struct ImageKey {
     /// Each stage's image id in the engine (`stage=id,…`): a runtime image retagged, or another
     /// image for the same version in the catalog, is another base.
     pub bases: String,
+    /// `--user` (empty: none given, the base image's user).
+    pub user: String,
 }
 
 impl ImageKey {
@@ -36,6 +38,7 @@ impl ImageKey {
             engine: label(labels::TOOL_VERSION),
             plan: plan.digest(),
             bases,
+            user: label(labels::USER),
         }
     }
 
@@ -52,6 +55,8 @@ impl ImageKey {
             // An image from before these labels is rebuilt once.
             plan: l.get(labels::PLAN_DIGEST).cloned().unwrap_or_default(),
             bases: l.get(labels::BASE_IMAGES).cloned().unwrap_or_default(),
+            // Images from before --user have no such label: built without it.
+            user: l.get(labels::USER).cloned().unwrap_or_default(),
         })
     }
 
@@ -68,6 +73,17 @@ impl ImageKey {
             why.push(format!(
                 "the runtime changed ({} → {})",
                 old.runtime, self.runtime
+            ));
+        }
+        if self.user != old.user {
+            let shown = |u: &str| match u {
+                "" => "the image's own".to_string(),
+                u => format!("--user {u}"),
+            };
+            why.push(format!(
+                "the user changed ({} → {})",
+                shown(&old.user),
+                shown(&self.user)
             ));
         }
         if self.engine != old.engine {
@@ -181,6 +197,7 @@ mod tests {
             engine: "0.1.0".into(),
             plan: "sha256:p".into(),
             bases: "build=sha256:0123456789abcdef,runtime=sha256:fedcba9876543210".into(),
+            user: String::new(),
         };
         assert!(old.changes_since(&old).is_empty());
         let new = ImageKey {
@@ -208,6 +225,14 @@ mod tests {
                 "the plan changed",
                 "a stage's image is another one (build=0123456789ab, runtime=fedcba987654 → build=0123456789ab, runtime=aaaaaaaaaaaa)"
             ]
+        );
+        let as_app = ImageKey {
+            user: "app".into(),
+            ..old.clone()
+        };
+        assert_eq!(
+            as_app.changes_since(&old),
+            ["the user changed (the image's own → --user app)"]
         );
     }
 }

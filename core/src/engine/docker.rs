@@ -24,7 +24,7 @@ pub(crate) fn container_name(stage: &str) -> String {
 }
 
 /// The label on every container this tool creates: the process that made it, as
-/// `pid=N start=T boot=ID pidns=pid:[N] host=NAME` (see [`Owner`]). A committed image would inherit
+/// `pid=N start=T place=DIGEST` (see [`Owner`]). A committed image would inherit
 /// it (the engine merges a container's labels into the image), so the final image gets it empty.
 pub(crate) const OWNER_LABEL: &str = "apprunner-build.owner";
 
@@ -40,16 +40,15 @@ pub(crate) fn owner_labels() -> HashMap<String, String> {
 
 /// The process that made a container: its pid and start time (field 22 of `/proc/PID/stat`, which
 /// tells a reused pid apart), and where the pid means something: the host name, the boot
-/// (`/proc/sys/kernel/random/boot_id`) and the pid namespace (`/proc/self/ns/pid`). A build in
-/// another pid namespace sharing the engine (CI jobs on one runner), on another machine, or before
-/// a reboot, is never judged from here.
+/// (`/proc/sys/kernel/random/boot_id`) and the pid namespace (`/proc/self/ns/pid`), kept as a
+/// digest ([`Owner::place`]). A build in another pid namespace sharing the engine (CI jobs on one
+/// runner), on another machine, or before a reboot, is never judged from here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Owner {
     pub(crate) pid: u32,
     pub(crate) start_time: u64,
-    pub(crate) boot_id: String,
-    pub(crate) pid_ns: String,
-    pub(crate) host: String,
+    /// [`Owner::place`] of the host, boot and pid namespace.
+    pub(crate) place: String,
 }
 
 /// What `/proc` says about a pid.
@@ -84,18 +83,35 @@ impl Owner {
             Some(Owner {
                 pid,
                 start_time,
-                boot_id: read("/proc/sys/kernel/random/boot_id")?,
-                pid_ns,
-                host: read("/proc/sys/kernel/hostname")?,
+                place: Owner::place(
+                    &read("/proc/sys/kernel/random/boot_id")?,
+                    &pid_ns,
+                    &read("/proc/sys/kernel/hostname")?,
+                ),
             })
         })
         .clone()
     }
 
+    /// Where a pid means something, as a digest of the boot id, the pid namespace and the host
+    /// name: equal for builds on the same machine, boot and namespace, and telling nothing of
+    /// them. The label is seen by whoever shares the engine, and a committed image keeps its
+    /// container's labels in its `container_config` (Docker 20.10): the machine's name and boot
+    /// id would otherwise ship in the application image.
+    pub(crate) fn place(boot_id: &str, pid_ns: &str, host: &str) -> String {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        for field in [boot_id, pid_ns, host] {
+            h.update(field.as_bytes());
+            h.update(b"\0");
+        }
+        hex::encode(&h.finalize()[..16])
+    }
+
     pub(crate) fn value(&self) -> String {
         format!(
-            "pid={} start={} boot={} pidns={} host={}",
-            self.pid, self.start_time, self.boot_id, self.pid_ns, self.host
+            "pid={} start={} place={}",
+            self.pid, self.start_time, self.place
         )
     }
 
@@ -111,19 +127,22 @@ impl Owner {
                 .filter(|v| !v.is_empty())
                 .map(|v| v.to_string())
         };
+        // Labels from before the digest name the boot, namespace and host in clear.
+        let place = match text("place") {
+            Some(place) => place,
+            None => Owner::place(&text("boot")?, &text("pidns")?, &text("host")?),
+        };
         Some(Owner {
             pid: fields.get("pid")?.parse().ok()?,
             start_time: fields.get("start")?.parse().ok()?,
-            boot_id: text("boot")?,
-            pid_ns: text("pidns")?,
-            host: text("host")?,
+            place,
         })
     }
 
     /// Provably gone, as seen from `here`: same host, boot and pid namespace, and its pid is absent
     /// or belongs to a process started at another time.
     pub(crate) fn gone(&self, here: &Owner, lookup: impl Fn(u32) -> Lookup) -> bool {
-        if (&self.host, &self.boot_id, &self.pid_ns) != (&here.host, &here.boot_id, &here.pid_ns) {
+        if self.place != here.place {
             return false;
         }
         match lookup(self.pid) {
@@ -480,12 +499,20 @@ mod tests {
         let here = Owner {
             pid: 100,
             start_time: 5000,
-            boot_id: "b-1".into(),
-            pid_ns: "pid:[4026531836]".into(),
-            host: "runner".into(),
+            place: Owner::place("b-1", "pid:[4026531836]", "runner"),
         };
         let parsed = Owner::parse(&here.value()).unwrap();
         assert_eq!(parsed, here);
+        assert!(
+            !here.value().contains("runner") && !here.value().contains("b-1"),
+            "the label names neither the host nor the boot: {}",
+            here.value()
+        );
+        // A label written before the digest.
+        assert_eq!(
+            Owner::parse("pid=100 start=5000 boot=b-1 pidns=pid:[4026531836] host=runner"),
+            Some(here.clone())
+        );
         assert_eq!(
             Owner::parse("pid=7"),
             None,
@@ -510,15 +537,15 @@ mod tests {
         assert!(!owner.gone(&here, |_| Lookup::Unknown));
         for other in [
             Owner {
-                pid_ns: "pid:[4026532000]".into(),
+                place: Owner::place("b-1", "pid:[4026532000]", "runner"),
                 ..owner.clone()
             },
             Owner {
-                boot_id: "b-2".into(),
+                place: Owner::place("b-2", "pid:[4026531836]", "runner"),
                 ..owner.clone()
             },
             Owner {
-                host: "other".into(),
+                place: Owner::place("b-1", "pid:[4026531836]", "other"),
                 ..owner.clone()
             },
         ] {

@@ -8,21 +8,31 @@ use bollard::Docker;
 use futures_util::StreamExt;
 use std::time::Duration;
 
-/// Run `command` through `sh -c` in `workdir`; every line it prints is logged under `prefix`.
-/// Returns the exit code (non-zero is not an error here: the caller decides).
+/// A shell command to run in a container.
+pub(crate) struct Shell<'a> {
+    /// Run through `/bin/sh -c`.
+    pub(crate) command: &'a str,
+    pub(crate) workdir: &'a str,
+    /// NAME=VALUE, for this command only.
+    pub(crate) env: &'a [String],
+    /// `None`: the container's user.
+    pub(crate) user: Option<&'a str>,
+}
+
+/// Run `shell`; every line it prints is logged under `prefix`. Returns the exit code (non-zero is
+/// not an error here: the caller decides).
 pub(crate) async fn run(
     docker: &Docker,
     container: &str,
-    command: &str,
-    workdir: &str,
-    env: &[String],
+    shell: &Shell<'_>,
     prefix: &str,
     log: &BuildLog,
 ) -> Result<i64, EngineError> {
     let options = CreateExecOptions {
-        cmd: Some(vec!["/bin/sh", "-c", command]),
-        env: Some(env.iter().map(String::as_str).collect()),
-        working_dir: Some(workdir),
+        cmd: Some(vec!["/bin/sh", "-c", shell.command]),
+        env: Some(shell.env.iter().map(String::as_str).collect()),
+        working_dir: Some(shell.workdir),
+        user: shell.user,
         attach_stdout: Some(true),
         attach_stderr: Some(true),
         tty: Some(false),

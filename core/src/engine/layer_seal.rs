@@ -134,6 +134,15 @@ fn mac(key: &str, kind: &str, diff_id: &str, size: u64) -> String {
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// A MAC under the cache secret for a file of the cache directory other than a layer (the
+/// up-to-date index): `kind` keeps one kind of file from passing for another.
+pub(super) fn file_mac(kind: &str) -> Hmac<Sha256> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret()).expect("HMAC takes any key length");
+    mac.update(&(kind.len() as u64).to_le_bytes());
+    mac.update(kind.as_bytes());
+    mac
+}
+
 impl Seal {
     pub(super) fn new(key: &str, kind: &str, diff_id: &str, size: u64) -> Self {
         Seal {

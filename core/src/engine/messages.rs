@@ -28,6 +28,32 @@ fn failure_text(e: &EngineError) -> String {
         EngineError::Pull { image, reason } => {
             format!("Failed to pull the runtime image {image}: {reason}.")
         }
+        EngineError::CommandTimedOut { of, command, limit } => {
+            format!("Stopped {of} '{command}': it ran longer than the --command-timeout limit of {limit}.")
+        }
+        EngineError::CommandOutOfMemory {
+            of,
+            command,
+            exit_code,
+            memory,
+        } => {
+            let limit = match memory {
+                Some(m) => format!(" under --memory {m}"),
+                None => String::new(),
+            };
+            let code = match exit_code {
+                137 => String::new(),
+                code => format!(" (the command then exited with code {code})"),
+            };
+            format!("Failed to execute {of} '{command}': killed: out of memory{limit}{code}.")
+        }
+        EngineError::SetupFailed {
+            command,
+            purpose,
+            exit_code,
+        } => {
+            format!("Failed to execute the setup command '{command}' ({purpose}) (exit code {exit_code}).")
+        }
         EngineError::Interrupted => "The build was interrupted.".to_string(),
         EngineError::Docker { action, source } if connection_lost(source) => {
             format!("Lost the connection to the Docker engine while {action}: {source}.")
@@ -45,6 +71,9 @@ pub fn engine_code(e: &EngineError) -> codes::Code {
         EngineError::Source { .. } => codes::SOURCE_UNREADABLE,
         EngineError::CaBundle { .. } => codes::CA_BUNDLE_UNUSABLE,
         EngineError::CommandFailed { .. } => codes::COMMAND_FAILED,
+        EngineError::CommandTimedOut { .. } => codes::COMMAND_TIMED_OUT,
+        EngineError::CommandOutOfMemory { .. } => codes::COMMAND_OUT_OF_MEMORY,
+        EngineError::SetupFailed { .. } => codes::SETUP_FAILED,
         EngineError::InvalidImageName(_) => codes::INVALID_IMAGE_NAME,
         EngineError::Plan(_) => codes::INVALID_PLAN,
         EngineError::Interrupted => codes::INTERRUPTED,
@@ -68,7 +97,10 @@ pub fn run_code(e: &RunError) -> codes::Code {
 /// The exit code for a build that failed with `e`.
 pub fn engine_exit_code(e: &EngineError) -> u8 {
     match e {
-        EngineError::CommandFailed { .. } => exit::BUILD_COMMAND_FAILED,
+        EngineError::CommandFailed { .. }
+        | EngineError::CommandTimedOut { .. }
+        | EngineError::CommandOutOfMemory { .. }
+        | EngineError::SetupFailed { .. } => exit::BUILD_COMMAND_FAILED,
         EngineError::Connect { .. }
         | EngineError::Pull { .. }
         | EngineError::Docker { .. }
@@ -108,6 +140,10 @@ pub fn engine_help(e: &EngineError) -> Option<String> {
             "{hint}; the command's output is above, under its phase's prefix"
         )),
         EngineError::CommandFailed { .. } => Some("the command's output is above, under its phase's prefix".into()),
+        EngineError::CommandTimedOut { .. } => Some("the command's output is above, under its phase's prefix: if it was still working, give it longer (--command-timeout 30m); if it waited for input or a network that does not answer, that is what to fix".into()),
+        EngineError::CommandOutOfMemory { memory: Some(_), .. } => Some("give the build more memory (--memory 4g), or make the command use less: fewer parallel jobs, NODE_OPTIONS=--max-old-space-size=N for node".into()),
+        EngineError::CommandOutOfMemory { memory: None, .. } => Some("the engine's machine ran out of memory: free some, or make the command use less (fewer parallel jobs, NODE_OPTIONS=--max-old-space-size=N for node)".into()),
+        EngineError::SetupFailed { .. } => Some("the output is above, under [Setup]: --user NAME needs useradd (Debian) or adduser (busybox) in the runtime image; --user UID needs neither".into()),
         EngineError::InvalidImageName(_) => Some("use NAME[:TAG] with a lowercase name, e.g. -t my-app:latest".into()),
         EngineError::CaBundle { .. } => Some("pass a PEM file of CA certificates, e.g. --ca-bundle /etc/ssl/certs/ca-certificates.crt".into()),
         _ => None,

@@ -5,6 +5,7 @@
 mod build;
 pub mod cache;
 pub mod caches;
+pub mod confine;
 mod diff;
 mod direct;
 mod docker;
@@ -27,12 +28,31 @@ mod tooling;
 mod written;
 
 pub use build::{default_cache_dir, BuildOptions, BuiltImage};
+pub use confine::{CommandTimeout, Cpus, Limits, Memory};
 pub use image_name::ImageName;
 pub use session::Session;
 pub use tooling::{cache_volume, CACHE_VOLUME, CA_PATH};
 
 use crate::plan::{PhaseName, PlanError};
+use std::fmt;
 use std::path::PathBuf;
+
+/// Whose command a build container ran: a phase of the configuration, or a step apprunner-build
+/// adds to the plan ([`crate::plan::Step::Setup`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandOf {
+    Phase(PhaseName),
+    Setup,
+}
+
+impl fmt::Display for CommandOf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CommandOf::Phase(phase) => write!(f, "'{phase}' command"),
+            CommandOf::Setup => f.write_str("setup command"),
+        }
+    }
+}
 
 /// What can go wrong while building; [`crate::report::errors`] writes the messages.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +89,29 @@ pub enum EngineError {
         exit_code: i64,
         /// The plan's word on why this step may fail.
         hint: Option<String>,
+    },
+    /// A command ran past `--command-timeout`: its container was stopped.
+    #[error("{of} '{command}' was stopped after {limit} (--command-timeout)")]
+    CommandTimedOut {
+        of: CommandOf,
+        command: String,
+        limit: CommandTimeout,
+    },
+    /// The engine's out-of-memory killer killed the command (or a process it started).
+    #[error("{of} '{command}' was killed: out of memory (exit code {exit_code})")]
+    CommandOutOfMemory {
+        of: CommandOf,
+        command: String,
+        exit_code: i64,
+        /// `--memory`, when it was given.
+        memory: Option<Memory>,
+    },
+    /// A [`crate::plan::Step::Setup`] command exited non-zero.
+    #[error("setup command '{command}' failed (exit code {exit_code})")]
+    SetupFailed {
+        command: String,
+        purpose: String,
+        exit_code: i64,
     },
     /// The name in backquotes and why it is refused: "`x:a:b`: …".
     #[error("invalid image name {0}")]

@@ -305,6 +305,7 @@ pub async fn start(
     log.mask_secrets(opts.secrets.iter().map(|(_, v)| v.as_str()));
     let docker = session.docker();
     super::docker::sweep_leftovers(docker, log).await;
+    warn_if_root(docker, &opts.image, log).await;
     let port_key = format!("{}/tcp", run.port);
     let publish = opts.publish.unwrap_or(Publish {
         ip: Publish::DEFAULT_IP,
@@ -433,6 +434,31 @@ pub async fn start(
         }
     }
     Ok((started, handle))
+}
+
+/// Whether an image's `User` is root: unset (the engine's default), `root` or UID 0, with or
+/// without a group.
+pub fn is_root_user(user: &str) -> bool {
+    let name = user.split(':').next().unwrap_or(user);
+    name.is_empty()
+        || name == "root"
+        || (name.bytes().all(|b| b.is_ascii_digit()) && name.parse::<u32>() == Ok(0))
+}
+
+/// Say so when the image runs as root: whatever breaks into the application (a vulnerable
+/// dependency, an injected template) then has root in the container, and with it whatever a
+/// kernel or engine flaw lets root do. The fix is the build's `--user`.
+async fn warn_if_root(docker: &Docker, image: &str, log: &BuildLog) {
+    let Ok(inspect) = docker.inspect_image(image).await else {
+        return;
+    };
+    let user = inspect.config.and_then(|c| c.user).unwrap_or_default();
+    if is_root_user(&user) {
+        log.app_runner(format!(
+            "Warning: {image} runs as root: whatever breaks into the application has root in its container. Build it with --user NAME (e.g. apprunner-build build --user app, or run DIR --user app) to run as a user who owns /app and nothing else. [{}]",
+            crate::report::codes::RUNS_AS_ROOT
+        ));
+    }
 }
 
 /// The engine's answer when the host port is taken: "port is already allocated" (another
@@ -635,6 +661,16 @@ mod tests {
             shown_address("0.0.0.0".parse().unwrap(), 80),
             "every interface (0.0.0.0), port 80"
         );
+    }
+
+    #[test]
+    fn root_is_an_empty_user_root_or_uid_0_with_or_without_a_group() {
+        for root in ["", "root", "0", "00", "root:root", "0:0", ":1000"] {
+            assert!(is_root_user(root), "{root:?}");
+        }
+        for other in ["app", "1000", "node:node", "1000:0", "rooted"] {
+            assert!(!is_root_user(other), "{other:?}");
+        }
     }
 
     #[test]

@@ -15,7 +15,11 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-const MAGIC: &[u8; 8] = b"ARBIDX01";
+const MAGIC: &[u8; 8] = b"ARBIDX02";
+/// Where the entries end: a length no entry has, then the MAC over everything before it. The
+/// index is in the cache directory, which may come from elsewhere: a forged entry would make a
+/// changed file look unchanged, so an index without this machine's MAC is not used.
+const END: u32 = u32::MAX;
 
 /// One file as last seen.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,7 +146,10 @@ impl SourceIndex {
         let dir = path.parent().unwrap_or(Path::new("."));
         fs::create_dir_all(dir)?;
         let aside = path.with_extension(format!("idx.{}", std::process::id()));
-        let mut out = io::BufWriter::new(fs::File::create(&aside)?);
+        let mut out = Macced {
+            inner: io::BufWriter::new(fs::File::create(&aside)?),
+            mac: super::layer_seal::file_mac("source-index"),
+        };
         out.write_all(MAGIC)?;
         out.write_all(&scanned_ns.to_le_bytes())?;
         for (rel, seen) in self.seen.iter().filter(|(_, s)| s.used) {
@@ -154,12 +161,45 @@ impl SourceIndex {
             out.write_all(&seen.ino.to_le_bytes())?;
             out.write_all(&seen.sha256)?;
         }
-        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        out.write_all(&END.to_le_bytes())?;
+        let mac = hmac::Mac::finalize(out.mac).into_bytes();
+        let mut inner = out.inner;
+        inner.write_all(&mac)?;
+        inner.into_inner().map_err(|e| e.into_error())?.sync_all()?;
         fs::rename(&aside, path)
     }
 }
 
-fn parse<R: Read>(mut r: R) -> Option<(u128, HashMap<Vec<u8>, Seen>)> {
+/// What passes through, also into a MAC.
+struct Macced<T> {
+    inner: T,
+    mac: hmac::Hmac<Sha256>,
+}
+
+impl<W: Write> Write for Macced<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        hmac::Mac::update(&mut self.mac, &buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<R: Read> Read for Macced<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        hmac::Mac::update(&mut self.mac, &buf[..n]);
+        Ok(n)
+    }
+}
+
+fn parse<R: Read>(r: R) -> Option<(u128, HashMap<Vec<u8>, Seen>)> {
+    let mut r = Macced {
+        inner: r,
+        mac: super::layer_seal::file_mac("source-index"),
+    };
     let mut magic = [0u8; 8];
     r.read_exact(&mut magic).ok()?;
     if &magic != MAGIC {
@@ -172,10 +212,20 @@ fn parse<R: Read>(mut r: R) -> Option<(u128, HashMap<Vec<u8>, Seen>)> {
     let scanned_ns = u128::from_le_bytes(b16);
     let mut seen = HashMap::new();
     loop {
-        // The end of the file is the end of the entries; anything short is damage.
-        match r.read(&mut b4[..1]).ok()? {
-            0 => break,
-            _ => r.read_exact(&mut b4[1..]).ok()?,
+        // The end marker and the MAC end the entries; anything short, or a MAC not made here,
+        // is not an index.
+        r.read_exact(&mut b4).ok()?;
+        if u32::from_le_bytes(b4) == END {
+            let mut have = [0u8; 32];
+            r.inner.read_exact(&mut have).ok()?;
+            let mut rest = [0u8; 1];
+            if r.inner.read(&mut rest).ok()? != 0 {
+                return None;
+            }
+            // Compared in constant time.
+            return hmac::Mac::verify_slice(r.mac, &have)
+                .is_ok()
+                .then_some((scanned_ns, seen));
         }
         let len = u32::from_le_bytes(b4) as usize;
         if len > 64 * 1024 {
@@ -205,7 +255,6 @@ fn parse<R: Read>(mut r: R) -> Option<(u128, HashMap<Vec<u8>, Seen>)> {
             },
         );
     }
-    Some((scanned_ns, seen))
 }
 
 #[cfg(test)]
@@ -250,7 +299,30 @@ mod tests {
     fn a_damaged_index_is_an_empty_one() {
         let dir = tempfile::tempdir().unwrap();
         let at = dir.path().join("x.idx");
-        fs::write(&at, b"ARBIDX01 truncated").unwrap();
+        fs::write(&at, b"ARBIDX02 truncated").unwrap();
+        assert!(SourceIndex::load(&at).seen.is_empty());
+    }
+
+    /// The index is in the cache directory, which may come from elsewhere: an entry changed by
+    /// hand (to make an edited file pass for unchanged) voids the whole index.
+    #[test]
+    fn an_edited_index_is_not_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("a.txt");
+        fs::write(&file, "one").unwrap();
+        let meta = fs::metadata(&file).unwrap();
+        let at = dir.path().join("x.idx");
+        let mut index = SourceIndex::load(&at);
+        index.record(b"a.txt", &meta, [7; 32]);
+        index
+            .save(&at, SystemTime::now() + Duration::from_secs(5))
+            .unwrap();
+        assert_eq!(SourceIndex::load(&at).seen.len(), 1);
+        let mut bytes = fs::read(&at).unwrap();
+        // The recorded digest of a.txt, just before the end marker and the MAC.
+        let digest_at = bytes.len() - 32 - 4 - 32;
+        bytes[digest_at] ^= 1;
+        fs::write(&at, &bytes).unwrap();
         assert!(SourceIndex::load(&at).seen.is_empty());
     }
 }

@@ -5,9 +5,9 @@
 use super::build::{secs, size, Walk};
 use super::docker::long;
 use super::tooling::{CACHE_PATH, CA_PATH};
-use super::{exec, source, EngineError};
+use super::{confine, exec, source, CommandOf, EngineError};
 use crate::plan::{labels, ImageConfig, ImageEnv, PhaseName, Stage, Step};
-use bollard::models::{ContainerConfig, ContainerCreateBody, HostConfig, ImageInspect};
+use bollard::models::{ContainerConfig, ContainerCreateBody, ImageInspect};
 use bollard::query_parameters::{
     CommitContainerOptionsBuilder, CreateContainerOptionsBuilder,
     DownloadFromContainerOptionsBuilder, UploadToContainerOptionsBuilder,
@@ -123,6 +123,7 @@ impl Walk<'_> {
                 binds.push(format!("{volume}:{CACHE_PATH}"));
             }
         }
+        confine::refuse_engine_socket(&binds)?;
         let binds = (!binds.is_empty()).then_some(binds);
         let shown = &stage.image;
         let body = ContainerCreateBody {
@@ -130,11 +131,11 @@ impl Walk<'_> {
             entrypoint: Some(vec!["/bin/sh".into(), "-c".into()]),
             cmd: Some(vec![IDLE.into()]),
             labels: Some(super::docker::owner_labels()),
-            host_config: Some(HostConfig {
+            host_config: Some(confine::host_config(
                 binds,
-                network_mode: self.opts.network.clone(),
-                ..Default::default()
-            }),
+                self.opts.network.clone(),
+                &self.opts.limits,
+            )),
             ..Default::default()
         };
         let options = CreateContainerOptionsBuilder::new().name(&name).build();
@@ -296,16 +297,20 @@ impl Walk<'_> {
             crate::report::log::clipped(command)
         ));
         let t = Instant::now();
-        let code = exec::run(
-            self.docker,
-            container,
+        let shell = exec::Shell {
             command,
             workdir,
             env,
-            phase.log_prefix(),
-            self.log,
-        )
-        .await?;
+            user: None,
+        };
+        let code = self
+            .confined(
+                container,
+                CommandOf::Phase(phase),
+                &shell,
+                phase.log_prefix(),
+            )
+            .await?;
         self.command_time += t.elapsed();
         if code != 0 {
             return Err(EngineError::CommandFailed {
@@ -320,6 +325,81 @@ impl Walk<'_> {
             secs(t.elapsed())
         ));
         Ok(())
+    }
+
+    /// A [`Step::Setup`]: `command` as root in `/`, with no build env; its output under `[Setup]`.
+    pub(super) async fn setup(
+        &mut self,
+        container: &str,
+        command: &str,
+        purpose: &str,
+    ) -> Result<(), EngineError> {
+        self.log
+            .app_runner(format!("Setup, as root ({purpose}): {command}"));
+        let t = Instant::now();
+        let shell = exec::Shell {
+            command,
+            workdir: "/",
+            env: &[],
+            user: Some("0"),
+        };
+        let code = self
+            .confined(container, CommandOf::Setup, &shell, "Setup")
+            .await?;
+        if code != 0 {
+            return Err(EngineError::SetupFailed {
+                command: command.to_string(),
+                purpose: purpose.to_string(),
+                exit_code: code,
+            });
+        }
+        self.log
+            .app_runner(format!("Setup finished in {}.", secs(t.elapsed())));
+        Ok(())
+    }
+
+    /// Run `shell` under the build's limits: past `--command-timeout` the container is stopped
+    /// (an exec cannot be stopped on its own; the build fails anyway), and a failure caused by
+    /// the out-of-memory killer is said as such rather than as exit code 137. The exit code.
+    async fn confined(
+        &mut self,
+        container: &str,
+        of: CommandOf,
+        shell: &exec::Shell<'_>,
+        prefix: &str,
+    ) -> Result<i64, EngineError> {
+        let since = std::time::SystemTime::now();
+        let run = exec::run(self.docker, container, shell, prefix, self.log);
+        let code = match &self.opts.limits.command_timeout {
+            None => run.await?,
+            Some(timeout) => match tokio::time::timeout(timeout.limit, run).await {
+                Ok(code) => code?,
+                Err(_) => {
+                    let _ = self
+                        .docker
+                        .kill_container(
+                            container,
+                            None::<bollard::query_parameters::KillContainerOptions>,
+                        )
+                        .await;
+                    self.containers.retain(|_, slot| slot.id != container);
+                    return Err(EngineError::CommandTimedOut {
+                        of,
+                        command: shell.command.to_string(),
+                        limit: timeout.clone(),
+                    });
+                }
+            },
+        };
+        if code != 0 && confine::out_of_memory(self.docker, container, since).await {
+            return Err(EngineError::CommandOutOfMemory {
+                of,
+                command: shell.command.to_string(),
+                exit_code: code,
+                memory: self.opts.limits.memory.clone(),
+            });
+        }
+        Ok(code)
     }
 
     /// Commit `container` with the plan's image configuration, set explicitly: commit merges in

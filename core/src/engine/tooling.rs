@@ -48,6 +48,15 @@ pub(super) fn tool_env(opts: &BuildOptions, log: &BuildLog) -> Result<Vec<String
             path: path.clone(),
             source,
         })?;
+        let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        if super::confine::engine_sockets().contains(&real) {
+            return Err(EngineError::CaBundle {
+                path: path.clone(),
+                source: std::io::Error::other(
+                    "it is the engine's socket, which is never mounted into a build container (whoever reaches it is root on the engine's machine)",
+                ),
+            });
+        }
         if !meta.is_file() {
             return Err(EngineError::CaBundle {
                 path: path.clone(),

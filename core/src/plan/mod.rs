@@ -8,6 +8,7 @@ mod lint;
 mod make;
 pub mod ports;
 mod render;
+pub mod user;
 
 pub use lint::lint;
 pub use make::make_plan;
@@ -53,7 +54,11 @@ pub mod labels {
         CONFIG_DIGEST,
         TOOL_VERSION,
         SECRETS,
+        USER,
     ];
+    /// `--user`: the user the image runs as (absent: the base image's), so that a build with
+    /// another user is not taken for up to date.
+    pub const USER: &str = "apprunner-build.user";
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -142,6 +147,14 @@ pub enum Step {
         /// Why the split is safe, for people reading the plan.
         reason: String,
     },
+    /// A command apprunner-build adds (not one of the configuration's phases): through
+    /// `/bin/sh -c` in `/`, as root whatever the image's user, without build.env; `purpose`
+    /// says why, in the plan and the log. `--user` is one: it creates the user and gives it /app.
+    Setup {
+        stage: String,
+        command: String,
+        purpose: String,
+    },
     /// The stage's container, as it is now, becomes the image, with [`BuildPlan::image`] as its
     /// configuration.
     Commit { stage: String },
@@ -155,6 +168,7 @@ impl Step {
             | Step::Run { stage, .. }
             | Step::Announce { stage, .. }
             | Step::Install { stage, .. }
+            | Step::Setup { stage, .. }
             | Step::Commit { stage } => stage,
         }
     }

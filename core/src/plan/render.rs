@@ -86,6 +86,9 @@ fn steps(o: &mut String, plan: &BuildPlan) {
                 }
                 text
             }
+            Step::Setup {
+                command, purpose, ..
+            } => format!("setup, as root: {command}\n        ({purpose})"),
             Step::Commit { .. } => "commit: this stage becomes the application image".into(),
             Step::Announce { message, .. } => format!("say: {message}"),
             Step::Install {
@@ -169,6 +172,9 @@ fn image(o: &mut String, plan: &BuildPlan) {
         if let ImageEnv::Prepend { name, value, .. } = e {
             let _ = writeln!(o, "  {name}:    {value} first");
         }
+    }
+    if let Some(user) = &image.user {
+        let _ = writeln!(o, "  user:    {user}");
     }
     let secrets = image.secret_names();
     if !secrets.is_empty() {

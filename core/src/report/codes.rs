@@ -102,6 +102,10 @@ pub const INVALID_PLAN: Code = Code("AR507");
 pub const INTERRUPTED: Code = Code("AR508");
 pub const ENGINE_UNSUPPORTED: Code = Code("AR509");
 pub const LEFTOVER_NOT_REMOVED: Code = Code("AR510");
+pub const HOST_NETWORK: Code = Code("AR511");
+pub const COMMAND_TIMED_OUT: Code = Code("AR512");
+pub const COMMAND_OUT_OF_MEMORY: Code = Code("AR513");
+pub const SETUP_FAILED: Code = Code("AR514");
 
 pub const MISSING_SECRETS: Code = Code("AR600");
 pub const NO_SUCH_IMAGE: Code = Code("AR601");
@@ -110,6 +114,7 @@ pub const APP_UNHEALTHY: Code = Code("AR603");
 pub const RUN_ENGINE_CALL_FAILED: Code = Code("AR604");
 pub const BAD_SECRET_VALUE: Code = Code("AR605");
 pub const PORT_IN_USE: Code = Code("AR606");
+pub const RUNS_AS_ROOT: Code = Code("AR607");
 
 pub const LOG_FILE_UNWRITABLE: Code = Code("AR700");
 pub const LOCAL_FILE_UNREADABLE: Code = Code("AR701");
