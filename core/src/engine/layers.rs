@@ -14,7 +14,7 @@ use crate::plan::Stage;
 use crate::plan::Step;
 use bollard::models::{ContainerConfig, ImageConfig};
 use bollard::query_parameters::{
-    CommitContainerOptionsBuilder, DownloadFromContainerOptionsBuilder, TagImageOptionsBuilder,
+    CommitContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
     UploadToContainerOptionsBuilder,
 };
 use futures_util::TryStreamExt;
@@ -325,19 +325,9 @@ impl Walk<'_> {
     }
 
     pub(super) async fn tag_layer(&self, id: &str, tag: &str) -> Result<(), EngineError> {
-        let (repo, tag_part) = tag.split_once(':').expect("the tag has a colon");
-        let options = TagImageOptionsBuilder::new()
-            .repo(repo)
-            .tag(tag_part)
-            .build();
         // Tagged, it is the cache's: not a leftover of this build.
         self.cleanup.keep_image(id);
-        self.docker
-            .tag_image(id, Some(options))
-            .await
-            .map_err(EngineError::docker(format!(
-                "tagging the dependency layer {tag}"
-            )))
+        super::tagging::retag_cache(self.docker, id, tag).await
     }
 
     /// Start `stage` from the dependency layer `id`; for an install over the source, its /app

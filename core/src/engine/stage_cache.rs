@@ -13,7 +13,7 @@ use super::layers::LAYER_REPOSITORY;
 use super::EngineError;
 use crate::plan::{Stage, Step};
 use bollard::models::ContainerConfig;
-use bollard::query_parameters::{CommitContainerOptionsBuilder, TagImageOptionsBuilder};
+use bollard::query_parameters::CommitContainerOptionsBuilder;
 use std::collections::HashMap;
 
 /// The label that holds a kept stage state's key.
@@ -165,14 +165,7 @@ impl Walk<'_> {
                 .await
                 .map_err(EngineError::docker("keeping the stage's state"))?
                 .id;
-            let (repo, name) = tag_as.split_once(':').expect("the tag has a colon");
-            docker
-                .tag_image(
-                    &id,
-                    Some(TagImageOptionsBuilder::new().repo(repo).tag(name).build()),
-                )
-                .await
-                .map_err(EngineError::docker(format!("tagging {tag_as}")))?;
+            super::tagging::retag_cache(&docker, &id, &tag_as).await?;
             Ok(id)
         });
         self.kept.push(Kept {

@@ -37,6 +37,33 @@ pub(super) async fn tag(
     Ok(())
 }
 
+/// Tag a cache image (`REPO:TAG`), and remove the image the tag named before when nothing else
+/// uses it now: a rebuilt dependency layer or stage state must not leave unnamed images behind.
+pub(super) async fn retag_cache(docker: &Docker, id: &str, tag: &str) -> Result<(), EngineError> {
+    let previous = docker
+        .inspect_image(tag)
+        .await
+        .ok()
+        .and_then(|i| i.id)
+        .filter(|old| old != id);
+    let (repo, name) = tag.split_once(':').expect("a cache tag has a colon");
+    docker
+        .tag_image(
+            id,
+            Some(TagImageOptionsBuilder::new().repo(repo).tag(name).build()),
+        )
+        .await
+        .map_err(EngineError::docker(format!("tagging {tag}")))?;
+    if let Some(old) = previous {
+        if unused(docker, &old).await {
+            // An image another one is built on is refused by the engine, and kept: fine.
+            let options = bollard::query_parameters::RemoveImageOptionsBuilder::new().build();
+            let _ = docker.remove_image(&old, Some(options), None).await;
+        }
+    }
+    Ok(())
+}
+
 fn created(image: &ImageInspect) -> Option<chrono::DateTime<chrono::FixedOffset>> {
     chrono::DateTime::parse_from_rfc3339(&image.created.as_ref()?.to_string()).ok()
 }
