@@ -94,10 +94,12 @@ async fn remove_replaced(
     if !ours {
         return;
     }
-    let began = docker.inspect_image(new_id).await.ok().and_then(|new| {
-        let elapsed = chrono::Duration::from_std(started.elapsed()).ok()?;
-        Some(created(&new)? - elapsed)
-    });
+    // This machine's clock, not the new image's creation time: a reused image (a kept stage's,
+    // or one from the cache) has the time it was first made, which says nothing of when this
+    // build began.
+    let began = chrono::Duration::from_std(started.elapsed())
+        .ok()
+        .map(|elapsed| chrono::Local::now().fixed_offset() - elapsed);
     let made_before = match (created(old), began) {
         (Some(made), Some(began)) => made < began,
         _ => false,
