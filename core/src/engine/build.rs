@@ -77,6 +77,9 @@ pub struct BuiltImage {
 
 /// The walk's state: each stage's container once started, and what the steps produced.
 pub(super) struct Walk<'a> {
+    /// When this build began, by this machine's clock: cache images made before it may go when
+    /// a rebuilt one takes their tag; those made since may be another build's, in use.
+    pub(super) began: chrono::DateTime<chrono::FixedOffset>,
     pub(super) docker: &'a Docker,
     pub(super) plan: &'a BuildPlan,
     pub(super) opts: &'a BuildOptions,
@@ -146,6 +149,7 @@ pub(crate) async fn build(
         ));
     }
     let mut walk = Walk {
+        began: chrono::Local::now().fixed_offset(),
         docker,
         plan,
         opts,

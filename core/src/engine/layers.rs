@@ -327,7 +327,7 @@ impl Walk<'_> {
     pub(super) async fn tag_layer(&self, id: &str, tag: &str) -> Result<(), EngineError> {
         // Tagged, it is the cache's: not a leftover of this build.
         self.cleanup.keep_image(id);
-        super::tagging::retag_cache(self.docker, id, tag).await
+        super::tagging::retag_cache(self.docker, id, tag, self.began).await
     }
 
     /// Start `stage` from the dependency layer `id`; for an install over the source, its /app

@@ -147,6 +147,7 @@ impl Walk<'_> {
         let container = slot.id.clone();
         let key = keeping.key.clone();
         let tag_as = tag.clone();
+        let began = self.began;
         let commit = tokio::spawn(async move {
             let options = CommitContainerOptionsBuilder::new()
                 .container(&container)
@@ -165,7 +166,7 @@ impl Walk<'_> {
                 .await
                 .map_err(EngineError::docker("keeping the stage's state"))?
                 .id;
-            super::tagging::retag_cache(&docker, &id, &tag_as).await?;
+            super::tagging::retag_cache(&docker, &id, &tag_as, began).await?;
             Ok(id)
         });
         self.kept.push(Kept {

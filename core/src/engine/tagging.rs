@@ -37,13 +37,21 @@ pub(super) async fn tag(
     Ok(())
 }
 
-/// Tag a cache image (`REPO:TAG`), and remove the image the tag named before when nothing else
-/// uses it now: a rebuilt dependency layer or stage state must not leave unnamed images behind.
-pub(super) async fn retag_cache(docker: &Docker, id: &str, tag: &str) -> Result<(), EngineError> {
+/// Tag a cache image (`REPO:TAG`), and remove the image the tag named before when it was made
+/// before this build `began` and nothing uses it now: a rebuilt dependency layer or stage state
+/// must not leave unnamed images behind, and one another build made meanwhile (and may be about
+/// to start from) is kept.
+pub(super) async fn retag_cache(
+    docker: &Docker,
+    id: &str,
+    tag: &str,
+    began: chrono::DateTime<chrono::FixedOffset>,
+) -> Result<(), EngineError> {
     let previous = docker
         .inspect_image(tag)
         .await
         .ok()
+        .filter(|i| created(i).is_some_and(|made| made < began))
         .and_then(|i| i.id)
         .filter(|old| old != id);
     let (repo, name) = tag.split_once(':').expect("a cache tag has a colon");
