@@ -379,8 +379,9 @@ impl LockedWheels {
     }
 }
 
-/// PEP 503: `Pydantic_Core` and `pydantic-core` are one package.
-fn normalize(name: &str) -> String {
+/// PEP 503: `Pydantic_Core` and `pydantic-core` are one package (lower case, runs of `-`, `_`,
+/// `.` as one `-`).
+pub(crate) fn normalize(name: &str) -> String {
     let mut out = String::new();
     for c in name.chars() {
         if matches!(c, '-' | '_' | '.') {

@@ -9,7 +9,7 @@ use crate::report::codes;
 use crate::report::diagnostic::Diagnostic;
 use crate::resolve::catalog::Language;
 use crate::resolve::runtime::{pep440_to_range, RequestedVersion, VersionOrigin};
-use crate::resolve::wheels::{LockTool, LockedWheels};
+use crate::resolve::wheels::{normalize, LockTool, LockedWheels};
 use std::path::Path;
 
 const VENV_BIN: &str = "/app/.venv/bin";
@@ -290,21 +290,6 @@ fn python_request(
 pub(super) struct Dep {
     pub(super) name: String,
     pub(super) extras: Vec<String>,
-}
-
-/// PEP 503 normalization: lower case, runs of `-`, `_`, `.` as one `-`.
-fn normalize(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars() {
-        if matches!(c, '-' | '_' | '.') {
-            if !out.ends_with('-') {
-                out.push('-');
-            }
-        } else {
-            out.push(c.to_ascii_lowercase());
-        }
-    }
-    out
 }
 
 /// `fastapi[standard]>=0.115 ; python_version>"3.8"` → fastapi with extra standard.
