@@ -51,33 +51,15 @@ pub(super) fn follow(root: &Path, entries: &[String], aliases: &Aliases) -> Reac
             reach.truncated = true;
             break;
         }
-        let Some(text) = crate::input::files::peek(root, &file) else {
-            continue;
-        };
-        reach.files += 1;
         let dir = parent(&file);
-        for load in js_imports::loads(&text) {
-            match load {
-                Load::Computed { line } => {
-                    reach.computed.get_or_insert(Place {
-                        file: file.clone(),
-                        line,
-                    });
-                }
-                Load::Module { specifier, line } => match Specifier::of(&specifier, aliases) {
-                    Specifier::Local(path) => {
-                        let path = if path.starts_with('.') {
-                            join(&dir, &path)
-                        } else {
-                            path
-                        };
-                        if let Some(next) = resolve_file(root, &path, aliases) {
-                            queue.push_back(next);
-                        }
-                    }
-                    Specifier::Package(name) => reach.add(name, &file, line),
-                    Specifier::Builtin => {}
-                },
+        for path in reach.read(root, &file, aliases) {
+            let path = if path.starts_with('.') {
+                join(&dir, &path)
+            } else {
+                path
+            };
+            if let Some(next) = resolve_file(root, &path, aliases) {
+                queue.push_back(next);
             }
         }
     }
@@ -100,30 +82,38 @@ pub(super) fn scan_all(root: &Path, aliases: &Aliases) -> Reach {
 fn follow_each(root: &Path, files: &[String], aliases: &Aliases) -> Reach {
     let mut reach = Reach::default();
     for file in files {
-        let Some(text) = crate::input::files::peek(root, file) else {
-            continue;
-        };
-        reach.files += 1;
-        for load in js_imports::loads(&text) {
-            match load {
-                Load::Computed { line } => {
-                    reach.computed.get_or_insert(Place {
-                        file: file.clone(),
-                        line,
-                    });
-                }
-                Load::Module { specifier, line } => {
-                    if let Specifier::Package(name) = Specifier::of(&specifier, aliases) {
-                        reach.add(name, file, line);
-                    }
-                }
-            }
-        }
+        reach.read(root, file, aliases);
     }
     reach
 }
 
 impl Reach {
+    /// Read `file`: the packages it loads and a computed load are recorded; the project's own
+    /// modules it loads are returned (as written, or through an alias), to follow or not.
+    fn read(&mut self, root: &Path, file: &str, aliases: &Aliases) -> Vec<String> {
+        let Some(text) = crate::input::files::peek(root, file) else {
+            return vec![];
+        };
+        self.files += 1;
+        let mut local = Vec::new();
+        for load in js_imports::loads(&text) {
+            match load {
+                Load::Computed { line } => {
+                    self.computed.get_or_insert(Place {
+                        file: file.to_string(),
+                        line,
+                    });
+                }
+                Load::Module { specifier, line } => match Specifier::of(&specifier, aliases) {
+                    Specifier::Local(path) => local.push(path),
+                    Specifier::Package(name) => self.add(name, file, line),
+                    Specifier::Builtin => {}
+                },
+            }
+        }
+        local
+    }
+
     fn add(&mut self, name: String, file: &str, line: usize) {
         if !self.packages.iter().any(|(n, _)| *n == name) {
             self.packages.push((
