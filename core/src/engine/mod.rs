@@ -10,6 +10,9 @@ mod direct;
 mod docker;
 
 mod exec;
+// For the fuzz targets only: see the module's documentation.
+#[doc(hidden)]
+pub mod fuzzing;
 mod health;
 mod image_name;
 mod layer_store;
