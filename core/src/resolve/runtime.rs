@@ -174,6 +174,9 @@ pub enum ResolveError {
         available: String,
         /// Another runtime of the same language that has matching versions.
         other_runtime: Option<String>,
+        /// The other requirements that no version meets either, named in the same message so
+        /// that fixing `request` does not only bring the next one up.
+        also_unmet: Vec<RequestedVersion>,
     },
     Conflict {
         runtime: String,
@@ -421,7 +424,8 @@ fn no_match(catalog: &Catalog, runtime: &Runtime, requests: &[RequestedVersion])
     let alone = |r: &RequestedVersion| runtime.versions.iter().any(|v| r.allows(&v.version));
     let from_config =
         |r: &RequestedVersion| matches!(r.origin, VersionOrigin::ConfigRuntimeVersion { .. });
-    match requests.iter().find(|r| !alone(r)) {
+    let mut unmet = requests.iter().filter(|r| !alone(r));
+    match unmet.next() {
         // engines.node against apprunner.yaml's runtime-version: App Runner's "conflict", both named.
         Some(unmet) if !from_config(unmet) && requests.iter().any(from_config) => {
             ResolveError::Conflict {
@@ -430,17 +434,18 @@ fn no_match(catalog: &Catalog, runtime: &Runtime, requests: &[RequestedVersion])
                 available,
             }
         }
-        Some(unmet) => {
+        Some(first) => {
             let other_runtime = catalog
                 .of_language(runtime.language)
                 .filter(|o| o.name != runtime.name && o.app_runner)
-                .find(|o| o.versions.iter().any(|v| unmet.allows(&v.version)))
+                .find(|o| o.versions.iter().any(|v| first.allows(&v.version)))
                 .map(|o| o.name.clone());
             ResolveError::VersionNotOffered {
                 runtime: runtime.name.clone(),
-                request: unmet.clone(),
+                request: first.clone(),
                 available,
                 other_runtime,
+                also_unmet: unmet.cloned().collect(),
             }
         }
         None => ResolveError::Conflict {
@@ -524,12 +529,14 @@ fn resolve_best(
             .of_language(language)
             .any(|rt| rt.versions.iter().any(|v| r.allows(&v.version)))
     };
-    match requests.iter().find(|r| !all_alone(r)) {
-        Some(unmet) => Err(ResolveError::VersionNotOffered {
+    let mut unmet = requests.iter().filter(|r| !all_alone(r));
+    match unmet.next() {
+        Some(first) => Err(ResolveError::VersionNotOffered {
             runtime: format!("{language} (any runtime)"),
-            request: unmet.clone(),
+            request: first.clone(),
             available,
             other_runtime: None,
+            also_unmet: unmet.cloned().collect(),
         }),
         None => Err(ResolveError::Conflict {
             runtime: language.to_string(),
