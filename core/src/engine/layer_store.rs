@@ -86,13 +86,27 @@ pub(super) fn key_dir(layer_dir: &Path, key: &str) -> PathBuf {
 pub(super) fn find(layer_dir: &Path, key: &str, kind: Kept) -> Option<Layer> {
     let dir = key_dir(layer_dir, key);
     let diff_id = std::fs::read_to_string(dir.join(format!("{}.diffid", kind.name()))).ok()?;
+    let diff_id = diff_id.trim();
+    // The directory may come from elsewhere (a restored CI cache) or be damaged. The id names the
+    // layer's entry in the archive the engine loads and goes into the image config, so anything
+    // but a digest is no layer: the install runs again and writes it anew.
+    if !is_digest(diff_id) {
+        return None;
+    }
     let layer = Layer::existing(
         dir.join(format!("{}.tar", kind.name())),
-        diff_id.trim().to_string(),
+        diff_id.to_string(),
     )
     .ok()?;
     touch(layer_dir, key);
     Some(layer)
+}
+
+/// `sha256:` and 64 lowercase hex digits, as [`Layer::write`] spells a diff id.
+fn is_digest(id: &str) -> bool {
+    id.strip_prefix("sha256:").is_some_and(|hex| {
+        hex.len() == 64 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
 }
 
 /// Record that a build used the cache image `tag` (one with no files of its own: a stage's
@@ -196,5 +210,53 @@ impl Walk<'_> {
                 root: "(the install's changes)".into(),
                 source,
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "5e1f0c4fb1a3c0a7e8e4b0d9c6a2f3e1d4c5b6a79880716253443526170819aa";
+
+    /// A key directory holding `deps.tar` and `deps.diffid` with `diff_id`.
+    fn kept(diff_id: &[u8]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let key_dir = key_dir(dir.path(), KEY);
+        std::fs::create_dir_all(&key_dir).unwrap();
+        std::fs::write(key_dir.join("deps.tar"), [0u8; 1024]).unwrap();
+        std::fs::write(key_dir.join("deps.diffid"), diff_id).unwrap();
+        dir
+    }
+
+    #[test]
+    fn a_kept_layer_is_found_with_its_diff_id() {
+        let id = format!("sha256:{}", "0a".repeat(32));
+        let dir = kept(format!("{id}\n").as_bytes());
+        let layer = find(dir.path(), KEY, Kept::Deps).unwrap();
+        assert_eq!(layer.diff_id, id);
+        assert_eq!(layer.size, 1024);
+        assert!(find(dir.path(), KEY, Kept::App).is_none(), "no app.tar");
+    }
+
+    /// A `.diffid` that is not a digest was taken as the layer's id, and named the layer's path in
+    /// the `docker load` archive (the layer_store fuzz target asserts that none is taken).
+    #[test]
+    fn a_diff_id_that_is_not_a_digest_is_no_layer() {
+        for id in [
+            &b"../../../etc/passwd"[..],
+            b"",
+            b"sha256:",
+            b"sha256:0A0A",
+            b"sha256:zz0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a",
+            b"sha256:0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a0a/x",
+        ] {
+            let dir = kept(id);
+            assert!(
+                find(dir.path(), KEY, Kept::Deps).is_none(),
+                "{}",
+                String::from_utf8_lossy(id)
+            );
+        }
     }
 }
