@@ -80,6 +80,24 @@ fn npm_ranges_from_engines_node() {
     );
 }
 
+/// `<=` over a partial version is an X-range to npm (`<=20` allows every 20.x); node-semver 2.2
+/// alone reads `<=20` as `<=20.0.0-0`, which no 20.x meets.
+#[test]
+fn at_most_a_partial_version_allows_its_whole_line() {
+    assert_eq!(version("nodejs20", None, Some("<=20")), "20.19.6");
+    assert_eq!(version("nodejs20", None, Some(">=18 <=20")), "20.19.6");
+    assert_eq!(version("nodejs20", None, Some("<= 20.x")), "20.19.6");
+    assert_eq!(version("nodejs22", None, Some("<=22.14")), "22.14.0");
+    assert_eq!(version("nodejs22", None, Some("<=*")), "22.21.1");
+    assert_eq!(version("nodejs18", None, Some("<=16 || <=18")), "18.20.8");
+    // A full version is an exact bound, as before.
+    assert_eq!(version("nodejs18", None, Some("<=18.19.1")), "18.19.1");
+    assert!(matches!(
+        resolve("nodejs22", None, Some("<=21")),
+        Err(ResolveError::VersionNotOffered { .. })
+    ));
+}
+
 #[test]
 fn both_origins_intersect() {
     assert_eq!(version("nodejs18", Some("18"), Some("~18.19")), "18.19.1");

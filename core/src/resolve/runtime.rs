@@ -110,12 +110,13 @@ impl RequestedVersion {
         location: Option<Location>,
     ) -> Result<Self, ResolveError> {
         let trimmed = text.trim();
-        let range = Range::parse(trimmed).map_err(|_| ResolveError::MalformedVersion {
-            text: trimmed.to_string(),
-            origin: origin.clone(),
-            location: location.clone(),
-            expected: "an npm semver range such as ^18, 18.x, >=18 <21 or 18.20.8",
-        })?;
+        let range =
+            Range::parse(npm_le_partials(trimmed)).map_err(|_| ResolveError::MalformedVersion {
+                text: trimmed.to_string(),
+                origin: origin.clone(),
+                location: location.clone(),
+                expected: "an npm semver range such as ^18, 18.x, >=18 <21 or 18.20.8",
+            })?;
         Ok(Self {
             text: trimmed.to_string(),
             range,
@@ -126,6 +127,59 @@ impl RequestedVersion {
 
     pub fn allows(&self, v: &Version) -> bool {
         self.range.satisfies(v)
+    }
+}
+
+/// `range` with each `<=` over a partial version spelt as npm reads it: node-semver 2.2 reads
+/// `<=20` as `<=20.0.0-0`, which no 20.x meets, where npm reads an X-range, `<21.0.0-0` (and
+/// `<=3.11.x` as `<3.12.0-0`, `<=*` as any version). Everything else is left to the parser.
+fn npm_le_partials(range: &str) -> String {
+    let mut out = String::with_capacity(range.len());
+    let mut rest = range;
+    while let Some(at) = rest.find("<=") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        // npm allows space between the operator and the version: `<= 20`.
+        let start = after.len() - after.trim_start().len();
+        let len = after[start..]
+            .find(|c: char| c.is_whitespace() || c == '|')
+            .unwrap_or(after.len() - start);
+        match x_range_below(&after[start..start + len]) {
+            Some(below) => out.push_str(&below),
+            None => {
+                out.push_str("<=");
+                out.push_str(&after[..start + len]);
+            }
+        }
+        rest = &after[start + len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What `<=partial` means to npm: `<=20` is `<21.0.0-0`, `<=3.11` is `<3.12.0-0`, `<=*` is any
+/// version; `None` for a full version, or for anything that is not a version.
+fn x_range_below(partial: &str) -> Option<String> {
+    let parts: Vec<&str> = partial.trim_start_matches('v').split('.').collect();
+    let wildcard = |p: &&str| matches!(*p, "x" | "X" | "*");
+    let fixed = parts.iter().take_while(|p| !wildcard(p)).count();
+    if parts.len() > 3 || !parts[fixed..].iter().all(wildcard) {
+        return None;
+    }
+    let numbers = parts[..fixed]
+        .iter()
+        .map(|p| {
+            p.bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| p.parse::<u64>().ok())
+                .flatten()
+        })
+        .collect::<Option<Vec<u64>>>()?;
+    match numbers[..] {
+        [] => Some(">=0.0.0".into()),
+        [major] => Some(format!("<{}.0.0-0", major.checked_add(1)?)),
+        [major, minor] => Some(format!("<{major}.{}.0-0", minor.checked_add(1)?)),
+        _ => None,
     }
 }
 
