@@ -110,13 +110,16 @@ impl RequestedVersion {
         location: Option<Location>,
     ) -> Result<Self, ResolveError> {
         let trimmed = text.trim();
-        let range =
-            Range::parse(npm_le_partials(trimmed)).map_err(|_| ResolveError::MalformedVersion {
-                text: trimmed.to_string(),
-                origin: origin.clone(),
-                location: location.clone(),
-                expected: "an npm semver range such as ^18, 18.x, >=18 <21 or 18.20.8",
-            })?;
+        let malformed = || ResolveError::MalformedVersion {
+            text: trimmed.to_string(),
+            origin: origin.clone(),
+            location: location.clone(),
+            expected: "an npm semver range such as ^18, 18.x, >=18 <21 or 18.20.8",
+        };
+        if crashes_node_semver(trimmed) {
+            return Err(malformed());
+        }
+        let range = Range::parse(npm_le_partials(trimmed)).map_err(|_| malformed())?;
         Ok(Self {
             text: trimmed.to_string(),
             range,
@@ -128,6 +131,48 @@ impl RequestedVersion {
     pub fn allows(&self, v: &Version) -> bool {
         self.range.satisfies(v)
     }
+}
+
+/// Whether node-semver 2.2 would panic on `range` (an `unreachable!` in its parser) instead of
+/// refusing it: a `~` or `=` over a wildcard major (`~*`, `~> x`, `=X`), or a `~` over a wildcard
+/// minor followed by a patch (`~1.x.3`). Found by fuzzing (`fuzz/fuzz_targets/versions.rs`).
+/// npm reads the first as any version, but nobody means that by them: they are refused as
+/// malformed before the parser sees them.
+fn crashes_node_semver(range: &str) -> bool {
+    // The parser's `space0`.
+    let skip_spaces = |s: &str| s.trim_start_matches([' ', '\t']).len();
+    let wildcard = |s: &str| s.starts_with(['x', 'X', '*']);
+    let bytes = range.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| {
+        let tilde = b == b'~';
+        // A lone `=`: after `<` or `>` it is part of `<=` or `>=`, which take any partial.
+        let equals = b == b'=' && !(i > 0 && matches!(bytes[i - 1], b'<' | b'>'));
+        if !(tilde || equals) {
+            return false;
+        }
+        let mut rest = &range[i + 1..];
+        rest = &rest[rest.len() - skip_spaces(rest)..];
+        if tilde {
+            rest = rest.strip_prefix('>').unwrap_or(rest);
+            rest = &rest[rest.len() - skip_spaces(rest)..];
+        }
+        rest = rest.strip_prefix('v').unwrap_or(rest);
+        rest = &rest[rest.len() - skip_spaces(rest)..];
+        if wildcard(rest) {
+            return true;
+        }
+        // `~1.x.3`: a number, a wildcard, then a patch.
+        let major = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if !tilde || major == 0 {
+            return false;
+        }
+        let Some(minor) = rest[major..].strip_prefix('.').filter(|m| wildcard(m)) else {
+            return false;
+        };
+        minor[1..]
+            .strip_prefix('.')
+            .is_some_and(|patch| patch.starts_with(|c: char| c.is_ascii_digit()))
+    })
 }
 
 /// `range` with each `<=` over a partial version spelt as npm reads it: node-semver 2.2 reads
