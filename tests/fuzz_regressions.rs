@@ -1,6 +1,6 @@
-//! Inputs the fuzz targets (`fuzz/`, `scripts/fuzz.sh`) found that crashed, hung or ran out of
-//! memory, kept with their bytes inline and the calls their target made, so that the normal
-//! suite keeps them fixed.
+//! Inputs that crashed, hung or ran out of memory, found by the fuzz targets (`fuzz/`,
+//! `scripts/fuzz.sh`) or while writing them, kept with their bytes inline and the calls their
+//! target makes, so that the normal suite keeps them fixed.
 #![allow(clippy::result_large_err)]
 
 mod support;
@@ -78,4 +78,32 @@ fn an_engines_node_of_that_shape_is_a_located_error() {
     assert_eq!(at.path, std::path::Path::new("package.json"));
     assert_eq!(at.position.map(|p| p.line), Some(4));
     assert!(loaded.plan.is_none());
+}
+
+/// Seen while writing the versions target, which did not reach it in 20 minutes: `~=` adds one
+/// to the next-to-last number for its upper bound, and u64::MAX overflowed (a panic in a debug
+/// build, `<3.0` in a release one). It is now an unreadable requires-python, located.
+#[test]
+fn a_compatible_release_whose_bound_overflows_is_an_unreadable_requires_python() {
+    let dir = support::project_dir(&[
+        (
+            "pyproject.toml",
+            b"[project]\nname = \"app\"\nrequires-python = \"~=3.18446744073709551615.1\"\ndependencies = [\"flask\"]\n",
+        ),
+        ("app.py", b"from flask import Flask\napp = Flask(__name__)\n"),
+    ]);
+    let loaded = support::load(dir.path());
+    let d = loaded
+        .diagnostics
+        .iter()
+        .find(|d| d.code == codes::INVALID_REQUIRES_PYTHON)
+        .unwrap_or_else(|| panic!("{}", support::report(&loaded)));
+    assert_eq!(d.severity, Severity::Error);
+    let at = d.location.as_ref().expect("located");
+    assert_eq!(at.path, std::path::Path::new("pyproject.toml"));
+    assert!(
+        d.message.contains("~=3.18446744073709551615.1"),
+        "{}",
+        d.message
+    );
 }

@@ -59,7 +59,9 @@ pub fn pep440_to_range(spec: &str) -> Option<String> {
                     .iter()
                     .filter_map(|n| n.parse().ok())
                     .collect();
-                *upper.last_mut()? += 1;
+                // checked: a number as large as u64 allows is no Python version, and is refused.
+                let last = upper.last_mut()?;
+                *last = last.checked_add(1)?;
                 let upper = upper
                     .iter()
                     .map(u64::to_string)
@@ -132,6 +134,12 @@ mod tests {
         assert_eq!(pep440_to_range(">=3.8, !=3.9.1").as_deref(), Some(">=3.8"));
         assert_eq!(pep440_to_range("^3.11").as_deref(), Some("^3.11"));
         assert_eq!(pep440_to_range("banana"), None);
+        // Its upper bound overflowed u64 (a panic in debug builds, a wrong `<3.0` in release).
+        assert_eq!(pep440_to_range("~=3.18446744073709551615.1"), None);
+        assert_eq!(
+            pep440_to_range("~=3.18446744073709551614.1").as_deref(),
+            Some(">=3.18446744073709551614.1 <3.18446744073709551615")
+        );
         // Compared padded with zeros, as PEP 440 does: 3.12.1 is above 3.12.
         assert_eq!(pep440_to_range("<=3.12").as_deref(), Some("<=3.12.0"));
         assert_eq!(pep440_to_range(">3.11").as_deref(), Some(">3.11.0"));
