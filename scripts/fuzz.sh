@@ -49,12 +49,17 @@ seed() {
   local target="$1" corpus="fuzz/corpus/$1"
   mkdir -p "$corpus"
   if [ -d "fuzz/seeds/$target" ]; then
-    cp -n "fuzz/seeds/$target"/* "$corpus"/ 2>/dev/null || true
+    for f in "fuzz/seeds/$target"/*; do
+      [ -e "$corpus/$(basename "$f")" ] || cp "$f" "$corpus/"
+    done
   fi
   case "$target" in
     config)
       find tests/fixtures examples -name '*.yaml' ! -name 'pnpm-lock.yaml' -size -64k \
-        | while read -r f; do cp -n "$f" "$corpus/$(echo "$f" | tr / _)"; done
+        | while read -r f; do
+          out="$corpus/$(echo "$f" | tr / _)"
+          [ -e "$out" ] || cp "$f" "$out"
+        done
       ;;
     manifests)
       find tests/fixtures examples -type f -size -256k | while read -r f; do
