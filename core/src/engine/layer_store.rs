@@ -69,7 +69,7 @@ pub(super) enum Kept {
 }
 
 impl Kept {
-    fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Kept::Deps => "deps",
             Kept::App => "app",

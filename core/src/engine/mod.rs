@@ -11,6 +11,9 @@ mod direct;
 mod docker;
 
 mod exec;
+// For the fuzz targets only: see the module's documentation.
+#[doc(hidden)]
+pub mod fuzzing;
 mod health;
 mod image_name;
 mod layer_seal;

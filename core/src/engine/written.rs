@@ -279,7 +279,7 @@ pub(super) async fn load(
 
 /// The `docker load` archive: the config, a manifest naming a path for every layer, and the
 /// files of the new layers only.
-fn write_archive<W: Write>(
+pub(super) fn write_archive<W: Write>(
     out: W,
     config_name: &str,
     config: &[u8],

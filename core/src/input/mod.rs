@@ -5,7 +5,9 @@
 
 pub mod config;
 pub mod detect;
-pub(crate) mod dockerignore;
+// Public for the fuzz targets (`fuzz/`), which read patterns without a project.
+#[doc(hidden)]
+pub mod dockerignore;
 pub mod files;
 pub mod origin;
 pub mod package_json;

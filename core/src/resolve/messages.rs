@@ -33,6 +33,7 @@ impl From<ResolveError> for Diagnostic {
                 request,
                 available,
                 other_runtime,
+                also_unmet,
             } => {
                 let mut d = Diagnostic::error(
                     codes::VERSION_NOT_OFFERED,
@@ -43,6 +44,17 @@ impl From<ResolveError> for Diagnostic {
                 )
                 .at_opt(request.location.clone())
                 .with_note(format!("{runtime} versions: {available}"));
+                for other in also_unmet {
+                    let at = other
+                        .location
+                        .as_ref()
+                        .map(|l| format!(" at {}", l.short()))
+                        .unwrap_or_default();
+                    d = d.with_note(format!(
+                        "no version matches `{}` ({}){at} either",
+                        other.text, other.origin
+                    ));
+                }
                 d = match other_runtime {
                     Some(other) => d.with_help(format!(
                         "for version {}, use `runtime: {other}`",

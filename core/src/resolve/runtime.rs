@@ -110,12 +110,16 @@ impl RequestedVersion {
         location: Option<Location>,
     ) -> Result<Self, ResolveError> {
         let trimmed = text.trim();
-        let range = Range::parse(trimmed).map_err(|_| ResolveError::MalformedVersion {
+        let malformed = || ResolveError::MalformedVersion {
             text: trimmed.to_string(),
             origin: origin.clone(),
             location: location.clone(),
             expected: "an npm semver range such as ^18, 18.x, >=18 <21 or 18.20.8",
-        })?;
+        };
+        if crashes_node_semver(trimmed) {
+            return Err(malformed());
+        }
+        let range = Range::parse(npm_le_partials(trimmed)).map_err(|_| malformed())?;
         Ok(Self {
             text: trimmed.to_string(),
             range,
@@ -126,6 +130,101 @@ impl RequestedVersion {
 
     pub fn allows(&self, v: &Version) -> bool {
         self.range.satisfies(v)
+    }
+}
+
+/// Whether node-semver 2.2 would panic on `range` (an `unreachable!` in its parser) instead of
+/// refusing it: a `~` or `=` over a wildcard major (`~*`, `~> x`, `=X`), or a `~` over a wildcard
+/// minor followed by a patch (`~1.x.3`). Found by fuzzing (`fuzz/fuzz_targets/versions.rs`).
+/// npm reads the first as any version, but nobody means that by them: they are refused as
+/// malformed before the parser sees them.
+fn crashes_node_semver(range: &str) -> bool {
+    // The parser's `space0`.
+    let skip_spaces = |s: &str| s.trim_start_matches([' ', '\t']).len();
+    let wildcard = |s: &str| s.starts_with(['x', 'X', '*']);
+    let bytes = range.as_bytes();
+    bytes.iter().enumerate().any(|(i, &b)| {
+        let tilde = b == b'~';
+        // A lone `=`: after `<` or `>` it is part of `<=` or `>=`, which take any partial.
+        let equals = b == b'=' && !(i > 0 && matches!(bytes[i - 1], b'<' | b'>'));
+        if !(tilde || equals) {
+            return false;
+        }
+        let mut rest = &range[i + 1..];
+        rest = &rest[rest.len() - skip_spaces(rest)..];
+        if tilde {
+            rest = rest.strip_prefix('>').unwrap_or(rest);
+            rest = &rest[rest.len() - skip_spaces(rest)..];
+        }
+        rest = rest.strip_prefix('v').unwrap_or(rest);
+        rest = &rest[rest.len() - skip_spaces(rest)..];
+        if wildcard(rest) {
+            return true;
+        }
+        // `~1.x.3`: a number, a wildcard, then a patch.
+        let major = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if !tilde || major == 0 {
+            return false;
+        }
+        let Some(minor) = rest[major..].strip_prefix('.').filter(|m| wildcard(m)) else {
+            return false;
+        };
+        minor[1..]
+            .strip_prefix('.')
+            .is_some_and(|patch| patch.starts_with(|c: char| c.is_ascii_digit()))
+    })
+}
+
+/// `range` with each `<=` over a partial version spelt as npm reads it: node-semver 2.2 reads
+/// `<=20` as `<=20.0.0-0`, which no 20.x meets, where npm reads an X-range, `<21.0.0-0` (and
+/// `<=3.11.x` as `<3.12.0-0`, `<=*` as any version). Everything else is left to the parser.
+fn npm_le_partials(range: &str) -> String {
+    let mut out = String::with_capacity(range.len());
+    let mut rest = range;
+    while let Some(at) = rest.find("<=") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 2..];
+        // npm allows space between the operator and the version: `<= 20`.
+        let start = after.len() - after.trim_start().len();
+        let len = after[start..]
+            .find(|c: char| c.is_whitespace() || c == '|')
+            .unwrap_or(after.len() - start);
+        match x_range_below(&after[start..start + len]) {
+            Some(below) => out.push_str(&below),
+            None => {
+                out.push_str("<=");
+                out.push_str(&after[..start + len]);
+            }
+        }
+        rest = &after[start + len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What `<=partial` means to npm: `<=20` is `<21.0.0-0`, `<=3.11` is `<3.12.0-0`, `<=*` is any
+/// version; `None` for a full version, or for anything that is not a version.
+fn x_range_below(partial: &str) -> Option<String> {
+    let parts: Vec<&str> = partial.trim_start_matches('v').split('.').collect();
+    let wildcard = |p: &&str| matches!(*p, "x" | "X" | "*");
+    let fixed = parts.iter().take_while(|p| !wildcard(p)).count();
+    if parts.len() > 3 || !parts[fixed..].iter().all(wildcard) {
+        return None;
+    }
+    let numbers = parts[..fixed]
+        .iter()
+        .map(|p| {
+            p.bytes()
+                .all(|b| b.is_ascii_digit())
+                .then(|| p.parse::<u64>().ok())
+                .flatten()
+        })
+        .collect::<Option<Vec<u64>>>()?;
+    match numbers[..] {
+        [] => Some(">=0.0.0".into()),
+        [major] => Some(format!("<{}.0.0-0", major.checked_add(1)?)),
+        [major, minor] => Some(format!("<{major}.{}.0-0", minor.checked_add(1)?)),
+        _ => None,
     }
 }
 
@@ -174,6 +273,9 @@ pub enum ResolveError {
         available: String,
         /// Another runtime of the same language that has matching versions.
         other_runtime: Option<String>,
+        /// The other requirements that no version meets either, named in the same message so
+        /// that fixing `request` does not only bring the next one up.
+        also_unmet: Vec<RequestedVersion>,
     },
     Conflict {
         runtime: String,
@@ -421,7 +523,8 @@ fn no_match(catalog: &Catalog, runtime: &Runtime, requests: &[RequestedVersion])
     let alone = |r: &RequestedVersion| runtime.versions.iter().any(|v| r.allows(&v.version));
     let from_config =
         |r: &RequestedVersion| matches!(r.origin, VersionOrigin::ConfigRuntimeVersion { .. });
-    match requests.iter().find(|r| !alone(r)) {
+    let mut unmet = requests.iter().filter(|r| !alone(r));
+    match unmet.next() {
         // engines.node against apprunner.yaml's runtime-version: App Runner's "conflict", both named.
         Some(unmet) if !from_config(unmet) && requests.iter().any(from_config) => {
             ResolveError::Conflict {
@@ -430,17 +533,18 @@ fn no_match(catalog: &Catalog, runtime: &Runtime, requests: &[RequestedVersion])
                 available,
             }
         }
-        Some(unmet) => {
+        Some(first) => {
             let other_runtime = catalog
                 .of_language(runtime.language)
                 .filter(|o| o.name != runtime.name && o.app_runner)
-                .find(|o| o.versions.iter().any(|v| unmet.allows(&v.version)))
+                .find(|o| o.versions.iter().any(|v| first.allows(&v.version)))
                 .map(|o| o.name.clone());
             ResolveError::VersionNotOffered {
                 runtime: runtime.name.clone(),
-                request: unmet.clone(),
+                request: first.clone(),
                 available,
                 other_runtime,
+                also_unmet: unmet.cloned().collect(),
             }
         }
         None => ResolveError::Conflict {
@@ -524,12 +628,14 @@ fn resolve_best(
             .of_language(language)
             .any(|rt| rt.versions.iter().any(|v| r.allows(&v.version)))
     };
-    match requests.iter().find(|r| !all_alone(r)) {
-        Some(unmet) => Err(ResolveError::VersionNotOffered {
+    let mut unmet = requests.iter().filter(|r| !all_alone(r));
+    match unmet.next() {
+        Some(first) => Err(ResolveError::VersionNotOffered {
             runtime: format!("{language} (any runtime)"),
-            request: unmet.clone(),
+            request: first.clone(),
             available,
             other_runtime: None,
+            also_unmet: unmet.cloned().collect(),
         }),
         None => Err(ResolveError::Conflict {
             runtime: language.to_string(),

@@ -59,7 +59,9 @@ pub fn pep440_to_range(spec: &str) -> Option<String> {
                     .iter()
                     .filter_map(|n| n.parse().ok())
                     .collect();
-                *upper.last_mut()? += 1;
+                // checked: a number as large as u64 allows is no Python version, and is refused.
+                let last = upper.last_mut()?;
+                *last = last.checked_add(1)?;
                 let upper = upper
                     .iter()
                     .map(u64::to_string)
@@ -72,11 +74,27 @@ pub fn pep440_to_range(spec: &str) -> Option<String> {
             }
             "==" | "===" => parts.push(version.to_string()),
             "!=" => {}
-            ">=" | "<=" | ">" | "<" | "^" | "~" | "" => parts.push(format!("{op}{version}")),
+            // PEP 440 compares a shorter version as if padded with zeros (`<=3.12` is `<=3.12.0`,
+            // which 3.12.1 is not), where npm reads a partial version as an X-range (every 3.12.x).
+            "<=" | ">" => parts.push(format!("{op}{}", zero_padded(version))),
+            ">=" | "<" | "^" | "~" | "" => parts.push(format!("{op}{version}")),
             _ => return None,
         }
     }
     (!parts.is_empty()).then(|| parts.join(" "))
+}
+
+/// `3` as `3.0.0`, `3.12` as `3.12.0`; anything else as it is.
+fn zero_padded(version: &str) -> String {
+    let parts = version.split('.').count();
+    let numeric = version
+        .split('.')
+        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if numeric && parts < 3 {
+        format!("{version}{}", ".0".repeat(3 - parts))
+    } else {
+        version.to_string()
+    }
 }
 
 #[cfg(test)]
@@ -116,5 +134,16 @@ mod tests {
         assert_eq!(pep440_to_range(">=3.8, !=3.9.1").as_deref(), Some(">=3.8"));
         assert_eq!(pep440_to_range("^3.11").as_deref(), Some("^3.11"));
         assert_eq!(pep440_to_range("banana"), None);
+        // Its upper bound overflowed u64 (a panic in debug builds, a wrong `<3.0` in release).
+        assert_eq!(pep440_to_range("~=3.18446744073709551615.1"), None);
+        assert_eq!(
+            pep440_to_range("~=3.18446744073709551614.1").as_deref(),
+            Some(">=3.18446744073709551614.1 <3.18446744073709551615")
+        );
+        // Compared padded with zeros, as PEP 440 does: 3.12.1 is above 3.12.
+        assert_eq!(pep440_to_range("<=3.12").as_deref(), Some("<=3.12.0"));
+        assert_eq!(pep440_to_range(">3.11").as_deref(), Some(">3.11.0"));
+        assert_eq!(pep440_to_range(">3").as_deref(), Some(">3.0.0"));
+        assert_eq!(pep440_to_range("<=3.12.4").as_deref(), Some("<=3.12.4"));
     }
 }

@@ -145,6 +145,15 @@ pub fn read(root: &Path, name: &str, shown: &Path) -> Result<ConfigFile, Diagnos
         }
         Err(refused) => return fail(refused.diagnostic(shown)),
     };
+    from_bytes(bytes, shown)
+}
+
+/// The checks [`read`] makes of a configuration file's bytes once they are read (shown to the
+/// user as `shown`): encoding, BOM, emptiness and tab indentation. The YAML itself is
+/// [`super::parse`]'s. Public so that the bytes can be checked without a file (the fuzz targets).
+pub fn from_bytes(bytes: Vec<u8>, shown: &Path) -> Result<ConfigFile, Diagnostics> {
+    let fail = |d: Diagnostic| Err(Diagnostics(vec![d]));
+    let here = Location::file(shown);
     // A BOM is reported, then skipped so that the rest of the file is still checked in the same run.
     let bom = bytes.starts_with(&[0xEF, 0xBB, 0xBF]);
     let bytes = if bom { bytes[3..].to_vec() } else { bytes };

@@ -12,7 +12,7 @@ mod syntax;
 mod yaml;
 mod yaml_items;
 
-pub use file::{find_config, ConfigFile, CONFIG_FILE_NAME, MAX_CONFIG_SIZE};
+pub use file::{find_config, from_bytes, ConfigFile, CONFIG_FILE_NAME, MAX_CONFIG_SIZE};
 pub use flags::ApiSettings;
 pub use secrets::check_secret_reference;
 
