@@ -207,6 +207,7 @@ impl Walk<'_> {
             .await?
         {
             Some(id) => {
+                self.cleanup.add_intermediate(&id);
                 self.start_from.insert(stage.name.clone(), id);
                 Ok(vec![])
             }

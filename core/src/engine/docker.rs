@@ -353,6 +353,9 @@ pub(crate) struct Cleanup {
 struct State {
     containers: Vec<String>,
     images: Vec<String>,
+    /// Images on the way (a stage's written layers): the same layers make the same image, so
+    /// another build may be using one; removed only when nothing names or uses it.
+    intermediate: Vec<String>,
     /// Every container ever added, removed or not.
     created: Vec<String>,
 }
@@ -384,7 +387,13 @@ impl Cleanup {
     }
 
     pub(crate) fn keep_image(&self, id: &str) {
-        self.state().images.retain(|i| i != id);
+        let mut state = self.state();
+        state.images.retain(|i| i != id);
+        state.intermediate.retain(|i| i != id);
+    }
+
+    pub(crate) fn add_intermediate(&self, id: &str) {
+        self.state().intermediate.push(id.to_string());
     }
 
     /// Force-remove every container this build made, at once. Returns how many.
@@ -405,11 +414,12 @@ impl Cleanup {
 
     /// Force-remove every container (and unkept image) this build made. Returns how many containers.
     pub async fn run(&self, docker: &Docker) -> usize {
-        let (containers, images) = {
+        let (containers, images, intermediate) = {
             let mut s = self.state();
             (
                 std::mem::take(&mut s.containers),
                 std::mem::take(&mut s.images),
+                std::mem::take(&mut s.intermediate),
             )
         };
         let remove = RemoveContainerOptionsBuilder::new()
@@ -428,6 +438,17 @@ impl Cleanup {
                 .remove_image(
                     &image,
                     Some(RemoveImageOptionsBuilder::new().force(true).build()),
+                    None,
+                )
+                .await;
+        }
+        // Not forced: the engine refuses one with a name, a container or an image built on it,
+        // and that one stays.
+        for image in intermediate {
+            let _ = docker
+                .remove_image(
+                    &image,
+                    Some(RemoveImageOptionsBuilder::new().force(false).build()),
                     None,
                 )
                 .await;
