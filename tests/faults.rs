@@ -68,9 +68,21 @@ async fn build_cli(
     docker_host: Option<String>,
     at_line: impl Fn(u32, &str) + Send + 'static,
 ) -> (Option<i32>, Vec<String>, u32) {
+    build_cli_with(dir, tag, docker_host, &[], at_line).await
+}
+
+/// [`build_cli`] with more arguments for `build`.
+async fn build_cli_with(
+    dir: &Path,
+    tag: &str,
+    docker_host: Option<String>,
+    args: &[&str],
+    at_line: impl Fn(u32, &str) + Send + 'static,
+) -> (Option<i32>, Vec<String>, u32) {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_apprunner-build"));
     command
         .args(["build", "-t", tag])
+        .args(args)
         .arg(dir)
         .env("APPRUNNER_BUILD_CATALOG", test_catalog())
         .stdout(std::process::Stdio::piped())
@@ -395,6 +407,11 @@ async fn sigint_and_sigterm_in_each_phase_leave_nothing() {
                 Vec::<String>::new(),
                 "{phase} {signal}"
             );
+            assert_eq!(
+                work_images(&docker, pid).await,
+                Vec::<String>::new(),
+                "{phase} {signal}"
+            );
         }
     }
 }
@@ -430,7 +447,29 @@ async fn sigkill_in_each_phase_is_swept_by_the_next_build() {
             Vec::<String>::new(),
             "{phase}"
         );
+        assert_eq!(
+            work_images(&docker, pid).await,
+            Vec::<String>::new(),
+            "{phase}: {text}"
+        );
     }
+}
+
+/// The names a build of process `pid` gives the images it has on the way (a stage's written
+/// layers): gone once it ends, or once the next build's sweep has run after a SIGKILL.
+async fn work_images(docker: &bollard::Docker, pid: u32) -> Vec<String> {
+    let filters = std::collections::HashMap::from([("reference", vec!["apprunner-build-work"])]);
+    let options = bollard::query_parameters::ListImagesOptionsBuilder::new()
+        .filters(&filters)
+        .build();
+    docker
+        .list_images(Some(options))
+        .await
+        .unwrap()
+        .into_iter()
+        .flat_map(|image| image.repo_tags)
+        .filter(|name| name.starts_with(&format!("apprunner-build-work:{pid}-")))
+        .collect()
 }
 
 /// A line handler that sends `signal` to the build once `marker` is printed.
@@ -444,4 +483,208 @@ fn signal_at(marker: &'static str, signal: &'static str) -> impl Fn(u32, &str) +
                 .unwrap();
         }
     }
+}
+
+/// A TCP server that takes every connection and never answers: a registry or a package index
+/// that hangs. Its connections stay open until the test process ends.
+fn silent_server(address: &str) -> u16 {
+    let listener = std::net::TcpListener::bind(address).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    port
+}
+
+/// An app whose runtime image must be pulled from a registry that never answers.
+fn app_on_a_hanging_registry() -> (tempfile::TempDir, String) {
+    let port = silent_server("127.0.0.1:0");
+    let image = format!("127.0.0.1:{port}/apprunner-build-test/hang:1");
+    let app = write_app(&[
+        (
+            "catalog.toml",
+            &format!("[runtimes.nodejs22]\nlanguage = \"nodejs\"\nbuild_process = \"revised\"\nversions = [{{ version = \"22.21.1\", image = \"{image}\" }}]\n"),
+        ),
+        ("apprunner.yaml", "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo ok\nrun:\n  command: node -e 1\n"),
+    ]);
+    (app, image)
+}
+
+/// SIGINT and SIGTERM while the runtime image is pulled: the build stops with 130 at once, not
+/// when the registry times out, and leaves no container and no image.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn sigint_and_sigterm_during_a_pull_leave_nothing() {
+    let docker = docker().await;
+    for signal in ["-INT", "-TERM"] {
+        let (app, image) = app_on_a_hanging_registry();
+        let catalog = app.path().join("catalog.toml");
+        let tag = format!("apprunner-build-test/pull-signal:{}", std::process::id());
+        let _image = ImageGuard::new(&tag);
+        let started = std::time::Instant::now();
+        let (code, lines, pid) = build_cli_with(
+            app.path(),
+            &tag,
+            None,
+            &["--catalog", catalog.to_str().unwrap()],
+            signal_at("[AppRunner] Pulling image", signal),
+        )
+        .await;
+        let text = lines.join("\n");
+        assert_eq!(code, Some(130), "{signal}: {text}");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(20),
+            "{signal}: the build waited for the registry: {text}"
+        );
+        assert!(text.contains(&format!("Pulling image {image}")), "{text}");
+        assert_eq!(
+            leftover_containers(&docker, pid).await,
+            Vec::<String>::new()
+        );
+        assert!(docker.inspect_image(&tag).await.is_err(), "{signal}");
+        assert!(docker.inspect_image(&image).await.is_err(), "{signal}");
+    }
+}
+
+/// SIGKILL while the runtime image is pulled: the next build goes on, and nothing is left.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn sigkill_during_a_pull_leaves_nothing_for_the_next_build() {
+    let docker = docker().await;
+    let (app, image) = app_on_a_hanging_registry();
+    let catalog = app.path().join("catalog.toml");
+    let tag = format!("apprunner-build-test/pull-killed:{}", std::process::id());
+    let _image = ImageGuard::new(&tag);
+    let (code, lines, pid) = build_cli_with(
+        app.path(),
+        &tag,
+        None,
+        &["--catalog", catalog.to_str().unwrap()],
+        signal_at("[AppRunner] Pulling image", "-KILL"),
+    )
+    .await;
+    assert_eq!(code, None, "killed: {lines:#?}");
+    assert_eq!(
+        leftover_containers(&docker, pid).await,
+        Vec::<String>::new()
+    );
+    assert!(docker.inspect_image(&image).await.is_err());
+    let quick = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo ok\nrun:\n  command: node -e 1\n",
+    )]);
+    let next = format!(
+        "apprunner-build-test/after-pull-kill:{}",
+        std::process::id()
+    );
+    let _next = ImageGuard::new(&next);
+    let (code, lines, _) = build_cli(quick.path(), &next, None, |_, _| {}).await;
+    assert_eq!(code, Some(0), "{lines:#?}");
+}
+
+/// The engine's default bridge as seen from a build container: where a host server is reached.
+async fn bridge_gateway(docker: &bollard::Docker) -> String {
+    let bridge = docker
+        .inspect_network(
+            "bridge",
+            None::<bollard::query_parameters::InspectNetworkOptions>,
+        )
+        .await
+        .unwrap();
+    bridge
+        .ipam
+        .and_then(|ipam| ipam.config)
+        .and_then(|configs| configs.into_iter().find_map(|c| c.gateway))
+        .expect("the bridge network has a gateway")
+}
+
+/// A Node app whose dependency-layer install waits on a package registry that never answers.
+async fn app_with_a_hanging_install(docker: &bollard::Docker) -> tempfile::TempDir {
+    let gateway = bridge_gateway(docker).await;
+    let port = silent_server(&format!("{gateway}:0"));
+    write_app(&[
+        (
+            "package.json",
+            r#"{"name":"hang","version":"1.0.0","dependencies":{"left-pad":"1.3.0"},"scripts":{"start":"node -e 1"},"engines":{"node":"22"}}"#,
+        ),
+        (
+            ".npmrc",
+            &format!("registry=http://{gateway}:{port}/\nfetch-retries=0\n"),
+        ),
+    ])
+}
+
+/// The dependency layer's install is a line of the log: where the signal is sent.
+const INSTALL_MARKER: &str = "[AppRunner] Executing 'build' command: npm install";
+
+/// SIGINT and SIGTERM during a dependency install: exit 130, the install's container removed,
+/// and no partial layer left in the cache directory.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn sigint_and_sigterm_during_a_dependency_install_leave_nothing() {
+    let docker = docker().await;
+    for signal in ["-INT", "-TERM"] {
+        let app = app_with_a_hanging_install(&docker).await;
+        let cache = tempfile::tempdir().unwrap();
+        let tag = format!("apprunner-build-test/install-signal:{}", std::process::id());
+        let _image = ImageGuard::new(&tag);
+        let (code, lines, pid) = build_cli_with(
+            app.path(),
+            &tag,
+            None,
+            &["--cache-dir", cache.path().to_str().unwrap()],
+            signal_at(INSTALL_MARKER, signal),
+        )
+        .await;
+        let text = lines.join("\n");
+        assert_eq!(code, Some(130), "{signal}: {text}");
+        assert!(text.contains(INSTALL_MARKER), "{text}");
+        assert!(text.contains("container(s)."), "{signal}: {text}");
+        assert_eq!(
+            leftover_containers(&docker, pid).await,
+            Vec::<String>::new()
+        );
+        let layers: Vec<_> = walk(cache.path())
+            .into_iter()
+            .filter(|p| p.is_file() && p.to_string_lossy().contains("/layers/"))
+            .collect();
+        assert_eq!(layers, Vec::<PathBuf>::new(), "{signal}");
+    }
+}
+
+/// SIGKILL during a dependency install: the next build removes the install's container and says
+/// so.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn sigkill_during_a_dependency_install_is_swept_by_the_next_build() {
+    let docker = docker().await;
+    let app = app_with_a_hanging_install(&docker).await;
+    let tag = format!("apprunner-build-test/install-killed:{}", std::process::id());
+    let _image = ImageGuard::new(&tag);
+    let (_, lines, pid) =
+        build_cli(app.path(), &tag, None, signal_at(INSTALL_MARKER, "-KILL")).await;
+    assert!(
+        !leftover_containers(&docker, pid).await.is_empty(),
+        "{lines:#?}"
+    );
+    let quick = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo ok\nrun:\n  command: node -e 1\n",
+    )]);
+    let next = format!(
+        "apprunner-build-test/after-install-kill:{}",
+        std::process::id()
+    );
+    let _next = ImageGuard::new(&next);
+    let (code, lines, _) = build_cli(quick.path(), &next, None, |_, _| {}).await;
+    let text = lines.join("\n");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains(&format!("(process {pid} is gone)")), "{text}");
+    assert_eq!(
+        leftover_containers(&docker, pid).await,
+        Vec::<String>::new()
+    );
 }

@@ -207,7 +207,10 @@ impl Walk<'_> {
             .await?
         {
             Some(id) => {
-                self.cleanup.add_intermediate(&id);
+                // Named while used, so that a build killed now leaves it to the next one's sweep.
+                let work_name = super::docker::work_name();
+                super::tagging::name(self.docker, &id, &work_name).await?;
+                self.cleanup.add_intermediate(&work_name);
                 self.start_from.insert(stage.name.clone(), id);
                 Ok(vec![])
             }

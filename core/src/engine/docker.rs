@@ -28,6 +28,11 @@ pub(crate) fn container_name(stage: &str) -> String {
 /// it (the engine merges a container's labels into the image), so the final image gets it empty.
 pub(crate) const OWNER_LABEL: &str = "apprunner-build.owner";
 
+/// Where a build names the images it has on the way (a stage's written layers) while it uses
+/// them: `apprunner-build-work:OWNER-N` ([`Owner::tag`]). The build removes its names at the end;
+/// after a SIGKILL, the next build's sweep does.
+pub(crate) const WORK_REPOSITORY: &str = "apprunner-build-work";
+
 /// The labels for a container this process creates.
 pub(crate) fn owner_labels() -> HashMap<String, String> {
     let value = match Owner::of_this_process() {
@@ -113,6 +118,26 @@ impl Owner {
             "pid={} start={} place={}",
             self.pid, self.start_time, self.place
         )
+    }
+
+    /// The owner as an image tag (`N-T-PLACE`): images have no labels of their own to spare
+    /// (a label would change the image's id, by which a stage's state is keyed), so an image on
+    /// the way is owned through a tag of [`WORK_REPOSITORY`].
+    pub(crate) fn tag(&self) -> String {
+        format!("{}-{}-{}", self.pid, self.start_time, self.place)
+    }
+
+    /// [`Owner::tag`] back, from a tag that may carry a `-N` counter after it.
+    pub(crate) fn from_tag(tag: &str) -> Option<Self> {
+        let mut fields = tag.split('-');
+        let pid = fields.next()?.parse().ok()?;
+        let start_time = fields.next()?.parse().ok()?;
+        let place = fields.next().filter(|p| !p.is_empty())?.to_string();
+        Some(Owner {
+            pid,
+            start_time,
+            place,
+        })
     }
 
     pub(crate) fn parse(value: &str) -> Option<Self> {
@@ -353,9 +378,13 @@ pub(crate) struct Cleanup {
 struct State {
     containers: Vec<String>,
     images: Vec<String>,
-    /// Images on the way (a stage's written layers): the same layers make the same image, so
-    /// another build may be using one; removed only when nothing names or uses it.
+    /// Images on the way (a stage's written layers), by their [`WORK_REPOSITORY`] name: the same
+    /// layers make the same image, so another build may be using one; removing the name removes
+    /// the image only when nothing else names or uses it.
     intermediate: Vec<String>,
+    /// Images this build tagged for the cache. A build racing over the same key may take the tag
+    /// for its own image: an image left without a name is removed at the end, unless used.
+    cached: Vec<String>,
     /// Every container ever added, removed or not.
     created: Vec<String>,
 }
@@ -387,13 +416,16 @@ impl Cleanup {
     }
 
     pub(crate) fn keep_image(&self, id: &str) {
-        let mut state = self.state();
-        state.images.retain(|i| i != id);
-        state.intermediate.retain(|i| i != id);
+        self.state().images.retain(|i| i != id);
     }
 
-    pub(crate) fn add_intermediate(&self, id: &str) {
-        self.state().intermediate.push(id.to_string());
+    /// An image on the way, named `work_name` ([`WORK_REPOSITORY`]) while this build uses it.
+    pub(crate) fn add_intermediate(&self, work_name: &str) {
+        self.state().intermediate.push(work_name.to_string());
+    }
+
+    pub(crate) fn add_cached(&self, id: &str) {
+        self.state().cached.push(id.to_string());
     }
 
     /// Force-remove every container this build made, at once. Returns how many.
@@ -414,12 +446,13 @@ impl Cleanup {
 
     /// Force-remove every container (and unkept image) this build made. Returns how many containers.
     pub async fn run(&self, docker: &Docker) -> usize {
-        let (containers, images, intermediate) = {
+        let (containers, images, intermediate, cached) = {
             let mut s = self.state();
             (
                 std::mem::take(&mut s.containers),
                 std::mem::take(&mut s.images),
                 std::mem::take(&mut s.intermediate),
+                std::mem::take(&mut s.cached),
             )
         };
         let remove = RemoveContainerOptionsBuilder::new()
@@ -442,19 +475,52 @@ impl Cleanup {
                 )
                 .await;
         }
-        // Not forced: the engine refuses one with a name, a container or an image built on it,
-        // and that one stays.
-        for image in intermediate {
+        // By name and not forced: the engine then only drops the name when the image has
+        // another, a container or an image built on it, and that image stays.
+        for name in intermediate {
             let _ = docker
                 .remove_image(
-                    &image,
+                    &name,
                     Some(RemoveImageOptionsBuilder::new().force(false).build()),
                     None,
                 )
                 .await;
         }
+        for id in cached {
+            remove_if_unnamed(docker, &id).await;
+        }
         count
     }
+}
+
+/// Remove the image `id` if nothing names it (not forced: the engine keeps one that a container
+/// uses or another image is built on). By id, an image with one name would lose it: so the names
+/// are looked at first.
+async fn remove_if_unnamed(docker: &Docker, id: &str) {
+    let named = match docker.inspect_image(id).await {
+        Ok(image) => image.repo_tags.is_some_and(|tags| !tags.is_empty()),
+        Err(_) => return,
+    };
+    if !named {
+        let _ = docker
+            .remove_image(
+                id,
+                Some(RemoveImageOptionsBuilder::new().force(false).build()),
+                None,
+            )
+            .await;
+    }
+}
+
+/// A [`WORK_REPOSITORY`] name for an image this build has on the way: unique in the process.
+pub(crate) fn work_name() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let owner = Owner::of_this_process().map_or_else(
+        || format!("{}-0-none", std::process::id()),
+        |owner| owner.tag(),
+    );
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{WORK_REPOSITORY}:{owner}-{n}")
 }
 
 /// Remove the containers whose owner (their [`OWNER_LABEL`]) is provably gone: a build or `run`
@@ -468,6 +534,12 @@ pub(crate) async fn sweep_leftovers(docker: &Docker, log: &BuildLog) {
     if !matches!(start_time(1), Lookup::Started(_)) {
         return;
     }
+    sweep_containers(docker, log, &here).await;
+    // After the containers: the engine keeps an image that a container still uses.
+    sweep_work_images(docker, log, &here).await;
+}
+
+async fn sweep_containers(docker: &Docker, log: &BuildLog, here: &Owner) {
     let filters = HashMap::from([("label", vec![OWNER_LABEL])]);
     let options = ListContainersOptionsBuilder::new()
         .all(true)
@@ -483,7 +555,7 @@ pub(crate) async fn sweep_leftovers(docker: &Docker, log: &BuildLog) {
         let Some(owner) = labels.get(OWNER_LABEL).and_then(|v| Owner::parse(v)) else {
             continue;
         };
-        if !owner.gone(&here, start_time) {
+        if !owner.gone(here, start_time) {
             continue;
         }
         let name = c.names.and_then(|n| n.into_iter().next()).map_or_else(
@@ -511,9 +583,62 @@ pub(crate) async fn sweep_leftovers(docker: &Docker, log: &BuildLog) {
     }
 }
 
+/// The [`WORK_REPOSITORY`] names whose owner is provably gone: each is removed, and with it the
+/// image when nothing else names or uses it.
+async fn sweep_work_images(docker: &Docker, log: &BuildLog, here: &Owner) {
+    let filters = HashMap::from([("reference", vec![WORK_REPOSITORY])]);
+    let options = bollard::query_parameters::ListImagesOptionsBuilder::new()
+        .all(false)
+        .filters(&filters)
+        .build();
+    let Ok(images) = docker.list_images(Some(options)).await else {
+        return;
+    };
+    let prefix = format!("{WORK_REPOSITORY}:");
+    let names = images.into_iter().flat_map(|image| image.repo_tags);
+    for name in names {
+        let Some(owner) = name.strip_prefix(&prefix).and_then(Owner::from_tag) else {
+            continue;
+        };
+        if !owner.gone(here, start_time) {
+            continue;
+        }
+        let options = RemoveImageOptionsBuilder::new().force(false).build();
+        match docker.remove_image(&name, Some(options), None).await {
+            Ok(_) => log.app_runner(format!(
+                "Removed an image left on the way by an earlier, interrupted build (process {} is gone): {name}",
+                owner.pid
+            )),
+            Err(e) if is_not_found(&e) => {}
+            Err(e) => log.app_runner(format!(
+                "Could not remove the image {name}, left by an earlier, interrupted build (process {} is gone): {e} [{}]",
+                owner.pid,
+                crate::report::codes::LEFTOVER_NOT_REMOVED
+            )),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{endpoint, start_time, Endpoint, Lookup, Owner};
+
+    #[test]
+    fn an_owner_reads_back_from_its_tag() {
+        let owner = Owner {
+            pid: 4242,
+            start_time: 987654,
+            place: Owner::place("b-1", "pid:[4026531836]", "runner"),
+        };
+        let name = format!("{}-17", owner.tag());
+        assert_eq!(Owner::from_tag(&name), Some(owner.clone()));
+        assert!(
+            name.len() <= 128 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+            "a valid tag: {name}"
+        );
+        assert_eq!(Owner::from_tag("4242-987654-"), None);
+        assert_eq!(Owner::from_tag("x-1-abc"), None);
+    }
 
     #[test]
     fn an_owner_is_gone_only_when_provably_so() {

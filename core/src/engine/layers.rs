@@ -327,6 +327,7 @@ impl Walk<'_> {
     pub(super) async fn tag_layer(&self, id: &str, tag: &str) -> Result<(), EngineError> {
         // Tagged, it is the cache's: not a leftover of this build.
         self.cleanup.keep_image(id);
+        self.cleanup.add_cached(id);
         super::tagging::retag_cache(self.docker, id, tag, self.began).await
     }
 

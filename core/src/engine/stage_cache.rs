@@ -189,6 +189,7 @@ impl Walk<'_> {
                 root: "(keeping a stage's state)".into(),
                 source: std::io::Error::other(e),
             })??;
+            self.cleanup.add_cached(&id);
             super::layer_store::touch_tag(&self.opts.layer_dir, &kept.tag);
             self.log.app_runner(format!(
                 "Kept the {} stage's state after its commands as {}, for a later build that runs them over the same inputs.",

@@ -37,6 +37,18 @@ pub(super) async fn tag(
     Ok(())
 }
 
+/// Give the image `id` the name `REPO:TAG`, and nothing more.
+pub(super) async fn name(docker: &Docker, id: &str, name: &str) -> Result<(), EngineError> {
+    let (repo, tag) = name.split_once(':').expect("a name with a tag");
+    docker
+        .tag_image(
+            id,
+            Some(TagImageOptionsBuilder::new().repo(repo).tag(tag).build()),
+        )
+        .await
+        .map_err(EngineError::docker(format!("naming an image {name}")))
+}
+
 /// Tag a cache image (`REPO:TAG`), and remove the image the tag named before when it was made
 /// before this build `began` and nothing uses it now: a rebuilt dependency layer or stage state
 /// must not leave unnamed images behind, and one another build made meanwhile (and may be about
