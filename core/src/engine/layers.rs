@@ -282,7 +282,17 @@ impl Walk<'_> {
             .write_onto(stage, vec![], None, "a probe of written layers")
             .await?
         {
-            self.cleanup.add_image(&id);
+            // Only the answer is wanted: removed now, so that a build killed later leaves no
+            // probe behind.
+            let options = bollard::query_parameters::RemoveImageOptionsBuilder::new().build();
+            if self
+                .docker
+                .remove_image(&id, Some(options), None)
+                .await
+                .is_err()
+            {
+                self.cleanup.add_image(&id);
+            }
         }
         Ok(())
     }
