@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/start-dockerd.sh
 scripts/start-registry.sh
+# skopeo reads the OCI layouts `build --output` writes (tests/output.rs).
+command -v skopeo >/dev/null 2>&1 || { apt-get update -qq; apt-get install -y -qq skopeo >/dev/null; }
 catalog=$(scripts/fixture-images.sh | tail -n 1)
 export APPRUNNER_TEST_CATALOG="$catalog"
 out=$(mktemp)

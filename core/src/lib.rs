@@ -16,6 +16,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod engine;
+pub mod image;
 pub mod input;
 pub mod plan;
 pub mod project;

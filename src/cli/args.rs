@@ -3,6 +3,7 @@
 
 use apprunner_build::engine::run::{HealthCheck, HealthProtocol, Publish};
 use apprunner_build::engine::{CommandTimeout, Cpus, Limits, Memory};
+use apprunner_build::image::Output;
 use apprunner_build::input::config::{ApiSettings, EnvVar};
 use apprunner_build::input::{ConfigurationSource, InputArgs};
 use apprunner_build::plan::user::RunAs;
@@ -84,6 +85,11 @@ pub struct BuildOpts {
     pub plan: Option<PathBuf>,
     #[command(flatten)]
     pub image: ImageOpts,
+    /// Where the image goes besides the engine: `type=oci,dest=DIR` (an OCI image layout;
+    /// `dest=FILE.tar` for a tar of one) or `type=docker-archive,dest=FILE` (for `docker load`).
+    /// The default, `type=docker`, leaves it in the engine only.
+    #[arg(long, value_name = "type=TYPE[,dest=PATH]", value_parser = parse_output)]
+    pub output: Option<Output>,
     /// Start the image after the build, as `apprunner-build run` does.
     #[arg(long)]
     pub run: bool,
@@ -356,6 +362,11 @@ pub fn parse_env_var(text: &str) -> Result<EnvVar, String> {
             codes::LOCAL_VALUE_INVALID
         )),
     }
+}
+
+fn parse_output(text: &str) -> Result<Output, String> {
+    text.parse()
+        .map_err(|e| format!("[{}] {e}", codes::OUTPUT_INVALID))
 }
 
 fn parse_memory(text: &str) -> Result<Memory, String> {

@@ -55,6 +55,10 @@ pub(crate) async fn build_command(plan: BuildPlan, opts: &BuildOpts) -> Result<u
     let session = connect(&log).await?;
     let exclude = local_files_in_source(&plan, &opts.run_args, &log);
     let built = build_image(&session, &plan, name, &opts.image, exclude, &log).await?;
+    let written = match &opts.output {
+        Some(output) => super::output::export(&session, &built, output, &log).await?,
+        None => vec![],
+    };
     match local {
         Some(local) => {
             let run_config = engine::run::ImageRunConfig::from_plan(&plan);
@@ -69,10 +73,10 @@ pub(crate) async fn build_command(plan: BuildPlan, opts: &BuildOpts) -> Result<u
             .await
         }
         None => {
-            log.result(
-                &built.id,
-                &[("image", &built.name.to_string()), ("id", &built.id)],
-            );
+            let name = built.name.to_string();
+            let mut fields = vec![("image", name.as_str()), ("id", built.id.as_str())];
+            fields.extend(written.iter().map(|(k, v)| (*k, v.as_str())));
+            log.result(&built.id, &fields);
             Ok(exit::OK)
         }
     }

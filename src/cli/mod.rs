@@ -3,6 +3,7 @@
 pub mod args;
 mod build;
 mod local;
+mod output;
 mod run;
 mod runtimes;
 

@@ -121,3 +121,5 @@ pub const LOCAL_FILE_UNREADABLE: Code = Code("AR701");
 pub const LOCAL_VALUE_INVALID: Code = Code("AR702");
 pub const PLAN_FILE_UNREADABLE: Code = Code("AR703");
 pub const PLAN_SOURCE_ELSEWHERE: Code = Code("AR704");
+pub const OUTPUT_INVALID: Code = Code("AR705");
+pub const OUTPUT_NOT_WRITTEN: Code = Code("AR706");
