@@ -250,7 +250,10 @@ mod tests {
         format!("sha256:{:x}", Sha256::digest(bytes))
     }
 
-    fn archive(entries: &[(&str, Option<&[u8]>, Option<&str>)]) -> Vec<u8> {
+    /// An entry: its name, and its data or the target it links to.
+    type TestEntry<'a> = (&'a str, Option<&'a [u8]>, Option<&'a str>);
+
+    fn archive(entries: &[TestEntry]) -> Vec<u8> {
         let mut tar = tar::Builder::new(Vec::new());
         for (name, data, link) in entries {
             let mut header = tar::Header::new_gnu();
