@@ -9,6 +9,7 @@ pub mod detect;
 #[doc(hidden)]
 pub mod dockerignore;
 pub mod files;
+pub mod git_ignore;
 pub mod origin;
 pub mod package_json;
 
