@@ -192,7 +192,7 @@ pub(crate) async fn build_image(
         .await
         .map_err(|e| report_failure(log, &e))?;
     // The warning scrolled away with the build's output: the last lines say it again.
-    let outside = apprunner_build::plan::lint(plan, None)
+    let outside = apprunner_build::plan::lint(plan, None, None)
         .into_iter()
         .any(|d| d.code == codes::INSTALL_OUTSIDE_APP);
     if outside {

@@ -17,6 +17,7 @@ use crate::report::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::resolve::runtime::{RequestedVersion, ResolvedRuntime, RuntimeChoice, VersionOrigin};
 use crate::resolve::wheels::LockedWheels;
 use config::{ApiSettings, AppRunnerConfig, Parsed, CONFIG_FILE_NAME};
+use files::ProjectFiles;
 use origin::{Decision, Origin};
 use package_json::PackageJson;
 use serde::{Deserialize, Serialize};
@@ -94,8 +95,9 @@ impl Input {
     }
 }
 
-/// Read the project at `root` (shown to the user as `shown_root`).
-pub fn read(root: &Path, shown_root: &Path, args: &InputArgs) -> Input {
+/// Read the project `files` holds.
+pub fn read(files: &ProjectFiles, args: &InputArgs) -> Input {
+    let (root, shown_root) = (files.root(), files.shown_root());
     let config_file = config::find_config(root, shown_root);
     let has_config = !matches!(config_file, Ok(None));
     let source = match args.source {
