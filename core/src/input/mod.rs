@@ -11,10 +11,12 @@ pub mod dockerignore;
 pub mod files;
 pub mod origin;
 pub mod package_json;
+pub mod version;
+pub mod version_text;
 
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Diagnostics, Location};
-use crate::resolve::runtime::{RequestedVersion, ResolvedRuntime, RuntimeChoice, VersionOrigin};
+use crate::resolve::runtime::{ResolvedRuntime, RuntimeChoice};
 use crate::resolve::wheels::LockedWheels;
 use config::{ApiSettings, AppRunnerConfig, Parsed, CONFIG_FILE_NAME};
 use files::ProjectFiles;
@@ -22,6 +24,7 @@ use origin::{Decision, Origin};
 use package_json::PackageJson;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use version::{RequestedVersion, VersionOrigin};
 
 /// Where the configuration comes from. App Runner knows the first two; detection is ours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

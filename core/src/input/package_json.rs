@@ -1,9 +1,9 @@
 //! What a Node.js project's files say: `engines.node` in package.json.
 
+use super::version::{MalformedVersion, RequestedVersion, VersionOrigin};
 use crate::input::files;
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location, Position, SourceText};
-use crate::resolve::runtime::{RequestedVersion, ResolveError, VersionOrigin};
 use std::path::Path;
 
 /// The most of a package.json that is read: real ones are a few kilobytes.
@@ -62,7 +62,7 @@ impl PackageJson {
     }
 
     /// The requirement `engines.node` makes, located in the file.
-    pub fn node_request(&self) -> Option<Result<RequestedVersion, ResolveError>> {
+    pub fn node_request(&self) -> Option<Result<RequestedVersion, MalformedVersion>> {
         let range = self.engines_node()?;
         let location = self.locate_engines_node();
         let origin = VersionOrigin::EnginesNode {

@@ -19,9 +19,10 @@ use crate::input::config::{
 };
 use crate::input::origin::{Decision, Origin};
 use crate::input::package_json::PackageJson;
+use crate::input::version::{RequestedVersion, VersionOrigin};
+use crate::input::version_text::version_file_range;
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location};
-use crate::resolve::runtime::{version_file_range, RequestedVersion, VersionOrigin};
 use crate::resolve::wheels::LockedWheels;
 pub use node::npm_prune_command;
 use std::path::Path;

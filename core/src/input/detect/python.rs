@@ -5,10 +5,11 @@
 use super::{error_at, Detected};
 use crate::input::config::BuildSection;
 use crate::input::origin::Origin;
+use crate::input::version::{RequestedVersion, VersionOrigin};
+use crate::input::version_text::pep440_to_range;
 use crate::report::codes;
 use crate::report::diagnostic::Diagnostic;
 use crate::resolve::catalog::Language;
-use crate::resolve::runtime::{pep440_to_range, RequestedVersion, VersionOrigin};
 use crate::resolve::wheels::{normalize, LockTool, LockedWheels};
 use std::path::Path;
 
