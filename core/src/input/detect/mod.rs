@@ -12,6 +12,7 @@ mod node_start;
 mod python;
 mod python_app;
 mod python_lock;
+mod python_project;
 mod python_start;
 
 use crate::input::config::{

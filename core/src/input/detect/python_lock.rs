@@ -4,7 +4,7 @@
 //! (`files = [{ file = "NAME-VER-TAGS.whl" }]`, or before lock format 2.0 the `[metadata.files]`
 //! table). Pipfile.lock holds hashes only. Nothing is downloaded: the names are all there is.
 
-use super::python::read_toml;
+use super::python_project::read_toml;
 use crate::report::diagnostic::Diagnostic;
 use crate::resolve::wheels::{LockTool, LockedPackage, LockedWheels, WheelTags};
 use std::path::Path;

@@ -5,8 +5,8 @@
 
 use super::dockerfile::DockerfileStart;
 use super::error_at;
-use super::python::{django_package, Dep};
 use super::python_app::{read_py, AppObject, Interface, PyFile, Source, Target};
+use super::python_project::{django_package, Dep};
 use crate::input::origin::Origin;
 use crate::report::codes;
 use crate::report::diagnostic::Diagnostic;
