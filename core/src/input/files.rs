@@ -30,9 +30,12 @@ pub const DOCKERIGNORE_CAP: u64 = 1024 * 1024;
 pub struct ProjectFiles {
     root: PathBuf,
     shown_root: PathBuf,
-    read: RefCell<HashMap<String, Result<Option<Vec<u8>>, Refusal>>>,
+    read: RefCell<HashMap<String, Outcome>>,
     ignore: OnceCell<Result<IgnoreRules, Diagnostic>>,
 }
+
+/// What reading one file gave: its bytes, nothing there, or why it was not read.
+type Outcome = Result<Option<Vec<u8>>, Refusal>;
 
 impl ProjectFiles {
     /// The files under `root`, named in messages as under `shown_root`.
@@ -53,8 +56,8 @@ impl ProjectFiles {
         &self.shown_root
     }
 
-    /// The bytes of `name`, with the checks of [`read_project_bytes`].
-    pub fn bytes(&self, name: &str, cap: u64) -> Result<Option<Vec<u8>>, Refusal> {
+    /// The bytes of `name`, with the checks of [`read_project_bytes`]; `Ok(None)` when absent.
+    pub fn bytes(&self, name: &str, cap: u64) -> Outcome {
         let kept = self.read.borrow().get(name).map(|found| match found {
             Ok(Some(bytes)) if bytes.len() as u64 > cap => Some(Err(Refusal::TooLarge { cap })),
             // Larger than a cap at least this one: no need to look again.
@@ -87,7 +90,7 @@ impl ProjectFiles {
             })
     }
 
-    /// [`Self::text`], a refusal as the located error that names the file.
+    /// [`Self::text`], a refusal as the located error that names the file (`shown_root/name`).
     pub fn file(&self, name: &str, cap: u64) -> Result<Option<String>, Diagnostic> {
         self.text(name, cap)
             .map_err(|r| r.diagnostic(&self.shown_root.join(name)))
@@ -205,41 +208,12 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
-/// The text of `name` (relative to `root`, shown as `shown_root/name`); `Ok(None)` when there is
-/// no such file (nor anything at that path; a symlink to nothing is nothing). An error naming the
-/// file, located, when it leads outside the root, is not a regular file, is larger than `cap`
-/// bytes, cannot be read or is not UTF-8.
-pub fn read_project_file(
-    root: &Path,
-    shown_root: &Path,
-    name: &str,
-    cap: u64,
-) -> Result<Option<String>, Diagnostic> {
-    read_project_text(root, name, cap).map_err(|r| r.diagnostic(&shown_root.join(name)))
-}
-
-/// What a file read only for hints (an entry file, a settings module, another platform's
-/// config) holds: a file that may not be read (a link out, a FIFO, too large) counts as absent.
-pub fn peek(root: &Path, name: &str) -> Option<String> {
-    read_project_text(root, name, HINT_CAP).ok().flatten()
-}
-
 /// How much of a file read for hints is read.
 pub const HINT_CAP: u64 = 1024 * 1024;
 
-/// [`read_project_file`], with the reason to match on.
-pub fn read_project_text(root: &Path, name: &str, cap: u64) -> Result<Option<String>, Refusal> {
-    let Some(bytes) = read_project_bytes(root, name, cap)? else {
-        return Ok(None);
-    };
-    String::from_utf8(bytes)
-        .map(Some)
-        .map_err(|e| Refusal::NotUtf8 {
-            offset: e.utf8_error().valid_up_to(),
-        })
-}
-
-/// The bytes of `name`, with the checks of [`read_project_file`] but for UTF-8.
+/// The bytes of `name` (relative to `root`); `Ok(None)` when there is no such file (nor anything
+/// at that path; a symlink to nothing is nothing). Refused when it leads outside the root, is not
+/// a regular file, or is larger than `cap` bytes.
 pub fn read_project_bytes(root: &Path, name: &str, cap: u64) -> Result<Option<Vec<u8>>, Refusal> {
     let path = root.join(name);
     match fs::symlink_metadata(&path) {
@@ -331,14 +305,16 @@ mod tests {
     }
 
     fn read(root: &Path, name: &str) -> Result<Option<String>, String> {
-        read_project_file(root, Path::new(""), name, 64).map_err(|d| {
-            format!(
-                "{} {} @ {}",
-                d.code,
-                d.message,
-                d.location.unwrap().path.display()
-            )
-        })
+        ProjectFiles::new(root, Path::new(""))
+            .file(name, 64)
+            .map_err(|d| {
+                format!(
+                    "{} {} @ {}",
+                    d.code,
+                    d.message,
+                    d.location.unwrap().path.display()
+                )
+            })
     }
 
     #[test]

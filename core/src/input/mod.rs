@@ -100,8 +100,8 @@ impl Input {
 
 /// Read the project `files` holds.
 pub fn read(files: &ProjectFiles, args: &InputArgs) -> Input {
-    let (root, shown_root) = (files.root(), files.shown_root());
-    let config_file = config::find_config(root, shown_root);
+    let shown_root = files.shown_root();
+    let config_file = config::find_config(files, shown_root);
     let has_config = !matches!(config_file, Ok(None));
     let source = match args.source {
         Some(source) => source,
@@ -110,7 +110,7 @@ pub fn read(files: &ProjectFiles, args: &InputArgs) -> Input {
     };
     let mut input = Input::new(source);
     // package.json is read once: engines.node is a request whatever the source.
-    let package = match PackageJson::read(root, shown_root) {
+    let package = match PackageJson::read(files, shown_root) {
         Ok(p) => p,
         Err(d) => {
             input.diagnostics.push(d);
@@ -147,7 +147,7 @@ pub fn read(files: &ProjectFiles, args: &InputArgs) -> Input {
             }
             input.take_configuration(args.settings.to_config(), None);
         }
-        ConfigurationSource::Detection => input.detect(root, shown_root, package.as_ref(), args),
+        ConfigurationSource::Detection => input.detect(files, package.as_ref(), args),
     }
     if let Some(package) = &package {
         input.engines_node(package);
@@ -179,14 +179,9 @@ impl Input {
     }
 
     /// No apprunner.yaml: the project's files decide, and each flag given overrides one setting.
-    fn detect(
-        &mut self,
-        root: &Path,
-        shown_root: &Path,
-        package: Option<&PackageJson>,
-        args: &InputArgs,
-    ) {
-        let detected = match detect::detect(root, shown_root, package) {
+    fn detect(&mut self, files: &ProjectFiles, package: Option<&PackageJson>, args: &InputArgs) {
+        let shown_root = files.shown_root();
+        let detected = match detect::detect(files, shown_root, package) {
             Ok(Some(d)) => d,
             Ok(None) if args.settings.any() => {
                 // Nothing to detect: the flags are all there is, as with the API source.

@@ -2,6 +2,7 @@
 
 use super::version::{MalformedVersion, RequestedVersion, VersionOrigin};
 use crate::input::files;
+use crate::input::files::ProjectFiles;
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location, Position, SourceText};
 use std::path::Path;
@@ -18,9 +19,9 @@ pub struct PackageJson {
 
 impl PackageJson {
     /// `Ok(None)` when there is no package.json in `root`.
-    pub fn read(root: &Path, shown_root: &Path) -> Result<Option<Self>, Diagnostic> {
+    pub fn read(project: &ProjectFiles, shown_root: &Path) -> Result<Option<Self>, Diagnostic> {
         let shown = shown_root.join("package.json");
-        let text = match files::read_project_text(root, "package.json", MAX_PACKAGE_JSON_SIZE) {
+        let text = match project.text("package.json", MAX_PACKAGE_JSON_SIZE) {
             Ok(Some(text)) => text,
             Ok(None) => return Ok(None),
             Err(files::Refusal::Unreadable(e)) => {

@@ -5,6 +5,7 @@
 use super::python_project::{dependencies, django_package, read_toml};
 use super::{error_at, Detected};
 use crate::input::config::BuildSection;
+use crate::input::files::ProjectFiles;
 use crate::input::origin::Origin;
 use crate::input::version::{RequestedVersion, VersionOrigin};
 use crate::input::version_text::pep440_to_range;
@@ -27,11 +28,14 @@ enum Tool {
     Uv,
 }
 
-pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>, Vec<Diagnostic>> {
+pub(super) fn detect(
+    project: &ProjectFiles,
+    shown_root: &Path,
+) -> Result<Option<Detected>, Vec<Diagnostic>> {
     let pyproject =
-        read_toml(root, shown_root, "pyproject.toml", MANIFEST_CAP).map_err(|d| vec![d])?;
-    let pipfile = read_toml(root, shown_root, "Pipfile", MANIFEST_CAP).map_err(|d| vec![d])?;
-    let Some((tool, manifest)) = choose_tool(root, pyproject.as_ref(), pipfile.is_some()) else {
+        read_toml(project, shown_root, "pyproject.toml", MANIFEST_CAP).map_err(|d| vec![d])?;
+    let pipfile = read_toml(project, shown_root, "Pipfile", MANIFEST_CAP).map_err(|d| vec![d])?;
+    let Some((tool, manifest)) = choose_tool(project, pyproject.as_ref(), pipfile.is_some()) else {
         return Ok(None);
     };
     let mut d = Detected {
@@ -48,7 +52,7 @@ pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>,
         locked_wheels: None,
     };
     let mut errors = Vec::new();
-    match python_request(root, shown_root, pyproject.as_ref()) {
+    match python_request(project, shown_root, pyproject.as_ref()) {
         Some(Ok(request)) => {
             d.decide(
                 "runtime",
@@ -68,7 +72,7 @@ pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>,
     // lockfile is read only when there is one.
     if !d.requests.is_empty() {
         if let Some(tool) = manifest.lock_tool() {
-            match super::python_lock::locked_wheels(root, shown_root, tool) {
+            match super::python_lock::locked_wheels(project, shown_root, tool) {
                 Ok(locked) => d.locked_wheels = locked.filter(LockedWheels::constrains),
                 Err(e) => errors.push(e),
             }
@@ -81,16 +85,16 @@ pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>,
         manifest.origin(shown_root),
     );
     d.build.build = commands;
-    collectstatic(root, shown_root, &mut d);
+    collectstatic(project, shown_root, &mut d);
     d.run_env(
         "PYTHONUNBUFFERED",
         "1",
         Origin::default_because("print() output reaches the log at once, not when a buffer fills"),
     );
-    let deps = dependencies(root, pyproject.as_ref(), pipfile.as_ref());
+    let deps = dependencies(project, pyproject.as_ref(), pipfile.as_ref());
     let manifest_file = manifest.declares();
     match super::python_start::start_command(
-        root,
+        project,
         shown_root,
         &deps,
         manifest_file,
@@ -194,11 +198,11 @@ impl Manifest {
 
 /// uv, then Poetry, then pipenv, then pip: a lockfile or the tool's table decides.
 fn choose_tool(
-    root: &Path,
+    project: &ProjectFiles,
     pyproject: Option<&toml::Table>,
     has_pipfile: bool,
 ) -> Option<(Tool, Manifest)> {
-    let has = |f: &str| root.join(f).is_file();
+    let has = |f: &str| project.root().join(f).is_file();
     let table =
         |name: &str| pyproject.is_some_and(|p| p.get("tool").and_then(|t| t.get(name)).is_some());
     Some(if has("uv.lock") {
@@ -227,12 +231,12 @@ const MANIFEST_CAP: u64 = 1024 * 1024;
 
 /// `.python-version`, then `runtime.txt`, then `requires-python` (or Poetry's `python`).
 fn python_request(
-    root: &Path,
+    project: &ProjectFiles,
     shown_root: &Path,
     pyproject: Option<&toml::Table>,
 ) -> Option<Result<RequestedVersion, Diagnostic>> {
     if let Some(found) = super::version_file(
-        root,
+        project,
         shown_root,
         &[".python-version", "runtime.txt"],
         Language::Python,
@@ -240,12 +244,12 @@ fn python_request(
     ) {
         return Some(found);
     }
-    let project = pyproject?;
-    let spec = project
+    let table = pyproject?;
+    let spec = table
         .get("project")
         .and_then(|p| p.get("requires-python"))
         .or_else(|| {
-            project
+            table
                 .get("tool")?
                 .get("poetry")?
                 .get("dependencies")?
@@ -270,15 +274,15 @@ fn python_request(
 /// Django's `collectstatic` after the install, as Heroku runs it, when the settings use
 /// `django.contrib.staticfiles` and set `STATIC_ROOT`. `DISABLE_COLLECTSTATIC=1` in the build's
 /// environment skips it.
-fn collectstatic(root: &Path, shown_root: &Path, d: &mut Detected) {
-    if !root.join("manage.py").is_file() {
+fn collectstatic(project: &ProjectFiles, shown_root: &Path, d: &mut Detected) {
+    if !project.root().join("manage.py").is_file() {
         return;
     }
-    let Some(package) = django_package(root) else {
+    let Some(package) = django_package(project) else {
         return;
     };
     let settings = format!("{package}/settings.py");
-    let Some(text) = crate::input::files::peek(root, &settings) else {
+    let Some(text) = project.peek(&settings) else {
         return;
     };
     if !(text.contains("django.contrib.staticfiles") && text.contains("STATIC_ROOT")) {

@@ -3,6 +3,7 @@
 //! (the settings), `python_start` (the server) and `python_lock` (the lockfiles).
 
 use super::error_at;
+use crate::input::files::ProjectFiles;
 use crate::report::codes;
 use crate::report::diagnostic::Diagnostic;
 use crate::resolve::wheels::normalize;
@@ -10,12 +11,12 @@ use std::path::Path;
 
 /// The TOML file `name` (at most `cap` bytes), `Ok(None)` when there is none.
 pub(super) fn read_toml(
-    root: &Path,
+    project: &ProjectFiles,
     shown_root: &Path,
     name: &str,
     cap: u64,
 ) -> Result<Option<toml::Table>, Diagnostic> {
-    let Some(text) = crate::input::files::read_project_file(root, shown_root, name, cap)? else {
+    let Some(text) = project.file(name, cap)? else {
         return Ok(None);
     };
     text.parse::<toml::Table>().map(Some).map_err(|e| {
@@ -55,12 +56,12 @@ fn parse_requirement(spec: &str) -> Option<Dep> {
 
 /// Every place dependencies are declared: requirements.txt, PEP 621, Poetry, Pipfile.
 pub(super) fn dependencies(
-    root: &Path,
+    project: &ProjectFiles,
     pyproject: Option<&toml::Table>,
     pipfile: Option<&toml::Table>,
 ) -> Vec<Dep> {
     let mut deps = Vec::new();
-    if let Some(text) = crate::input::files::peek(root, "requirements.txt") {
+    if let Some(text) = project.peek("requirements.txt") {
         deps.extend(
             text.lines()
                 .map(|l| l.split('#').next().unwrap_or(""))
@@ -104,8 +105,8 @@ pub(super) fn dependencies(
 }
 
 /// The Django project package: the directory beside manage.py that holds wsgi.py.
-pub(super) fn django_package(root: &Path) -> Option<String> {
-    let mut packages: Vec<String> = std::fs::read_dir(root)
+pub(super) fn django_package(project: &ProjectFiles) -> Option<String> {
+    let mut packages: Vec<String> = std::fs::read_dir(project.root())
         .ok()?
         .flatten()
         .filter(|e| e.path().join("wsgi.py").is_file() || e.path().join("asgi.py").is_file())
