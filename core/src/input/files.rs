@@ -101,6 +101,16 @@ impl ProjectFiles {
         self.text(name, HINT_CAP).ok().flatten()
     }
 
+    /// Whether `name` is a file, or a directory, as `Path::is_file` and `Path::is_dir` say
+    /// (through symlinks): only looked at, never read.
+    pub fn is_file(&self, name: impl AsRef<Path>) -> bool {
+        self.root.join(name).is_file()
+    }
+
+    pub fn is_dir(&self, name: impl AsRef<Path>) -> bool {
+        self.root.join(name).is_dir()
+    }
+
     /// Whether anything is at `name` (a symlink to nothing too): only looked at, never read.
     pub fn exists(&self, name: &str) -> bool {
         fs::symlink_metadata(self.root.join(name)).is_ok()

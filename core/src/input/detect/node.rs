@@ -162,7 +162,7 @@ impl RequestedPackageManager {
         let lockfiles = LOCKFILES
             .iter()
             .copied()
-            .filter(|(f, _)| project.root().join(f).is_file())
+            .filter(|(f, _)| project.is_file(f))
             .collect();
         Self {
             declared,
@@ -236,7 +236,7 @@ impl RequestedPackageManager {
             (None, None) => (Manager::Npm, None),
         };
         let yarn_berry = manager == Manager::Yarn
-            && (project.root().join(".yarnrc.yml").is_file()
+            && (project.is_file(".yarnrc.yml")
                 || declared.is_some_and(|(spec, _)| major_of(spec).is_some_and(|m| m >= 2)));
         let install = match (manager, lockfile) {
             (Manager::Npm, Some(_)) => "npm ci",

@@ -267,7 +267,7 @@ impl Aliases {
         }
         let out_dir = option("outDir").map(|out| {
             let root_dir = option("rootDir").unwrap_or_else(|| {
-                if project.root().join("src").is_dir() {
+                if project.is_dir("src") {
                     "src".into()
                 } else {
                     String::new()
@@ -361,7 +361,7 @@ fn resolve_file(project: &ProjectFiles, path: &str, aliases: &Aliases) -> Option
 }
 
 fn existing(project: &ProjectFiles, path: &str) -> Option<String> {
-    let is_file = |p: &str| project.root().join(p).is_file();
+    let is_file = |p: &str| project.is_file(p);
     let has_code_extension = Path::new(path)
         .extension()
         .is_some_and(|e| EXTENSIONS.contains(&e.to_string_lossy().as_ref()));

@@ -33,7 +33,7 @@ pub(super) fn from_package(
             },
         ));
     }
-    if project.root().join("server.js").is_file() {
+    if project.is_file("server.js") {
         return Some((
             "node server.js".into(),
             Origin::noted(
@@ -44,7 +44,7 @@ pub(super) fn from_package(
     }
     if let Some(main) = package.json.get("main").and_then(|m| m.as_str()) {
         let file = main.trim_start_matches("./");
-        if !file.is_empty() && project.root().join(file).is_file() {
+        if !file.is_empty() && project.is_file(file) {
             return Some((
                 format!("node {}", shell_word(file)),
                 Origin::File {
@@ -56,7 +56,7 @@ pub(super) fn from_package(
         }
     }
     for file in ["index.js", "app.js"] {
-        if project.root().join(file).is_file() {
+        if project.is_file(file) {
             return Some((
                 format!("node {file}"),
                 Origin::noted(

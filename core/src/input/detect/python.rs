@@ -202,7 +202,7 @@ fn choose_tool(
     pyproject: Option<&toml::Table>,
     has_pipfile: bool,
 ) -> Option<(Tool, Manifest)> {
-    let has = |f: &str| project.root().join(f).is_file();
+    let has = |f: &str| project.is_file(f);
     let table =
         |name: &str| pyproject.is_some_and(|p| p.get("tool").and_then(|t| t.get(name)).is_some());
     Some(if has("uv.lock") {
@@ -275,7 +275,7 @@ fn python_request(
 /// `django.contrib.staticfiles` and set `STATIC_ROOT`. `DISABLE_COLLECTSTATIC=1` in the build's
 /// environment skips it.
 fn collectstatic(project: &ProjectFiles, shown_root: &Path, d: &mut Detected) {
-    if !project.root().join("manage.py").is_file() {
+    if !project.is_file("manage.py") {
         return;
     }
     let Some(package) = django_package(project) else {

@@ -96,7 +96,7 @@ fn project_packages(project: &ProjectFiles, pyproject: Option<&toml::Table>) -> 
             import_root: from,
         };
         if !matches!(package.dir.as_str(), "app" | "src")
-            && project.root().join(&package.dir).is_dir()
+            && project.is_dir(&package.dir)
             && !packages.contains(&package)
         {
             packages.push(package);
@@ -111,7 +111,7 @@ fn project_packages(project: &ProjectFiles, pyproject: Option<&toml::Table>) -> 
 /// files and in `__init__.py`.
 fn candidate_files(project: &ProjectFiles, packages: &[Package]) -> Vec<Source> {
     let mut files = Vec::new();
-    if project.root().join("manage.py").is_file() {
+    if project.is_file("manage.py") {
         if let Some(package) = django_package(project) {
             files.push(Source::new(format!("{package}/wsgi.py")));
             files.push(Source::new(format!("{package}/asgi.py")));
@@ -142,7 +142,7 @@ fn candidate_files(project: &ProjectFiles, packages: &[Package]) -> Vec<Source> 
     }
     // A Django project package may also be the project's package: each file once.
     let mut seen = std::collections::HashSet::new();
-    files.retain(|f| seen.insert(f.file.clone()) && project.root().join(&f.file).is_file());
+    files.retain(|f| seen.insert(f.file.clone()) && project.is_file(&f.file));
     files
 }
 
