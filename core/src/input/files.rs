@@ -101,12 +101,13 @@ impl ProjectFiles {
         self.text(name, HINT_CAP).ok().flatten()
     }
 
-    /// Whether `name` is a file, or a directory, as `Path::is_file` and `Path::is_dir` say
-    /// (through symlinks): only looked at, never read.
+    /// Whether `name` is a file, as `Path::is_file` says (through symlinks): only looked at,
+    /// never read.
     pub fn is_file(&self, name: impl AsRef<Path>) -> bool {
         self.root.join(name).is_file()
     }
 
+    /// Whether `name` is a directory, as `Path::is_dir` says (through symlinks).
     pub fn is_dir(&self, name: impl AsRef<Path>) -> bool {
         self.root.join(name).is_dir()
     }
