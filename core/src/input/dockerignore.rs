@@ -127,27 +127,29 @@ impl From<IgnoreRules> for Vec<String> {
     }
 }
 
+/// Why a rule stored in a plan is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoredRuleError {
+    #[error("exclude rule {rule} is not a .dockerignore pattern: {kind}")]
+    NotAPattern { rule: usize, kind: String },
+    #[error("exclude rule {rule} is not a .dockerignore pattern as a plan stores it (one trimmed rule, no comment or blank)")]
+    NotAsStored { rule: usize },
+}
+
 /// A plan's stored lines: each must still be one rule, as it was when the plan was made.
 impl TryFrom<Vec<String>> for IgnoreRules {
-    type Error = String;
+    type Error = StoredRuleError;
 
-    fn try_from(lines: Vec<String>) -> Result<Self, String> {
+    fn try_from(lines: Vec<String>) -> Result<Self, StoredRuleError> {
         let mut rules = Vec::new();
         for (i, line) in lines.iter().enumerate() {
-            let rule = Rule::parse(line, i + 1).map_err(|e| {
-                format!(
-                    "exclude rule {} is not a .dockerignore pattern: {}",
-                    e.line, e.kind
-                )
+            let rule = Rule::parse(line, i + 1).map_err(|e| StoredRuleError::NotAPattern {
+                rule: e.line,
+                kind: e.kind,
             })?;
             match rule {
                 Some(rule) if rule.line == *line => rules.push(rule),
-                _ => {
-                    return Err(format!(
-                        "exclude rule {} is not a .dockerignore pattern as a plan stores it (one trimmed rule, no comment or blank)",
-                        i + 1
-                    ))
-                }
+                _ => return Err(StoredRuleError::NotAsStored { rule: i + 1 }),
             }
         }
         Ok(Self { rules })
@@ -160,7 +162,7 @@ fn parents(path: &str) -> impl Iterator<Item = &str> {
 
 #[cfg(test)]
 mod tests {
-    use super::IgnoreRules;
+    use super::{IgnoreRules, StoredRuleError};
 
     #[test]
     fn dockerignore_follows_dockers_rules() {
@@ -195,7 +197,14 @@ mod tests {
         assert!(back.excludes("#literal") && !back.excludes("build/keep.txt"));
         for bad in ["[", "# comment", "", " *.pyc"] {
             let e = IgnoreRules::try_from(vec!["*.pyc".to_string(), bad.to_string()]).unwrap_err();
-            assert!(e.starts_with("exclude rule 2 "), "{bad}: {e}");
+            assert!(
+                matches!(
+                    e,
+                    StoredRuleError::NotAPattern { rule: 2, .. }
+                        | StoredRuleError::NotAsStored { rule: 2 }
+                ),
+                "{bad}: {e}"
+            );
         }
     }
 }
