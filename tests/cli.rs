@@ -412,3 +412,46 @@ fn a_saved_plan_that_is_no_regular_file_is_refused_at_once() {
         assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 }
+
+/// The `.dockerignore` rules a saved plan carries are checked when it is read: a rule that is no
+/// pattern is refused, located in the plan file, before any engine is asked.
+#[test]
+fn a_saved_plan_with_a_damaged_exclude_rule_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("apprunner.yaml"),
+        "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - echo built\nrun:\n  command: python3 app.py\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join(".dockerignore"), "*.pyc\n").unwrap();
+    let out = bin()
+        .args(["plan", "--json"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["excludes"], serde_json::json!(["*.pyc"]));
+    json["excludes"][0] = "src/[".into();
+    let file = dir.path().join("plan.json");
+    std::fs::write(&file, serde_json::to_string_pretty(&json).unwrap()).unwrap();
+    let out = bin()
+        .args(["build", "--plan"])
+        .arg(&file)
+        .arg(dir.path())
+        .env("DOCKER_HOST", "unix:///nonexistent.sock")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("error[AR703]")
+            && stderr.contains("exclude rule 1 is not a .dockerignore pattern")
+            && stderr.contains("plan.json"),
+        "{stderr}"
+    );
+}

@@ -5,9 +5,9 @@
 
 mod support;
 
+use apprunner_build::input::version::{MalformedVersion, RequestedVersion, VersionOrigin};
 use apprunner_build::report::codes;
 use apprunner_build::report::diagnostic::Severity;
-use apprunner_build::resolve::runtime::{RequestedVersion, ResolveError, VersionOrigin};
 
 fn engines_node() -> VersionOrigin {
     VersionOrigin::EnginesNode {
@@ -42,7 +42,7 @@ fn a_tilde_or_equals_over_a_wildcard_is_a_malformed_range_not_a_panic() {
         "18.x || =X",
     ] {
         match RequestedVersion::from_npm_range(range, engines_node(), None) {
-            Err(ResolveError::MalformedVersion { text, .. }) => assert_eq!(text, range),
+            Err(MalformedVersion { text, .. }) => assert_eq!(text, range),
             other => panic!("{range}: {other:?}"),
         }
     }

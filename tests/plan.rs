@@ -231,6 +231,70 @@ fn a_saved_plan_reads_back_and_is_checked() {
         .contains("plan format 99"));
 }
 
+/// The plan carries the `.dockerignore` rules it was made with (the engine reads no
+/// `.dockerignore`): in its JSON as the file's rule lines, read back and checked as patterns.
+#[test]
+fn a_plan_carries_its_dockerignore_rules() {
+    let dir = project_dir(&[
+        ("apprunner.yaml", FULL.as_bytes()),
+        (
+            ".dockerignore",
+            b"# tests\nnode_modules\n\n/build/\n!build/keep.txt\n",
+        ),
+    ]);
+    let p = load(dir.path()).plan.expect("valid");
+    assert!(p.excludes.excludes("node_modules/x/index.js"));
+    assert!(p.excludes.excludes("build/out.bin") && !p.excludes.excludes("build/keep.txt"));
+    let json = serde_json::to_value(&p).unwrap();
+    assert_eq!(
+        json["excludes"],
+        serde_json::json!(["node_modules", "/build/", "!build/keep.txt"])
+    );
+    let back: BuildPlan = serde_json::from_value(json.clone()).unwrap();
+    assert_eq!(back, p);
+
+    let mut damaged = json;
+    damaged["excludes"][1] = "src/[".into();
+    let e = serde_json::from_value::<BuildPlan>(damaged)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("exclude rule 2 is not a .dockerignore pattern: "),
+        "{e}"
+    );
+
+    // Without a .dockerignore there is nothing to carry, and the JSON is what it always was.
+    let plain = project_dir(&[("apprunner.yaml", FULL.as_bytes())]);
+    let json = serde_json::to_value(load(plain.path()).plan.expect("valid")).unwrap();
+    assert!(json.get("excludes").is_none(), "{json}");
+}
+
+/// A `.dockerignore` that cannot be read stops the plan, located: the build would copy
+/// something other than what the plan was checked against.
+#[test]
+fn an_unreadable_dockerignore_is_a_located_error() {
+    let dir = project_dir(&[
+        ("apprunner.yaml", FULL.as_bytes()),
+        (".dockerignore", b"*.pyc\nsrc/[\n"),
+    ]);
+    let loaded = load(dir.path());
+    assert!(loaded.plan.is_none());
+    let d = loaded
+        .diagnostics
+        .iter()
+        .find(|d| d.is_error())
+        .expect("an error");
+    assert_eq!(d.code.to_string(), "AR316");
+    assert!(
+        d.message.starts_with(".dockerignore line 2: "),
+        "{}",
+        d.message
+    );
+    let at = d.location.as_ref().expect("located");
+    assert!(at.path.ends_with(".dockerignore"), "{at:?}");
+    assert_eq!(at.position.map(|p| p.line), Some(2));
+}
+
 #[test]
 fn human_view_snapshot() {
     let dir = project_dir(&[("apprunner.yaml", FULL.as_bytes())]);

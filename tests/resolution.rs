@@ -4,9 +4,10 @@
 mod support;
 
 use apprunner_build::input::config::Spanned;
+use apprunner_build::input::version::{RequestedVersion, VersionOrigin};
 use apprunner_build::report::diagnostic::Severity;
 use apprunner_build::resolve::catalog::Catalog;
-use apprunner_build::resolve::runtime::{self, RequestedVersion, ResolveError, VersionOrigin};
+use apprunner_build::resolve::runtime::{self, ResolveError};
 
 fn yaml_origin() -> VersionOrigin {
     VersionOrigin::ConfigRuntimeVersion {
@@ -190,12 +191,11 @@ fn remarks_end_of_support_and_locked_patch() {
 mod properties {
     use super::support;
     use apprunner_build::input::config::Spanned;
+    use apprunner_build::input::version::{RequestedVersion, VersionOrigin};
     use apprunner_build::report::diagnostic::Diagnostic;
     use apprunner_build::report::errors;
     use apprunner_build::resolve::catalog::{Catalog, Language, Runtime};
-    use apprunner_build::resolve::runtime::{
-        self, RequestedVersion, ResolveError, RuntimeChoice, VersionOrigin,
-    };
+    use apprunner_build::resolve::runtime::{self, ResolveError, RuntimeChoice};
 
     /// Cases per property; each resolves against every runtime of the catalog.
     const CASES: u64 = 2000;

@@ -1,5 +1,6 @@
 //! A directory to a plan: input → resolve → plan → lint, collecting every problem in one run.
 
+use crate::input::files::ProjectFiles;
 use crate::input::{self, Input, InputArgs};
 use crate::plan::{self, BuildPlan};
 use crate::report::codes;
@@ -120,23 +121,36 @@ pub fn load(args: &ProjectArgs, catalog: &Catalog, today: chrono::NaiveDate) -> 
             diagnostics,
         };
     }
-    let mut input = input::read(&root, &shown_root, &args.input);
+    // Every reader below asks this one: each file is read once, `.dockerignore` parsed once.
+    let files = ProjectFiles::new(&root, &shown_root);
+    let mut input = input::read(&files, &args.input);
     let mut diagnostics = input.diagnostics.clone();
+    let excludes = match files.ignore_rules() {
+        Ok(rules) => Some(rules.clone()),
+        Err(refused) => {
+            diagnostics.push(refused.clone());
+            None
+        }
+    };
     let resolution = resolve(catalog, &input, today, &mut diagnostics);
     if let Some(resolution) = &resolution {
         input.settle(&resolution.runtime);
     }
     let mut plan = None;
-    if let (Some(settings), Some(resolution)) = (&input.settings, resolution) {
+    if let (Some(settings), Some(resolution), Some(excludes)) =
+        (&input.settings, resolution, excludes)
+    {
         if !diagnostics.has_errors() {
-            let mut p = plan::make_plan(root, settings, resolution.runtime);
+            let mut p = plan::make_plan(root, excludes, settings, resolution.runtime);
             p.decisions = input.decisions;
             if let Some(user) = &args.user {
                 plan::user::apply(&mut p, user);
             }
-            diagnostics.0.extend(plan::lint(&p, settings.source()));
+            diagnostics
+                .0
+                .extend(plan::lint(&p, settings.source(), Some(&files)));
             if args.dependency_layers {
-                plan::layers::apply(&mut p);
+                plan::layers::apply(&mut p, &files);
             }
             plan = Some(p);
         }

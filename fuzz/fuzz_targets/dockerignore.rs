@@ -6,9 +6,10 @@
 
 use apprunner_build::engine::source;
 use apprunner_build::input::dockerignore::IgnoreRules;
+use apprunner_build::input::files::ProjectFiles;
 use apprunner_build::plan::layers::{self, Tree};
 use libfuzzer_sys::fuzz_target;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Enough paths to make nested and sibling cases; more would only slow each run.
 const MAX_PATHS: usize = 8;
@@ -52,10 +53,11 @@ fuzz_target!(|data: &[u8]| {
         }
         let _ = std::fs::write(&file, path);
     }
-    let _ = layers::split(root, &["pip install -r requirements.txt"], Tree::Source);
+    let files = ProjectFiles::new(root, Path::new(""));
+    let _ = layers::split(&files, &["pip install -r requirements.txt"], Tree::Source);
 
     let mut archive = Vec::new();
-    let Ok(_summary) = source::write_tar(root, "app", &[], &mut archive) else {
+    let Ok(_summary) = source::write_tar(root, "app", &rules, &[], &mut archive) else {
         return;
     };
     let mut read = tar::Archive::new(&archive[..]);

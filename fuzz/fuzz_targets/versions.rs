@@ -8,10 +8,9 @@
 use apprunner_build::report::diagnostic::{Diagnostic, Spanned};
 use apprunner_build::report::errors;
 use apprunner_build::resolve::catalog::{Catalog, Language};
-use apprunner_build::resolve::runtime::{
-    self, pep440_to_range, version_file_range, RequestedVersion, Resolution, ResolveError,
-    RuntimeChoice, VersionOrigin,
-};
+use apprunner_build::input::version::{MalformedVersion, RequestedVersion, VersionOrigin};
+use apprunner_build::input::version_text::{pep440_to_range, version_file_range};
+use apprunner_build::resolve::runtime::{self, Resolution, ResolveError, RuntimeChoice};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
@@ -107,10 +106,10 @@ fn read_all_ways(piece: &str, requests: &mut Vec<RequestedVersion>) {
     }
 }
 
-fn keep(read: Result<RequestedVersion, ResolveError>, requests: &mut Vec<RequestedVersion>) {
+fn keep(read: Result<RequestedVersion, MalformedVersion>, requests: &mut Vec<RequestedVersion>) {
     match read {
         Ok(request) => requests.push(request),
-        Err(e) => show(e),
+        Err(e) => show(e.into()),
     }
 }
 

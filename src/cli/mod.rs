@@ -6,6 +6,7 @@ mod local;
 mod output;
 mod run;
 mod runtimes;
+mod session;
 
 use apprunner_build::plan::{self, BuildPlan};
 use apprunner_build::project;
@@ -144,8 +145,8 @@ async fn cache(action: args::CacheAction, cache_dir: Option<PathBuf>) -> Result<
         None,
     )
     .expect("a log without a file opens");
-    let session = build::connect(&log).await?;
-    let failed = |e| build::report_failure(&log, &e);
+    let session = session::connect(&log).await?;
+    let failed = |e| session::report_failure(&log, &e);
     match action {
         args::CacheAction::Ls => {
             for v in session.cache_volumes().await.map_err(failed)? {

@@ -1,10 +1,10 @@
 //! `apprunner-build run`: start an image as App Runner would, locally.
 
 use super::args::{RunArgs, RunOpts, RunTarget};
-use super::build::{
+use super::local::LocalValues;
+use super::session::{
     build_image, connect, image_name, local_files_in_source, open_log, report_failure,
 };
-use super::local::LocalValues;
 use super::CliError;
 use apprunner_build::engine::messages;
 use apprunner_build::engine::run::{self, ImageRunConfig, RunError, RunOptions};

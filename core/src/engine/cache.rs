@@ -127,11 +127,12 @@ pub async fn freshness(
 ) -> std::io::Result<(Freshness, SourceSummary)> {
     let root = plan.source_root.clone();
     let exclude = exclude.to_vec();
+    let rules = plan.excludes.clone();
     let index_path = SourceIndex::path_for(index_dir, &root, "app");
     let summary = tokio::task::spawn_blocking(move || {
         let started = std::time::SystemTime::now();
         let mut index = SourceIndex::load(&index_path);
-        let summary = source::digest(&root, "app", &exclude, &mut index)?;
+        let summary = source::digest(&root, "app", &rules, &exclude, &mut index)?;
         // Not kept, the next check reads every file again: slower, not wrong.
         let _ = index.save(&index_path, started);
         Ok::<_, std::io::Error>(summary)

@@ -228,11 +228,12 @@ impl Walk<'_> {
         let root = self.plan.source_root.clone();
         let prefix = path.trim_start_matches('/').to_string();
         let exclude = self.opts.exclude.clone();
+        let rules = self.plan.excludes.clone();
         let file = self.temporary_layer("source");
         let tar_root = root.clone();
         let written = tokio::task::spawn_blocking(move || {
             Layer::write(file, true, |out| {
-                source::write_tar(&tar_root, &prefix, &exclude, out)
+                source::write_tar(&tar_root, &prefix, &rules, &exclude, out)
             })
         })
         .await

@@ -201,8 +201,9 @@ impl Walk<'_> {
         let tar_root = root.clone();
         let prefix = path.trim_start_matches('/').to_string();
         let exclude = self.opts.exclude.clone();
+        let rules = self.plan.excludes.clone();
         let writer_task = tokio::task::spawn_blocking(move || {
-            source::write_tar(&tar_root, &prefix, &exclude, bridge)
+            source::write_tar(&tar_root, &prefix, &rules, &exclude, bridge)
         });
         let body = bollard::body_try_stream(tokio_util::io::ReaderStream::new(reader));
         let options = UploadToContainerOptionsBuilder::new().path("/").build();

@@ -4,12 +4,154 @@
 //! inside the root is fine; one that leads out of it (`.nvmrc -> /proc/self/environ`) is refused
 //! without reading, as are directories, FIFOs, sockets and devices, which could hang the tool or
 //! feed it without end. Messages about a refused file never quote what it holds.
+//!
+//! [`ProjectFiles`] is the project as the rest of the tool sees it: every reader (the
+//! configuration, detection, the plan's checks) asks it, so each file is read at most once and
+//! `.dockerignore` is parsed once.
 
+use super::dockerignore::IgnoreRules;
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location};
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// The most of a `.dockerignore` that is read. 1 MiB, the cap the source walk always had: a
+/// larger file failed every build, so the plan's larger manifest cap never decided anything.
+pub const DOCKERIGNORE_CAP: u64 = 1024 * 1024;
+
+/// The files of one source root, read on demand and kept: a file asked for twice (package.json
+/// by the configuration, detection and the plan's checks) is read once, and so is a file that
+/// is absent or refused. Each caller still gets its own cap: a file read under a larger cap is
+/// refused to a caller with a smaller one as if that caller had read it.
+#[derive(Debug)]
+pub struct ProjectFiles {
+    root: PathBuf,
+    shown_root: PathBuf,
+    read: RefCell<HashMap<String, Outcome>>,
+    ignore: OnceCell<Result<IgnoreRules, Diagnostic>>,
+}
+
+/// What reading one file gave: its bytes, nothing there, or why it was not read.
+type Outcome = Result<Option<Vec<u8>>, Refusal>;
+
+impl ProjectFiles {
+    /// The files under `root`, named in messages as under `shown_root`.
+    pub fn new(root: &Path, shown_root: &Path) -> Self {
+        Self {
+            root: root.to_path_buf(),
+            shown_root: shown_root.to_path_buf(),
+            read: RefCell::default(),
+            ignore: OnceCell::new(),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn shown_root(&self) -> &Path {
+        &self.shown_root
+    }
+
+    /// The bytes of `name`, with the checks of [`read_project_bytes`]; `Ok(None)` when absent.
+    pub fn bytes(&self, name: &str, cap: u64) -> Outcome {
+        let kept = self.read.borrow().get(name).map(|found| match found {
+            Ok(Some(bytes)) if bytes.len() as u64 > cap => Some(Err(Refusal::TooLarge { cap })),
+            // Larger than a cap at least this one: no need to look again.
+            Err(Refusal::TooLarge { cap: over }) if cap <= *over => {
+                Some(Err(Refusal::TooLarge { cap }))
+            }
+            // Too large for a smaller cap, which read nothing of it: this one may take it.
+            Err(Refusal::TooLarge { .. }) => None,
+            other => Some(other.clone()),
+        });
+        if let Some(Some(found)) = kept {
+            return found;
+        }
+        let found = read_project_bytes(&self.root, name, cap);
+        self.read
+            .borrow_mut()
+            .insert(name.to_string(), found.clone());
+        found
+    }
+
+    /// The text of `name`: [`Self::bytes`], which must be UTF-8.
+    pub fn text(&self, name: &str, cap: u64) -> Result<Option<String>, Refusal> {
+        let Some(bytes) = self.bytes(name, cap)? else {
+            return Ok(None);
+        };
+        String::from_utf8(bytes)
+            .map(Some)
+            .map_err(|e| Refusal::NotUtf8 {
+                offset: e.utf8_error().valid_up_to(),
+            })
+    }
+
+    /// [`Self::text`], a refusal as the located error that names the file (`shown_root/name`).
+    pub fn file(&self, name: &str, cap: u64) -> Result<Option<String>, Diagnostic> {
+        self.text(name, cap)
+            .map_err(|r| r.diagnostic(&self.shown_root.join(name)))
+    }
+
+    /// What a file read only for hints holds: one that may not be read counts as absent.
+    pub fn peek(&self, name: &str) -> Option<String> {
+        self.text(name, HINT_CAP).ok().flatten()
+    }
+
+    /// Whether `name` is a file, as `Path::is_file` says (through symlinks): only looked at,
+    /// never read.
+    pub fn is_file(&self, name: impl AsRef<Path>) -> bool {
+        self.root.join(name).is_file()
+    }
+
+    /// Whether `name` is a directory, as `Path::is_dir` says (through symlinks).
+    pub fn is_dir(&self, name: impl AsRef<Path>) -> bool {
+        self.root.join(name).is_dir()
+    }
+
+    /// Whether anything is at `name` (a symlink to nothing too): only looked at, never read.
+    pub fn exists(&self, name: &str) -> bool {
+        fs::symlink_metadata(self.root.join(name)).is_ok()
+    }
+
+    /// `.dockerignore`'s rules (none without one), parsed once; the located error when it is
+    /// refused or holds a line that is no pattern.
+    pub fn ignore_rules(&self) -> Result<&IgnoreRules, &Diagnostic> {
+        self.ignore
+            .get_or_init(|| {
+                let name = ".dockerignore";
+                let shown = self.shown_root.join(name);
+                match self.text(name, DOCKERIGNORE_CAP) {
+                    Ok(Some(text)) => IgnoreRules::parse(&text).map_err(|e| {
+                        Diagnostic::error(codes::PROJECT_FILE_UNREADABLE, e.to_string())
+                            .at(Location::file_line(&shown, e.line))
+                            .with_help(
+                                "fix the pattern or remove the line (Docker's .dockerignore rules)",
+                            )
+                    }),
+                    Ok(None) => Ok(IgnoreRules::default()),
+                    Err(refused) => Err(refused.diagnostic(&shown)),
+                }
+            })
+            .as_ref()
+    }
+}
+
+/// Kept with what was read: the same refusal for the next caller (an I/O error's kind and text).
+impl Clone for Refusal {
+    fn clone(&self) -> Self {
+        match self {
+            Refusal::Outside => Refusal::Outside,
+            Refusal::NotRegular(what) => Refusal::NotRegular(what),
+            Refusal::TooLarge { cap } => Refusal::TooLarge { cap: *cap },
+            Refusal::Unreadable(e) => Refusal::Unreadable(io::Error::new(e.kind(), e.to_string())),
+            Refusal::NotUtf8 { offset } => Refusal::NotUtf8 { offset: *offset },
+        }
+    }
+}
 
 /// Why a project file was not read.
 #[derive(Debug)]
@@ -77,41 +219,12 @@ pub fn human_size(bytes: u64) -> String {
     }
 }
 
-/// The text of `name` (relative to `root`, shown as `shown_root/name`); `Ok(None)` when there is
-/// no such file (nor anything at that path; a symlink to nothing is nothing). An error naming the
-/// file, located, when it leads outside the root, is not a regular file, is larger than `cap`
-/// bytes, cannot be read or is not UTF-8.
-pub fn read_project_file(
-    root: &Path,
-    shown_root: &Path,
-    name: &str,
-    cap: u64,
-) -> Result<Option<String>, Diagnostic> {
-    read_project_text(root, name, cap).map_err(|r| r.diagnostic(&shown_root.join(name)))
-}
-
-/// What a file read only for hints (an entry file, a settings module, another platform's
-/// config) holds: a file that may not be read (a link out, a FIFO, too large) counts as absent.
-pub fn peek(root: &Path, name: &str) -> Option<String> {
-    read_project_text(root, name, HINT_CAP).ok().flatten()
-}
-
 /// How much of a file read for hints is read.
 pub const HINT_CAP: u64 = 1024 * 1024;
 
-/// [`read_project_file`], with the reason to match on.
-pub fn read_project_text(root: &Path, name: &str, cap: u64) -> Result<Option<String>, Refusal> {
-    let Some(bytes) = read_project_bytes(root, name, cap)? else {
-        return Ok(None);
-    };
-    String::from_utf8(bytes)
-        .map(Some)
-        .map_err(|e| Refusal::NotUtf8 {
-            offset: e.utf8_error().valid_up_to(),
-        })
-}
-
-/// The bytes of `name`, with the checks of [`read_project_file`] but for UTF-8.
+/// The bytes of `name` (relative to `root`); `Ok(None)` when there is no such file (nor anything
+/// at that path; a symlink to nothing is nothing). Refused when it leads outside the root, is not
+/// a regular file, or is larger than `cap` bytes.
 pub fn read_project_bytes(root: &Path, name: &str, cap: u64) -> Result<Option<Vec<u8>>, Refusal> {
     let path = root.join(name);
     match fs::symlink_metadata(&path) {
@@ -203,14 +316,16 @@ mod tests {
     }
 
     fn read(root: &Path, name: &str) -> Result<Option<String>, String> {
-        read_project_file(root, Path::new(""), name, 64).map_err(|d| {
-            format!(
-                "{} {} @ {}",
-                d.code,
-                d.message,
-                d.location.unwrap().path.display()
-            )
-        })
+        ProjectFiles::new(root, Path::new(""))
+            .file(name, 64)
+            .map_err(|d| {
+                format!(
+                    "{} {} @ {}",
+                    d.code,
+                    d.message,
+                    d.location.unwrap().path.display()
+                )
+            })
     }
 
     #[test]
@@ -287,5 +402,83 @@ mod tests {
         assert_eq!(read(root, "fits").unwrap().unwrap().len(), 64);
         let e = read(root, "latin1").unwrap_err();
         assert!(e.starts_with("AR316 ") && e.contains("offset 3"), "{e}");
+    }
+
+    /// What `.dockerignore` gives the reader: its rules, or the error that names it.
+    fn ignore_error(root: &Path) -> String {
+        let files = ProjectFiles::new(root, Path::new(""));
+        let e = files.ignore_rules().unwrap_err();
+        format!("{} {}", e.code, e.message)
+    }
+
+    #[test]
+    fn a_dockerignore_that_leads_out_of_the_root_or_is_a_fifo_is_refused_unread() {
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("env"), "AWS_SECRET_ACCESS_KEY=abc[\n").unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("server.py"), "").unwrap();
+        symlink(outside.path().join("env"), root.join(".dockerignore")).unwrap();
+        let e = ignore_error(root);
+        assert!(
+            e.contains("`.dockerignore` is a symlink that leads outside the source directory"),
+            "{e}"
+        );
+        assert!(!e.contains("AWS_SECRET"), "{e}");
+        std::fs::remove_file(root.join(".dockerignore")).unwrap();
+        mkfifo(&root.join(".dockerignore"));
+        let e = ignore_error(root);
+        assert!(e.contains("`.dockerignore` is a FIFO"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_dockerignore_line_is_not_quoted() {
+        let dir = tempfile::tempdir().unwrap();
+        let line = format!("SECRET_VALUE_{}[", "x".repeat(10_000));
+        std::fs::write(dir.path().join(".dockerignore"), format!("*.pyc\n{line}\n")).unwrap();
+        let files = ProjectFiles::new(dir.path(), Path::new("app"));
+        let d = files.ignore_rules().unwrap_err();
+        let e = &d.message;
+        assert!(e.starts_with(".dockerignore line 2: "), "{e}");
+        assert!(!e.contains("SECRET_VALUE") && e.len() < 200, "{e}");
+        let at = d.location.as_ref().unwrap();
+        assert_eq!(at.path, Path::new("app/.dockerignore"));
+        assert_eq!(at.position.map(|p| p.line), Some(2));
+    }
+
+    #[test]
+    fn each_file_is_read_once_and_each_caller_keeps_its_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(root.join("package.json"), "x".repeat(100)).unwrap();
+        let files = ProjectFiles::new(root, Path::new(""));
+        assert_eq!(
+            files.text("package.json", 1000).unwrap().unwrap().len(),
+            100
+        );
+        assert_eq!(files.text("nothing", 1000).unwrap(), None);
+        // Gone from the disk: what was read (and found absent) is what the next caller gets.
+        std::fs::remove_file(root.join("package.json")).unwrap();
+        std::fs::write(root.join("nothing"), "now here").unwrap();
+        assert_eq!(
+            files.text("package.json", 1000).unwrap().unwrap().len(),
+            100
+        );
+        assert_eq!(files.text("nothing", 1000).unwrap(), None);
+        assert!(matches!(
+            files.text("package.json", 64),
+            Err(Refusal::TooLarge { cap: 64 })
+        ));
+        // Too large for a small cap, which read nothing of it: a larger one reads it.
+        std::fs::write(root.join("big"), "x".repeat(100)).unwrap();
+        assert!(matches!(
+            files.bytes("big", 10),
+            Err(Refusal::TooLarge { cap: 10 })
+        ));
+        assert!(matches!(
+            files.bytes("big", 50),
+            Err(Refusal::TooLarge { cap: 50 })
+        ));
+        assert_eq!(files.bytes("big", 100).unwrap().unwrap().len(), 100);
     }
 }

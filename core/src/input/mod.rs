@@ -12,16 +12,20 @@ pub mod files;
 pub mod git_ignore;
 pub mod origin;
 pub mod package_json;
+pub mod version;
+pub mod version_text;
 
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Diagnostics, Location};
-use crate::resolve::runtime::{RequestedVersion, ResolvedRuntime, RuntimeChoice, VersionOrigin};
+use crate::resolve::runtime::{ResolvedRuntime, RuntimeChoice};
 use crate::resolve::wheels::LockedWheels;
 use config::{ApiSettings, AppRunnerConfig, Parsed, CONFIG_FILE_NAME};
+use files::ProjectFiles;
 use origin::{Decision, Origin};
 use package_json::PackageJson;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use version::{RequestedVersion, VersionOrigin};
 
 /// Where the configuration comes from. App Runner knows the first two; detection is ours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,9 +99,10 @@ impl Input {
     }
 }
 
-/// Read the project at `root` (shown to the user as `shown_root`).
-pub fn read(root: &Path, shown_root: &Path, args: &InputArgs) -> Input {
-    let config_file = config::find_config(root, shown_root);
+/// Read the project `files` holds.
+pub fn read(files: &ProjectFiles, args: &InputArgs) -> Input {
+    let shown_root = files.shown_root();
+    let config_file = config::find_config(files, shown_root);
     let has_config = !matches!(config_file, Ok(None));
     let source = match args.source {
         Some(source) => source,
@@ -106,7 +111,7 @@ pub fn read(root: &Path, shown_root: &Path, args: &InputArgs) -> Input {
     };
     let mut input = Input::new(source);
     // package.json is read once: engines.node is a request whatever the source.
-    let package = match PackageJson::read(root, shown_root) {
+    let package = match PackageJson::read(files, shown_root) {
         Ok(p) => p,
         Err(d) => {
             input.diagnostics.push(d);
@@ -143,7 +148,7 @@ pub fn read(root: &Path, shown_root: &Path, args: &InputArgs) -> Input {
             }
             input.take_configuration(args.settings.to_config(), None);
         }
-        ConfigurationSource::Detection => input.detect(root, shown_root, package.as_ref(), args),
+        ConfigurationSource::Detection => input.detect(files, package.as_ref(), args),
     }
     if let Some(package) = &package {
         input.engines_node(package);
@@ -175,14 +180,9 @@ impl Input {
     }
 
     /// No apprunner.yaml: the project's files decide, and each flag given overrides one setting.
-    fn detect(
-        &mut self,
-        root: &Path,
-        shown_root: &Path,
-        package: Option<&PackageJson>,
-        args: &InputArgs,
-    ) {
-        let detected = match detect::detect(root, shown_root, package) {
+    fn detect(&mut self, files: &ProjectFiles, package: Option<&PackageJson>, args: &InputArgs) {
+        let shown_root = files.shown_root();
+        let detected = match detect::detect(files, shown_root, package) {
             Ok(Some(d)) => d,
             Ok(None) if args.settings.any() => {
                 // Nothing to detect: the flags are all there is, as with the API source.

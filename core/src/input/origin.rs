@@ -1,7 +1,7 @@
 //! Where a setting came from: a project file (and what in it), a flag, or a default with its
 //! reason. Detection records one for every setting it derives, and `plan` shows them.
 
-use crate::resolve::runtime::VersionOrigin;
+use super::version::VersionOrigin;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::PathBuf;
@@ -66,7 +66,7 @@ impl Origin {
 }
 
 impl From<&VersionOrigin> for Origin {
-    fn from(o: &crate::resolve::runtime::VersionOrigin) -> Self {
+    fn from(o: &VersionOrigin) -> Self {
         use VersionOrigin as V;
         let line = |line: &Option<usize>| line.map(|l| format!("line {l}"));
         match o {

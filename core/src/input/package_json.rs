@@ -1,9 +1,10 @@
 //! What a Node.js project's files say: `engines.node` in package.json.
 
+use super::version::{MalformedVersion, RequestedVersion, VersionOrigin};
 use crate::input::files;
+use crate::input::files::ProjectFiles;
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location, Position, SourceText};
-use crate::resolve::runtime::{RequestedVersion, ResolveError, VersionOrigin};
 use std::path::Path;
 
 /// The most of a package.json that is read: real ones are a few kilobytes.
@@ -18,9 +19,9 @@ pub struct PackageJson {
 
 impl PackageJson {
     /// `Ok(None)` when there is no package.json in `root`.
-    pub fn read(root: &Path, shown_root: &Path) -> Result<Option<Self>, Diagnostic> {
+    pub fn read(project: &ProjectFiles, shown_root: &Path) -> Result<Option<Self>, Diagnostic> {
         let shown = shown_root.join("package.json");
-        let text = match files::read_project_text(root, "package.json", MAX_PACKAGE_JSON_SIZE) {
+        let text = match project.text("package.json", MAX_PACKAGE_JSON_SIZE) {
             Ok(Some(text)) => text,
             Ok(None) => return Ok(None),
             Err(files::Refusal::Unreadable(e)) => {
@@ -62,7 +63,7 @@ impl PackageJson {
     }
 
     /// The requirement `engines.node` makes, located in the file.
-    pub fn node_request(&self) -> Option<Result<RequestedVersion, ResolveError>> {
+    pub fn node_request(&self) -> Option<Result<RequestedVersion, MalformedVersion>> {
         let range = self.engines_node()?;
         let location = self.locate_engines_node();
         let origin = VersionOrigin::EnginesNode {

@@ -3,9 +3,21 @@
 //! poetry and uv over their manifests. Anything whose result could depend on the rest of the
 //! source (a local path, a lifecycle script, a lockfile it may rewrite) is refused with the reason.
 
-use super::layers::{Tree, MANIFEST_CAP};
-use crate::input::files::read_project_text;
+use crate::input::files::ProjectFiles;
 use std::path::Path;
+
+/// The most of a manifest that is read to decide.
+const MANIFEST_CAP: u64 = 4 * 1024 * 1024;
+
+/// Where the tree the commands see comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tree {
+    /// The source, copied in after the install.
+    Source,
+    /// /app from another stage, copied in after the install: an install that writes into /app
+    /// would be overwritten by the copy, so only installs that write elsewhere are split.
+    OtherStage,
+}
 
 pub(super) enum Kind {
     /// Reads no project file (a tool's install, a virtualenv).
@@ -16,7 +28,11 @@ pub(super) enum Kind {
 
 /// `Ok(None)`: not an install command (the install prefix ends here); `Err`: an install command
 /// whose result could differ without the whole source.
-pub(super) fn recognise(root: &Path, command: &str, tree: Tree) -> Result<Option<Kind>, String> {
+pub(super) fn recognise(
+    project: &ProjectFiles,
+    command: &str,
+    tree: Tree,
+) -> Result<Option<Kind>, String> {
     let command = command.trim();
     // corepack's line, as detection writes it for pnpm and Yarn 2+.
     if let Some(rest) = command.strip_prefix("corepack enable 2>/dev/null || npm install -g ") {
@@ -44,19 +60,21 @@ pub(super) fn recognise(root: &Path, command: &str, tree: Tree) -> Result<Option
                 return writes_app("a virtualenv");
             }
             let dir = dir.trim_start_matches("./").trim_end_matches('/');
-            if in_source(root, dir) {
+            if in_source(project, dir) {
                 return Err(format!(
                     "the source holds {dir}, which would replace the installed one"
                 ));
             }
             Ok(Some(Kind::Setup))
         }
-        [py, "-m", "pip", "install", args @ ..] if is_python(py) => pip(root, command, args, tree),
+        [py, "-m", "pip", "install", args @ ..] if is_python(py) => {
+            pip(project, command, args, tree)
+        }
         [pip_, "install", args @ ..] if is_pip(pip_) => {
             if tree == Tree::OtherStage && pip_.contains('/') {
                 return writes_app("a virtualenv's pip");
             }
-            pip(root, command, args, tree)
+            pip(project, command, args, tree)
         }
         ["npm", "install" | "i", "-g" | "--global", pkgs @ ..]
             if !pkgs.is_empty() && pkgs.iter().all(|p| registry_spec(p)) =>
@@ -64,19 +82,19 @@ pub(super) fn recognise(root: &Path, command: &str, tree: Tree) -> Result<Option
             Ok(Some(Kind::Setup))
         }
         ["poetry", "config", "virtualenvs.in-project", "true"] => Ok(Some(Kind::Setup)),
-        ["npm", "ci", flags @ ..] => node(root, command, "npm", flags, false, tree),
-        ["npm", "install" | "i", flags @ ..] => node(root, command, "npm", flags, true, tree),
+        ["npm", "ci", flags @ ..] => node(project, command, "npm", flags, false, tree),
+        ["npm", "install" | "i", flags @ ..] => node(project, command, "npm", flags, true, tree),
         ["yarn", "install", flags @ ..] | ["yarn", flags @ ..]
             if flags.iter().all(|f| f.starts_with('-')) =>
         {
             let frozen = flags
                 .iter()
                 .any(|f| matches!(*f, "--frozen-lockfile" | "--immutable"));
-            node(root, command, "yarn", flags, !frozen, tree)
+            node(project, command, "yarn", flags, !frozen, tree)
         }
         ["pnpm", "install" | "i", flags @ ..] => {
             let frozen = flags.contains(&"--frozen-lockfile");
-            node(root, command, "pnpm", flags, !frozen, tree)
+            node(project, command, "pnpm", flags, !frozen, tree)
         }
         ["pipenv", "install", flags @ ..] => {
             if tree == Tree::OtherStage {
@@ -87,7 +105,7 @@ pub(super) fn recognise(root: &Path, command: &str, tree: Tree) -> Result<Option
                 .iter()
                 .any(|f| matches!(*f, "--deploy" | "--skip-lock" | "--ignore-pipfile"));
             python_project(
-                root,
+                project,
                 command,
                 &["Pipfile", "Pipfile.lock"],
                 "Pipfile.lock",
@@ -109,7 +127,7 @@ pub(super) fn recognise(root: &Path, command: &str, tree: Tree) -> Result<Option
                 ));
             }
             python_project(
-                root,
+                project,
                 command,
                 &["pyproject.toml", "poetry.lock", "poetry.toml"],
                 "poetry.lock",
@@ -125,7 +143,7 @@ pub(super) fn recognise(root: &Path, command: &str, tree: Tree) -> Result<Option
                 flags,
                 &["--extra", "--group", "--only-group", "--python"],
             )?;
-            let pyproject = read(root, "pyproject.toml")?.unwrap_or_default();
+            let pyproject = read(project, "pyproject.toml")?.unwrap_or_default();
             if section(&pyproject, "build-system") && !flags.contains(&"--no-install-project") {
                 return Err(format!(
                     "`{command}` installs the project itself (pyproject.toml has [build-system])"
@@ -133,7 +151,7 @@ pub(super) fn recognise(root: &Path, command: &str, tree: Tree) -> Result<Option
             }
             let rewrites = !flags.iter().any(|f| matches!(*f, "--locked" | "--frozen"));
             python_project(
-                root,
+                project,
                 command,
                 &["pyproject.toml", "uv.lock", ".python-version"],
                 "uv.lock",
@@ -201,7 +219,12 @@ fn registry_spec(spec: &str) -> bool {
 
 /// `pip install` arguments: `-r FILE` (and `-c FILE`), packages from an index, flags without
 /// values, and a few options with values that name no file.
-fn pip(root: &Path, command: &str, args: &[&str], tree: Tree) -> Result<Option<Kind>, String> {
+fn pip(
+    project: &ProjectFiles,
+    command: &str,
+    args: &[&str],
+    tree: Tree,
+) -> Result<Option<Kind>, String> {
     let mut files = Vec::new();
     let mut i = 0;
     while i < args.len() {
@@ -213,7 +236,7 @@ fn pip(root: &Path, command: &str, args: &[&str], tree: Tree) -> Result<Option<K
         };
         match arg {
             "-r" | "--requirement" | "-c" | "--constraint" => {
-                requirements(root, command, value(i)?, &mut files)?;
+                requirements(project, command, value(i)?, &mut files)?;
                 i += 2;
             }
             "-i" | "--index-url" | "--extra-index-url" | "--trusted-host" | "--progress-bar" => {
@@ -228,7 +251,7 @@ fn pip(root: &Path, command: &str, args: &[&str], tree: Tree) -> Result<Option<K
             "-t" | "--target" | "--prefix" | "--root" | "--src" => {
                 let dir = value(i)?;
                 let rel = dir.strip_prefix("/app/").unwrap_or(dir);
-                if !rel.starts_with('/') && in_source(root, rel.trim_start_matches("./")) {
+                if !rel.starts_with('/') && in_source(project, rel.trim_start_matches("./")) {
                     return Err(format!(
                         "the source holds {rel}, which would replace what `{command}` installs"
                     ));
@@ -239,7 +262,7 @@ fn pip(root: &Path, command: &str, args: &[&str], tree: Tree) -> Result<Option<K
                 return Err(format!("`{command}` reads packages from {arg}"));
             }
             flag if flag.starts_with("-r") && flag.len() > 2 => {
-                requirements(root, command, &flag[2..], &mut files)?;
+                requirements(project, command, &flag[2..], &mut files)?;
                 i += 1;
             }
             flag if flag.starts_with('-') => {
@@ -268,7 +291,7 @@ fn pip(root: &Path, command: &str, args: &[&str], tree: Tree) -> Result<Option<K
 
 /// A requirements file and the files it includes, all present; no local paths inside.
 fn requirements(
-    root: &Path,
+    project: &ProjectFiles,
     command: &str,
     file: &str,
     files: &mut Vec<String>,
@@ -278,7 +301,7 @@ fn requirements(
     if files.contains(&name) {
         return Ok(());
     }
-    let Some(text) = read(root, &name)? else {
+    let Some(text) = read(project, &name)? else {
         return Err(format!(
             "{name}, which `{command}` reads, is not in the source"
         ));
@@ -311,10 +334,10 @@ fn requirements(
             } else {
                 format!("{dir}/{inc}")
             };
-            if read(root, &inc)?.is_none() {
+            if read(project, &inc)?.is_none() {
                 return Err(format!("{name} includes {inc}, which is not in the source"));
             }
-            requirements(root, command, &inc, files)?;
+            requirements(project, command, &inc, files)?;
             continue;
         }
         let local = first.starts_with("-e")
@@ -335,7 +358,7 @@ fn requirements(
 
 /// `npm`, `yarn` or `pnpm` over package.json and its lockfile and settings.
 fn node(
-    root: &Path,
+    project: &ProjectFiles,
     command: &str,
     tool: &str,
     flags: &[&str],
@@ -348,7 +371,7 @@ fn node(
         ));
     }
     only_flags(command, flags)?;
-    let Some(text) = read(root, "package.json")? else {
+    let Some(text) = read(project, "package.json")? else {
         return Err(format!("`{command}`: there is no package.json"));
     };
     let package: serde_json::Value =
@@ -392,7 +415,7 @@ fn node(
             }
         }
     }
-    if in_source(root, "node_modules") {
+    if in_source(project, "node_modules") {
         return Err("the source holds node_modules, which would replace the installed one".into());
     }
     let (locks, settings): (&[&str], &[&str]) = match tool {
@@ -400,22 +423,22 @@ fn node(
         "yarn" => (&["yarn.lock"], &[".yarnrc", ".yarnrc.yml", ".npmrc"]),
         _ => (&["pnpm-lock.yaml"], &[".npmrc", ".pnpmfile.cjs"]),
     };
-    if tool == "yarn" && in_source(root, ".yarn") {
+    if tool == "yarn" && in_source(project, ".yarn") {
         return Err("the source holds .yarn (Yarn's releases, plugins or cache)".into());
     }
     for generated in [".pnp.cjs", ".pnp.loader.mjs", ".pnp.js"] {
-        if tool == "yarn" && in_source(root, generated) {
+        if tool == "yarn" && in_source(project, generated) {
             return Err(format!(
                 "the source holds {generated}, which would replace the one the install writes"
             ));
         }
     }
-    if tool == "pnpm" && exists(root, "pnpm-workspace.yaml") {
+    if tool == "pnpm" && exists(project, "pnpm-workspace.yaml") {
         return Err("pnpm-workspace.yaml declares a workspace".into());
     }
     let mut files = vec!["package.json".to_string()];
     for lock in locks {
-        if exists(root, lock) {
+        if exists(project, lock) {
             if may_rewrite_lock {
                 return Err(format!("`{command}` may rewrite {lock}"));
             }
@@ -425,7 +448,7 @@ fn node(
     files.extend(
         settings
             .iter()
-            .filter(|f| exists(root, f))
+            .filter(|f| exists(project, f))
             .map(|f| f.to_string()),
     );
     Ok(Some(Kind::Install(files)))
@@ -433,18 +456,18 @@ fn node(
 
 /// pipenv, poetry or uv over their manifests: none may name a local path.
 fn python_project(
-    root: &Path,
+    project: &ProjectFiles,
     command: &str,
     names: &[&str],
     lock: &str,
     may_rewrite_lock: bool,
 ) -> Result<Option<Kind>, String> {
-    if in_source(root, ".venv") {
+    if in_source(project, ".venv") {
         return Err("the source holds .venv, which would replace the installed one".into());
     }
     let mut files = Vec::new();
     for name in names {
-        let Some(text) = read(root, name)? else {
+        let Some(text) = read(project, name)? else {
             continue;
         };
         let local = text.lines().any(|l| {
@@ -494,7 +517,7 @@ fn only_flags_with_values(
     Ok(())
 }
 
-/// `name` relative to the source root, or `None` when it leads out.
+/// `name` relative to the source project, or `None` when it leads out.
 fn normal(name: &str) -> Option<String> {
     let mut parts: Vec<&str> = Vec::new();
     for part in name.trim_start_matches("./").split('/') {
@@ -509,18 +532,17 @@ fn normal(name: &str) -> Option<String> {
     (!name.starts_with('/') && !parts.is_empty()).then(|| parts.join("/"))
 }
 
-fn read(root: &Path, name: &str) -> Result<Option<String>, String> {
-    read_project_text(root, name, MANIFEST_CAP)
+fn read(project: &ProjectFiles, name: &str) -> Result<Option<String>, String> {
+    project
+        .text(name, MANIFEST_CAP)
         .map_err(|_| format!("{name} cannot be read as a manifest"))
 }
 
 /// The source copied in leaves out what `.dockerignore` excludes: a manifest it leaves out would be
 /// read by the install here but not over the copied source.
-pub(super) fn ignored(root: &Path, files: &[String]) -> Result<(), String> {
-    let Some(text) = read(root, ".dockerignore")? else {
-        return Ok(());
-    };
-    let rules = crate::input::dockerignore::IgnoreRules::parse(&text)
+pub(super) fn ignored(project: &ProjectFiles, files: &[String]) -> Result<(), String> {
+    let rules = project
+        .ignore_rules()
         .map_err(|_| ".dockerignore cannot be read".to_string())?;
     for file in files {
         let mut at = String::new();
@@ -539,12 +561,12 @@ pub(super) fn ignored(root: &Path, files: &[String]) -> Result<(), String> {
 }
 
 /// Whether `name` exists and reaches /app (`.dockerignore` does not leave it out).
-fn in_source(root: &Path, name: &str) -> bool {
-    exists(root, name) && ignored(root, &[name.to_string()]).is_ok()
+fn in_source(project: &ProjectFiles, name: &str) -> bool {
+    exists(project, name) && ignored(project, &[name.to_string()]).is_ok()
 }
 
-fn exists(root: &Path, name: &str) -> bool {
-    std::fs::symlink_metadata(root.join(name)).is_ok()
+fn exists(project: &ProjectFiles, name: &str) -> bool {
+    project.exists(name)
 }
 
 fn section(toml_text: &str, name: &str) -> bool {

@@ -7,15 +7,13 @@
 //! The split is made only where the result equals running the commands over the whole source, as
 //! App Runner does; otherwise the plan keeps the plain order and says why, in one line.
 
+pub use super::installs::Tree;
 use super::installs::{ignored, recognise, Kind};
 use super::{BuildPlan, Step};
-use std::path::Path;
+use crate::input::files::ProjectFiles;
 
 /// How an announcement of the plain order begins.
 pub const PLAIN_ORDER: &str = "Dependencies installed with the source";
-
-/// The most of a manifest that is read to decide.
-pub(super) const MANIFEST_CAP: u64 = 4 * 1024 * 1024;
 
 /// What the leading commands of one stage read, when they can run before the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,58 +24,49 @@ pub struct Split {
     pub files: Vec<String>,
 }
 
-/// Where the tree the commands see comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tree {
-    /// The source, copied in after the install.
-    Source,
-    /// /app from another stage, copied in after the install: an install that writes into /app
-    /// would be overwritten by the copy, so only installs that write elsewhere are split.
-    OtherStage,
-}
-
 /// The leading install commands of `commands` and the files they read, or why the plain order
 /// is kept.
-pub fn split(root: &Path, commands: &[&str], tree: Tree) -> Result<Split, String> {
-    let mut files: Vec<String> = Vec::new();
+pub fn split(files: &ProjectFiles, commands: &[&str], tree: Tree) -> Result<Split, String> {
+    let mut read: Vec<String> = Vec::new();
     let mut taken = 0;
     let mut installs = 0;
     for command in commands {
-        match recognise(root, command, tree)? {
+        match recognise(files, command, tree)? {
             Some(Kind::Setup) => {}
-            Some(Kind::Install(read)) => {
+            Some(Kind::Install(names)) => {
                 installs += 1;
-                files.extend(read);
+                read.extend(names);
             }
             None => break,
         }
         taken += 1;
     }
     if tree == Tree::Source {
-        ignored(root, &files)?;
+        ignored(files, &read)?;
     }
     if installs == 0 {
         let first = commands.first().copied().unwrap_or_default();
         return Err(format!("`{first}` is not a recognised install command"));
     }
-    files.sort();
-    files.dedup();
+    read.sort();
+    read.dedup();
     Ok(Split {
         commands: taken,
-        files,
+        files: read,
     })
 }
 
 /// Split every stage whose commands begin with an install: [`Step::Install`] before the step that
-/// brings in /app, and an announcement of the path taken when it is the plain one.
-pub fn apply(plan: &mut BuildPlan) {
+/// brings in /app, and an announcement of the path taken when it is the plain one. `files` is the
+/// plan's source, which the install commands read.
+pub fn apply(plan: &mut BuildPlan, files: &ProjectFiles) {
     let stages: Vec<String> = plan.stages.iter().map(|s| s.name.clone()).collect();
     for stage in stages {
-        apply_stage(plan, &stage);
+        apply_stage(plan, files, &stage);
     }
 }
 
-fn apply_stage(plan: &mut BuildPlan, stage: &str) {
+fn apply_stage(plan: &mut BuildPlan, files: &ProjectFiles, stage: &str) {
     // The step that brings /app into the stage, and the commands that follow in this stage.
     let Some(entry) = plan.steps.iter().position(|s| {
         matches!(s, Step::CopySource { stage: st, .. } | Step::CopyFromStage { stage: st, .. } if st == stage)
@@ -111,7 +100,7 @@ fn apply_stage(plan: &mut BuildPlan, stage: &str) {
             _ => unreachable!(),
         })
         .collect();
-    let decided = split(&plan.source_root, &commands, tree).and_then(|split| {
+    let decided = split(files, &commands, tree).and_then(|split| {
         // One env and workdir for the whole install: the key has one of each.
         let first = &plan.steps[runs[0]];
         let same = runs[..split.commands]
@@ -160,10 +149,7 @@ fn apply_stage(plan: &mut BuildPlan, stage: &str) {
             );
         }
         // A stage that installs nothing has no path to choose: nothing to say.
-        Err(_)
-            if !commands
-                .iter()
-                .any(|c| installs_something(&plan.source_root, c, tree)) => {}
+        Err(_) if !commands.iter().any(|c| installs_something(files, c, tree)) => {}
         Err(why) => {
             plan.steps.insert(
                 entry,
@@ -178,9 +164,9 @@ fn apply_stage(plan: &mut BuildPlan, stage: &str) {
 
 /// Whether `command` is an install, split or not (one that must keep the plain order, such as
 /// `pip install .`, is one).
-fn installs_something(root: &Path, command: &str, tree: Tree) -> bool {
+fn installs_something(files: &ProjectFiles, command: &str, tree: Tree) -> bool {
     !matches!(
-        recognise(root, command, tree),
+        recognise(files, command, tree),
         Ok(None) | Ok(Some(Kind::Setup))
     )
 }
@@ -188,6 +174,7 @@ fn installs_something(root: &Path, command: &str, tree: Tree) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
 
     fn app(files: &[(&str, &str)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
@@ -200,11 +187,15 @@ mod tests {
     }
 
     fn files(root: &Path, commands: &[&str], tree: Tree) -> Result<(usize, Vec<String>), String> {
-        split(root, commands, tree).map(|s| (s.commands, s.files))
+        split(&project(root), commands, tree).map(|s| (s.commands, s.files))
     }
 
     fn refused(root: &Path, commands: &[&str], tree: Tree) -> String {
-        split(root, commands, tree).expect_err("falls back to the plain order")
+        split(&project(root), commands, tree).expect_err("falls back to the plain order")
+    }
+
+    fn project(root: &Path) -> ProjectFiles {
+        ProjectFiles::new(root, Path::new(""))
     }
 
     const REQ: &str = "flask==3.0\n# a comment\ngunicorn  # the server\n";
@@ -230,7 +221,7 @@ mod tests {
         }
         // What the pre-run of the guide's example does, in the runtime stage.
         assert!(split(
-            a.path(),
+            &project(a.path()),
             &["pip3 install -r requirements.txt"],
             Tree::OtherStage
         )
@@ -324,7 +315,7 @@ mod tests {
         )
         .contains("`echo hi`"));
         // A setup command alone is no install.
-        assert!(split(a.path(), &["python3 -m venv .venv"], Tree::Source).is_err());
+        assert!(split(&project(a.path()), &["python3 -m venv .venv"], Tree::Source).is_err());
     }
 
     const PACKAGE: &str = r#"{"name":"a","dependencies":{"express":"^4"},"scripts":{"start":"node index.js","build":"tsc"}}"#;
@@ -483,7 +474,7 @@ mod tests {
             (".dockerignore", ".venv\n"),
         ]);
         assert!(split(
-            ignored.path(),
+            &project(ignored.path()),
             &[
                 "python3 -m venv .venv",
                 ".venv/bin/pip install -r requirements.txt"

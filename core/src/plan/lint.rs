@@ -2,12 +2,18 @@
 //! build than it seems — each located in apprunner.yaml when the command is written there.
 
 use super::{BuildPlan, PhaseName, Step};
+use crate::input::files::ProjectFiles;
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location, Position, SourceText};
 use crate::resolve::catalog::BuildProcess;
 
-/// Every warning about `plan`; `source` is the apprunner.yaml it came from, if any.
-pub fn lint(plan: &BuildPlan, source: Option<&SourceText>) -> Vec<Diagnostic> {
+/// Every warning about `plan`; `source` is the apprunner.yaml it came from, if any; `files` the
+/// project, for what only its files tell (without it, those warnings are not looked for).
+pub fn lint(
+    plan: &BuildPlan,
+    source: Option<&SourceText>,
+    files: Option<&ProjectFiles>,
+) -> Vec<Diagnostic> {
     // Dependency layers change when commands run, not what they are.
     let plan = &plan.unlayered();
     let mut found = installs_outside_app(plan, source);
@@ -17,7 +23,7 @@ pub fn lint(plan: &BuildPlan, source: Option<&SourceText>) -> Vec<Diagnostic> {
     if let Some(command) = plan.image.start_command() {
         let at = locate(source, command);
         found.extend(
-            super::ports::port_warnings(command, plan.image.port, &plan.source_root)
+            super::ports::port_warnings(command, plan.image.port, files)
                 .into_iter()
                 .map(|d| match (&d.location, &at) {
                     (None, Some(at)) => d.at(at.clone()),

@@ -5,6 +5,7 @@ use super::{
     PLAN_FORMAT,
 };
 use crate::input::config::{AppRunnerConfig, ConfigOrigin, EnvVar};
+use crate::input::dockerignore::IgnoreRules;
 use crate::resolve::catalog::BuildProcess;
 use crate::resolve::runtime::ResolvedRuntime;
 use std::collections::BTreeMap;
@@ -19,6 +20,7 @@ const RUNTIME: &str = "runtime";
 /// The plan for a checked configuration and its resolved runtime.
 pub fn make_plan(
     source_root: PathBuf,
+    excludes: IgnoreRules,
     config: &AppRunnerConfig,
     runtime: ResolvedRuntime,
 ) -> BuildPlan {
@@ -30,6 +32,7 @@ pub fn make_plan(
     BuildPlan {
         format: PLAN_FORMAT,
         source_root,
+        excludes,
         config_file,
         decisions: Vec::new(),
         stages,

@@ -15,6 +15,7 @@ pub use make::make_plan;
 pub use render::render;
 
 use crate::input::config::EnvVar;
+use crate::input::dockerignore::IgnoreRules;
 pub use crate::input::origin::{Decision, Origin};
 use crate::resolve::runtime::ResolvedRuntime;
 use serde::{Deserialize, Serialize};
@@ -231,6 +232,12 @@ pub struct BuildPlan {
     /// [`PLAN_FORMAT`].
     pub format: u32,
     pub source_root: PathBuf,
+    /// `.dockerignore`'s rules when the plan was made: what [`Step::CopySource`] leaves out. The
+    /// plan carries them so that the build copies what the plan was checked against, and
+    /// nothing reads `.dockerignore` again. Left out of the JSON when there are none, so a plan
+    /// without them is the plan it always was (same digest).
+    #[serde(default, skip_serializing_if = "IgnoreRules::is_empty")]
+    pub excludes: IgnoreRules,
     pub config_file: Option<PathBuf>,
     pub runtime: ResolvedRuntime,
     /// For a project without apprunner.yaml: every derived setting with its origin.

@@ -4,6 +4,7 @@
 //! Pure: reads the start command, and where cheap the entry file it names (`node server.js`,
 //! `python app.py`) or package.json's start script; never runs anything.
 
+use crate::input::files::ProjectFiles;
 use crate::report::codes;
 use crate::report::diagnostic::Diagnostic;
 use std::path::Path;
@@ -21,12 +22,16 @@ struct Seen {
 }
 
 /// Warnings for a start command that listens on a port other than `port` (the service port:
-/// `run.network.port`, 8080 by default), or on localhost only. `source_root` is where the entry
-/// file the command names is looked for.
-pub fn port_warnings(start_command: &str, port: u16, source_root: &Path) -> Vec<Diagnostic> {
+/// `run.network.port`, 8080 by default), or on localhost only. `files` is the project the entry
+/// file the command names is looked for in; without it, only the command is read.
+pub fn port_warnings(
+    start_command: &str,
+    port: u16,
+    files: Option<&ProjectFiles>,
+) -> Vec<Diagnostic> {
     let mut seen = from_command(start_command, "the start command");
-    if seen.is_empty() {
-        seen = from_entry_file(start_command, source_root);
+    if let (true, Some(files)) = (seen.is_empty(), files) {
+        seen = from_entry_file(start_command, files);
     }
     let mut out = Vec::new();
     if let Some(s) = seen.iter().find(|s| s.port.is_some_and(|p| p != port)) {
@@ -206,7 +211,7 @@ fn is_localhost(host: &str) -> bool {
 
 /// The file a start command runs (`node server.js`, `python app.py`), or package.json's start
 /// script for `npm start`; a literal port in it (`app.listen(3000)`, `app.run(port=5000)`).
-fn from_entry_file(command: &str, root: &Path) -> Vec<Seen> {
+fn from_entry_file(command: &str, files: &ProjectFiles) -> Vec<Seen> {
     let words: Vec<&str> = command.split_whitespace().collect();
     let starts_npm = matches!(
         words.as_slice(),
@@ -216,14 +221,14 @@ fn from_entry_file(command: &str, root: &Path) -> Vec<Seen> {
             | ["pnpm", "start", ..]
     );
     if starts_npm {
-        let script = read_small(root, "package.json")
+        let script = read_small(files, "package.json")
             .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
             .and_then(|v| v["scripts"]["start"].as_str().map(String::from));
         return match script {
             Some(script) => {
                 let seen = from_command(&script, "package.json's start script");
                 if seen.is_empty() {
-                    from_entry_file_only(&script, root)
+                    from_entry_file_only(&script, files)
                 } else {
                     seen
                 }
@@ -231,10 +236,10 @@ fn from_entry_file(command: &str, root: &Path) -> Vec<Seen> {
             None => vec![],
         };
     }
-    from_entry_file_only(command, root)
+    from_entry_file_only(command, files)
 }
 
-fn from_entry_file_only(command: &str, root: &Path) -> Vec<Seen> {
+fn from_entry_file_only(command: &str, files: &ProjectFiles) -> Vec<Seen> {
     let words: Vec<&str> = command.split_whitespace().collect();
     let entry = words.windows(2).find_map(|w| {
         let runner = w[0].rsplit('/').next().unwrap_or(w[0]);
@@ -251,7 +256,7 @@ fn from_entry_file_only(command: &str, root: &Path) -> Vec<Seen> {
     } else {
         file.to_string()
     };
-    let Some(text) = read_small(root, &name) else {
+    let Some(text) = read_small(files, &name) else {
         return vec![];
     };
     // An application that reads PORT follows App Runner whatever its fallback.
@@ -298,19 +303,19 @@ fn from_entry_file_only(command: &str, root: &Path) -> Vec<Seen> {
 
 /// A file of the project, when it is a small regular file inside the root (never one a symlink
 /// leads out to: a line of it would be quoted).
-fn read_small(root: &Path, name: &str) -> Option<String> {
-    crate::input::files::read_project_text(root, name, MAX_ENTRY_FILE)
-        .ok()
-        .flatten()
+fn read_small(files: &ProjectFiles, name: &str) -> Option<String> {
+    files.text(name, MAX_ENTRY_FILE).ok().flatten()
 }
 
 #[cfg(test)]
 mod tests {
     use super::port_warnings;
+    use crate::input::files::ProjectFiles;
     use std::path::Path;
 
     fn messages(command: &str, port: u16, root: &Path) -> Vec<String> {
-        port_warnings(command, port, root)
+        let files = ProjectFiles::new(root, Path::new(""));
+        port_warnings(command, port, Some(&files))
             .iter()
             .map(|d| format!("{}: {} | {}", d.code, d.message, d.notes.join(" | ")))
             .collect()

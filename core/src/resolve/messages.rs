@@ -3,6 +3,7 @@
 
 use super::catalog::CatalogError;
 use super::runtime::ResolveError;
+use crate::input::version::MalformedVersion;
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location};
 use crate::report::suggest;
@@ -22,12 +23,13 @@ impl From<ResolveError> for Diagnostic {
                 origin,
                 location,
                 expected,
-            } => Diagnostic::error(
-                codes::MALFORMED_VERSION,
-                format!("`{text}` ({origin}) is not a version requirement"),
-            )
-            .at_opt(location)
-            .with_help(format!("write {expected}")),
+            } => MalformedVersion {
+                text,
+                origin,
+                location,
+                expected,
+            }
+            .into(),
             ResolveError::VersionNotOffered {
                 runtime,
                 request,

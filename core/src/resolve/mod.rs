@@ -4,5 +4,4 @@
 pub mod catalog;
 mod messages;
 pub mod runtime;
-mod version_text;
 pub mod wheels;

@@ -1,6 +1,7 @@
 //! Finding and reading `apprunner.yaml`: the checks that come before YAML parsing.
 
 use crate::input::files;
+use crate::input::files::ProjectFiles;
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Diagnostics, Location, Position, SourceText};
 use std::path::Path;
@@ -21,16 +22,19 @@ pub struct ConfigFile {
 ///
 /// A misnamed file (`apprunner.yml`, `AppRunner.yaml`, …) is an error, and its contents are read
 /// and checked all the same, so that every problem comes out in one run.
-pub fn find_config(root: &Path, shown_root: &Path) -> Result<Option<ConfigFile>, Diagnostics> {
-    let path = root.join(CONFIG_FILE_NAME);
+pub fn find_config(
+    project: &ProjectFiles,
+    shown_root: &Path,
+) -> Result<Option<ConfigFile>, Diagnostics> {
+    let path = project.root().join(CONFIG_FILE_NAME);
     // The directory listing, not `exists`, so that case-insensitive file systems don't fool us.
-    let names = listing(root);
+    let names = listing(project.root());
     // Anything by that name, so that a link out of the root or a FIFO is an error, not "absent".
     if (names.is_empty() || names.iter().any(|n| n == CONFIG_FILE_NAME))
         && std::fs::symlink_metadata(&path).is_ok()
     {
         let shown = shown_root.join(CONFIG_FILE_NAME);
-        let mut file = read(root, CONFIG_FILE_NAME, &shown)?;
+        let mut file = read(project, CONFIG_FILE_NAME, &shown)?;
         for other in names.iter().filter(|n| is_misnamed(n)) {
             file.found.push(
                 Diagnostic::warning(
@@ -48,13 +52,13 @@ pub fn find_config(root: &Path, shown_root: &Path) -> Result<Option<ConfigFile>,
     }
     let Some(wrong) = names
         .iter()
-        .find(|n| is_misnamed(n) && std::fs::symlink_metadata(root.join(n)).is_ok())
+        .find(|n| is_misnamed(n) && std::fs::symlink_metadata(project.root().join(n)).is_ok())
     else {
         return Ok(None);
     };
     let shown = shown_root.join(wrong);
     let target = shown_root.join(CONFIG_FILE_NAME);
-    let mv = if inside_git_checkout(root) {
+    let mv = if inside_git_checkout(project.root()) {
         "git mv"
     } else {
         "mv"
@@ -70,7 +74,7 @@ pub fn find_config(root: &Path, shown_root: &Path) -> Result<Option<ConfigFile>,
         shown.display(),
         target.display()
     ));
-    match read(root, wrong, &shown) {
+    match read(project, wrong, &shown) {
         Ok(mut file) => {
             file.found.0.insert(0, misnamed);
             Ok(Some(file))
@@ -111,10 +115,10 @@ fn inside_git_checkout(dir: &Path) -> bool {
 
 /// Read a configuration file (`name` in `root`, shown as `shown`): where it leads, what it is,
 /// its size, encoding and indentation; every problem a located error.
-pub fn read(root: &Path, name: &str, shown: &Path) -> Result<ConfigFile, Diagnostics> {
+pub fn read(project: &ProjectFiles, name: &str, shown: &Path) -> Result<ConfigFile, Diagnostics> {
     let fail = |d: Diagnostic| Err(Diagnostics(vec![d]));
     let here = Location::file(shown);
-    let bytes = match files::read_project_bytes(root, name, MAX_CONFIG_SIZE) {
+    let bytes = match project.bytes(name, MAX_CONFIG_SIZE) {
         Ok(Some(b)) => b,
         Ok(None) => {
             return fail(

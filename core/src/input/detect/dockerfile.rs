@@ -3,8 +3,8 @@
 //! port it binds. It is never used on its own: the image it was written for is not the one built
 //! here.
 
+use crate::input::files::ProjectFiles;
 use std::fmt;
-use std::path::Path;
 
 /// The command a project's Dockerfile starts its container with, as the `web:` line to suggest
 /// when detection finds no start command.
@@ -70,8 +70,8 @@ impl DockerfileStart {
 /// The final stage's command in the project's `Dockerfile`: its last ENTRYPOINT and last CMD
 /// (a stage built `FROM` an earlier one inherits them; an ENTRYPOINT drops a CMD it did not set,
 /// as Docker does). None without a Dockerfile or a command in it.
-pub(super) fn dockerfile_start(root: &Path) -> Option<DockerfileStart> {
-    let text = crate::input::files::peek(root, "Dockerfile")?;
+pub(super) fn dockerfile_start(project: &ProjectFiles) -> Option<DockerfileStart> {
+    let text = project.peek("Dockerfile")?;
     let mut stages: Vec<Stage> = Vec::new();
     for (line, keyword, args) in instructions(&text) {
         match keyword.as_str() {
@@ -446,7 +446,7 @@ mod tests {
     fn start(dockerfile: &str) -> Option<DockerfileStart> {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("Dockerfile"), dockerfile).unwrap();
-        dockerfile_start(dir.path())
+        dockerfile_start(&ProjectFiles::new(dir.path(), std::path::Path::new("")))
     }
 
     fn command(dockerfile: &str) -> String {

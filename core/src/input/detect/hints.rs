@@ -3,6 +3,7 @@
 //! `startCommand` of render.yaml's web service (Render). A Procfile `release:` line is reported as
 //! not run: App Runner has no release phase.
 
+use crate::input::files::ProjectFiles;
 use crate::input::origin::Origin;
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location, Position, SourceText};
@@ -10,24 +11,24 @@ use std::path::Path;
 
 /// The start command a platform file names, if any, and remarks about those files.
 pub(super) fn start_command(
-    root: &Path,
+    project: &ProjectFiles,
     shown_root: &Path,
     remarks: &mut Vec<Diagnostic>,
 ) -> Option<(String, Origin)> {
-    let procfile = procfile(root, shown_root, remarks);
+    let procfile = procfile(project, shown_root, remarks);
     procfile
-        .or_else(|| railway_json(root, shown_root))
-        .or_else(|| railway_toml(root, shown_root))
-        .or_else(|| render_yaml(root, shown_root))
+        .or_else(|| railway_json(project, shown_root))
+        .or_else(|| railway_toml(project, shown_root))
+        .or_else(|| render_yaml(project, shown_root))
 }
 
 /// `web: COMMAND`; a `release:` line gets a warning.
 fn procfile(
-    root: &Path,
+    project: &ProjectFiles,
     shown_root: &Path,
     remarks: &mut Vec<Diagnostic>,
 ) -> Option<(String, Origin)> {
-    let text = crate::input::files::peek(root, "Procfile")?;
+    let text = project.peek("Procfile")?;
     let shown = shown_root.join("Procfile");
     let source = SourceText::new(&shown, text.as_str());
     let mut web = None;
@@ -68,8 +69,8 @@ fn procfile(
 }
 
 /// Railway's `{"deploy": {"startCommand": "…"}}`.
-fn railway_json(root: &Path, shown_root: &Path) -> Option<(String, Origin)> {
-    let text = crate::input::files::peek(root, "railway.json")?;
+fn railway_json(project: &ProjectFiles, shown_root: &Path) -> Option<(String, Origin)> {
+    let text = project.peek("railway.json")?;
     let json: serde_json::Value = serde_json::from_str(&text).ok()?;
     let command = json.get("deploy")?.get("startCommand")?.as_str()?.trim();
     (!command.is_empty()).then(|| {
@@ -81,8 +82,8 @@ fn railway_json(root: &Path, shown_root: &Path) -> Option<(String, Origin)> {
 }
 
 /// Railway's `[deploy] startCommand = "…"`.
-fn railway_toml(root: &Path, shown_root: &Path) -> Option<(String, Origin)> {
-    let text = crate::input::files::peek(root, "railway.toml")?;
+fn railway_toml(project: &ProjectFiles, shown_root: &Path) -> Option<(String, Origin)> {
+    let text = project.peek("railway.toml")?;
     let table: toml::Table = text.parse().ok()?;
     let command = table.get("deploy")?.get("startCommand")?.as_str()?.trim();
     (!command.is_empty()).then(|| {
@@ -94,8 +95,8 @@ fn railway_toml(root: &Path, shown_root: &Path) -> Option<(String, Origin)> {
 }
 
 /// Render's blueprint: the first service of `type: web` with a `startCommand`.
-fn render_yaml(root: &Path, shown_root: &Path) -> Option<(String, Origin)> {
-    let text = crate::input::files::peek(root, "render.yaml")?;
+fn render_yaml(project: &ProjectFiles, shown_root: &Path) -> Option<(String, Origin)> {
+    let text = project.peek("render.yaml")?;
     let doc = marked_yaml::parse_yaml(0, text).ok()?;
     let services = doc.as_mapping()?.get_sequence("services")?;
     services.iter().enumerate().find_map(|(i, service)| {

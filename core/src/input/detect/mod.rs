@@ -12,16 +12,19 @@ mod node_start;
 mod python;
 mod python_app;
 mod python_lock;
+mod python_project;
 mod python_start;
 
 use crate::input::config::{
     AppRunnerConfig, BuildSection, ConfigOrigin, EnvVar, RunSection, DEFAULT_PORT,
 };
+use crate::input::files::ProjectFiles;
 use crate::input::origin::{Decision, Origin};
 use crate::input::package_json::PackageJson;
+use crate::input::version::{RequestedVersion, VersionOrigin};
+use crate::input::version_text::version_file_range;
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location};
-use crate::resolve::runtime::{version_file_range, RequestedVersion, VersionOrigin};
 use crate::resolve::wheels::LockedWheels;
 pub use node::npm_prune_command;
 use std::path::Path;
@@ -89,14 +92,14 @@ impl Detected {
 
 /// `Ok(None)`: nothing here that detection knows.
 pub fn detect(
-    root: &Path,
+    project: &ProjectFiles,
     shown_root: &Path,
     package: Option<&PackageJson>,
 ) -> Result<Option<Detected>, Vec<Diagnostic>> {
     if let Some(package) = package {
-        return node::detect(root, shown_root, package).map(Some);
+        return node::detect(project, shown_root, package).map(Some);
     }
-    python::detect(root, shown_root)
+    python::detect(project, shown_root)
 }
 
 fn error_at(
@@ -113,7 +116,7 @@ const VERSION_FILE_CAP: u64 = 4 * 1024;
 
 /// The first of `names` that exists (`.nvmrc`, `.python-version`, …), as a version requirement.
 fn version_file(
-    root: &Path,
+    project: &ProjectFiles,
     shown_root: &Path,
     names: &[&str],
     language: crate::resolve::catalog::Language,
@@ -122,7 +125,8 @@ fn version_file(
     // A version file holds a line; the first that exists counts, and one that may not be read
     // (a link out of the project, a FIFO, a large file) is an error, never quoted.
     let found = names.iter().find_map(|n| {
-        crate::input::files::read_project_file(root, shown_root, n, VERSION_FILE_CAP)
+        project
+            .file(n, VERSION_FILE_CAP)
             .transpose()
             .map(|r| r.map(|t| (*n, t)))
     })?;

@@ -5,6 +5,7 @@
 
 use super::{error_at, node_prune, node_start, Detected};
 use crate::input::config::BuildSection;
+use crate::input::files::ProjectFiles;
 use crate::input::origin::Origin;
 use crate::input::package_json::PackageJson;
 use crate::report::codes;
@@ -72,7 +73,7 @@ pub struct ResolvedPackageManager {
 }
 
 pub(super) fn detect(
-    root: &Path,
+    project: &ProjectFiles,
     shown_root: &Path,
     package: &PackageJson,
 ) -> Result<Detected, Vec<Diagnostic>> {
@@ -90,9 +91,9 @@ pub(super) fn detect(
         locked_wheels: None,
     };
     let mut errors = Vec::new();
-    runtime(root, shown_root, package, &mut d, &mut errors);
-    let requested = RequestedPackageManager::read(root, package);
-    let resolved = match requested.resolve(root, shown_root, &mut d.remarks) {
+    runtime(project, shown_root, package, &mut d, &mut errors);
+    let requested = RequestedPackageManager::read(project, package);
+    let resolved = match requested.resolve(project, shown_root, &mut d.remarks) {
         Ok(resolved) => {
             install(&resolved, &mut d);
             build_script(package, resolved.manager, &mut d);
@@ -103,7 +104,7 @@ pub(super) fn detect(
             None
         }
     };
-    match start(root, shown_root, package, &mut d.remarks) {
+    match start(project, shown_root, package, &mut d.remarks) {
         Ok((command, origin)) => {
             d.decide("start command", &command, origin);
             d.start = command;
@@ -111,7 +112,7 @@ pub(super) fn detect(
         Err(e) => errors.push(e),
     }
     if let Some(resolved) = &resolved {
-        production(root, shown_root, package, resolved, &mut d);
+        production(project, shown_root, package, resolved, &mut d);
     }
     if errors.is_empty() {
         Ok(d)
@@ -123,7 +124,7 @@ pub(super) fn detect(
 /// engines.node is read by the input step, for every configuration source; without it, a version
 /// file, else the default.
 fn runtime(
-    root: &Path,
+    project: &ProjectFiles,
     shown_root: &Path,
     package: &PackageJson,
     d: &mut Detected,
@@ -133,7 +134,7 @@ fn runtime(
         return;
     }
     let files = [".nvmrc", ".node-version"];
-    match super::version_file(root, shown_root, &files, Language::Nodejs, "22, 22.21.1 or lts/jod") {
+    match super::version_file(project, shown_root, &files, Language::Nodejs, "22, 22.21.1 or lts/jod") {
         Some(Ok(request)) => {
             d.decide(
                 "runtime",
@@ -152,7 +153,7 @@ fn runtime(
 }
 
 impl RequestedPackageManager {
-    fn read(root: &Path, package: &PackageJson) -> Self {
+    fn read(project: &ProjectFiles, package: &PackageJson) -> Self {
         let declared = package
             .json
             .get("packageManager")
@@ -161,7 +162,7 @@ impl RequestedPackageManager {
         let lockfiles = LOCKFILES
             .iter()
             .copied()
-            .filter(|(f, _)| root.join(f).is_file())
+            .filter(|(f, _)| project.is_file(f))
             .collect();
         Self {
             declared,
@@ -175,7 +176,7 @@ impl RequestedPackageManager {
     /// `packageManager` names a manager none of the lockfiles is for.
     fn resolve(
         &self,
-        root: &Path,
+        project: &ProjectFiles,
         shown_root: &Path,
         remarks: &mut Vec<Diagnostic>,
     ) -> Result<ResolvedPackageManager, Diagnostic> {
@@ -235,7 +236,7 @@ impl RequestedPackageManager {
             (None, None) => (Manager::Npm, None),
         };
         let yarn_berry = manager == Manager::Yarn
-            && (root.join(".yarnrc.yml").is_file()
+            && (project.is_file(".yarnrc.yml")
                 || declared.is_some_and(|(spec, _)| major_of(spec).is_some_and(|m| m >= 2)));
         let install = match (manager, lockfile) {
             (Manager::Npm, Some(_)) => "npm ci",
@@ -254,7 +255,7 @@ impl RequestedPackageManager {
         let needs_provision = manager != Manager::Npm
             && (declared.is_some() || manager == Manager::Pnpm || yarn_berry);
         let from_lockfile = match (manager, lockfile, declared) {
-            (Manager::Pnpm, Some(file), None) => pnpm_for_lockfile(root, shown_root, file),
+            (Manager::Pnpm, Some(file), None) => pnpm_for_lockfile(project, shown_root, file),
             _ => None,
         };
         let provision_with_npm = from_lockfile.is_some();
@@ -327,15 +328,15 @@ fn build_script(package: &PackageJson, manager: Manager, d: &mut Detected) {
 /// A Procfile `web:` line (or another platform's start command) first, as on Heroku; else what
 /// package.json and npm's conventions name ([`node_start::from_package`]).
 fn start(
-    root: &Path,
+    project: &ProjectFiles,
     shown_root: &Path,
     package: &PackageJson,
     remarks: &mut Vec<Diagnostic>,
 ) -> Result<(String, Origin), Diagnostic> {
-    if let Some(found) = super::hints::start_command(root, shown_root, remarks) {
+    if let Some(found) = super::hints::start_command(project, shown_root, remarks) {
         return Ok(found);
     }
-    if let Some(found) = node_start::from_package(root, shown_root, package) {
+    if let Some(found) = node_start::from_package(project, shown_root, package) {
         return Ok(found);
     }
     let main = package
@@ -349,7 +350,7 @@ fn start(
         package.source.path.display()
     ))
     .at(Location::file(&package.source.path));
-    Err(match super::dockerfile::dockerfile_start(root) {
+    Err(match super::dockerfile::dockerfile_start(project) {
         Some(d) => error.with_note(d.note()).with_help(format!(
             "add a Procfile line `web: {}`, \"scripts\": {{ \"start\": … }} to package.json, or an apprunner.yaml with run.command",
             d.command
@@ -363,7 +364,7 @@ fn start(
 /// ([`node_prune::verdict`]). A project whose start command sets NODE_ENV itself (to anything
 /// else) keeps its devDependencies and gets no NODE_ENV from here.
 fn production(
-    root: &Path,
+    project: &ProjectFiles,
     shown_root: &Path,
     package: &PackageJson,
     resolved: &ResolvedPackageManager,
@@ -407,7 +408,7 @@ fn production(
             Origin::noted(&package.source.path, why),
         )
     };
-    let basis = match node_prune::verdict(root, package, &d.start) {
+    let basis = match node_prune::verdict(project, package, &d.start) {
         node_prune::Verdict::Prune { basis } => basis,
         node_prune::Verdict::Keep(needed) => {
             let first = needed[0].diagnostic(shown_root, &package.source.path);
@@ -447,7 +448,7 @@ fn production(
             return;
         }
         Manager::Pnpm => "pnpm prune --prod",
-        Manager::Yarn if resolved.yarn_berry => match yarn_berry_focus(root, package) {
+        Manager::Yarn if resolved.yarn_berry => match yarn_berry_focus(project, package) {
             Ok(command) => command,
             Err(why) => return not_done(d, why),
         },
@@ -476,9 +477,9 @@ pub fn npm_prune_command(node_major: u64) -> &'static str {
 /// Yarn 2+ prunes with `yarn workspaces focus --production`, from the workspace-tools plugin:
 /// built into Yarn 4, an imported plugin (listed in .yarnrc.yml) in Yarn 2 and 3. Importing it
 /// at build time would fetch it from the network, so without it nothing is pruned.
-fn yarn_berry_focus(root: &Path, package: &PackageJson) -> Result<&'static str, String> {
+fn yarn_berry_focus(project: &ProjectFiles, package: &PackageJson) -> Result<&'static str, String> {
     const FOCUS: &str = "yarn workspaces focus --all --production";
-    let yarnrc = crate::input::files::peek(root, ".yarnrc.yml").unwrap_or_default();
+    let yarnrc = project.peek(".yarnrc.yml").unwrap_or_default();
     if yarnrc.contains("plugin-workspace-tools") {
         return Ok(FOCUS);
     }
@@ -515,8 +516,12 @@ fn node_env_in(command: &str) -> Option<String> {
 
 /// The pnpm major that writes a lockfile's `lockfileVersion`, as Heroku's buildpack maps it:
 /// 9.x → pnpm 9 (pnpm 10 writes it too, and pnpm 9 reads it), 6.x → 8, 5.4 → 7, 5.3 → 6.
-fn pnpm_for_lockfile(root: &Path, shown_root: &Path, file: &str) -> Option<(String, Origin)> {
-    let text = crate::input::files::peek(root, file)?;
+fn pnpm_for_lockfile(
+    project: &ProjectFiles,
+    shown_root: &Path,
+    file: &str,
+) -> Option<(String, Origin)> {
+    let text = project.peek(file)?;
     let version = text
         .lines()
         .find_map(|l| l.strip_prefix("lockfileVersion:"))?

@@ -5,6 +5,7 @@
 
 use super::node_reach::{self, Aliases, Place, Reach};
 use super::node_start::{self, Runs};
+use crate::input::files::ProjectFiles;
 use crate::input::package_json::PackageJson;
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location};
@@ -48,7 +49,7 @@ pub(super) enum Verdict {
 }
 
 /// Whether devDependencies may be pruned for an app started with `start`.
-pub(super) fn verdict(root: &Path, package: &PackageJson, start: &str) -> Verdict {
+pub(super) fn verdict(project: &ProjectFiles, package: &PackageJson, start: &str) -> Verdict {
     let dev = names(package, &["devDependencies"]);
     let prod = names(
         package,
@@ -56,9 +57,9 @@ pub(super) fn verdict(root: &Path, package: &PackageJson, start: &str) -> Verdic
     );
     let dev_only = |name: &str| dev.contains(name) && !prod.contains(name);
     let runs = node_start::runs(start, "the start command", package);
-    let aliases = Aliases::read(root);
+    let aliases = Aliases::read(project);
     let followed = (runs.opaque.is_none() && !runs.files.is_empty())
-        .then(|| node_reach::follow(root, &runs.files, &aliases))
+        .then(|| node_reach::follow(project, &runs.files, &aliases))
         .filter(|reach| reach.files > 0);
     let (reach, basis) = match followed {
         Some(reach) => {
@@ -71,7 +72,7 @@ pub(super) fn verdict(root: &Path, package: &PackageJson, start: &str) -> Verdic
             (reach, basis)
         }
         None => {
-            let reach = node_reach::scan_all(root, &aliases);
+            let reach = node_reach::scan_all(project, &aliases);
             let why = runs.opaque.clone().unwrap_or_else(|| {
                 if runs.files.is_empty() {
                     "the start command runs no file".into()

@@ -6,6 +6,7 @@
 //! build-tool configurations aside.
 
 use super::js_imports::{self, Load};
+use crate::input::files::ProjectFiles;
 use std::collections::{BTreeSet, VecDeque};
 use std::path::Path;
 
@@ -36,12 +37,12 @@ pub(super) struct Reach {
 const EXTENSIONS: &[&str] = &["js", "mjs", "cjs", "jsx", "ts", "mts", "cts", "tsx"];
 
 /// Follow every import from `entries` (files relative to `root`, which may name built output).
-pub(super) fn follow(root: &Path, entries: &[String], aliases: &Aliases) -> Reach {
+pub(super) fn follow(project: &ProjectFiles, entries: &[String], aliases: &Aliases) -> Reach {
     let mut reach = Reach::default();
     let mut seen = BTreeSet::new();
     let mut queue: VecDeque<String> = entries
         .iter()
-        .filter_map(|e| resolve_file(root, e, aliases))
+        .filter_map(|e| resolve_file(project, e, aliases))
         .collect();
     while let Some(file) = queue.pop_front() {
         if !seen.insert(file.clone()) {
@@ -52,13 +53,13 @@ pub(super) fn follow(root: &Path, entries: &[String], aliases: &Aliases) -> Reac
             break;
         }
         let dir = parent(&file);
-        for path in reach.read(root, &file, aliases) {
+        for path in reach.read(project, &file, aliases) {
             let path = if path.starts_with('.') {
                 join(&dir, &path)
             } else {
                 path
             };
-            if let Some(next) = resolve_file(root, &path, aliases) {
+            if let Some(next) = resolve_file(project, &path, aliases) {
                 queue.push_back(next);
             }
         }
@@ -67,22 +68,22 @@ pub(super) fn follow(root: &Path, entries: &[String], aliases: &Aliases) -> Reac
 }
 
 /// Every source file of the project, for a start command whose files cannot be followed.
-pub(super) fn scan_all(root: &Path, aliases: &Aliases) -> Reach {
+pub(super) fn scan_all(project: &ProjectFiles, aliases: &Aliases) -> Reach {
     let mut files = Vec::new();
     let mut truncated = false;
-    collect(root, "", &mut files, &mut truncated);
+    collect(project, "", &mut files, &mut truncated);
     files.sort();
-    let mut reach = follow_each(root, &files, aliases);
+    let mut reach = follow_each(project, &files, aliases);
     reach.truncated |= truncated;
     reach
 }
 
 /// [`follow`] from each file on its own, without descending into what they import (every file is
 /// read anyway).
-fn follow_each(root: &Path, files: &[String], aliases: &Aliases) -> Reach {
+fn follow_each(project: &ProjectFiles, files: &[String], aliases: &Aliases) -> Reach {
     let mut reach = Reach::default();
     for file in files {
-        reach.read(root, file, aliases);
+        reach.read(project, file, aliases);
     }
     reach
 }
@@ -90,8 +91,8 @@ fn follow_each(root: &Path, files: &[String], aliases: &Aliases) -> Reach {
 impl Reach {
     /// Read `file`: the packages it loads and a computed load are recorded; the project's own
     /// modules it loads are returned (as written, or through an alias), to follow or not.
-    fn read(&mut self, root: &Path, file: &str, aliases: &Aliases) -> Vec<String> {
-        let Some(text) = crate::input::files::peek(root, file) else {
+    fn read(&mut self, project: &ProjectFiles, file: &str, aliases: &Aliases) -> Vec<String> {
+        let Some(text) = project.peek(file) else {
             return vec![];
         };
         self.files += 1;
@@ -170,8 +171,8 @@ const TOOL_CONFIGS: &[&str] = &[
     "release",
 ];
 
-fn collect(root: &Path, dir: &str, files: &mut Vec<String>, truncated: &mut bool) {
-    let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+fn collect(project: &ProjectFiles, dir: &str, files: &mut Vec<String>, truncated: &mut bool) {
+    let Ok(entries) = std::fs::read_dir(project.root().join(dir)) else {
         return;
     };
     for entry in entries.flatten() {
@@ -191,7 +192,7 @@ fn collect(root: &Path, dir: &str, files: &mut Vec<String>, truncated: &mut bool
         };
         if kind.is_dir() {
             if !name.starts_with('.') && !SKIPPED_DIRS.contains(&name.as_str()) {
-                collect(root, &rel, files, truncated);
+                collect(project, &rel, files, truncated);
             }
         } else if kind.is_file() && !name.starts_with('.') && is_app_source(&name) {
             files.push(rel);
@@ -233,8 +234,8 @@ pub(super) struct Aliases {
 
 impl Aliases {
     /// From tsconfig.json (JSON with comments and trailing commas, as TypeScript reads it).
-    pub(super) fn read(root: &Path) -> Self {
-        let Some(text) = crate::input::files::peek(root, "tsconfig.json") else {
+    pub(super) fn read(project: &ProjectFiles) -> Self {
+        let Some(text) = project.peek("tsconfig.json") else {
             return Self::default();
         };
         let Ok(json) = serde_json::from_str::<serde_json::Value>(&strip_jsonc(&text)) else {
@@ -266,7 +267,7 @@ impl Aliases {
         }
         let out_dir = option("outDir").map(|out| {
             let root_dir = option("rootDir").unwrap_or_else(|| {
-                if root.join("src").is_dir() {
+                if project.is_dir("src") {
                     "src".into()
                 } else {
                     String::new()
@@ -344,9 +345,9 @@ impl Specifier {
 /// The file a module path names, as Node.js and TypeScript resolve it: the path itself, with an
 /// extension, or its `index`; a `.js` name of a TypeScript source (`./env.js` for `env.ts`); and
 /// for a path under tsconfig's `outDir` that is not there (built output), its source.
-fn resolve_file(root: &Path, path: &str, aliases: &Aliases) -> Option<String> {
+fn resolve_file(project: &ProjectFiles, path: &str, aliases: &Aliases) -> Option<String> {
     let path = normalize(path)?;
-    if let Some(found) = existing(root, &path) {
+    if let Some(found) = existing(project, &path) {
         return Some(found);
     }
     let (out, src) = aliases.out_dir.as_ref()?;
@@ -356,11 +357,11 @@ fn resolve_file(root: &Path, path: &str, aliases: &Aliases) -> Option<String> {
         path.strip_prefix(out.as_str())
             .and_then(|r| r.strip_prefix('/'))
     }?;
-    existing(root, &join(src, rest))
+    existing(project, &join(src, rest))
 }
 
-fn existing(root: &Path, path: &str) -> Option<String> {
-    let is_file = |p: &str| root.join(p).is_file();
+fn existing(project: &ProjectFiles, path: &str) -> Option<String> {
+    let is_file = |p: &str| project.is_file(p);
     let has_code_extension = Path::new(path)
         .extension()
         .is_some_and(|e| EXTENSIONS.contains(&e.to_string_lossy().as_ref()));
@@ -539,8 +540,9 @@ mod tests {
             ("src/config/env.ts", "// settings\nrequire(\"dotenv\").config();\nexport const env = process.env;\n"),
             ("src/types.ts", "import type { Y } from \"zod\";\n"),
         ]);
-        let aliases = Aliases::read(dir.path());
-        let reach = follow(dir.path(), &["dist/index.js".into()], &aliases);
+        let files = ProjectFiles::new(dir.path(), Path::new(""));
+        let aliases = Aliases::read(&files);
+        let reach = follow(&files, &["dist/index.js".into()], &aliases);
         let found: Vec<String> = reach
             .packages
             .iter()
@@ -574,7 +576,10 @@ mod tests {
             ("node_modules/x/index.js", "require('inside');\n"),
             ("types.d.ts", "import 'declared';\n"),
         ]);
-        let reach = scan_all(dir.path(), &Aliases::default());
+        let reach = scan_all(
+            &ProjectFiles::new(dir.path(), Path::new("")),
+            &Aliases::default(),
+        );
         let names: Vec<&str> = reach.packages.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["@next/bundle-analyzer", "react"]);
     }

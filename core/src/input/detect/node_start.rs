@@ -2,6 +2,7 @@
 //! command runs (the files `node` runs, the modules it preloads, the packages whose binaries it
 //! calls), which decides whether devDependencies may be pruned.
 
+use crate::input::files::ProjectFiles;
 use crate::input::origin::Origin;
 use crate::input::package_json::PackageJson;
 use std::path::Path;
@@ -11,7 +12,7 @@ use std::path::Path;
 /// the build); `server.js` (npm's own default for `npm start`); `main`; `index.js`; `app.js`.
 /// The files must exist.
 pub(super) fn from_package(
-    root: &Path,
+    project: &ProjectFiles,
     shown_root: &Path,
     package: &PackageJson,
 ) -> Option<(String, Origin)> {
@@ -32,7 +33,7 @@ pub(super) fn from_package(
             },
         ));
     }
-    if root.join("server.js").is_file() {
+    if project.is_file("server.js") {
         return Some((
             "node server.js".into(),
             Origin::noted(
@@ -43,7 +44,7 @@ pub(super) fn from_package(
     }
     if let Some(main) = package.json.get("main").and_then(|m| m.as_str()) {
         let file = main.trim_start_matches("./");
-        if !file.is_empty() && root.join(file).is_file() {
+        if !file.is_empty() && project.is_file(file) {
             return Some((
                 format!("node {}", shell_word(file)),
                 Origin::File {
@@ -55,7 +56,7 @@ pub(super) fn from_package(
         }
     }
     for file in ["index.js", "app.js"] {
-        if root.join(file).is_file() {
+        if project.is_file(file) {
             return Some((
                 format!("node {file}"),
                 Origin::noted(

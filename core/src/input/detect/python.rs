@@ -2,14 +2,17 @@
 //! Poetry, uv). Dependencies go into a virtualenv at /app/.venv, which both App Runner build
 //! processes keep (the revised build copies only /app), and /app/.venv/bin goes first on PATH.
 
+use super::python_project::{dependencies, django_package, read_toml};
 use super::{error_at, Detected};
 use crate::input::config::BuildSection;
+use crate::input::files::ProjectFiles;
 use crate::input::origin::Origin;
+use crate::input::version::{RequestedVersion, VersionOrigin};
+use crate::input::version_text::pep440_to_range;
 use crate::report::codes;
 use crate::report::diagnostic::Diagnostic;
 use crate::resolve::catalog::Language;
-use crate::resolve::runtime::{pep440_to_range, RequestedVersion, VersionOrigin};
-use crate::resolve::wheels::{normalize, LockTool, LockedWheels};
+use crate::resolve::wheels::{LockTool, LockedWheels};
 use std::path::Path;
 
 const VENV_BIN: &str = "/app/.venv/bin";
@@ -25,11 +28,14 @@ enum Tool {
     Uv,
 }
 
-pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>, Vec<Diagnostic>> {
+pub(super) fn detect(
+    project: &ProjectFiles,
+    shown_root: &Path,
+) -> Result<Option<Detected>, Vec<Diagnostic>> {
     let pyproject =
-        read_toml(root, shown_root, "pyproject.toml", MANIFEST_CAP).map_err(|d| vec![d])?;
-    let pipfile = read_toml(root, shown_root, "Pipfile", MANIFEST_CAP).map_err(|d| vec![d])?;
-    let Some((tool, manifest)) = choose_tool(root, pyproject.as_ref(), pipfile.is_some()) else {
+        read_toml(project, shown_root, "pyproject.toml", MANIFEST_CAP).map_err(|d| vec![d])?;
+    let pipfile = read_toml(project, shown_root, "Pipfile", MANIFEST_CAP).map_err(|d| vec![d])?;
+    let Some((tool, manifest)) = choose_tool(project, pyproject.as_ref(), pipfile.is_some()) else {
         return Ok(None);
     };
     let mut d = Detected {
@@ -46,7 +52,7 @@ pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>,
         locked_wheels: None,
     };
     let mut errors = Vec::new();
-    match python_request(root, shown_root, pyproject.as_ref()) {
+    match python_request(project, shown_root, pyproject.as_ref()) {
         Some(Ok(request)) => {
             d.decide(
                 "runtime",
@@ -66,7 +72,7 @@ pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>,
     // lockfile is read only when there is one.
     if !d.requests.is_empty() {
         if let Some(tool) = manifest.lock_tool() {
-            match super::python_lock::locked_wheels(root, shown_root, tool) {
+            match super::python_lock::locked_wheels(project, shown_root, tool) {
                 Ok(locked) => d.locked_wheels = locked.filter(LockedWheels::constrains),
                 Err(e) => errors.push(e),
             }
@@ -79,16 +85,16 @@ pub(super) fn detect(root: &Path, shown_root: &Path) -> Result<Option<Detected>,
         manifest.origin(shown_root),
     );
     d.build.build = commands;
-    collectstatic(root, shown_root, &mut d);
+    collectstatic(project, shown_root, &mut d);
     d.run_env(
         "PYTHONUNBUFFERED",
         "1",
         Origin::default_because("print() output reaches the log at once, not when a buffer fills"),
     );
-    let deps = dependencies(root, pyproject.as_ref(), pipfile.as_ref());
+    let deps = dependencies(project, pyproject.as_ref(), pipfile.as_ref());
     let manifest_file = manifest.declares();
     match super::python_start::start_command(
-        root,
+        project,
         shown_root,
         &deps,
         manifest_file,
@@ -192,11 +198,11 @@ impl Manifest {
 
 /// uv, then Poetry, then pipenv, then pip: a lockfile or the tool's table decides.
 fn choose_tool(
-    root: &Path,
+    project: &ProjectFiles,
     pyproject: Option<&toml::Table>,
     has_pipfile: bool,
 ) -> Option<(Tool, Manifest)> {
-    let has = |f: &str| root.join(f).is_file();
+    let has = |f: &str| project.is_file(f);
     let table =
         |name: &str| pyproject.is_some_and(|p| p.get("tool").and_then(|t| t.get(name)).is_some());
     Some(if has("uv.lock") {
@@ -223,34 +229,14 @@ fn choose_tool(
 /// pyproject.toml and Pipfile are a few kilobytes; anything near this is not one.
 const MANIFEST_CAP: u64 = 1024 * 1024;
 
-/// The TOML file `name` (at most `cap` bytes), `Ok(None)` when there is none.
-pub(super) fn read_toml(
-    root: &Path,
-    shown_root: &Path,
-    name: &str,
-    cap: u64,
-) -> Result<Option<toml::Table>, Diagnostic> {
-    let Some(text) = crate::input::files::read_project_file(root, shown_root, name, cap)? else {
-        return Ok(None);
-    };
-    text.parse::<toml::Table>().map(Some).map_err(|e| {
-        error_at(
-            codes::INVALID_TOML,
-            shown_root,
-            name,
-            format!("{name} is not valid TOML: {}", e.message()),
-        )
-    })
-}
-
 /// `.python-version`, then `runtime.txt`, then `requires-python` (or Poetry's `python`).
 fn python_request(
-    root: &Path,
+    project: &ProjectFiles,
     shown_root: &Path,
     pyproject: Option<&toml::Table>,
 ) -> Option<Result<RequestedVersion, Diagnostic>> {
     if let Some(found) = super::version_file(
-        root,
+        project,
         shown_root,
         &[".python-version", "runtime.txt"],
         Language::Python,
@@ -258,12 +244,12 @@ fn python_request(
     ) {
         return Some(found);
     }
-    let project = pyproject?;
-    let spec = project
+    let table = pyproject?;
+    let spec = table
         .get("project")
         .and_then(|p| p.get("requires-python"))
         .or_else(|| {
-            project
+            table
                 .get("tool")?
                 .get("poetry")?
                 .get("dependencies")?
@@ -285,93 +271,18 @@ fn python_request(
     })
 }
 
-/// A declared dependency: its normalized name and extras (`fastapi[standard]`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Dep {
-    pub(super) name: String,
-    pub(super) extras: Vec<String>,
-}
-
-/// `fastapi[standard]>=0.115 ; python_version>"3.8"` → fastapi with extra standard.
-fn parse_requirement(spec: &str) -> Option<Dep> {
-    let spec = spec.trim();
-    let end = spec
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
-        .unwrap_or(spec.len());
-    let name = normalize(&spec[..end]);
-    if name.is_empty() {
-        return None;
-    }
-    let rest = spec[end..].trim_start();
-    let extras = match rest.strip_prefix('[').and_then(|r| r.split_once(']')) {
-        Some((list, _)) => list.split(',').map(|e| normalize(e.trim())).collect(),
-        None => vec![],
-    };
-    Some(Dep { name, extras })
-}
-
-/// Every place dependencies are declared: requirements.txt, PEP 621, Poetry, Pipfile.
-fn dependencies(
-    root: &Path,
-    pyproject: Option<&toml::Table>,
-    pipfile: Option<&toml::Table>,
-) -> Vec<Dep> {
-    let mut deps = Vec::new();
-    if let Some(text) = crate::input::files::peek(root, "requirements.txt") {
-        deps.extend(
-            text.lines()
-                .map(|l| l.split('#').next().unwrap_or(""))
-                .filter(|l| !l.trim().starts_with('-'))
-                .filter_map(parse_requirement),
-        );
-    }
-    if let Some(list) =
-        pyproject.and_then(|p| p.get("project")?.get("dependencies")?.as_array().cloned())
-    {
-        deps.extend(
-            list.iter()
-                .filter_map(|v| v.as_str())
-                .filter_map(parse_requirement),
-        );
-    }
-    let tables = [
-        pyproject.and_then(|p| {
-            p.get("tool")?
-                .get("poetry")?
-                .get("dependencies")?
-                .as_table()
-                .cloned()
-        }),
-        pipfile.and_then(|p| p.get("packages")?.as_table().cloned()),
-    ];
-    for table in tables.into_iter().flatten() {
-        for (name, value) in table {
-            let extras = value
-                .get("extras")
-                .and_then(|e| e.as_array())
-                .map(|a| a.iter().filter_map(|e| e.as_str()).map(normalize).collect())
-                .unwrap_or_default();
-            deps.push(Dep {
-                name: normalize(&name),
-                extras,
-            });
-        }
-    }
-    deps
-}
-
 /// Django's `collectstatic` after the install, as Heroku runs it, when the settings use
 /// `django.contrib.staticfiles` and set `STATIC_ROOT`. `DISABLE_COLLECTSTATIC=1` in the build's
 /// environment skips it.
-fn collectstatic(root: &Path, shown_root: &Path, d: &mut Detected) {
-    if !root.join("manage.py").is_file() {
+fn collectstatic(project: &ProjectFiles, shown_root: &Path, d: &mut Detected) {
+    if !project.is_file("manage.py") {
         return;
     }
-    let Some(package) = django_package(root) else {
+    let Some(package) = django_package(project) else {
         return;
     };
     let settings = format!("{package}/settings.py");
-    let Some(text) = crate::input::files::peek(root, &settings) else {
+    let Some(text) = project.peek(&settings) else {
         return;
     };
     if !(text.contains("django.contrib.staticfiles") && text.contains("STATIC_ROOT")) {
@@ -388,37 +299,4 @@ fn collectstatic(root: &Path, shown_root: &Path, d: &mut Detected) {
             "django.contrib.staticfiles with a STATIC_ROOT; DISABLE_COLLECTSTATIC=1 in the build's environment (--build-env) skips it",
         ),
     );
-}
-
-/// The Django project package: the directory beside manage.py that holds wsgi.py.
-pub(super) fn django_package(root: &Path) -> Option<String> {
-    let mut packages: Vec<String> = std::fs::read_dir(root)
-        .ok()?
-        .flatten()
-        .filter(|e| e.path().join("wsgi.py").is_file() || e.path().join("asgi.py").is_file())
-        .map(|e| e.file_name().to_string_lossy().to_string())
-        .collect();
-    packages.sort();
-    packages.into_iter().next()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn requirements_with_extras_markers_and_odd_spelling() {
-        let dep = |s: &str| parse_requirement(s).unwrap();
-        assert_eq!(
-            dep("FastAPI[standard, all]>=0.115 ; python_version > '3.8'"),
-            Dep {
-                name: "fastapi".into(),
-                extras: vec!["standard".into(), "all".into()],
-            }
-        );
-        assert_eq!(dep("fastapi_cli==0.0.5").name, "fastapi-cli");
-        assert_eq!(dep("Zope.Interface").name, "zope-interface");
-        assert!(dep("uvicorn").extras.is_empty());
-        assert_eq!(parse_requirement("   "), None);
-    }
 }

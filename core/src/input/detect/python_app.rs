@@ -2,7 +2,7 @@
 //! here: the shapes below are the ones the frameworks document): a module-level application
 //! object or app factory, and the `if __name__ == "__main__":` block with what it runs.
 
-use std::path::Path;
+use crate::input::files::ProjectFiles;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Interface {
@@ -179,8 +179,8 @@ const FRAMEWORK_MODULES: &[(&str, &str, Interface)] = &[
 /// The factory name Flask's documentation (and `flask run`'s discovery) uses.
 const FACTORY: &str = "create_app";
 
-pub(super) fn read_py(root: &Path, source: &Source) -> Option<PyFile> {
-    let text = crate::input::files::peek(root, &source.file)?;
+pub(super) fn read_py(project: &ProjectFiles, source: &Source) -> Option<PyFile> {
+    let text = project.peek(&source.file)?;
     let lines: Vec<&str> = text.lines().collect();
     let mut object = None;
     let mut built = None;
@@ -390,7 +390,11 @@ mod tests {
             factory,
             ..Source::new(file)
         };
-        read_py(dir.path(), &source).unwrap()
+        read_py(
+            &ProjectFiles::new(dir.path(), std::path::Path::new("")),
+            &source,
+        )
+        .unwrap()
     }
 
     #[test]

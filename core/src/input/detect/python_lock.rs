@@ -4,7 +4,8 @@
 //! (`files = [{ file = "NAME-VER-TAGS.whl" }]`, or before lock format 2.0 the `[metadata.files]`
 //! table). Pipfile.lock holds hashes only. Nothing is downloaded: the names are all there is.
 
-use super::python::read_toml;
+use super::python_project::read_toml;
+use crate::input::files::ProjectFiles;
 use crate::report::diagnostic::Diagnostic;
 use crate::resolve::wheels::{LockTool, LockedPackage, LockedWheels, WheelTags};
 use std::path::Path;
@@ -16,7 +17,7 @@ const LOCKFILE_CAP: u64 = 32 * 1024 * 1024;
 /// The wheels that `tool`'s lockfile at `root` lists; `Ok(None)` when there is no such file. A
 /// lockfile that may not be read, or is not TOML, is an error, as the install would fail on it too.
 pub(super) fn locked_wheels(
-    root: &Path,
+    project: &ProjectFiles,
     shown_root: &Path,
     tool: LockTool,
 ) -> Result<Option<LockedWheels>, Diagnostic> {
@@ -24,7 +25,7 @@ pub(super) fn locked_wheels(
         LockTool::Uv => "uv.lock",
         LockTool::Poetry => "poetry.lock",
     };
-    let Some(lock) = read_toml(root, shown_root, name, LOCKFILE_CAP)? else {
+    let Some(lock) = read_toml(project, shown_root, name, LOCKFILE_CAP)? else {
         return Ok(None);
     };
     let packages = match tool {

@@ -5,8 +5,9 @@
 
 use super::dockerfile::DockerfileStart;
 use super::error_at;
-use super::python::{django_package, Dep};
 use super::python_app::{read_py, AppObject, Interface, PyFile, Source, Target};
+use super::python_project::{django_package, Dep};
+use crate::input::files::ProjectFiles;
 use crate::input::origin::Origin;
 use crate::report::codes;
 use crate::report::diagnostic::Diagnostic;
@@ -34,7 +35,7 @@ struct Package {
 /// The packages named after the project, that exist: `[project] name` (`my-service` →
 /// `my_service/`, or `src/my_service/`), Poetry's `packages = [{ include = "…", from = "…" }]`,
 /// then `[tool.poetry] name`. `app` and `src` are searched anyway.
-fn project_packages(root: &Path, pyproject: Option<&toml::Table>) -> Vec<Package> {
+fn project_packages(project: &ProjectFiles, pyproject: Option<&toml::Table>) -> Vec<Package> {
     let Some(pyproject) = pyproject else {
         return vec![];
     };
@@ -95,7 +96,7 @@ fn project_packages(root: &Path, pyproject: Option<&toml::Table>) -> Vec<Package
             import_root: from,
         };
         if !matches!(package.dir.as_str(), "app" | "src")
-            && root.join(&package.dir).is_dir()
+            && project.is_dir(&package.dir)
             && !packages.contains(&package)
         {
             packages.push(package);
@@ -108,10 +109,10 @@ fn project_packages(root: &Path, pyproject: Option<&toml::Table>) -> Vec<Package
 /// the entry files at the root, in app/, in src/ and in the project's packages; a package's
 /// `__init__.py` after its entry files. A module-level `create_app` counts in the root entry
 /// files and in `__init__.py`.
-fn candidate_files(root: &Path, packages: &[Package]) -> Vec<Source> {
+fn candidate_files(project: &ProjectFiles, packages: &[Package]) -> Vec<Source> {
     let mut files = Vec::new();
-    if root.join("manage.py").is_file() {
-        if let Some(package) = django_package(root) {
+    if project.is_file("manage.py") {
+        if let Some(package) = django_package(project) {
             files.push(Source::new(format!("{package}/wsgi.py")));
             files.push(Source::new(format!("{package}/asgi.py")));
         }
@@ -141,7 +142,7 @@ fn candidate_files(root: &Path, packages: &[Package]) -> Vec<Source> {
     }
     // A Django project package may also be the project's package: each file once.
     let mut seen = std::collections::HashSet::new();
-    files.retain(|f| seen.insert(f.file.clone()) && root.join(&f.file).is_file());
+    files.retain(|f| seen.insert(f.file.clone()) && project.is_file(&f.file));
     files
 }
 
@@ -251,20 +252,20 @@ impl Server {
 /// A Procfile `web:` line (or another platform's start command), else the app object served by
 /// a server the project installs, else a file with a `__main__` block run by `python3`.
 pub(super) fn start_command(
-    root: &Path,
+    project: &ProjectFiles,
     shown_root: &Path,
     deps: &[Dep],
     manifest: &str,
     pyproject: Option<&toml::Table>,
     remarks: &mut Vec<Diagnostic>,
 ) -> Result<(String, Origin), Diagnostic> {
-    if let Some(found) = super::hints::start_command(root, shown_root, remarks) {
+    if let Some(found) = super::hints::start_command(project, shown_root, remarks) {
         return Ok(found);
     }
-    let packages = project_packages(root, pyproject);
-    let files: Vec<(Source, PyFile)> = candidate_files(root, &packages)
+    let packages = project_packages(project, pyproject);
+    let files: Vec<(Source, PyFile)> = candidate_files(project, &packages)
         .into_iter()
-        .filter_map(|s| read_py(root, &s).map(|p| (s, p)))
+        .filter_map(|s| read_py(project, &s).map(|p| (s, p)))
         .collect();
     for (_, py) in &files {
         let Some(app) = &py.app else { continue };
@@ -294,7 +295,7 @@ pub(super) fn start_command(
     // above found nothing, where detection used to end in an error (AR302, AR308 or AR309): no
     // project that planned before starts differently. Only when one file qualifies: of two, which
     // one the app is cannot be told.
-    let servers = root_servers(root);
+    let servers = root_servers(project);
     if let [(file, py)] = servers.as_slice() {
         return Ok(run_script(
             shown_root,
@@ -304,10 +305,10 @@ pub(super) fn start_command(
             remarks,
         ));
     }
-    if let Some(found) = streamlit_app(root, shown_root, deps, manifest) {
+    if let Some(found) = streamlit_app(project, shown_root, deps, manifest) {
         return Ok(found);
     }
-    let dockerfile = super::dockerfile::dockerfile_start(root);
+    let dockerfile = super::dockerfile::dockerfile_start(project);
     let mut error = no_start_command(shown_root, manifest, &files, &packages, dockerfile.as_ref());
     if servers.len() > 1 {
         let names: Vec<&str> = servers.iter().map(|(f, _)| f.as_str()).collect();
@@ -348,8 +349,8 @@ const ROOT_FILES_READ: usize = 64;
 
 /// The `.py` files at the root with an app (object, factory, or `app = <a call>`) and a
 /// `__main__` block that serves on $PORT, by name.
-fn root_servers(root: &Path) -> Vec<(String, PyFile)> {
-    let Ok(entries) = std::fs::read_dir(root) else {
+fn root_servers(project: &ProjectFiles) -> Vec<(String, PyFile)> {
+    let Ok(entries) = std::fs::read_dir(project.root()) else {
         return vec![];
     };
     let mut names: Vec<String> = entries
@@ -368,7 +369,7 @@ fn root_servers(root: &Path) -> Vec<(String, PyFile)> {
                 factory: true,
                 ..Source::new(name.clone())
             };
-            read_py(root, &source).map(|py| (name, py))
+            read_py(project, &source).map(|py| (name, py))
         })
         .filter(|(_, py)| py.has_app() && py.main.as_ref().is_some_and(|m| m.serves_on_port))
         .collect()
@@ -379,13 +380,13 @@ fn root_servers(root: &Path) -> Vec<(String, PyFile)> {
 /// on 0.0.0.0:$PORT without its first-run prompt. It has no app object or `__main__` block to
 /// find.
 fn streamlit_app(
-    root: &Path,
+    project: &ProjectFiles,
     shown_root: &Path,
     deps: &[Dep],
     manifest: &str,
 ) -> Option<(String, Origin)> {
     deps.iter().find(|d| d.name == "streamlit")?;
-    let mut names: Vec<String> = std::fs::read_dir(root)
+    let mut names: Vec<String> = std::fs::read_dir(project.root())
         .ok()?
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -398,7 +399,7 @@ fn streamlit_app(
     let importing: Vec<String> = names
         .into_iter()
         .filter(|n| {
-            crate::input::files::peek(root, n).is_some_and(|text| {
+            project.peek(n).is_some_and(|text| {
                 text.lines().any(|l| {
                     let l = l.trim_start();
                     l.starts_with("import streamlit") || l.starts_with("from streamlit")
@@ -540,7 +541,7 @@ mod tests {
         }
         let packages = |toml: &str| {
             let table: toml::Table = toml.parse().unwrap();
-            project_packages(dir.path(), Some(&table))
+            project_packages(&ProjectFiles::new(dir.path(), Path::new("")), Some(&table))
                 .into_iter()
                 .map(|p| (p.dir, p.import_root))
                 .collect::<Vec<_>>()
