@@ -24,12 +24,6 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 use support::*;
 
-fn cli() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_apprunner-build"));
-    c.env_remove("APPRUNNER_BUILD_CATALOG");
-    c
-}
-
 /// A Python app with no dependencies that answers "ok" on $PORT: quick to build.
 fn tiny_app(build: &str) -> tempfile::TempDir {
     write_app(&[
@@ -100,7 +94,7 @@ fn user_is_a_setup_step_the_plan_lists_and_prints() {
     assert_eq!(serde_json::from_str::<BuildPlan>(&json).unwrap(), plan);
 
     // The command line: `plan --user`, and values refused before anything runs.
-    let out = cli()
+    let out = shipped_cli()
         .args(["plan", "--user", "1000"])
         .arg(app.path())
         .output()
@@ -112,7 +106,7 @@ fn user_is_a_setup_step_the_plan_lists_and_prints() {
         "{stdout}"
     );
     for bad in ["root", "0", "app:app", "a;b"] {
-        let out = cli()
+        let out = shipped_cli()
             .args(["plan", "--user", bad])
             .arg(app.path())
             .output()
@@ -126,7 +120,7 @@ fn user_is_a_setup_step_the_plan_lists_and_prints() {
         assert!(stderr.contains("[AR702]"), "{bad}: {stderr}");
     }
     // An image runs as it was built.
-    let out = cli()
+    let out = shipped_cli()
         .args([
             "run",
             "apprunner-build-test/no-such-image:1",
@@ -142,7 +136,7 @@ fn user_is_a_setup_step_the_plan_lists_and_prints() {
         "{stderr}"
     );
     // A saved plan already says who the image runs as.
-    let out = cli()
+    let out = shipped_cli()
         .args(["build", "--plan", "p.json", "--user", "app"])
         .output()
         .unwrap();
@@ -159,7 +153,7 @@ fn bad_memory_cpus_and_timeouts_are_refused_with_a_code() {
         ("--command-timeout", "0s", "above 0"),
         ("--command-timeout", "ten minutes", "not a duration"),
     ] {
-        let out = cli()
+        let out = shipped_cli()
             .args(["build", flag, value])
             .arg(app.path())
             .output()
@@ -520,7 +514,6 @@ async fn a_command_past_its_timeout_is_stopped_naming_the_command_and_the_limit(
     let child = cli()
         .args(["build", "-t", &tag, "--command-timeout", "3s"])
         .arg(app.path())
-        .env("APPRUNNER_BUILD_CATALOG", test_catalog())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -857,7 +850,6 @@ async fn the_final_image_holds_no_ca_bundle_build_env_secret_host_name_or_build_
         .arg("--secrets-file")
         .arg(app.path().join("secrets.env"))
         .args(["--health-interval", "1"])
-        .env("APPRUNNER_BUILD_CATALOG", test_catalog())
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -874,13 +866,9 @@ async fn the_final_image_holds_no_ca_bundle_build_env_secret_host_name_or_build_
             }
         }
     }
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let status = child.wait().unwrap();
+    let (code, _) = interrupt(&mut child, "-INT");
     let shown = lines.join("\n");
-    assert_eq!(status.code(), Some(exit::INTERRUPTED.into()), "{shown}");
+    assert_eq!(code, i32::from(exit::INTERRUPTED), "{shown}");
     for said in [
         "pre-build-saw-both",
         "post-build-saw-token",
