@@ -1,8 +1,9 @@
 //! Helpers shared by the integration tests, one topic a module: projects loaded the way the CLI
-//! loads them (`project`), the binary run as a child process (`cli`), signals to it (`interrupt`),
-//! HTTP to what it serves (`http`), JSON it prints (`json`), and, for the tests that need a real
-//! Docker engine with the fixture runtime images, builds (`engine`) and containers and images that
-//! are cleaned up even when a test panics (`containers`).
+//! loads them (`project`), what detection derives from a project (`plans`), the binary run as a
+//! child process (`cli`), signals to it (`interrupt`), HTTP to what it serves (`http`), JSON it
+//! prints (`json`), and, for the tests that need a real Docker engine with the fixture runtime
+//! images, builds (`engine`) and containers and images that are cleaned up even when a test panics
+//! (`containers`).
 //!
 //! The engine tests are `#[ignore]`d so that a plain `cargo test` passes on a machine without an
 //! engine; `scripts/test.sh` runs them with `--include-ignored`.
@@ -17,8 +18,11 @@ mod engine;
 mod http;
 mod interrupt;
 mod json;
+mod plans;
 mod project;
 
 // Every test binary uses part of these: what one leaves unused is no unused import either.
 #[allow(unused_imports)]
-pub use self::{cli::*, containers::*, engine::*, http::*, interrupt::*, json::*, project::*};
+pub use self::{
+    cli::*, containers::*, engine::*, http::*, interrupt::*, json::*, plans::*, project::*,
+};
