@@ -2,8 +2,9 @@
 //! loads them (`project`), what detection derives from a project (`plans`), the binary run as a
 //! child process (`cli`), signals to it (`interrupt`), HTTP to what it serves (`http`), JSON it
 //! prints (`json`), and, for the tests that need a real Docker engine with the fixture runtime
-//! images, builds (`engine`) and containers and images that are cleaned up even when a test panics
-//! (`containers`).
+//! images, builds (`engine`), containers and images that are cleaned up even when a test panics
+//! (`containers`), confined containers as they start (`confine`) and what an image's export holds
+//! (`export`).
 //!
 //! The engine tests are `#[ignore]`d so that a plain `cargo test` passes on a machine without an
 //! engine; `scripts/test.sh` runs them with `--include-ignored`.
@@ -13,8 +14,10 @@
 #![allow(dead_code)]
 
 mod cli;
+mod confine;
 mod containers;
 mod engine;
+mod export;
 mod http;
 mod interrupt;
 mod json;
@@ -24,5 +27,6 @@ mod project;
 // Every test binary uses part of these: what one leaves unused is no unused import either.
 #[allow(unused_imports)]
 pub use self::{
-    cli::*, containers::*, engine::*, http::*, interrupt::*, json::*, plans::*, project::*,
+    cli::*, confine::*, containers::*, engine::*, export::*, http::*, interrupt::*, json::*,
+    plans::*, project::*,
 };
