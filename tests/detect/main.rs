@@ -1,5 +1,5 @@
-//! Projects without apprunner.yaml: what is derived, and from where (one fixture directory per case,
-//! or a project written for the test), one topic a module.
+//! Projects without apprunner.yaml: what is derived, and from where (one fixture directory per
+//! case, or a project written for the test), one topic a module.
 
 #[path = "../support/mod.rs"]
 mod support;

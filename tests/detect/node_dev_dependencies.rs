@@ -1,5 +1,5 @@
-//! Node.js projects: production defaults, and devDependencies pruned after the build unless the app needs
-//! them at run time.
+//! Node.js projects: production defaults, and devDependencies pruned after the build unless the app
+//! needs them at run time.
 
 use crate::support;
 use crate::support::*;

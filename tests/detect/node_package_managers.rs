@@ -1,5 +1,5 @@
-//! Node.js projects: the package manager (npm, yarn 1 and berry, pnpm and its version) chosen from the
-//! lockfiles and `packageManager`.
+//! Node.js projects: the package manager (npm, yarn 1 and berry, pnpm and its version) chosen from
+//! the lockfiles and `packageManager`.
 
 use crate::support::*;
 

@@ -1,5 +1,5 @@
-//! Node.js projects: the start command, from package.json's scripts, `main`, a Procfile, or apprunner.yaml
-//! when there is one.
+//! Node.js projects: the start command, from package.json's scripts, `main`, a Procfile, or
+//! apprunner.yaml when there is one.
 
 use crate::support::*;
 

@@ -1,5 +1,5 @@
-//! Node.js projects: the runtime and version from `engines.node`, `.nvmrc` and `.node-version`, and the errors
-//! when they cannot be met or read.
+//! Node.js projects: the runtime and version from `engines.node`, `.nvmrc` and `.node-version`, and
+//! the errors when they cannot be met or read.
 
 use crate::support;
 use crate::support::*;

@@ -1,5 +1,5 @@
-//! Projects made for other platforms: their start commands (Heroku's Procfile and others) and a Dockerfile's
-//! command suggested when nothing else says how to start.
+//! Projects made for other platforms: their start commands (Heroku's Procfile and others) and a
+//! Dockerfile's command suggested when nothing else says how to start.
 
 use crate::support::*;
 

@@ -1,5 +1,5 @@
-//! Python projects: the installer (pip, Pipenv, Poetry, uv) from their files, and what the image gets
-//! (PYTHONUNBUFFERED, collectstatic).
+//! Python projects: the installer (pip, Pipenv, Poetry, uv) from their files, and what the image
+//! gets (PYTHONUNBUFFERED, collectstatic).
 
 use crate::support::*;
 

@@ -1,5 +1,6 @@
-//! Python projects: the entry point and the server that starts it (FastAPI, Flask and its factories, Django,
-//! WSGI/ASGI files, scripts with a main block, Streamlit), and the errors when there is none.
+//! Python projects: the entry point and the server that starts it (FastAPI, Flask and its
+//! factories, Django, WSGI/ASGI files, scripts with a main block, Streamlit), and the errors when
+//! there is none.
 
 use crate::support::*;
 

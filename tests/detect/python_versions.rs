@@ -1,5 +1,5 @@
-//! Python projects: the runtime and version from pins, `requires-python` and the wheels the lockfiles
-//! install.
+//! Python projects: the runtime and version from pins, `requires-python` and the wheels the
+//! lockfiles install.
 
 use crate::support;
 use crate::support::*;

@@ -1,5 +1,5 @@
-//! The build phases and their environment: what each phase runs and sees, what of it reaches the image, the
-//! original build's second run of the build commands, and a failing command.
+//! The build phases and their environment: what each phase runs and sees, what of it reaches the
+//! image, the original build's second run of the build commands, and a failing command.
 
 use crate::support::*;
 use apprunner_build::engine::messages::build_failure_reason;

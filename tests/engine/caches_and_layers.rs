@@ -1,5 +1,5 @@
-//! Package caches, dependency layers and the reuse of a stage: kept between builds, per project, out of the
-//! image, and the same image tree as without them.
+//! Package caches, dependency layers and the reuse of a stage: kept between builds, per project,
+//! out of the image, and the same image tree as without them.
 
 use crate::support::*;
 use std::path::Path;

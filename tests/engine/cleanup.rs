@@ -1,5 +1,5 @@
-//! Nothing is left behind: an interrupted build removes its containers, and the tests' own guards remove
-//! theirs when a test panics.
+//! Nothing is left behind: an interrupted build removes its containers, and the tests' own guards
+//! remove theirs when a test panics.
 
 use crate::support::*;
 use std::process::Stdio;

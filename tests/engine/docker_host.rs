@@ -1,5 +1,5 @@
-//! Reaching the engine: `DOCKER_HOST` over a unix socket and TCP, addresses refused by name, the build
-//! containers' network, and the JSON log a CI reads.
+//! Reaching the engine: `DOCKER_HOST` over a unix socket and TCP, addresses refused by name, the
+//! build containers' network, and the JSON log a CI reads.
 
 use crate::support::*;
 use apprunner_build::report::exit;

@@ -1,5 +1,5 @@
-//! The image a build names: checked against Docker's grammar, replacing the one it replaces, and two builds
-//! racing for one name.
+//! The image a build names: checked against Docker's grammar, replacing the one it replaces, and
+//! two builds racing for one name.
 
 use crate::support::*;
 use apprunner_build::report::exit;

@@ -1,6 +1,6 @@
-//! End to end on a real Docker engine: real apps built into real images, started, and asked over HTTP.
-//! Run with scripts/test.sh (it starts dockerd and builds the fixture runtime images); each module is one topic,
-//! and `scripts/test.sh --test engine -- caches_and_layers::` runs one.
+//! End to end on a real Docker engine: real apps built into real images, started, and asked over
+//! HTTP. Run with scripts/test.sh (it starts dockerd and builds the fixture runtime images); each
+//! module is one topic, and `scripts/test.sh --test engine -- caches_and_layers::` runs one.
 
 #[path = "../support/mod.rs"]
 mod support;

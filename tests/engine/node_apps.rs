@@ -1,5 +1,5 @@
-//! Node.js apps on a real engine: the port variables, and detected npm, pnpm and yarn apps (with a uv app
-//! built from its lockfile too) installed from their lockfiles, pruned and asked over HTTP.
+//! Node.js apps on a real engine: the port variables, and detected npm, pnpm and yarn apps (with a
+//! uv app built from its lockfile too) installed from their lockfiles, pruned and asked over HTTP.
 
 use crate::support::*;
 

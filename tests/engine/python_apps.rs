@@ -1,5 +1,5 @@
-//! Python apps on a real engine: the guide's example and detected Flask, FastAPI and Django apps, built and
-//! asked over HTTP.
+//! Python apps on a real engine: the guide's example and detected Flask, FastAPI and Django apps,
+//! built and asked over HTTP.
 
 use crate::support::*;
 

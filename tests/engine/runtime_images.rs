@@ -1,5 +1,5 @@
-//! Runtime images that are not on the engine: pulled with progress, or a failed pull that says which image and
-//! what to do.
+//! Runtime images that are not on the engine: pulled with progress, or a failed pull that says
+//! which image and what to do.
 
 use crate::support::*;
 use apprunner_build::report::exit;

@@ -1,5 +1,5 @@
-//! The source tree copied into /app: odd file names, `.dockerignore`, a file that changes during the upload, and
-//! a secrets file inside the source.
+//! The source tree copied into /app: odd file names, `.dockerignore`, a file that changes during
+//! the upload, and a secrets file inside the source.
 
 use crate::support::*;
 use apprunner_build::engine::EngineError;

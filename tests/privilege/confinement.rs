@@ -1,5 +1,5 @@
-//! Build and application containers are confined whatever the options, never get the engine's socket, run
-//! as the user asked for, and `--network host` and images that run as root are said.
+//! Build and application containers are confined whatever the options, never get the engine's
+//! socket, run as the user asked for, and `--network host` and images that run as root are said.
 
 use crate::support::*;
 use apprunner_build::engine::confine::{self, Limits};

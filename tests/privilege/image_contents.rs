@@ -1,5 +1,5 @@
-//! The final image holds nothing of the machine that built it: no CA bundle, build.env value, secret,
-//! host name or build path.
+//! The final image holds nothing of the machine that built it: no CA bundle, build.env value,
+//! secret, host name or build path.
 
 use crate::support::*;
 use apprunner_build::report::exit;

@@ -1,5 +1,5 @@
-//! `--user` as a step of the plan, limits refused when malformed, and SECURITY.md's list of capabilities:
-//! no engine needed.
+//! `--user` as a step of the plan, limits refused when malformed, and SECURITY.md's list of
+//! capabilities: no engine needed.
 
 use crate::support::*;
 use apprunner_build::engine::confine;

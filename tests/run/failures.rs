@@ -1,5 +1,5 @@
-//! An app that crashes, never listens, or stops answering: `run` says so at once, with its exit code and
-//! what to do.
+//! An app that crashes, never listens, or stops answering: `run` says so at once, with its exit
+//! code and what to do.
 
 use crate::support::*;
 use apprunner_build::report::exit;

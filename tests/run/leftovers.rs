@@ -1,4 +1,5 @@
-//! What a killed build or `run` leaves is swept by the next build, and what is not provably its own is not.
+//! What a killed build or `run` leaves is swept by the next build, and what is not provably its own
+//! is not.
 
 use crate::support::*;
 use std::process::Stdio;

@@ -1,5 +1,5 @@
-//! Secrets and local values for `run`: given from files and flags, shown nowhere, asked for by name only,
-//! and refused before anything starts when malformed.
+//! Secrets and local values for `run`: given from files and flags, shown nowhere, asked for by name
+//! only, and refused before anything starts when malformed.
 
 use crate::support::*;
 use apprunner_build::report::exit;

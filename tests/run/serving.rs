@@ -1,5 +1,5 @@
-//! `run` and `build --run` serving an app: it answers on the published port, Ctrl-C removes it, `-p` chooses
-//! where it is published, and `--log-format json` holds for every line.
+//! `run` and `build --run` serving an app: it answers on the published port, Ctrl-C removes it,
+//! `-p` chooses where it is published, and `--log-format json` holds for every line.
 
 use crate::support::*;
 use apprunner_build::report::exit;

@@ -1,5 +1,5 @@
-//! The `apprunner-build` binary as the tests run it: with the test catalog or the shipped one, and as a
-//! child process that is stopped if its test fails, read line by line.
+//! The `apprunner-build` binary as the tests run it: with the test catalog or the shipped one, and
+//! as a child process that is stopped if its test fails, read line by line.
 
 use super::engine::test_catalog;
 use super::interrupt::signal;

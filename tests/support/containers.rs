@@ -1,5 +1,5 @@
-//! Containers and images a test starts or makes, removed even when the test panics; what a container
-//! prints and answers.
+//! Containers and images a test starts or makes, removed even when the test panics; what a
+//! container prints and answers.
 
 use super::http;
 use apprunner_build::engine::Session;

@@ -1,6 +1,6 @@
 //! Builds on a real engine, for the tests that need one with the fixture runtime images
-//! (`scripts/fixture-images.sh` builds them and writes the catalog `APPRUNNER_TEST_CATALOG` names): the
-//! plan, the build and what it left, and what an image holds.
+//! (`scripts/fixture-images.sh` builds them and writes the catalog `APPRUNNER_TEST_CATALOG` names):
+//! the plan, the build and what it left, and what an image holds.
 //!
 //! Every engine test is `#[ignore = "needs a Docker engine and the fixture images: run
 //! scripts/test.sh"]`, so that a plain `cargo test` passes on a machine without an engine.
@@ -234,6 +234,7 @@ pub async fn containers_of(docker: &bollard::Docker, pid: u32) -> Vec<String> {
         .collect()
 }
 
+/// Whether the container `id` is still there.
 pub async fn exists(docker: &bollard::Docker, id: &str) -> bool {
     docker
         .inspect_container(

@@ -1,5 +1,5 @@
-//! What an image's export (`docker save`) holds: strings looked for in its config, history, labels and
-//! in the files of its layers.
+//! What an image's export (`docker save`) holds: strings looked for in its config, history, labels
+//! and in the files of its layers.
 
 use std::path::Path;
 

@@ -10,7 +10,8 @@
 //! engine; `scripts/test.sh` runs them with `--include-ignored`.
 //!
 //! Every test binary includes this module (`mod support;`, or `#[path = "../support/mod.rs"] mod
-//! support;` from a test folder) and uses part of it: what one binary leaves unused is no dead code.
+//! support;` from a test folder) and uses part of it: what one binary leaves unused is no dead
+//! code.
 #![allow(dead_code)]
 
 mod cli;
