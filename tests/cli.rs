@@ -3,20 +3,15 @@
 mod support;
 
 use std::process::Command;
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_apprunner-build"));
-    c.env_remove("APPRUNNER_BUILD_CATALOG");
-    c
-}
-
-fn example() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/python-hello")
-}
+use support::{example, shipped_cli, signal};
 
 #[test]
 fn validate_exits_0_on_a_valid_file_and_1_with_located_errors() {
-    let out = bin().arg("validate").arg(example()).output().unwrap();
+    let out = shipped_cli()
+        .arg("validate")
+        .arg(example())
+        .output()
+        .unwrap();
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -29,7 +24,7 @@ fn validate_exits_0_on_a_valid_file_and_1_with_located_errors() {
         "apprunner.yaml",
         b"version: 1.0\nruntime: python311\nrun:\n  comand: x\n",
     )]);
-    let out = bin()
+    let out = shipped_cli()
         .current_dir(dir.path())
         .arg("validate")
         .output()
@@ -44,7 +39,7 @@ fn validate_exits_0_on_a_valid_file_and_1_with_located_errors() {
 
 #[test]
 fn plan_prints_a_human_view_and_json() {
-    let out = bin().arg("plan").arg(example()).output().unwrap();
+    let out = shipped_cli().arg("plan").arg(example()).output().unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -56,7 +51,7 @@ fn plan_prints_a_human_view_and_json() {
         "{text}"
     );
 
-    let out = bin()
+    let out = shipped_cli()
         .arg("plan")
         .arg("--json")
         .arg(example())
@@ -87,7 +82,7 @@ fn plan_prints_a_human_view_and_json() {
     assert_eq!(plan["steps"][3]["step"], "copy-from-stage");
     assert_eq!(plan["steps"][4]["step"], "commit");
     // Without them, the steps as App Runner lists them.
-    let out = bin()
+    let out = shipped_cli()
         .args(["plan", "--json", "--no-dependency-layers"])
         .arg(example())
         .output()
@@ -114,7 +109,7 @@ fn plan_prints_a_human_view_and_json() {
 
 #[test]
 fn runtimes_lists_the_catalog_with_end_of_support() {
-    let out = bin().arg("runtimes").output().unwrap();
+    let out = shipped_cli().arg("runtimes").output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains("python3    Python   original build; END OF SUPPORT since 2025-12-01"),
@@ -137,7 +132,7 @@ fn a_catalog_file_overrides_the_shipped_one() {
         b"[runtimes.python311]\nlanguage = \"python\"\nbuild_process = \"revised\"\nversions = [{ version = \"3.11.2\", image = \"mirror.local/python:3.11\" }]\n",
     )]);
     let catalog = dir.path().join("catalog.toml");
-    let out = bin()
+    let out = shipped_cli()
         .arg("plan")
         .arg(example())
         .arg("--catalog")
@@ -149,7 +144,7 @@ fn a_catalog_file_overrides_the_shipped_one() {
         text.contains("python311 3.11.2") && text.contains("mirror.local/python:3.11"),
         "{text}"
     );
-    let out = bin()
+    let out = shipped_cli()
         .arg("plan")
         .arg(example())
         .env("APPRUNNER_BUILD_CATALOG", &catalog)
@@ -158,7 +153,7 @@ fn a_catalog_file_overrides_the_shipped_one() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("python311 3.11.2"));
 
     std::fs::write(&catalog, "[runtimes.x]\nlanguage = 3\n").unwrap();
-    let out = bin()
+    let out = shipped_cli()
         .arg("runtimes")
         .arg("--catalog")
         .arg(&catalog)
@@ -171,7 +166,7 @@ fn a_catalog_file_overrides_the_shipped_one() {
 /// Run `validate` in `dir`; a run that takes longer than `limit` is killed and fails the test.
 fn validate_within(dir: &std::path::Path, limit: std::time::Duration) -> std::process::Output {
     use std::process::Stdio;
-    let mut child = bin()
+    let mut child = shipped_cli()
         .current_dir(dir)
         .arg("validate")
         .env("PROBE_MARKER", "host-environment-value")
@@ -277,7 +272,7 @@ fn ctrl_c_ends_validate_while_it_reads_the_project() {
         b"{\"scripts\": {\"start\": \"node server.js\"}}",
     )]);
     mkfifo(&dir.path().join(".nvmrc"));
-    let mut child = bin()
+    let mut child = shipped_cli()
         .current_dir(dir.path())
         .arg("validate")
         .stdout(Stdio::null())
@@ -285,11 +280,8 @@ fn ctrl_c_ends_validate_while_it_reads_the_project() {
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(500));
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
+    let sent = signal(child.id(), "-INT");
+    assert!(sent);
     let started = std::time::Instant::now();
     while child.try_wait().unwrap().is_none() {
         if started.elapsed() > std::time::Duration::from_secs(10) {
@@ -312,7 +304,7 @@ fn a_version_file_linked_to_the_host_environment_is_never_printed() {
     )
     .unwrap();
     std::os::unix::fs::symlink("/proc/self/environ", dir.path().join(".nvmrc")).unwrap();
-    let out = bin()
+    let out = shipped_cli()
         .arg("validate")
         .arg(dir.path())
         .env("APPRUNNER_PROBE_SECRET", "probe-value-123")
@@ -334,7 +326,7 @@ fn plan_json_on_an_error_writes_the_diagnostics_as_json_on_stdout() {
         "apprunner.yaml",
         b"version: 1.0\nruntime: python311\nrun:\n  comand: x\n",
     )]);
-    let out = bin()
+    let out = shipped_cli()
         .current_dir(dir.path())
         .args(["plan", "--json"])
         .output()
@@ -365,7 +357,7 @@ fn plan_json_on_an_error_writes_the_diagnostics_as_json_on_stdout() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("apprunner.yaml:4:3"));
 
     // A catalog that cannot be read stops before any project is read: JSON all the same.
-    let out = bin()
+    let out = shipped_cli()
         .args(["--catalog", "/nonexistent/catalog.toml", "plan", "--json"])
         .arg(dir.path())
         .output()
@@ -397,7 +389,7 @@ fn a_saved_plan_that_is_no_regular_file_is_refused_at_once() {
         (big.as_path(), "larger than 16 MiB"),
     ] {
         let started = std::time::Instant::now();
-        let out = bin()
+        let out = shipped_cli()
             .args(["build", "--plan"])
             .arg(file)
             .env("DOCKER_HOST", "unix:///nonexistent.sock")
@@ -424,7 +416,7 @@ fn a_saved_plan_with_a_damaged_exclude_rule_is_refused() {
     )
     .unwrap();
     std::fs::write(dir.path().join(".dockerignore"), "*.pyc\n").unwrap();
-    let out = bin()
+    let out = shipped_cli()
         .args(["plan", "--json"])
         .arg(dir.path())
         .output()
@@ -439,7 +431,7 @@ fn a_saved_plan_with_a_damaged_exclude_rule_is_refused() {
     json["excludes"][0] = "src/[".into();
     let file = dir.path().join("plan.json");
     std::fs::write(&file, serde_json::to_string_pretty(&json).unwrap()).unwrap();
-    let out = bin()
+    let out = shipped_cli()
         .args(["build", "--plan"])
         .arg(&file)
         .arg(dir.path())

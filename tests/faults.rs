@@ -79,12 +79,11 @@ async fn build_cli_with(
     args: &[&str],
     at_line: impl Fn(u32, &str) + Send + 'static,
 ) -> (Option<i32>, Vec<String>, u32) {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_apprunner-build"));
+    let mut command = cli();
     command
         .args(["build", "-t", tag])
         .args(args)
         .arg(dir)
-        .env("APPRUNNER_BUILD_CATALOG", test_catalog())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     if let Some(host) = docker_host {
@@ -477,10 +476,7 @@ fn signal_at(marker: &'static str, signal: &'static str) -> impl Fn(u32, &str) +
     let sent = std::sync::atomic::AtomicBool::new(false);
     move |pid: u32, line: &str| {
         if line.contains(marker) && !sent.swap(true, std::sync::atomic::Ordering::SeqCst) {
-            std::process::Command::new("kill")
-                .args([signal, &pid.to_string()])
-                .status()
-                .unwrap();
+            support::signal(pid, signal);
         }
     }
 }

@@ -8,12 +8,6 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 use support::*;
 
-fn cli() -> std::process::Command {
-    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_apprunner-build"));
-    c.env("APPRUNNER_BUILD_CATALOG", test_catalog());
-    c
-}
-
 /// A small app on the Node.js 22 fixture image.
 fn small_app() -> tempfile::TempDir {
     write_app(&[
@@ -244,7 +238,7 @@ fn a_malformed_output_is_refused_before_building() {
         ("type=oci", "type=oci needs dest=PATH"),
         ("type=oci,out=x", "unknown key `out`"),
     ] {
-        let out = cli()
+        let out = shipped_cli()
             .args(["build", "--output", value, "."])
             .output()
             .unwrap();

@@ -101,7 +101,8 @@ fn git_dir(top: &Path) -> Option<PathBuf> {
     if dot_git.is_dir() {
         return Some(dot_git);
     }
-    let text = crate::input::files::read_project_text(top, ".git", 4096).ok()??;
+    let bytes = crate::input::files::read_project_bytes(top, ".git", 4096).ok()??;
+    let text = String::from_utf8(bytes).ok()?;
     let target = text.trim().strip_prefix("gitdir:")?.trim();
     Some(top.join(target))
 }
