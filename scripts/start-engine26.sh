@@ -97,18 +97,17 @@ mount -t proc proc "$R/proc"
 mount --rbind /sys "$R/sys"
 mount --rbind /dev "$R/dev"
 mount -t tmpfs tmpfs "$R/run"
+if [ -d "$R/opt" ]; then mount -t tmpfs tmpfs "$R/opt"; fi # containerd wants /opt/containerd
 mkdir -p "$R$RUN"
 mount --bind "$RUN" "$R$RUN"
 mount --bind "$DATA" "$R/var/lib/docker"
 for d in $SHARE; do
-  [ -d "$d" ] || continue
-  mkdir -p "$R$d" 2>/dev/null || true
-  [ -d "$R$d" ] && mount --rbind "$d" "$R$d"
+  if [ -d "$d" ] && [ -d "$R$d" ]; then mount --rbind "$d" "$R$d"; else echo "engine26: not shared: $d" >&2; fi
 done
 for f in /etc/ssl/certs/ca-certificates.crt /etc/resolv.conf /etc/hosts; do
-  [ -f "$f" ] && [ -e "$R$f" ] && mount --bind "$f" "$R$f"
+  if [ -f "$f" ] && [ -e "$R$f" ]; then mount --bind "$f" "$R$f"; fi
 done
-[ -d /lib/modules ] && [ -d "$R/lib/modules" ] && mount --rbind /lib/modules "$R/lib/modules"
+if [ -d /lib/modules ] && [ -d "$R/lib/modules" ]; then mount --rbind /lib/modules "$R/lib/modules"; fi
 cd "$R"
 pivot_root . .oldroot
 cd /
@@ -117,7 +116,9 @@ exec /usr/sbin/dockerd --config-file "$RUN/$MODE.json" --data-root /var/lib/dock
   --exec-root /run/docker --pidfile "$RUN/$MODE.pid" -H "unix://$RUN/$MODE.sock" \
   --bridge="$BRIDGE" --iptables=false --ip6tables=false --ip-forward=false --ip-masq=false \
   --cgroup-parent="/apprunner-build-engine26-$MODE"'
-[ -d /lib/modules ] && mkdir -p "$root/lib/modules" 2>/dev/null || true
+for d in $share /lib/modules; do
+  if [ -d "$d" ]; then mkdir -p "$root$d"; fi
+done
 setsid nohup unshare -m --propagation private sh -c "$inner" engine26 "$root" "$data" "$run" "$mode" "$bridge" "$share" \
   >"$log" 2>&1 </dev/null &
 echo $! >"$run/$mode.unshare-pid"
