@@ -58,7 +58,10 @@ if [ ! -s "$tarball" ]; then
   mv "$tarball.tmp" "$tarball"
   rm -rf "$dir"
 fi
-if [ ! -e "$root/.engine26-unpacked" ] || [ "$tarball" -nt "$root/.engine26-unpacked" ]; then
+# (Unpacked again when the tar is newer, unless the other mode's engine runs from it.)
+other=$([ "$mode" = classic ] && echo containerd || echo classic)
+if [ ! -e "$root/.engine26-unpacked" ] || { [ "$tarball" -nt "$root/.engine26-unpacked" ] &&
+  ! curl -fsS --max-time 2 --unix-socket "$run/$other.sock" http://engine26/_ping >/dev/null 2>&1; }; then
   rm -rf "$root"
   mkdir -p "$root"
   tar -C "$root" -xf "$tarball"
@@ -66,8 +69,25 @@ if [ ! -e "$root/.engine26-unpacked" ] || [ "$tarball" -nt "$root/.engine26-unpa
   touch "$root/.engine26-unpacked"
 fi
 
-# A bridge of its own (never --bridge=none: see above).
 mkdir -p "$run" "$data"
+alive() { [ -s "$run/$mode.pid" ] && [ "$(ps -o stat= -p "$(cat "$run/$mode.pid")" 2>/dev/null | cut -c1)" != "" ] &&
+  [ "$(ps -o stat= -p "$(cat "$run/$mode.pid")" | cut -c1)" != Z ]; }
+for _ in $(seq 1 10); do # still starting, or going away
+  alive || break
+  if ping; then echo "$host"; exit 0; fi
+  sleep 1
+done
+if alive; then
+  echo "engine26: dockerd $(cat "$run/$mode.pid") is running but $sock does not answer; run scripts/stop-engine26.sh $mode" >&2
+  exit 1
+fi
+# A daemon that was killed leaves its socket and pid file behind, and its containerd and shims running
+# in its mount namespace (holding the data root): the stop script ends them.
+if [ -e "$run/$mode.pid" ] || [ -e "$run/$mode.unshare-pid" ]; then
+  scripts/stop-engine26.sh "$mode" 2>/dev/null
+fi
+
+# A bridge of its own (never --bridge=none: see above).
 if ! ip link show "$bridge" >/dev/null 2>&1; then
   ip link add "$bridge" type bridge
   ip addr add "$subnet" dev "$bridge"
@@ -76,11 +96,6 @@ fi
 ip link set "$bridge" up
 echo "$features" >"$run/$mode.json"
 
-# A daemon that was killed leaves its socket and pid file behind.
-if [ -s "$run/$mode.pid" ] && kill -0 "$(cat "$run/$mode.pid")" 2>/dev/null; then
-  echo "engine26: dockerd $(cat "$run/$mode.pid") is running but $sock does not answer; run scripts/stop-engine26.sh $mode" >&2
-  exit 1
-fi
 rm -f "$sock" "$run/$mode.pid"
 
 # dockerd in a private mount namespace, pivot_root'ed into the trixie root (a chroot is not enough:
@@ -119,7 +134,8 @@ exec /usr/sbin/dockerd --config-file "$RUN/$MODE.json" --data-root /var/lib/dock
 for d in $share /lib/modules; do
   if [ -d "$d" ]; then mkdir -p "$root$d"; fi
 done
-setsid nohup unshare -m --propagation private sh -c "$inner" engine26 "$root" "$data" "$run" "$mode" "$bridge" "$share" \
+# APPRUNNER_BUILD_ENGINE26 marks its processes (containerd and the shims inherit it) for the stop script.
+APPRUNNER_BUILD_ENGINE26=$mode setsid nohup unshare -m --propagation private sh -c "$inner" engine26 "$root" "$data" "$run" "$mode" "$bridge" "$share" \
   >"$log" 2>&1 </dev/null &
 echo $! >"$run/$mode.unshare-pid"
 for _ in $(seq 1 60); do
@@ -132,8 +148,6 @@ if ! ping; then
   tail -n 30 "$log" >&2
   exit 1
 fi
-# The mount namespace, to find what is left of this engine when it stops.
-readlink "/proc/$(cat "$run/$mode.pid")/ns/mnt" >"$run/$mode.mntns"
 
 # The fixture runtime images, from the main engine, where this one lacks them.
 if [ -n "${ENGINE26_IMAGES+set}" ]; then
