@@ -8,6 +8,9 @@
 # Does nothing when the engine already answers. Loads the fixture runtime images (scripts/fixture-images.sh)
 # that it lacks from the main engine. The last line printed is the engine's DOCKER_HOST:
 #   DOCKER_HOST=$(scripts/start-engine26.sh containerd | tail -n 1)
+# ENGINE26_IMAGES="IMAGE ..." loads these instead of the catalog's (empty: none); ENGINE26_SHARE="DIR ..."
+# shares more host folders with it (bind mounts of containers name host paths); ENGINE26_LOG: its log
+# (/tmp/apprunner-build-engine26-MODE.log); DEBIAN_MIRROR: the debootstrap mirror.
 # Its containers have no NAT (--iptables=false): build with --network host to reach package registries.
 # scripts/stop-engine26.sh [MODE] stops it. Never give this dockerd --bridge=none: in the host's network
 # namespace that deletes the main engine's docker0.
