@@ -23,6 +23,9 @@ pub struct ProjectArgs {
     pub dependency_layers: bool,
     /// `--user`: the image runs as this user, who owns /app ([`plan::user`]).
     pub user: Option<plan::user::RunAs>,
+    /// `--include-git-ignored`: build what git ignores too (by default, in a git work tree, the
+    /// source is what App Runner would see: what git ignores is left out).
+    pub include_git_ignored: bool,
 }
 
 /// A plan when everything checked out, and all that was found along the way.
@@ -122,7 +125,10 @@ pub fn load(args: &ProjectArgs, catalog: &Catalog, today: chrono::NaiveDate) -> 
         };
     }
     // Every reader below asks this one: each file is read once, `.dockerignore` parsed once.
-    let files = ProjectFiles::new(&root, &shown_root);
+    let mut files = ProjectFiles::new(&root, &shown_root);
+    if !args.include_git_ignored {
+        files.leave_out_git_ignored();
+    }
     let mut input = input::read(&files, &args.input);
     let mut diagnostics = input.diagnostics.clone();
     let excludes = match files.ignore_rules() {
@@ -142,6 +148,7 @@ pub fn load(args: &ProjectArgs, catalog: &Catalog, today: chrono::NaiveDate) -> 
     {
         if !diagnostics.has_errors() {
             let mut p = plan::make_plan(root, excludes, settings, resolution.runtime);
+            p.leaves_out_git_ignored = files.leaves_out_git_ignored();
             p.decisions = input.decisions;
             if let Some(user) = &args.user {
                 plan::user::apply(&mut p, user);

@@ -294,6 +294,10 @@ pub struct ProjectOpts {
     /// has none) or a UID; the user owns /app. `plan` shows the step.
     #[arg(long, value_name = "NAME|UID", value_parser = parse_user)]
     pub user: Option<RunAs>,
+    /// Build what git ignores too. By default, in a git work tree, the source is what App Runner
+    /// builds, the committed tree: files git ignores (a `.env`, a local `.venv`) are left out.
+    #[arg(long)]
+    pub include_git_ignored: bool,
 }
 
 /// `--configuration-source`.
@@ -327,6 +331,7 @@ impl ProjectOpts {
             },
             dependency_layers: !self.no_dependency_layers,
             user: self.user.clone(),
+            include_git_ignored: self.include_git_ignored,
         }
     }
 }

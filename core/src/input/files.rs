@@ -10,6 +10,7 @@
 //! `.dockerignore` is parsed once.
 
 use super::dockerignore::IgnoreRules;
+use super::git_ignore::GitIgnore;
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location};
 use std::cell::{OnceCell, RefCell};
@@ -32,6 +33,8 @@ pub struct ProjectFiles {
     shown_root: PathBuf,
     read: RefCell<HashMap<String, Outcome>>,
     ignore: OnceCell<Result<IgnoreRules, Diagnostic>>,
+    /// Git's rules, when what git ignores is left out: such a file is absent to every reader.
+    git: Option<RefCell<GitIgnore>>,
 }
 
 /// What reading one file gave: its bytes, nothing there, or why it was not read.
@@ -45,7 +48,25 @@ impl ProjectFiles {
             shown_root: shown_root.to_path_buf(),
             read: RefCell::default(),
             ignore: OnceCell::new(),
+            git: None,
         }
+    }
+
+    /// Leave out what git ignores, when the root is in a git work tree (App Runner builds the
+    /// committed tree, where such files are not): they are absent to every reader.
+    pub fn leave_out_git_ignored(&mut self) {
+        self.git = GitIgnore::for_root(&self.root).map(RefCell::new);
+    }
+
+    /// Whether git-ignored files are left out (the root is in a git work tree).
+    pub fn leaves_out_git_ignored(&self) -> bool {
+        self.git.is_some()
+    }
+
+    fn git_ignores(&self, name: impl AsRef<Path>) -> bool {
+        self.git
+            .as_ref()
+            .is_some_and(|git| git.borrow_mut().ignores(name.as_ref()))
     }
 
     pub fn root(&self) -> &Path {
@@ -70,6 +91,9 @@ impl ProjectFiles {
         });
         if let Some(Some(found)) = kept {
             return found;
+        }
+        if self.git_ignores(name) {
+            return Ok(None);
         }
         let found = read_project_bytes(&self.root, name, cap);
         self.read
@@ -104,17 +128,17 @@ impl ProjectFiles {
     /// Whether `name` is a file, as `Path::is_file` says (through symlinks): only looked at,
     /// never read.
     pub fn is_file(&self, name: impl AsRef<Path>) -> bool {
-        self.root.join(name).is_file()
+        !self.git_ignores(&name) && self.root.join(name).is_file()
     }
 
     /// Whether `name` is a directory, as `Path::is_dir` says (through symlinks).
     pub fn is_dir(&self, name: impl AsRef<Path>) -> bool {
-        self.root.join(name).is_dir()
+        !self.git_ignores(&name) && self.root.join(name).is_dir()
     }
 
     /// Whether anything is at `name` (a symlink to nothing too): only looked at, never read.
     pub fn exists(&self, name: &str) -> bool {
-        fs::symlink_metadata(self.root.join(name)).is_ok()
+        !self.git_ignores(name) && fs::symlink_metadata(self.root.join(name)).is_ok()
     }
 
     /// `.dockerignore`'s rules (none without one), parsed once; the located error when it is

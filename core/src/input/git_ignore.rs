@@ -17,7 +17,10 @@ use std::path::{Path, PathBuf};
 const MAX_IGNORE_FILE: u64 = 1024 * 1024;
 
 /// Git's ignore rules for the work tree a source directory is in.
+#[derive(Debug)]
 pub struct GitIgnore {
+    /// The source root, canonical.
+    root: PathBuf,
     /// The repository's top: the directory that holds `.git`.
     top: PathBuf,
     /// `.git/info/exclude`, then the global excludes file: below every `.gitignore`.
@@ -46,10 +49,25 @@ impl GitIgnore {
             base.push(rules);
         }
         Some(GitIgnore {
+            root,
             top,
             base,
             dirs: HashMap::new(),
         })
+    }
+
+    /// Whether git ignores `relative` (a path under the source root), or a directory it is in.
+    pub fn ignores(&mut self, relative: &Path) -> bool {
+        let mut path = self.root.clone();
+        let mut parts = relative.components().peekable();
+        while let Some(part) = parts.next() {
+            path.push(part);
+            let is_dir = parts.peek().is_some() || path.is_dir();
+            if self.ignored(&path, is_dir) {
+                return true;
+            }
+        }
+        false
     }
 
     /// Whether git ignores `path` (absolute, under the top; canonical as [`GitIgnore::for_root`]

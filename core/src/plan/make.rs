@@ -33,6 +33,7 @@ pub fn make_plan(
         format: PLAN_FORMAT,
         source_root,
         excludes,
+        leaves_out_git_ignored: false,
         config_file,
         decisions: Vec::new(),
         stages,

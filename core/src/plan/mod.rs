@@ -25,7 +25,9 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// The version of the plan's JSON form; `build --plan` refuses any other.
-pub const PLAN_FORMAT: u32 = 1;
+/// 2: the plan carries its `.dockerignore` rules and whether git-ignored files are left out; a
+/// plan of format 1 would build without them, so it is refused.
+pub const PLAN_FORMAT: u32 = 2;
 
 /// Where App Runner runs every command, and where the source goes.
 pub const APP_DIR: &str = "/app";
@@ -238,6 +240,11 @@ pub struct BuildPlan {
     /// without them is the plan it always was (same digest).
     #[serde(default, skip_serializing_if = "IgnoreRules::is_empty")]
     pub excludes: IgnoreRules,
+    /// Whether what git ignores is left out of the source, as App Runner builds the committed
+    /// tree: set when the source was in a git work tree, unless `--include-git-ignored`. The
+    /// build applies the work tree's rules as they are when it copies the source.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub leaves_out_git_ignored: bool,
     pub config_file: Option<PathBuf>,
     pub runtime: ResolvedRuntime,
     /// For a project without apprunner.yaml: every derived setting with its origin.
@@ -418,4 +425,8 @@ impl BuildPlan {
 
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
