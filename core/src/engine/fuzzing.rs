@@ -2,8 +2,8 @@
 //! private: what a build reads of a layer directory it did not write itself (a CI cache restored
 //! from elsewhere, a copy that was cut short). Not an API; hidden from the docs.
 
-use super::layer_store::{self, Kept};
-use super::written;
+use crate::engine::caches::layer_store::{self, Kept};
+use crate::engine::image::written;
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
@@ -70,7 +70,8 @@ fn seal_as_if_written_here(layer_dir: &Path, key: &str, kind: Kept) {
         return;
     };
     let digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
-    let seal = super::layer_seal::Seal::new(key, kind.name(), &digest, bytes.len() as u64);
+    let seal =
+        crate::engine::caches::layer_seal::Seal::new(key, kind.name(), &digest, bytes.len() as u64);
     let _ = std::fs::write(
         seal_path,
         serde_json::to_vec(&seal).expect("a seal serializes"),

@@ -2,13 +2,14 @@
 //! image labelled with it, and, when there is none, the install over only its files, committed
 //! and tagged `apprunner-build-cache/deps:<key>`. The plan decides what is split and why.
 
-use super::build::{secs, Walk};
-use super::direct::Support;
-use super::docker::{long, OWNER_LABEL};
-use super::layer_store::{self as store, CacheKey, Kept};
-use super::stages::Need;
-use super::written::{read_files, WhiteoutNames};
-use super::{exec, EngineError};
+use crate::engine::caches::layer_store::{self as store, CacheKey, Kept};
+use crate::engine::containers::exec;
+use crate::engine::containers::stages::Need;
+use crate::engine::image::direct::Support;
+use crate::engine::image::written::{read_files, WhiteoutNames};
+use crate::engine::session::docker::{long, OWNER_LABEL};
+use crate::engine::walk::{secs, Walk};
+use crate::engine::EngineError;
 use crate::input::files::read_project_bytes;
 use crate::plan::Stage;
 use crate::plan::Step;
@@ -42,7 +43,7 @@ struct Install<'a> {
 const FILE_CAP: u64 = 16 * 1024 * 1024;
 
 impl Walk<'_> {
-    pub(super) async fn install(&mut self, step: &Step) -> Result<(), EngineError> {
+    pub(crate) async fn install(&mut self, step: &Step) -> Result<(), EngineError> {
         let Step::Install {
             stage,
             from,
@@ -324,10 +325,10 @@ impl Walk<'_> {
         Ok(true)
     }
 
-    pub(super) async fn tag_layer(&self, id: &str, tag: &str) -> Result<(), EngineError> {
+    pub(crate) async fn tag_layer(&self, id: &str, tag: &str) -> Result<(), EngineError> {
         // Tagged, it is the cache's: not a leftover of this build.
         self.cleanup.keep_image(id);
-        super::tagging::retag_cache(self.docker, id, tag, self.began).await
+        crate::engine::image::tagging::retag_cache(self.docker, id, tag, self.began).await
     }
 
     /// Start `stage` from the dependency layer `id`; for an install over the source, its /app

@@ -3,8 +3,8 @@
 //! The key is what the image was built from: the source tree, the configuration, the resolved
 //! runtime and this tool's version, all recorded as labels on the image.
 
-use super::source::{self, SourceSummary};
-use super::source_index::SourceIndex;
+use crate::engine::caches::source_index::SourceIndex;
+use crate::engine::source::{self, SourceSummary};
 use crate::plan::{labels, BuildPlan};
 use bollard::Docker;
 use std::collections::HashMap;

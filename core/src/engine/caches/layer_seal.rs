@@ -23,7 +23,7 @@ pub const SECRET_ENV: &str = "APPRUNNER_BUILD_CACHE_SECRET";
 
 /// The seal of one kept layer, as stored beside it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub(super) struct Seal {
+pub(crate) struct Seal {
     pub diff_id: String,
     pub size: u64,
     /// Hex HMAC-SHA256 over the key, the kind, the diff id and the size.
@@ -32,7 +32,7 @@ pub(super) struct Seal {
 
 /// Why a kept layer is not used.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Unusable {
+pub(crate) enum Unusable {
     NoSeal(String),
     /// The seal was not made with this machine's secret (or was edited).
     Forged,
@@ -62,7 +62,7 @@ impl std::fmt::Display for Unusable {
 
 /// What a kept layer may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Contents {
+pub(crate) enum Contents {
     /// An install's changes: anywhere in the image, but only plain files, directories and links
     /// that stay inside it.
     Install,
@@ -136,7 +136,7 @@ fn mac(key: &str, kind: &str, diff_id: &str, size: u64) -> String {
 
 /// A MAC under the cache secret for a file of the cache directory other than a layer (the
 /// up-to-date index): `kind` keeps one kind of file from passing for another.
-pub(super) fn file_mac(kind: &str) -> Hmac<Sha256> {
+pub(crate) fn file_mac(kind: &str) -> Hmac<Sha256> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret()).expect("HMAC takes any key length");
     mac.update(&(kind.len() as u64).to_le_bytes());
     mac.update(kind.as_bytes());
@@ -144,7 +144,7 @@ pub(super) fn file_mac(kind: &str) -> Hmac<Sha256> {
 }
 
 impl Seal {
-    pub(super) fn new(key: &str, kind: &str, diff_id: &str, size: u64) -> Self {
+    pub(crate) fn new(key: &str, kind: &str, diff_id: &str, size: u64) -> Self {
         Seal {
             diff_id: diff_id.to_string(),
             size,
@@ -168,7 +168,7 @@ impl Seal {
 /// The layer file at `path`, opened and proven to be what `seal` says for `key`/`kind`, its
 /// entries checked; the open file (read again from it, never from the path, so that a
 /// concurrent build's rename cannot swap what was verified).
-pub(super) fn verify(
+pub(crate) fn verify(
     path: &Path,
     seal: &Seal,
     key: &str,
@@ -205,7 +205,7 @@ pub(super) fn verify(
 }
 
 /// A new reader of `file` from its start, with its own position (the file stays open as it is).
-pub(super) fn pinned_reader(file: &File) -> io::Result<File> {
+pub(crate) fn pinned_reader(file: &File) -> io::Result<File> {
     #[cfg(target_os = "linux")]
     {
         use std::os::fd::AsRawFd;

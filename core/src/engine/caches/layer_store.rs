@@ -5,11 +5,11 @@
 //! container. Files are written aside and renamed into place: a concurrent build never sees
 //! half a file.
 
-use super::build::Walk;
-use super::diff::{self, Part};
-use super::layer_seal::{self, Contents, Seal, Unusable};
-use super::written::{append_rebased, Layer, WhiteoutNames};
-use super::EngineError;
+use crate::engine::caches::layer_seal::{self, Contents, Seal, Unusable};
+use crate::engine::image::diff::{self, Part};
+use crate::engine::image::written::{append_rebased, Layer, WhiteoutNames};
+use crate::engine::walk::Walk;
+use crate::engine::EngineError;
 use crate::plan::Step;
 use bollard::query_parameters::DownloadFromContainerOptionsBuilder;
 use futures_util::TryStreamExt;
@@ -20,23 +20,23 @@ use std::time::SystemTime;
 
 /// A cache key: sha256 over length-prefixed fields, starting with the tool's version and the
 /// project (one project's cached results are never another's: its package cache fed them).
-pub(super) struct CacheKey(Sha256);
+pub(crate) struct CacheKey(Sha256);
 
 impl CacheKey {
-    pub(super) fn new(project: &str) -> Self {
+    pub(crate) fn new(project: &str) -> Self {
         let mut key = CacheKey(Sha256::new());
         key.field(env!("CARGO_PKG_VERSION").as_bytes());
         key.field(project.as_bytes());
         key
     }
 
-    pub(super) fn field(&mut self, bytes: &[u8]) {
+    pub(crate) fn field(&mut self, bytes: &[u8]) {
         self.0.update((bytes.len() as u64).to_le_bytes());
         self.0.update(bytes);
     }
 
     /// A command step: its phase, command, directory and env (the plan's).
-    pub(super) fn run(&mut self, step: &Step) {
+    pub(crate) fn run(&mut self, step: &Step) {
         if let Step::Run {
             phase,
             command,
@@ -54,14 +54,14 @@ impl CacheKey {
         }
     }
 
-    pub(super) fn finish(self) -> String {
+    pub(crate) fn finish(self) -> String {
         hex::encode(self.0.finalize())
     }
 }
 
 /// One kind of file kept per key.
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Kept {
+pub(crate) enum Kept {
     /// The install's layer.
     Deps,
     /// /app after the install.
@@ -69,7 +69,7 @@ pub(super) enum Kept {
 }
 
 impl Kept {
-    pub(super) fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Kept::Deps => "deps",
             Kept::App => "app",
@@ -85,12 +85,12 @@ impl Kept {
 }
 
 /// The directory of one key.
-pub(super) fn key_dir(layer_dir: &Path, key: &str) -> PathBuf {
+pub(crate) fn key_dir(layer_dir: &Path, key: &str) -> PathBuf {
     layer_dir.join(&key[..32])
 }
 
 /// What the layer directory has for a key.
-pub(super) enum Found {
+pub(crate) enum Found {
     Layer(Layer),
     Absent,
     /// Something is there, but it is not used (and has been removed): why.
@@ -100,7 +100,7 @@ pub(super) enum Found {
 /// The kept layer of `kind` for `key`, verified ([`layer_seal::verify`]). Its use is recorded
 /// (the directory's time), so that pruning removes what no build used for long. What fails the
 /// check is removed, so that the next build writes it anew.
-pub(super) fn find(layer_dir: &Path, key: &str, kind: Kept) -> Found {
+pub(crate) fn find(layer_dir: &Path, key: &str, kind: Kept) -> Found {
     let dir = key_dir(layer_dir, key);
     let tar = dir.join(format!("{}.tar", kind.name()));
     let seal_path = dir.join(format!("{}.seal", kind.name()));
@@ -153,7 +153,7 @@ const SEAL_CAP: u64 = 4096;
 
 /// Files written aside (`deps.tar.<pid>`) by a build that was killed before it renamed them:
 /// removed once that process is gone.
-pub(super) fn sweep_partials(dir: &Path) {
+pub(crate) fn sweep_partials(dir: &Path) {
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if let Some(pid) = partial_of(&name) {
@@ -165,7 +165,7 @@ pub(super) fn sweep_partials(dir: &Path) {
 }
 
 /// The writer's pid, for a file written aside: `deps.tar.1234-0`, `app.seal.1234-3`.
-pub(super) fn partial_of(name: &str) -> Option<u32> {
+pub(crate) fn partial_of(name: &str) -> Option<u32> {
     let (stem, writer) = name.rsplit_once('.')?;
     let pid = writer.split('-').next()?;
     (stem.ends_with(".tar") || stem.ends_with(".seal"))
@@ -184,7 +184,7 @@ fn no_whiteout_names(names: WhiteoutNames) -> io::Result<()> {
 
 /// Record that a build used the cache image `tag` (one with no files of its own: a stage's
 /// state, a dependency layer's /app), for pruning: an empty directory named as the tag.
-pub(super) fn touch_tag(layer_dir: &Path, tag: &str) {
+pub(crate) fn touch_tag(layer_dir: &Path, tag: &str) {
     let name = tag.rsplit(':').next().unwrap_or(tag);
     let dir = layer_dir.join(name);
     if std::fs::create_dir_all(&dir).is_ok() {
@@ -195,14 +195,14 @@ pub(super) fn touch_tag(layer_dir: &Path, tag: &str) {
 }
 
 /// Record that a build used the layer of `key` (the time of its directory), for pruning.
-pub(super) fn touch(layer_dir: &Path, key: &str) {
+pub(crate) fn touch(layer_dir: &Path, key: &str) {
     if let Ok(d) = std::fs::File::open(key_dir(layer_dir, key)) {
         let _ = d.set_modified(SystemTime::now());
     }
 }
 
 /// Where a new layer of `kind` for `key` is written before [`keep`] moves it into place.
-pub(super) fn aside(layer_dir: &Path, key: &str, kind: Kept) -> PathBuf {
+pub(crate) fn aside(layer_dir: &Path, key: &str, kind: Kept) -> PathBuf {
     key_dir(layer_dir, key).join(format!("{}.tar.{}", kind.name(), writer_id()))
 }
 
@@ -215,7 +215,7 @@ fn writer_id() -> String {
 
 /// Move a layer written at [`aside`] into place, with its seal; the kept layer. Both are renamed
 /// into place, so no build ever reads half a file.
-pub(super) fn keep(layer_dir: &Path, key: &str, kind: Kept, layer: Layer) -> io::Result<Layer> {
+pub(crate) fn keep(layer_dir: &Path, key: &str, kind: Kept, layer: Layer) -> io::Result<Layer> {
     let dir = key_dir(layer_dir, key);
     let tar = dir.join(format!("{}.tar", kind.name()));
     let seal = Seal::new(key, kind.name(), &layer.diff_id, layer.size);
@@ -236,7 +236,7 @@ pub(super) fn keep(layer_dir: &Path, key: &str, kind: Kept, layer: Layer) -> io:
 impl Walk<'_> {
     /// The container's changes as a layer tar at `file`: each part archived from the container
     /// (streamed, never whole in memory) or written as a whiteout, in path order.
-    pub(super) async fn changes_layer(
+    pub(crate) async fn changes_layer(
         &self,
         container: &str,
         file: PathBuf,
@@ -257,7 +257,7 @@ impl Walk<'_> {
                     let options = DownloadFromContainerOptionsBuilder::new()
                         .path(path)
                         .build();
-                    let stream = super::docker::long(self.docker)
+                    let stream = crate::engine::session::docker::long(self.docker)
                         .download_from_container(container, Some(options))
                         .map_err(io::Error::other);
                     Some(tokio_util::io::SyncIoBridge::new(

@@ -1,7 +1,7 @@
 //! The package-cache volumes builds leave behind, to see and to clear (`apprunner-build cache`).
 //! Each volume belongs to one project directory and runtime version (labels say which).
 
-use super::{EngineError, Session};
+use crate::engine::{EngineError, Session};
 use bollard::query_parameters::{ListVolumesOptionsBuilder, RemoveVolumeOptionsBuilder};
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -114,18 +114,22 @@ impl Session {
                 continue;
             }
             // A killed build's partial files are not the layer's; gone once their writer is.
-            super::layer_store::sweep_partials(&entry.path());
+            crate::engine::caches::layer_store::sweep_partials(&entry.path());
             let bytes = std::fs::read_dir(entry.path())
                 .into_iter()
                 .flatten()
                 .flatten()
                 .filter(|f| {
-                    super::layer_store::partial_of(&f.file_name().to_string_lossy()).is_none()
+                    crate::engine::caches::layer_store::partial_of(&f.file_name().to_string_lossy())
+                        .is_none()
                 })
                 .filter_map(|f| f.metadata().ok())
                 .map(|m| m.len())
                 .sum();
-            let tag = format!("{}:{name}", super::layers::LAYER_REPOSITORY);
+            let tag = format!(
+                "{}:{name}",
+                crate::engine::caches::dependency_layers::LAYER_REPOSITORY
+            );
             found.push(KeptLayer {
                 in_engine: in_engine.iter().any(|(t, _)| *t == tag),
                 tag,
@@ -152,7 +156,10 @@ impl Session {
 
     /// The engine's cache images: each tag, with when its image was made.
     async fn cache_image_tags(&self) -> Vec<(String, std::time::SystemTime)> {
-        let filters = HashMap::from([("reference", vec![super::layers::LAYER_REPOSITORY])]);
+        let filters = HashMap::from([(
+            "reference",
+            vec![crate::engine::caches::dependency_layers::LAYER_REPOSITORY],
+        )]);
         let options = bollard::query_parameters::ListImagesOptionsBuilder::new()
             .filters(&filters)
             .build();
@@ -166,7 +173,9 @@ impl Session {
                     std::time::UNIX_EPOCH + std::time::Duration::from_secs(i.created.max(0) as u64);
                 i.repo_tags.into_iter().map(move |t| (t, created))
             })
-            .filter(|(t, _)| t.starts_with(super::layers::LAYER_REPOSITORY))
+            .filter(|(t, _)| {
+                t.starts_with(crate::engine::caches::dependency_layers::LAYER_REPOSITORY)
+            })
             .collect()
     }
 

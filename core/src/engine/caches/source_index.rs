@@ -73,7 +73,7 @@ impl SourceIndex {
     /// Where the index of `root` is kept under `dir`.
     pub(crate) fn path_for(dir: &Path, root: &Path, prefix: &str) -> PathBuf {
         // Named from the canonical path: two projects both built as `.` have two indexes.
-        let root = super::caches::canonical(root);
+        let root = crate::engine::caches::maintenance::canonical(root);
         let mut h = Sha256::new();
         h.update(root.as_os_str().as_encoded_bytes());
         h.update(b"\0");
@@ -148,7 +148,7 @@ impl SourceIndex {
         let aside = path.with_extension(format!("idx.{}", std::process::id()));
         let mut out = Macced {
             inner: io::BufWriter::new(fs::File::create(&aside)?),
-            mac: super::layer_seal::file_mac("source-index"),
+            mac: crate::engine::caches::layer_seal::file_mac("source-index"),
         };
         out.write_all(MAGIC)?;
         out.write_all(&scanned_ns.to_le_bytes())?;
@@ -198,7 +198,7 @@ impl<R: Read> Read for Macced<R> {
 fn parse<R: Read>(r: R) -> Option<(u128, HashMap<Vec<u8>, Seen>)> {
     let mut r = Macced {
         inner: r,
-        mac: super::layer_seal::file_mac("source-index"),
+        mac: crate::engine::caches::layer_seal::file_mac("source-index"),
     };
     let mut magic = [0u8; 8];
     r.read_exact(&mut magic).ok()?;

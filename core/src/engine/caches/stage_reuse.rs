@@ -5,12 +5,12 @@
 //! does not rerun the build stage's, and one to post-build does not rerun pre-run's. A stage
 //! that already has a container is not keyed (its state is the container's).
 
-use super::build::Walk;
-use super::direct::Support;
-use super::docker::long;
-use super::layer_store::CacheKey;
-use super::layers::LAYER_REPOSITORY;
-use super::EngineError;
+use crate::engine::caches::dependency_layers::LAYER_REPOSITORY;
+use crate::engine::caches::layer_store::CacheKey;
+use crate::engine::image::direct::Support;
+use crate::engine::session::docker::long;
+use crate::engine::walk::Walk;
+use crate::engine::EngineError;
 use crate::plan::{Stage, Step};
 use bollard::models::ContainerConfig;
 use bollard::query_parameters::CommitContainerOptionsBuilder;
@@ -21,10 +21,10 @@ pub const STAGE_KEY_LABEL: &str = "apprunner-build.stage-key";
 
 /// A run of commands being kept: its stage, the index of its last step, the key.
 #[derive(Debug, Clone)]
-pub(super) struct Keeping {
-    pub(super) stage: String,
-    pub(super) last: usize,
-    pub(super) key: String,
+pub(crate) struct Keeping {
+    pub(crate) stage: String,
+    pub(crate) last: usize,
+    pub(crate) key: String,
 }
 
 impl Walk<'_> {
@@ -73,7 +73,7 @@ impl Walk<'_> {
     /// Before step `at`: when it begins a run of commands whose kept result exists, start the
     /// stage from it and say so; the number of steps to skip. When it does not exist, the run is
     /// kept once its last step is done ([`Walk::keep_stage`]).
-    pub(super) async fn reuse_stage(&mut self, at: usize) -> Result<usize, EngineError> {
+    pub(crate) async fn reuse_stage(&mut self, at: usize) -> Result<usize, EngineError> {
         if !self.opts.layer_cache || self.direct.support == Support::Refused {
             return Ok(0);
         }
@@ -119,7 +119,7 @@ impl Walk<'_> {
                 self.pristine.remove(&stage.name);
                 self.pending.remove(&stage.name);
                 self.app_layers.remove(&stage.name);
-                super::layer_store::touch_tag(&self.opts.layer_dir, &tag);
+                crate::engine::caches::layer_store::touch_tag(&self.opts.layer_dir, &tag);
                 return Ok(last + 1 - at);
             }
         }
@@ -134,7 +134,7 @@ impl Walk<'_> {
     /// After step `at`: when it ends a run of commands being kept, commit the stage's container
     /// as the kept result, labelled with its key and tagged. The commit runs while the build goes
     /// on (the container is idle; nothing runs in it until [`Walk::finish_keeping`]).
-    pub(super) async fn keep_stage(&mut self, at: usize) -> Result<(), EngineError> {
+    pub(crate) async fn keep_stage(&mut self, at: usize) -> Result<(), EngineError> {
         let Some(keeping) = self.keeping.clone().filter(|k| k.last == at) else {
             return Ok(());
         };
@@ -157,7 +157,10 @@ impl Walk<'_> {
             let config = ContainerConfig {
                 labels: Some(HashMap::from([
                     (STAGE_KEY_LABEL.to_string(), key),
-                    (super::docker::OWNER_LABEL.to_string(), String::new()),
+                    (
+                        crate::engine::session::docker::OWNER_LABEL.to_string(),
+                        String::new(),
+                    ),
                 ])),
                 ..Default::default()
             };
@@ -166,7 +169,7 @@ impl Walk<'_> {
                 .await
                 .map_err(EngineError::docker("keeping the stage's state"))?
                 .id;
-            super::tagging::retag_cache(&docker, &id, &tag_as, began).await?;
+            crate::engine::image::tagging::retag_cache(&docker, &id, &tag_as, began).await?;
             Ok(id)
         });
         self.kept.push(Kept {
@@ -179,7 +182,7 @@ impl Walk<'_> {
 
     /// Wait for the commits of kept runs (of `stage`, or all): each stage then goes on from its
     /// kept image, and what follows in it can be keyed by that.
-    pub(super) async fn finish_keeping(&mut self, stage: Option<&str>) -> Result<(), EngineError> {
+    pub(crate) async fn finish_keeping(&mut self, stage: Option<&str>) -> Result<(), EngineError> {
         let (done, rest): (Vec<Kept>, Vec<Kept>) = std::mem::take(&mut self.kept)
             .into_iter()
             .partition(|k| stage.is_none_or(|s| s == k.stage));
@@ -189,7 +192,7 @@ impl Walk<'_> {
                 root: "(keeping a stage's state)".into(),
                 source: std::io::Error::other(e),
             })??;
-            super::layer_store::touch_tag(&self.opts.layer_dir, &kept.tag);
+            crate::engine::caches::layer_store::touch_tag(&self.opts.layer_dir, &kept.tag);
             self.log.app_runner(format!(
                 "Kept the {} stage's state after its commands as {}, for a later build that runs them over the same inputs.",
                 kept.stage, kept.tag
@@ -204,7 +207,7 @@ impl Walk<'_> {
 }
 
 /// A kept run's commit, under way.
-pub(super) struct Kept {
+pub(crate) struct Kept {
     stage: String,
     tag: String,
     commit: tokio::task::JoinHandle<Result<String, EngineError>>,

@@ -3,7 +3,7 @@
 //! capabilities, no privilege gained through setuid binaries, a pids limit, the user's memory,
 //! CPU and time limits; and never the engine's socket, which is root on the engine's machine.
 
-use super::EngineError;
+use crate::engine::EngineError;
 use bollard::models::HostConfig;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -217,7 +217,7 @@ impl fmt::Display for CommandTimeout {
 
 /// A build container's host settings: the build's mounts, the network asked for, and the
 /// confinement above.
-pub(super) fn host_config(
+pub(crate) fn host_config(
     binds: Option<Vec<String>>,
     network: Option<String>,
     limits: &Limits,
@@ -271,7 +271,7 @@ pub fn engine_sockets() -> Vec<PathBuf> {
 /// would hand it over as well): whoever reaches the socket is root on the engine's machine.
 /// The build's own mounts never are (the CA bundle must be a regular file, the package cache is
 /// a named volume): this holds whatever a later option adds.
-pub(super) fn refuse_engine_socket(binds: &[String]) -> Result<(), EngineError> {
+pub(crate) fn refuse_engine_socket(binds: &[String]) -> Result<(), EngineError> {
     let sockets = engine_sockets();
     for bind in binds {
         let source = bind.split(':').next().unwrap_or(bind);
@@ -298,7 +298,7 @@ pub(super) fn refuse_engine_socket(binds: &[String]) -> Result<(), EngineError> 
 /// says so when its own process was killed (and, on newer engines, for any of its processes);
 /// Docker 20.10 marks only its own process, but reports an `oom` event for the container
 /// whichever process was killed, so the events since the command started are asked too.
-pub(super) async fn out_of_memory(
+pub(crate) async fn out_of_memory(
     docker: &bollard::Docker,
     container: &str,
     since: std::time::SystemTime,

@@ -1,6 +1,6 @@
 //! Running one shell command in a container, streaming its output into the build log.
 
-use super::EngineError;
+use crate::engine::EngineError;
 use crate::report::log::{BuildLog, LineSplitter, Stream};
 use bollard::container::LogOutput;
 use bollard::exec::{CreateExecOptions, StartExecResults};

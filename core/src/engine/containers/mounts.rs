@@ -2,8 +2,8 @@
 //! TLS-intercepting proxy and the package-manager caches, mounted under /dev and given to build
 //! commands only.
 
-use super::build::{BuildOptions, Walk};
-use super::EngineError;
+use crate::engine::walk::{BuildOptions, Walk};
+use crate::engine::EngineError;
 use crate::report::log::BuildLog;
 use std::collections::HashMap;
 
@@ -40,7 +40,7 @@ const CACHE_VARIABLES: &[(&str, &str)] = &[
 ];
 
 /// The CA bundle's and the package caches' variables, for build commands only.
-pub(super) fn tool_env(opts: &BuildOptions, log: &BuildLog) -> Result<Vec<String>, EngineError> {
+pub(crate) fn tool_env(opts: &BuildOptions, log: &BuildLog) -> Result<Vec<String>, EngineError> {
     // npm's "new version available" notice is noise in a build log.
     let mut env = vec![NPM_NO_UPDATE_NOTICE.to_string()];
     if let Some(path) = &opts.ca_bundle {
@@ -49,7 +49,7 @@ pub(super) fn tool_env(opts: &BuildOptions, log: &BuildLog) -> Result<Vec<String
             source,
         })?;
         let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
-        if super::confine::engine_sockets().contains(&real) {
+        if crate::engine::containers::confine::engine_sockets().contains(&real) {
             return Err(EngineError::CaBundle {
                 path: path.clone(),
                 source: std::io::Error::other(
@@ -91,7 +91,7 @@ pub(super) fn tool_env(opts: &BuildOptions, log: &BuildLog) -> Result<Vec<String
 /// yarn, pnpm, uv, poetry or corepack cache. `--no-cache` mounts no volume at all.
 pub fn cache_volume(source_root: &std::path::Path, runtime: &str, version: &str) -> String {
     use sha2::{Digest, Sha256};
-    let root = super::caches::canonical(source_root);
+    let root = crate::engine::caches::maintenance::canonical(source_root);
     let mut h = Sha256::new();
     h.update(root.as_os_str().as_encoded_bytes());
     h.update(b"\0");
@@ -104,7 +104,7 @@ pub fn cache_volume(source_root: &std::path::Path, runtime: &str, version: &str)
 
 impl Walk<'_> {
     /// The package-cache volume, labelled with whose it is (so that it can be found and pruned).
-    pub(super) async fn create_cache_volume(&mut self) -> Result<(), EngineError> {
+    pub(crate) async fn create_cache_volume(&mut self) -> Result<(), EngineError> {
         let Some(volume) = &self.cache_volume else {
             return Ok(());
         };
@@ -114,9 +114,9 @@ impl Walk<'_> {
         let rt = &self.plan.runtime;
         let labels = HashMap::from([
             (
-                super::caches::CACHE_FOR_LABEL.to_string(),
+                crate::engine::caches::maintenance::CACHE_FOR_LABEL.to_string(),
                 // Absolute and canonical: `cache prune` may run from any directory.
-                super::caches::canonical(&self.plan.source_root)
+                crate::engine::caches::maintenance::canonical(&self.plan.source_root)
                     .display()
                     .to_string(),
             ),

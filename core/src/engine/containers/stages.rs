@@ -2,10 +2,11 @@
 //! package cache) only while commands run in a container that is committed later; copies in and
 //! out; commands; the commit with the plan's image configuration.
 
-use super::build::{secs, size, Walk};
-use super::docker::long;
-use super::tooling::{CACHE_PATH, CA_PATH};
-use super::{confine, exec, source, CommandOf, EngineError};
+use crate::engine::containers::mounts::{CACHE_PATH, CA_PATH};
+use crate::engine::containers::{confine, exec};
+use crate::engine::session::docker::long;
+use crate::engine::walk::{secs, size, Walk};
+use crate::engine::{source, CommandOf, EngineError};
 use crate::plan::{labels, ImageConfig, ImageEnv, PhaseName, Stage, Step};
 use bollard::models::{ContainerConfig, ContainerCreateBody, ImageInspect};
 use bollard::query_parameters::{
@@ -21,14 +22,14 @@ const IDLE: &str = "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; do
 
 /// A stage's container.
 #[derive(Debug, Clone)]
-pub(super) struct Slot {
-    pub(super) id: String,
-    pub(super) mounted: bool,
+pub(crate) struct Slot {
+    pub(crate) id: String,
+    pub(crate) mounted: bool,
 }
 
 /// What a step needs of its stage's container.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Need {
+pub(crate) enum Need {
     /// The CA bundle and package cache mounted: for commands.
     Mounts,
     /// No mounts: for copies into (or out of) a container that is committed later. The engine's
@@ -56,7 +57,7 @@ impl Walk<'_> {
     /// and, for a stage that is committed later, moved to a container with (or without) the
     /// mounts when the step needs the other kind. A stage that is never committed again keeps
     /// its mounts throughout: its mount points reach no image.
-    pub(super) async fn container(
+    pub(crate) async fn container(
         &mut self,
         stage: &Stage,
         need: Need,
@@ -109,7 +110,7 @@ impl Walk<'_> {
                     .unwrap_or_else(|| stage.image.clone())
             }
         };
-        let name = super::docker::container_name(&stage.name);
+        let name = crate::engine::session::docker::container_name(&stage.name);
         let mut binds = Vec::new();
         if mounted {
             if let Some(p) = &self.opts.ca_bundle {
@@ -130,7 +131,7 @@ impl Walk<'_> {
             image: Some(image.clone()),
             entrypoint: Some(vec!["/bin/sh".into(), "-c".into()]),
             cmd: Some(vec![IDLE.into()]),
-            labels: Some(super::docker::owner_labels()),
+            labels: Some(crate::engine::session::docker::owner_labels()),
             host_config: Some(confine::host_config(
                 binds,
                 self.opts.network.clone(),
@@ -189,7 +190,7 @@ impl Walk<'_> {
     }
 
     /// Stream the source tree into `path`: a tar written on a blocking thread, never whole in memory.
-    pub(super) async fn copy_source(
+    pub(crate) async fn copy_source(
         &mut self,
         container: &str,
         path: &str,
@@ -240,7 +241,7 @@ impl Walk<'_> {
     }
 
     /// Copy `path` from one stage's container into another's, streamed.
-    pub(super) async fn copy_from(
+    pub(crate) async fn copy_from(
         &self,
         from: &str,
         from_stage: &str,
@@ -284,7 +285,7 @@ impl Walk<'_> {
         Ok(())
     }
 
-    pub(super) async fn run(
+    pub(crate) async fn run(
         &mut self,
         container: &str,
         phase: PhaseName,
@@ -328,7 +329,7 @@ impl Walk<'_> {
     }
 
     /// A [`Step::Setup`]: `command` as root in `/`, with no build env; its output under `[Setup]`.
-    pub(super) async fn setup(
+    pub(crate) async fn setup(
         &mut self,
         container: &str,
         command: &str,
@@ -404,7 +405,7 @@ impl Walk<'_> {
 
     /// Commit `container` with the plan's image configuration, set explicitly: commit merges in
     /// the container's own settings otherwise (its idle command, for one).
-    pub(super) async fn commit(
+    pub(crate) async fn commit(
         &self,
         container: &str,
         base: &ImageInspect,
@@ -414,11 +415,17 @@ impl Walk<'_> {
         // The engine would merge the container's owner label into the image: emptied, it is not;
         // nor a dependency layer's key, when the container started from one.
         let labels = config.labels.get_or_insert_with(HashMap::new);
-        labels.insert(super::docker::OWNER_LABEL.to_string(), String::new());
+        labels.insert(
+            crate::engine::session::docker::OWNER_LABEL.to_string(),
+            String::new(),
+        );
         if !self.start_from.is_empty() {
-            labels.insert(super::layers::LAYER_KEY_LABEL.to_string(), String::new());
             labels.insert(
-                super::stage_cache::STAGE_KEY_LABEL.to_string(),
+                crate::engine::caches::dependency_layers::LAYER_KEY_LABEL.to_string(),
+                String::new(),
+            );
+            labels.insert(
+                crate::engine::caches::stage_reuse::STAGE_KEY_LABEL.to_string(),
                 String::new(),
             );
         }
@@ -441,7 +448,7 @@ impl Walk<'_> {
 
     /// The plan's image configuration over the stage's image `base`: command, entrypoint, env,
     /// working directory, port, user and labels (the plan's and the source digest).
-    pub(super) fn final_config(&self, base: &ImageInspect) -> ContainerConfig {
+    pub(crate) fn final_config(&self, base: &ImageInspect) -> ContainerConfig {
         let image = &self.plan.image;
         let base_config = base.config.clone().unwrap_or_default();
         // Only the plan's own labels of the tool's: never an owner or a cache key, which would

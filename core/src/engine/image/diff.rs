@@ -14,7 +14,7 @@ const NOT_IMAGE: &[&str] = &["/dev", "/proc", "/sys"];
 
 /// What to write for one change.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Part {
+pub(crate) enum Part {
     /// The path and everything under it, archived from the container.
     Archive(String),
     /// A directory archived from the container in one request, of which only the entries at
@@ -27,7 +27,7 @@ pub(super) enum Part {
 /// The parts of the layer, in path order: a deletion as a whiteout; an added path (with all under
 /// it) or a changed file as an archive; a changed directory is left out (its metadata changed
 /// because its entries did, and those are listed on their own).
-pub(super) fn parts(changes: &[FilesystemChange]) -> Vec<Part> {
+pub(crate) fn parts(changes: &[FilesystemChange]) -> Vec<Part> {
     let mut changes: Vec<&FilesystemChange> = changes
         .iter()
         .filter(|c| {
@@ -107,7 +107,7 @@ fn coalesce(parts: Vec<Part>) -> Vec<Part> {
 }
 
 /// The whiteout entry that deletes `path` in a layer.
-pub(super) fn write_whiteout<W: Write>(tar: &mut tar::Builder<W>, path: &str) -> io::Result<()> {
+pub(crate) fn write_whiteout<W: Write>(tar: &mut tar::Builder<W>, path: &str) -> io::Result<()> {
     let path = path.trim_start_matches('/');
     let (parent, name) = match path.rsplit_once('/') {
         Some((parent, name)) => (format!("{parent}/"), name),

@@ -1,14 +1,14 @@
 //! Steps that run no command, done without a container when the stage has none yet: the source
-//! and another stage's /app become written layers ([`super::written`]) on the image the stage
+//! and another stage's /app become written layers ([`crate::engine::image::written`]) on the image the stage
 //! would start from, and the commit of such a stage writes the final config over that image.
 //! The first time the engine refuses a written image, the build says so and goes on with
 //! containers for the rest of the build.
 
-use super::build::{secs, size, Walk};
-use super::docker::long;
-use super::stages::Need;
-use super::written::{self, Layer, NewImage, WhiteoutNames};
-use super::{source, EngineError};
+use crate::engine::containers::stages::Need;
+use crate::engine::image::written::{self, Layer, NewImage, WhiteoutNames};
+use crate::engine::session::docker::long;
+use crate::engine::walk::{secs, size, Walk};
+use crate::engine::{source, EngineError};
 use crate::plan::Stage;
 use bollard::models::{ImageConfig, ImageInspect};
 use bollard::query_parameters::DownloadFromContainerOptionsBuilder;
@@ -20,7 +20,7 @@ use std::time::Instant;
 
 /// Whether the engine takes written images.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Support {
+pub(crate) enum Support {
     /// Not tried yet: the first load decides.
     Untried,
     Works,
@@ -29,14 +29,14 @@ pub(super) enum Support {
 }
 
 /// The state of written layers in one build.
-pub(super) struct Direct {
-    pub(super) support: Support,
+pub(crate) struct Direct {
+    pub(crate) support: Support,
     /// The build's temporary layer files.
-    pub(super) dir: tempfile::TempDir,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 impl Direct {
-    pub(super) fn new(enabled: bool) -> std::io::Result<Self> {
+    pub(crate) fn new(enabled: bool) -> std::io::Result<Self> {
         Ok(Direct {
             support: if enabled {
                 Support::Untried
@@ -53,7 +53,7 @@ impl Direct {
 impl Walk<'_> {
     /// Whether a step of `stage` that runs no command can be a written layer: the stage has no
     /// container yet, and the engine has not refused one.
-    pub(super) fn writes_directly(&self, stage: &str) -> bool {
+    pub(crate) fn writes_directly(&self, stage: &str) -> bool {
         self.direct.support != Support::Refused && !self.containers.contains_key(stage)
     }
 
@@ -78,7 +78,7 @@ impl Walk<'_> {
 
     /// Load `layers` (and `config`) over the image `stage` would start from. `Ok(None)`: the
     /// engine refused the first written image, and the caller does the step in a container.
-    pub(super) async fn write_onto(
+    pub(crate) async fn write_onto(
         &mut self,
         stage: &Stage,
         layers: Vec<Arc<Layer>>,
@@ -111,11 +111,11 @@ impl Walk<'_> {
         h.update(&kept.diff_id);
         let tag = format!(
             "{}:app-{}",
-            super::layers::LAYER_REPOSITORY,
+            crate::engine::caches::dependency_layers::LAYER_REPOSITORY,
             &hex::encode(h.finalize())[..28]
         );
         if let Ok(found) = self.docker.inspect_image(&tag).await {
-            super::layer_store::touch_tag(&self.opts.layer_dir, &tag);
+            crate::engine::caches::layer_store::touch_tag(&self.opts.layer_dir, &tag);
             return Ok(Some(found));
         }
         let Some(id) = self
@@ -125,7 +125,7 @@ impl Walk<'_> {
             return Ok(None);
         };
         self.tag_layer(&id, &tag).await?;
-        super::layer_store::touch_tag(&self.opts.layer_dir, &tag);
+        crate::engine::caches::layer_store::touch_tag(&self.opts.layer_dir, &tag);
         self.docker
             .inspect_image(&id)
             .await
@@ -195,7 +195,7 @@ impl Walk<'_> {
 
     /// Load the layers added to `stage` since its image was last loaded, before a container
     /// starts from it. What the engine refused is returned, to be copied into the container.
-    pub(super) async fn materialize(
+    pub(crate) async fn materialize(
         &mut self,
         stage: &Stage,
     ) -> Result<Vec<Arc<Layer>>, EngineError> {
@@ -216,7 +216,7 @@ impl Walk<'_> {
     }
 
     /// The source as a layer over the stage's image, loaded with the stage's next load.
-    pub(super) async fn write_source(
+    pub(crate) async fn write_source(
         &mut self,
         stage: &Stage,
         path: &str,
@@ -263,7 +263,7 @@ impl Walk<'_> {
     /// `path` of stage `from` as layers over `to`'s image, loaded with `to`'s next load: the
     /// layers `from`'s /app is known to be made of, or else an archive of it from `from`'s
     /// container.
-    pub(super) async fn write_copy(
+    pub(crate) async fn write_copy(
         &mut self,
         from: &Stage,
         to: &Stage,
@@ -302,7 +302,7 @@ impl Walk<'_> {
 
     /// The layers `stage`'s /app is made of, when known: the stage has no container, and all of
     /// its /app came from layers the tool holds (a dependency layer's snapshot, the source).
-    pub(super) fn known_app(&self, stage: &str) -> Option<Vec<Arc<Layer>>> {
+    pub(crate) fn known_app(&self, stage: &str) -> Option<Vec<Arc<Layer>>> {
         if self.containers.contains_key(stage) {
             return None;
         }
@@ -311,7 +311,7 @@ impl Walk<'_> {
 
     /// `path` in `container` as a layer tar rooted at `/`, written to `file`; and whether a name
     /// in it begins with `.wh.` (then it cannot serve as a layer).
-    pub(super) async fn archive_of(
+    pub(crate) async fn archive_of(
         &self,
         container: &str,
         path: &str,
@@ -347,7 +347,7 @@ impl Walk<'_> {
 
     /// The stage's image with the plan's config, written over it: the commit of a stage that
     /// never needed a container. `None`: the engine refused it.
-    pub(super) async fn write_commit(
+    pub(crate) async fn write_commit(
         &mut self,
         stage: &Stage,
     ) -> Result<Option<String>, EngineError> {

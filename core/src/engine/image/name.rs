@@ -12,7 +12,7 @@
 //! A digest (`NAME@sha256:…`) names existing content, not a name a build can give its image:
 //! it is refused with a message that says so.
 
-use super::EngineError;
+use crate::engine::EngineError;
 
 /// Docker's limit on a repository name (registry included, tag not).
 const NAME_MAX: usize = 255;

@@ -1,9 +1,9 @@
 //! Naming the built image, and removing the one the name pointed at before when this tool made
 //! it and nothing else uses it (never one a concurrent build just made).
 
-use super::build::short_id;
-use super::docker::Cleanup;
-use super::{EngineError, ImageName};
+use crate::engine::session::docker::Cleanup;
+use crate::engine::walk::short_id;
+use crate::engine::{EngineError, ImageName};
 use crate::plan::labels;
 use crate::report::log::BuildLog;
 use bollard::models::ImageInspect;
@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 /// Name the new image, and remove the one the name pointed at before when nothing else uses it.
-pub(super) async fn tag(
+pub(crate) async fn tag(
     docker: &Docker,
     image_id: &str,
     name: &ImageName,
@@ -41,7 +41,7 @@ pub(super) async fn tag(
 /// before this build `began` and nothing uses it now: a rebuilt dependency layer or stage state
 /// must not leave unnamed images behind, and one another build made meanwhile (and may be about
 /// to start from) is kept.
-pub(super) async fn retag_cache(
+pub(crate) async fn retag_cache(
     docker: &Docker,
     id: &str,
     tag: &str,

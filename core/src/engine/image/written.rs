@@ -9,8 +9,8 @@
 //! containerd image store, may) are detected by the first load, and the build goes on with
 //! containers; the log says which path was taken.
 
-use super::docker::long;
-use super::EngineError;
+use crate::engine::session::docker::long;
+use crate::engine::EngineError;
 use bollard::models::{ImageConfig, ImageHistoryResponseItem, ImageInspect};
 use bollard::query_parameters::ImportImageOptionsBuilder;
 use futures_util::StreamExt;
@@ -23,15 +23,15 @@ use std::sync::Arc;
 
 /// An uncompressed layer tar on disk, with its digest (the engine's diff id) and size.
 #[derive(Debug)]
-pub(super) struct Layer {
-    pub(super) path: PathBuf,
-    pub(super) diff_id: String,
-    pub(super) size: u64,
+pub(crate) struct Layer {
+    pub(crate) path: PathBuf,
+    pub(crate) diff_id: String,
+    pub(crate) size: u64,
     /// Removed with the layer: a build's own temporary layers (not the layer cache's files).
-    pub(super) temporary: bool,
+    pub(crate) temporary: bool,
     /// The file as it was verified (a kept layer's): read from this, never from the path again,
     /// which a concurrent build may have renamed another file onto.
-    pub(super) pinned: Option<File>,
+    pub(crate) pinned: Option<File>,
 }
 
 impl Drop for Layer {
@@ -43,7 +43,7 @@ impl Drop for Layer {
 }
 
 /// A writer that hashes and counts what passes through it.
-pub(super) struct Hashing<W> {
+pub(crate) struct Hashing<W> {
     inner: W,
     hash: Sha256,
     size: u64,
@@ -64,7 +64,7 @@ impl<W: Write> Write for Hashing<W> {
 impl Layer {
     /// Write a layer tar to `path` with `fill`, which gets the writer and returns what it wants
     /// to report. `temporary` layers are removed when dropped.
-    pub(super) fn write<T>(
+    pub(crate) fn write<T>(
         path: PathBuf,
         temporary: bool,
         fill: impl FnOnce(&mut Hashing<BufWriter<File>>) -> io::Result<T>,
@@ -91,9 +91,9 @@ impl Layer {
         Ok((layer, value))
     }
 
-    /// A kept layer file, verified to hold `diff_id` ([`super::layer_seal::verify`]) through
+    /// A kept layer file, verified to hold `diff_id` ([`crate::engine::caches::layer_seal::verify`]) through
     /// `file`, which it is read from from now on.
-    pub(super) fn verified(path: PathBuf, diff_id: String, size: u64, file: File) -> Layer {
+    pub(crate) fn verified(path: PathBuf, diff_id: String, size: u64, file: File) -> Layer {
         Layer {
             path,
             diff_id,
@@ -104,34 +104,34 @@ impl Layer {
     }
 
     /// The layer's bytes from the start: the verified file, else the path.
-    pub(super) fn open(&self) -> io::Result<File> {
+    pub(crate) fn open(&self) -> io::Result<File> {
         match &self.pinned {
-            Some(file) => super::layer_seal::pinned_reader(file),
+            Some(file) => crate::engine::caches::layer_seal::pinned_reader(file),
             None => File::open(&self.path),
         }
     }
 }
 
 /// What a written image is made of.
-pub(super) struct NewImage<'a> {
+pub(crate) struct NewImage<'a> {
     /// The image the new one extends: its config and layers are kept.
-    pub(super) base: &'a ImageInspect,
+    pub(crate) base: &'a ImageInspect,
     /// The layers added on top, lowest first.
-    pub(super) layers: Vec<Arc<Layer>>,
+    pub(crate) layers: Vec<Arc<Layer>>,
     /// The config to use instead of the base's (`None`: the base's).
-    pub(super) config: Option<ImageConfig>,
+    pub(crate) config: Option<ImageConfig>,
     /// What the history says each new layer is (one line for all of them).
-    pub(super) created_by: String,
+    pub(crate) created_by: String,
     /// The image's creation time (RFC 3339).
-    pub(super) created: String,
+    pub(crate) created: String,
     /// The base's history, oldest first ([`history_of`]), continued by the new layers'.
-    pub(super) base_history: Vec<Value>,
+    pub(crate) base_history: Vec<Value>,
 }
 
 /// The engine's history of an image (newest first) as config history entries, oldest first; empty
 /// when its entries cannot be matched to the image's `layers` (the engine reports sizes, not
 /// which entries made a layer, and a layer of no bytes would be taken for none).
-pub(super) fn history_of(items: Vec<ImageHistoryResponseItem>, layers: usize) -> Vec<Value> {
+pub(crate) fn history_of(items: Vec<ImageHistoryResponseItem>, layers: usize) -> Vec<Value> {
     if items.iter().filter(|i| i.size > 0).count() != layers {
         return vec![];
     }
@@ -158,7 +158,7 @@ pub(super) fn history_of(items: Vec<ImageHistoryResponseItem>, layers: usize) ->
 
 /// The image config this module writes, as Docker's image config JSON with sorted keys (a
 /// `serde_json::Value` map is ordered), and its digest, which is the image id.
-pub(super) fn image_config(image: &NewImage) -> (Vec<u8>, String) {
+pub(crate) fn image_config(image: &NewImage) -> (Vec<u8>, String) {
     let base = image.base;
     let mut diff_ids: Vec<Value> = base
         .root_fs
@@ -215,7 +215,7 @@ fn drop_nulls(value: &mut Value) {
 }
 
 /// Load `image` into the engine; its id.
-pub(super) async fn load(
+pub(crate) async fn load(
     docker: &bollard::Docker,
     image: NewImage<'_>,
 ) -> Result<String, EngineError> {
@@ -279,7 +279,7 @@ pub(super) async fn load(
 
 /// The `docker load` archive: the config, a manifest naming a path for every layer, and the
 /// files of the new layers only.
-pub(super) fn write_archive<W: Write>(
+pub(crate) fn write_archive<W: Write>(
     out: W,
     config_name: &str,
     config: &[u8],
@@ -333,7 +333,7 @@ fn append<W: Write, R: Read>(
 
 /// Copy a tar of `path` as the engine archives it (entries named from the path's last component)
 /// into a layer tar rooted at `/`: every name gets the path's parent in front.
-pub(super) fn rebase_archive<R: Read, W: Write>(
+pub(crate) fn rebase_archive<R: Read, W: Write>(
     archive: R,
     parent: &Path,
     out: &mut W,
@@ -349,11 +349,11 @@ pub(super) fn rebase_archive<R: Read, W: Write>(
 /// container instead.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use]
-pub(super) struct WhiteoutNames(pub(super) bool);
+pub(crate) struct WhiteoutNames(pub(crate) bool);
 
 /// [`rebase_archive`] into an open layer tar; times clamped to `SOURCE_DATE_EPOCH` when set.
 /// With `keep` (absolute paths), only the entries at or under one of them are written.
-pub(super) fn append_rebased<R: Read, W: Write>(
+pub(crate) fn append_rebased<R: Read, W: Write>(
     builder: &mut tar::Builder<W>,
     archive: R,
     parent: &Path,
@@ -370,7 +370,7 @@ pub(super) fn append_rebased<R: Read, W: Write>(
         .trim_start_matches('/')
         .trim_end_matches('/')
         .to_string();
-    let epoch = super::source::source_date_epoch();
+    let epoch = crate::engine::source::source_date_epoch();
     let mut input = tar::Archive::new(archive);
     builder.follow_symlinks(false);
     for entry in input.entries()? {
@@ -422,7 +422,7 @@ pub(super) fn append_rebased<R: Read, W: Write>(
 }
 
 /// The bytes of each of `names` (relative to `path`) in the topmost of `layers` that has it.
-pub(super) fn read_files(
+pub(crate) fn read_files(
     layers: &[Arc<Layer>],
     path: &str,
     names: &[String],

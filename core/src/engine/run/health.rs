@@ -1,7 +1,7 @@
 //! App Runner's health check, locally: TCP or HTTP probes of the service port, before the service
 //! counts as live and while it runs.
 
-use super::run::{OutputHandle, RunError, Started, Tail};
+use crate::engine::run::{OutputHandle, RunError, Started, Tail};
 use crate::report::log::BuildLog;
 use std::time::Duration;
 
@@ -65,7 +65,7 @@ impl HealthCheck {
 
 /// Check at once, then every interval, until `healthy_threshold` checks pass in a row, or fail
 /// after `unhealthy_threshold` in a row fail. (The caller stops it when the application exits.)
-pub(super) async fn health(
+pub(crate) async fn health(
     s: &Started,
     h: &HealthCheck,
     log: &BuildLog,

@@ -1,16 +1,18 @@
 //! Running a built image the way App Runner runs it: PORT set, secrets given at start, the
 //! application's output in the log, and a health check before the service counts as live.
 
-use super::exec::OutputLines;
-use super::health::health;
-pub use super::health::{monitor, HealthCheck, HealthProtocol};
-use super::Session;
+use crate::engine::containers::exec::OutputLines;
+mod health;
+
+use crate::engine::Session;
 use crate::plan::labels;
 use crate::report::log::{BuildLog, Stream};
 use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
 use bollard::query_parameters::{CreateContainerOptionsBuilder, LogsOptionsBuilder};
 use bollard::Docker;
 use futures_util::StreamExt;
+use health::health;
+pub use health::{monitor, HealthCheck, HealthProtocol};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -287,7 +289,7 @@ pub struct Started {
     pub url: String,
     pub host_port: u16,
     pub port: u16,
-    pub(super) probe_addr: std::net::SocketAddr,
+    pub(crate) probe_addr: std::net::SocketAddr,
 }
 
 /// Start the container and wait until it is healthy. Afterwards the application keeps running;
@@ -304,7 +306,7 @@ pub async fn start(
     // From here on, whatever is logged (the application's output, engine errors) is masked.
     log.mask_secrets(opts.secrets.iter().map(|(_, v)| v.as_str()));
     let docker = session.docker();
-    super::docker::sweep_leftovers(docker, log).await;
+    crate::engine::session::docker::sweep_leftovers(docker, log).await;
     warn_if_root(docker, &opts.image, log).await;
     let port_key = format!("{}/tcp", run.port);
     let publish = opts.publish.unwrap_or(Publish {
@@ -330,14 +332,14 @@ pub async fn start(
         image: Some(opts.image.clone()),
         env: Some(env),
         exposed_ports: Some(vec![port_key.clone()]),
-        labels: Some(super::docker::owner_labels()),
+        labels: Some(crate::engine::session::docker::owner_labels()),
         host_config: Some(HostConfig {
             port_bindings: Some(HashMap::from([(port_key.clone(), Some(vec![binding]))])),
             ..Default::default()
         }),
         ..Default::default()
     };
-    let name = super::docker::container_name("app");
+    let name = crate::engine::session::docker::container_name("app");
     let created = docker
         .create_container(
             Some(CreateContainerOptionsBuilder::new().name(&name).build()),

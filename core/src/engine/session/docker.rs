@@ -1,6 +1,6 @@
 //! Connecting to the engine, images, and the containers a build creates (and always removes).
 
-use super::EngineError;
+use crate::engine::EngineError;
 use crate::report::log::BuildLog;
 use bollard::models::ImageInspect;
 use bollard::query_parameters::{

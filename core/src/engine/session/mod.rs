@@ -1,11 +1,14 @@
 //! An engine session: the connection, everything the session creates, and the signals that end it.
 //! Whatever happens — success, failure, SIGINT, SIGTERM — the session removes its containers.
 
-use super::docker::{connect, Cleanup};
-use super::{build, BuildOptions, BuiltImage, EngineError};
+pub(crate) mod docker;
+
+use crate::engine::walk::{self as build, BuildOptions, BuiltImage};
+use crate::engine::EngineError;
 use crate::plan::BuildPlan;
 use crate::report::log::BuildLog;
 use bollard::Docker;
+use docker::{connect, Cleanup};
 use std::future::Future;
 use std::sync::OnceLock;
 use tokio::sync::watch;

@@ -7,7 +7,7 @@
 //! holds use GNU long-name entries, and a path with a `..` component is refused, so that nothing
 //! can land outside the destination directory.
 
-use super::source_index::SourceIndex;
+use crate::engine::caches::source_index::SourceIndex;
 use crate::input::dockerignore::IgnoreRules;
 use crate::input::files::read_project_text;
 use sha2::{Digest, Sha256};

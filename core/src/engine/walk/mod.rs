@@ -1,17 +1,17 @@
 //! One build: walk the plan's steps in order, one container per stage, and tag what the plan's
 //! commit step made. Nothing here knows App Runner's build processes: the plan says it all.
-//! The stages' containers are in [`super::stages`], the tools' mounts and variables in
-//! [`super::tooling`], naming the result in [`super::tagging`].
+//! The stages' containers are in [`crate::engine::containers::stages`], the tools' mounts and variables in
+//! [`crate::engine::containers::mounts`], naming the result in [`crate::engine::image::tagging`].
 
-use super::direct::Direct;
-use super::docker::{ensure_image, sweep_leftovers, Cleanup};
-use super::stage_cache::Keeping;
-use super::stages::{Need, Slot};
-use super::tagging::tag;
-use super::tooling::cache_volume;
-use super::tooling::tool_env;
-use super::written::Layer;
-use super::{source, EngineError, ImageName};
+use crate::engine::caches::stage_reuse::Keeping;
+use crate::engine::containers::mounts::cache_volume;
+use crate::engine::containers::mounts::tool_env;
+use crate::engine::containers::stages::{Need, Slot};
+use crate::engine::image::direct::Direct;
+use crate::engine::image::tagging::tag;
+use crate::engine::image::written::Layer;
+use crate::engine::session::docker::{ensure_image, sweep_leftovers, Cleanup};
+use crate::engine::{source, EngineError, ImageName};
 use crate::plan::{BuildPlan, Stage, Step};
 use crate::report::log::BuildLog;
 use bollard::models::ImageInspect;
@@ -50,7 +50,7 @@ pub struct BuildOptions {
     /// files that happen to sit in the tree, such as the `--secrets-file` of this run.
     pub exclude: Vec<PathBuf>,
     /// `--memory`, `--cpus`, `--command-timeout`: for build containers and their commands.
-    pub limits: super::Limits,
+    pub limits: crate::engine::Limits,
 }
 
 /// Where the tool keeps what outlives a build on this machine: `$XDG_CACHE_HOME/apprunner-build`,
@@ -76,49 +76,49 @@ pub struct BuiltImage {
 }
 
 /// The walk's state: each stage's container once started, and what the steps produced.
-pub(super) struct Walk<'a> {
+pub(crate) struct Walk<'a> {
     /// When this build began, by this machine's clock: cache images made before it may go when
     /// a rebuilt one takes their tag; those made since may be another build's, in use.
-    pub(super) began: chrono::DateTime<chrono::FixedOffset>,
-    pub(super) docker: &'a Docker,
-    pub(super) plan: &'a BuildPlan,
-    pub(super) opts: &'a BuildOptions,
-    pub(super) log: &'a BuildLog,
-    pub(super) cleanup: &'a Cleanup,
+    pub(crate) began: chrono::DateTime<chrono::FixedOffset>,
+    pub(crate) docker: &'a Docker,
+    pub(crate) plan: &'a BuildPlan,
+    pub(crate) opts: &'a BuildOptions,
+    pub(crate) log: &'a BuildLog,
+    pub(crate) cleanup: &'a Cleanup,
     /// Added to every command's env: the CA bundle and cache variables.
-    pub(super) tool_env: Vec<String>,
+    pub(crate) tool_env: Vec<String>,
     /// The package-cache volume, when there is one.
-    pub(super) cache_volume: Option<String>,
+    pub(crate) cache_volume: Option<String>,
     /// Whether the volume was created (when the first container that mounts it is: a build that
     /// runs no command needs none).
-    pub(super) cache_volume_created: bool,
-    pub(super) images: HashMap<String, ImageInspect>,
+    pub(crate) cache_volume_created: bool,
+    pub(crate) images: HashMap<String, ImageInspect>,
     /// The image a stage's container starts from instead of the stage's own: a dependency layer.
-    pub(super) start_from: HashMap<String, String>,
+    pub(crate) start_from: HashMap<String, String>,
     /// Each started stage's container, and whether it has the mounts (CA bundle, package cache).
-    pub(super) containers: HashMap<String, Slot>,
+    pub(crate) containers: HashMap<String, Slot>,
     /// The index of the step being walked.
-    pub(super) at: usize,
-    pub(super) source: Option<source::SourceSummary>,
-    pub(super) committed: Option<String>,
-    pub(super) command_time: Duration,
+    pub(crate) at: usize,
+    pub(crate) source: Option<source::SourceSummary>,
+    pub(crate) committed: Option<String>,
+    pub(crate) command_time: Duration,
     /// Written layers: whether the engine takes them, and the build's temporary layer files.
-    pub(super) direct: Direct,
+    pub(crate) direct: Direct,
     /// For a stage without a container, the layers its /app is known to be made of (a
     /// dependency layer's snapshot, then the source), so that a copy of it needs no container.
-    pub(super) app_layers: HashMap<String, Vec<Arc<Layer>>>,
+    pub(crate) app_layers: HashMap<String, Vec<Arc<Layer>>>,
     /// For a stage without a container, layers added since its image was last loaded: loaded
     /// together with the next step that needs the image (a container, the commit).
-    pub(super) pending: HashMap<String, Vec<Arc<Layer>>>,
+    pub(crate) pending: HashMap<String, Vec<Arc<Layer>>>,
     /// The dependency layers this build made or found, by key: a second stage with the same key
     /// (the original build's second run, on the same image) reuses the first's.
-    pub(super) made_layers: HashMap<String, String>,
+    pub(crate) made_layers: HashMap<String, String>,
     /// The run of commands whose result is kept when its last step is done.
-    pub(super) keeping: Option<Keeping>,
+    pub(crate) keeping: Option<Keeping>,
     /// Kept runs whose commit is under way.
-    pub(super) kept: Vec<super::stage_cache::Kept>,
+    pub(crate) kept: Vec<crate::engine::caches::stage_reuse::Kept>,
     /// Stages whose container is as it was started from `start_from` (only read from since).
-    pub(super) pristine: std::collections::HashSet<String>,
+    pub(crate) pristine: std::collections::HashSet<String>,
 }
 
 pub(crate) async fn build(
@@ -142,7 +142,7 @@ pub(crate) async fn build(
         "Runtime {} {}: {}.",
         rt.name, rt.version, rt.reason
     ));
-    if opts.network.as_deref() == Some(super::confine::HOST_NETWORK) {
+    if opts.network.as_deref() == Some(crate::engine::containers::confine::HOST_NETWORK) {
         log.app_runner(format!(
             "Warning: --network host: build commands share this machine's network, and reach every service listening on it (databases and admin ports on localhost, a cloud metadata endpoint); build with the default network unless the build needs one of them. [{}]",
             crate::report::codes::HOST_NETWORK
@@ -251,14 +251,15 @@ async fn up_to_date(
 ) -> Result<Option<BuiltImage>, EngineError> {
     let name = opts.image.to_string();
     let index_dir = opts.layer_dir.with_file_name("index");
-    let (state, summary) = super::cache::freshness(docker, plan, &name, &opts.exclude, &index_dir)
-        .await
-        .map_err(|source| EngineError::Source {
-            root: plan.source_root.clone(),
-            source,
-        })?;
+    let (state, summary) =
+        crate::engine::caches::freshness::freshness(docker, plan, &name, &opts.exclude, &index_dir)
+            .await
+            .map_err(|source| EngineError::Source {
+                root: plan.source_root.clone(),
+                source,
+            })?;
     match state {
-        super::cache::Freshness::UpToDate { id, size } => {
+        crate::engine::caches::freshness::Freshness::UpToDate { id, size } => {
             log.app_runner(format!(
                 "Image {name} ({}) is up to date: same source, plan, stage images and apprunner-build. Nothing to build (--no-cache builds anyway).",
                 short_id(&id)
@@ -272,18 +273,18 @@ async fn up_to_date(
                 source: summary,
             }))
         }
-        super::cache::Freshness::Stale(why) => {
+        crate::engine::caches::freshness::Freshness::Stale(why) => {
             log.app_runner(format!("Building again: {}.", why.join("; ")));
             Ok(None)
         }
-        super::cache::Freshness::Missing => Ok(None),
+        crate::engine::caches::freshness::Freshness::Missing => Ok(None),
     }
 }
 
 impl Walk<'_> {
     /// What scopes the build's caches to this project: the name its package-cache volume has
     /// (from the source directory and the runtime version), used or not.
-    pub(super) fn project_scope(&self) -> String {
+    pub(crate) fn project_scope(&self) -> String {
         let rt = &self.plan.runtime;
         cache_volume(&self.plan.source_root, &rt.name, &rt.version.to_string())
     }
@@ -302,7 +303,7 @@ impl Walk<'_> {
         Ok(())
     }
 
-    pub(super) async fn step(&mut self, step: &Step) -> Result<(), EngineError> {
+    pub(crate) async fn step(&mut self, step: &Step) -> Result<(), EngineError> {
         if let Step::Announce { message, .. } = step {
             self.log.app_runner(message);
             return Ok(());
@@ -416,11 +417,11 @@ impl Walk<'_> {
     }
 }
 
-pub(super) fn secs(d: Duration) -> String {
+pub(crate) fn secs(d: Duration) -> String {
     format!("{:.1} s", d.as_secs_f64())
 }
 
-pub(super) fn size(bytes: u64) -> String {
+pub(crate) fn size(bytes: u64) -> String {
     match bytes {
         0..=9_999 => format!("{bytes} B"),
         10_000..=9_999_999 => format!("{:.1} kB", bytes as f64 / 1_000.0),
@@ -428,7 +429,7 @@ pub(super) fn size(bytes: u64) -> String {
     }
 }
 
-pub(super) fn short_id(id: &str) -> &str {
+pub(crate) fn short_id(id: &str) -> &str {
     let hex = id.trim_start_matches("sha256:");
     &hex[..hex.len().min(12)]
 }

@@ -1,0 +1,8 @@
+//! The image: layers written without a container, their config, names and tags. Nothing here
+//! starts a container.
+
+pub(crate) mod diff;
+pub(crate) mod direct;
+pub mod name;
+pub(crate) mod tagging;
+pub(crate) mod written;
