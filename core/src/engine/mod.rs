@@ -9,18 +9,21 @@ pub mod containers;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod image;
+pub mod labels;
 pub mod messages;
 pub mod run;
 pub mod session;
+mod shown;
 pub mod source;
 mod walk;
 
 // The public paths from before the rooms, kept stable for the command line and the tests.
 pub use caches::dependency_layers as layers;
 pub use caches::freshness as cache;
+pub use caches::scope::{cache_volume, CACHE_VOLUME};
 pub use containers::confine;
 pub use containers::confine::{CommandTimeout, Cpus, Limits, Memory};
-pub use containers::mounts::{cache_volume, CACHE_VOLUME, CA_PATH};
+pub use containers::mounts::CA_PATH;
 pub use image::name::ImageName;
 pub use session::Session;
 pub use walk::{default_cache_dir, BuildOptions, BuiltImage};

@@ -8,10 +8,11 @@
 use crate::engine::caches::layer_seal::{self, Contents, Seal, Unusable};
 use crate::engine::image::diff::{self, Part};
 use crate::engine::image::written::{append_rebased, Layer, WhiteoutNames};
-use crate::engine::walk::Walk;
+use crate::engine::session::docker::long;
 use crate::engine::EngineError;
 use crate::plan::Step;
 use bollard::query_parameters::DownloadFromContainerOptionsBuilder;
+use bollard::Docker;
 use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use std::io;
@@ -233,79 +234,71 @@ pub(crate) fn keep(layer_dir: &Path, key: &str, kind: Kept, layer: Layer) -> io:
     Ok(Layer::verified(tar, seal.diff_id, seal.size, file))
 }
 
-impl Walk<'_> {
-    /// The container's changes as a layer tar at `file`: each part archived from the container
-    /// (streamed, never whole in memory) or written as a whiteout, in path order.
-    pub(crate) async fn changes_layer(
-        &self,
-        container: &str,
-        file: PathBuf,
-    ) -> Result<Layer, EngineError> {
-        let changes = self
-            .docker
-            .container_changes(container)
-            .await
-            .map_err(EngineError::docker("listing the install's changes"))?
-            .unwrap_or_default();
-        let parts = diff::parts(&changes);
-        // Each archive is requested when the writer reads it, one after another.
-        let mut readers = Vec::new();
-        for part in &parts {
-            let reader = match part {
-                Part::Deleted(_) => None,
-                Part::Archive(path) | Part::Some { dir: path, .. } => {
-                    let options = DownloadFromContainerOptionsBuilder::new()
-                        .path(path)
-                        .build();
-                    let stream = crate::engine::session::docker::long(self.docker)
-                        .download_from_container(container, Some(options))
-                        .map_err(io::Error::other);
-                    Some(tokio_util::io::SyncIoBridge::new(
-                        tokio_util::io::StreamReader::new(stream),
-                    ))
-                }
-            };
-            readers.push(reader);
-        }
-        let written = tokio::task::spawn_blocking(move || {
-            Layer::write(file, false, |out| {
-                let mut tar = tar::Builder::new(out);
-                for (part, reader) in parts.iter().zip(readers) {
-                    match (part, reader) {
-                        (Part::Deleted(path), _) => diff::write_whiteout(&mut tar, path)?,
-                        (Part::Archive(path), Some(reader)) => {
-                            let parent = Path::new(path).parent().unwrap_or(Path::new("/"));
-                            // A file of the container named `.wh.…` would read as a
-                            // deletion: such an install is not kept as a written layer.
-                            no_whiteout_names(append_rebased(&mut tar, reader, parent, None)?)?;
-                        }
-                        (Part::Some { dir, keep }, Some(reader)) => {
-                            let parent = Path::new(dir).parent().unwrap_or(Path::new("/"));
-                            no_whiteout_names(append_rebased(
-                                &mut tar,
-                                reader,
-                                parent,
-                                Some(keep),
-                            )?)?;
-                        }
-                        (_, None) => unreachable!("every archive has a reader"),
-                    }
-                }
-                tar.finish()
-            })
-        })
+/// The container's changes as a layer tar at `file`: each part archived from the container
+/// (streamed, never whole in memory) or written as a whiteout, in path order.
+pub(crate) async fn changes_layer(
+    docker: &Docker,
+    container: &str,
+    file: PathBuf,
+) -> Result<Layer, EngineError> {
+    let changes = docker
+        .container_changes(container)
         .await
-        .map_err(|e| EngineError::Source {
-            root: "(the install's changes)".into(),
-            source: io::Error::other(e),
-        })?;
-        written
-            .map(|(layer, ())| layer)
-            .map_err(|source| EngineError::Source {
-                root: "(the install's changes)".into(),
-                source,
-            })
+        .map_err(EngineError::docker("listing the install's changes"))?
+        .unwrap_or_default();
+    let parts = diff::parts(&changes);
+    // Each archive is requested when the writer reads it, one after another.
+    let mut readers = Vec::new();
+    for part in &parts {
+        let reader = match part {
+            Part::Deleted(_) => None,
+            Part::Archive(path) | Part::Some { dir: path, .. } => {
+                let options = DownloadFromContainerOptionsBuilder::new()
+                    .path(path)
+                    .build();
+                let stream = long(docker)
+                    .download_from_container(container, Some(options))
+                    .map_err(io::Error::other);
+                Some(tokio_util::io::SyncIoBridge::new(
+                    tokio_util::io::StreamReader::new(stream),
+                ))
+            }
+        };
+        readers.push(reader);
     }
+    let written = tokio::task::spawn_blocking(move || {
+        Layer::write(file, false, |out| {
+            let mut tar = tar::Builder::new(out);
+            for (part, reader) in parts.iter().zip(readers) {
+                match (part, reader) {
+                    (Part::Deleted(path), _) => diff::write_whiteout(&mut tar, path)?,
+                    (Part::Archive(path), Some(reader)) => {
+                        let parent = Path::new(path).parent().unwrap_or(Path::new("/"));
+                        // A file of the container named `.wh.…` would read as a
+                        // deletion: such an install is not kept as a written layer.
+                        no_whiteout_names(append_rebased(&mut tar, reader, parent, None)?)?;
+                    }
+                    (Part::Some { dir, keep }, Some(reader)) => {
+                        let parent = Path::new(dir).parent().unwrap_or(Path::new("/"));
+                        no_whiteout_names(append_rebased(&mut tar, reader, parent, Some(keep))?)?;
+                    }
+                    (_, None) => unreachable!("every archive has a reader"),
+                }
+            }
+            tar.finish()
+        })
+    })
+    .await
+    .map_err(|e| EngineError::Source {
+        root: "(the install's changes)".into(),
+        source: io::Error::other(e),
+    })?;
+    written
+        .map(|(layer, ())| layer)
+        .map_err(|source| EngineError::Source {
+            root: "(the install's changes)".into(),
+            source,
+        })
 }
 
 #[cfg(test)]

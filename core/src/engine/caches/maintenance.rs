@@ -1,20 +1,13 @@
 //! The package-cache volumes builds leave behind, to see and to clear (`apprunner-build cache`).
 //! Each volume belongs to one project directory and runtime version (labels say which).
 
-use crate::engine::{EngineError, Session};
+use crate::engine::caches::scope::LAYER_REPOSITORY;
+use crate::engine::labels;
+use crate::engine::session::Session;
+use crate::engine::EngineError;
 use bollard::query_parameters::{ListVolumesOptionsBuilder, RemoveVolumeOptionsBuilder};
 use std::collections::HashMap;
 use std::path::PathBuf;
-
-/// The label naming the project directory a cache volume serves (absolute and canonical).
-pub const CACHE_FOR_LABEL: &str = "apprunner-build.cache-for";
-
-/// `path` as one name whatever directory it is given from: canonical where it exists, else
-/// absolute.
-pub(crate) fn canonical(path: &std::path::Path) -> PathBuf {
-    std::fs::canonicalize(path)
-        .unwrap_or_else(|_| std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf()))
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CacheVolume {
@@ -28,7 +21,7 @@ pub struct CacheVolume {
 impl Session {
     /// Every package-cache volume this tool made.
     pub async fn cache_volumes(&self) -> Result<Vec<CacheVolume>, EngineError> {
-        let filters = HashMap::from([("label", vec![CACHE_FOR_LABEL])]);
+        let filters = HashMap::from([("label", vec![labels::CACHE_FOR])]);
         let options = ListVolumesOptionsBuilder::new().filters(&filters).build();
         let listed = self
             .docker()
@@ -41,14 +34,14 @@ impl Session {
             .into_iter()
             .map(|v| {
                 let project =
-                    PathBuf::from(v.labels.get(CACHE_FOR_LABEL).cloned().unwrap_or_default());
+                    PathBuf::from(v.labels.get(labels::CACHE_FOR).cloned().unwrap_or_default());
                 // A relative path (labelled by an older version) names no directory for sure:
                 // such a volume counts as its project's, never as gone.
                 CacheVolume {
                     project_exists: project.is_relative() || project.is_dir(),
                     runtime: v
                         .labels
-                        .get("apprunner-build.runtime")
+                        .get(labels::VOLUME_RUNTIME)
                         .cloned()
                         .unwrap_or_default(),
                     name: v.name,
@@ -126,10 +119,7 @@ impl Session {
                 .filter_map(|f| f.metadata().ok())
                 .map(|m| m.len())
                 .sum();
-            let tag = format!(
-                "{}:{name}",
-                crate::engine::caches::dependency_layers::LAYER_REPOSITORY
-            );
+            let tag = format!("{}:{name}", LAYER_REPOSITORY);
             found.push(KeptLayer {
                 in_engine: in_engine.iter().any(|(t, _)| *t == tag),
                 tag,
@@ -156,10 +146,7 @@ impl Session {
 
     /// The engine's cache images: each tag, with when its image was made.
     async fn cache_image_tags(&self) -> Vec<(String, std::time::SystemTime)> {
-        let filters = HashMap::from([(
-            "reference",
-            vec![crate::engine::caches::dependency_layers::LAYER_REPOSITORY],
-        )]);
+        let filters = HashMap::from([("reference", vec![LAYER_REPOSITORY])]);
         let options = bollard::query_parameters::ListImagesOptionsBuilder::new()
             .filters(&filters)
             .build();
@@ -173,9 +160,7 @@ impl Session {
                     std::time::UNIX_EPOCH + std::time::Duration::from_secs(i.created.max(0) as u64);
                 i.repo_tags.into_iter().map(move |t| (t, created))
             })
-            .filter(|(t, _)| {
-                t.starts_with(crate::engine::caches::dependency_layers::LAYER_REPOSITORY)
-            })
+            .filter(|(t, _)| t.starts_with(LAYER_REPOSITORY))
             .collect()
     }
 

@@ -7,7 +7,9 @@ pub mod freshness;
 pub(crate) mod layer_seal;
 pub(crate) mod layer_store;
 pub mod maintenance;
+pub mod scope;
 pub(crate) mod source_index;
 pub(crate) mod stage_reuse;
 
-pub use maintenance::{CacheVolume, KeptLayer, CACHE_FOR_LABEL, LAYER_UNUSED_FOR};
+pub use maintenance::{CacheVolume, KeptLayer, LAYER_UNUSED_FOR};
+pub use scope::LAYER_REPOSITORY;

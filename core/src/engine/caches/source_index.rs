@@ -73,7 +73,7 @@ impl SourceIndex {
     /// Where the index of `root` is kept under `dir`.
     pub(crate) fn path_for(dir: &Path, root: &Path, prefix: &str) -> PathBuf {
         // Named from the canonical path: two projects both built as `.` have two indexes.
-        let root = crate::engine::caches::maintenance::canonical(root);
+        let root = crate::engine::caches::scope::canonical(root);
         let mut h = Sha256::new();
         h.update(root.as_os_str().as_encoded_bytes());
         h.update(b"\0");

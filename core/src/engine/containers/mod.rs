@@ -4,4 +4,6 @@
 pub mod confine;
 pub(crate) mod exec;
 pub mod mounts;
+pub(crate) mod stage_state;
 pub(crate) mod stages;
+pub(crate) mod start;

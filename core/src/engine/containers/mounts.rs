@@ -2,7 +2,10 @@
 //! TLS-intercepting proxy and the package-manager caches, mounted under /dev and given to build
 //! commands only.
 
-use crate::engine::walk::{BuildOptions, Walk};
+use crate::engine::caches::scope::{cache_volume, canonical};
+use crate::engine::labels;
+use crate::engine::walk::context::BuildContext;
+use crate::engine::walk::options::BuildOptions;
 use crate::engine::EngineError;
 use crate::report::log::BuildLog;
 use std::collections::HashMap;
@@ -10,7 +13,7 @@ use std::collections::HashMap;
 /// Where the CA bundle is mounted, in the container's /dev tmpfs. The engine's archive API
 /// (uploads and downloads) creates a container's mount points in its own layer, outside that
 /// tmpfs: so a container that is committed later gets the mounts only while commands run, and
-/// copies go through a container without them (see `Walk::container`). No mount point, not
+/// copies go through a container without them (see `containers::stages::container`). No mount point, not
 /// even an empty file, reaches an image.
 pub const CA_PATH: &str = "/dev/apprunner-build-ca.crt";
 /// Turns npm's update notice off, in build commands only.
@@ -23,10 +26,7 @@ pub const CA_VARIABLES: &[&str] = &[
     "NODE_EXTRA_CA_CERTS",
     "npm_config_cafile",
 ];
-/// The prefix of the named volumes that hold package-manager caches between builds (see
-/// [`cache_volume`]), and where build containers see them: under /dev again, mounted like the
-/// CA bundle (see [`CA_PATH`]), so that no mount point reaches an image.
-pub const CACHE_VOLUME: &str = "apprunner-build-cache";
+/// Where build containers see the package-cache volume (see [`CA_PATH`] for why under /dev).
 pub const CACHE_PATH: &str = "/dev/apprunner-build-cache";
 /// Each tool's cache directory, inside the volume.
 const CACHE_VARIABLES: &[(&str, &str)] = &[
@@ -39,8 +39,107 @@ const CACHE_VARIABLES: &[(&str, &str)] = &[
     ("COREPACK_HOME", "corepack"),
 ];
 
+/// What one build mounts into its build containers, and the env that points the tools at it.
+pub(crate) struct Mounts {
+    /// Added to every command's env: the CA bundle and cache variables.
+    tool_env: Vec<String>,
+    /// The package-cache volume, when there is one.
+    volume: Option<String>,
+    /// Whether the volume was created (when the first container that mounts it is: a build that
+    /// runs no command needs none).
+    volume_created: bool,
+}
+
+impl Mounts {
+    /// The build's mounts: the CA bundle (checked here), and the package-cache volume when the
+    /// options keep package caches.
+    pub(crate) fn new(
+        opts: &BuildOptions,
+        plan: &crate::plan::BuildPlan,
+        log: &BuildLog,
+    ) -> Result<Self, EngineError> {
+        let tool_env = tool_env(opts, log)?;
+        let rt = &plan.runtime;
+        let volume = opts.package_cache.then(|| {
+            let volume = cache_volume(&plan.source_root, &rt.name, &rt.version.to_string());
+            log.app_runner(format!(
+                "Package caches in volume {volume} (shared by builds of this directory with {} {} only).",
+                rt.name, rt.version
+            ));
+            volume
+        });
+        Ok(Mounts {
+            tool_env,
+            volume,
+            volume_created: false,
+        })
+    }
+
+    /// The variables every build command gets besides the plan's.
+    pub(crate) fn tool_env(&self) -> &[String] {
+        &self.tool_env
+    }
+
+    /// Whether the build has anything to mount.
+    pub(crate) fn any(&self, opts: &BuildOptions) -> bool {
+        opts.ca_bundle.is_some() || self.volume.is_some()
+    }
+
+    /// The binds of a container with the mounts, the volume created the first time.
+    pub(crate) async fn binds(
+        &mut self,
+        ctx: &BuildContext<'_>,
+    ) -> Result<Vec<String>, EngineError> {
+        let mut binds = Vec::new();
+        if let Some(p) = &ctx.opts.ca_bundle {
+            let abs = std::fs::canonicalize(p).unwrap_or_else(|_| p.clone());
+            binds.push(format!("{}:{CA_PATH}:ro", abs.display()));
+        }
+        self.create_volume(ctx).await?;
+        if let Some(volume) = &self.volume {
+            binds.push(format!("{volume}:{CACHE_PATH}"));
+        }
+        Ok(binds)
+    }
+
+    /// The package-cache volume, labelled with whose it is (so that it can be found and pruned).
+    async fn create_volume(&mut self, ctx: &BuildContext<'_>) -> Result<(), EngineError> {
+        let Some(volume) = &self.volume else {
+            return Ok(());
+        };
+        if self.volume_created {
+            return Ok(());
+        }
+        let rt = &ctx.plan.runtime;
+        let labels = HashMap::from([
+            (
+                labels::CACHE_FOR.to_string(),
+                // Absolute and canonical: `cache prune` may run from any directory.
+                canonical(&ctx.plan.source_root).display().to_string(),
+            ),
+            (
+                labels::VOLUME_RUNTIME.to_string(),
+                format!("{} {}", rt.name, rt.version),
+            ),
+        ]);
+        let options = bollard::models::VolumeCreateRequest {
+            name: Some(volume.clone()),
+            labels: Some(labels),
+            ..Default::default()
+        };
+        ctx.docker
+            .create_volume(options)
+            .await
+            .map_err(EngineError::docker(format!(
+                "creating the package-cache volume {volume}"
+            )))?;
+        self.volume_created = true;
+        Ok(())
+    }
+}
+
 /// The CA bundle's and the package caches' variables, for build commands only.
-pub(crate) fn tool_env(opts: &BuildOptions, log: &BuildLog) -> Result<Vec<String>, EngineError> {
+fn tool_env(opts: &BuildOptions, log: &BuildLog) -> Result<Vec<String>, EngineError> {
     // npm's "new version available" notice is noise in a build log.
     let mut env = vec![NPM_NO_UPDATE_NOTICE.to_string()];
     if let Some(path) = &opts.ca_bundle {
@@ -79,85 +178,4 @@ pub(crate) fn tool_env(opts: &BuildOptions, log: &BuildLog) -> Result<Vec<String
         env.push("UV_LINK_MODE=copy".into());
     }
     Ok(env)
-}
-
-/// The package-cache volume of one project and runtime: `apprunner-build-cache-<hash>`, the hash
-/// over the canonical source root path and the runtime's name and version.
-///
-/// Who shares what: builds of the same source directory (however it is spelled: the path is
-/// canonicalized) with the same runtime name and version share one volume, so a rebuild finds
-/// its downloads; a different project, or the same project on another runtime or version, gets
-/// a volume of its own, so that one project's build commands cannot poison another's pip, npm,
-/// yarn, pnpm, uv, poetry or corepack cache. `--no-cache` mounts no volume at all.
-pub fn cache_volume(source_root: &std::path::Path, runtime: &str, version: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let root = crate::engine::caches::maintenance::canonical(source_root);
-    let mut h = Sha256::new();
-    h.update(root.as_os_str().as_encoded_bytes());
-    h.update(b"\0");
-    h.update(runtime.as_bytes());
-    h.update(b"\0");
-    h.update(version.as_bytes());
-    let hex = hex::encode(h.finalize());
-    format!("{CACHE_VOLUME}-{}", &hex[..16])
-}
-
-impl Walk<'_> {
-    /// The package-cache volume, labelled with whose it is (so that it can be found and pruned).
-    pub(crate) async fn create_cache_volume(&mut self) -> Result<(), EngineError> {
-        let Some(volume) = &self.cache_volume else {
-            return Ok(());
-        };
-        if self.cache_volume_created {
-            return Ok(());
-        }
-        let rt = &self.plan.runtime;
-        let labels = HashMap::from([
-            (
-                crate::engine::caches::maintenance::CACHE_FOR_LABEL.to_string(),
-                // Absolute and canonical: `cache prune` may run from any directory.
-                crate::engine::caches::maintenance::canonical(&self.plan.source_root)
-                    .display()
-                    .to_string(),
-            ),
-            (
-                "apprunner-build.runtime".to_string(),
-                format!("{} {}", rt.name, rt.version),
-            ),
-        ]);
-        let options = bollard::models::VolumeCreateRequest {
-            name: Some(volume.clone()),
-            labels: Some(labels),
-            ..Default::default()
-        };
-        self.docker
-            .create_volume(options)
-            .await
-            .map_err(EngineError::docker(format!(
-                "creating the package-cache volume {volume}"
-            )))?;
-        self.cache_volume_created = true;
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_project_and_runtime_gets_its_own_cache_volume() {
-        let a = tempfile::tempdir().unwrap();
-        let b = tempfile::tempdir().unwrap();
-        let va = cache_volume(a.path(), "python311", "3.11.13");
-        assert!(va.starts_with("apprunner-build-cache-"), "{va}");
-        assert_eq!(va.len(), "apprunner-build-cache-".len() + 16);
-        assert_ne!(va, cache_volume(b.path(), "python311", "3.11.13"));
-        assert_ne!(va, cache_volume(a.path(), "python311", "3.11.14"));
-        assert_ne!(va, cache_volume(a.path(), "nodejs22", "3.11.13"));
-        // The same directory, however spelled, shares its volume.
-        let spelled = a.path().join(".").join("sub").join("..");
-        std::fs::create_dir(a.path().join("sub")).unwrap();
-        assert_eq!(va, cache_volume(&spelled, "python311", "3.11.13"));
-    }
 }

@@ -4,11 +4,17 @@
 //! The first time the engine refuses a written image, the build says so and goes on with
 //! containers for the rest of the build.
 
-use crate::engine::containers::stages::Need;
+use crate::engine::caches::layer_store::touch_tag;
+use crate::engine::caches::scope::LAYER_REPOSITORY;
+use crate::engine::containers::stage_state::StageState;
+use crate::engine::image::config::final_config;
+use crate::engine::image::tagging::tag_cache_image;
 use crate::engine::image::written::{self, Layer, NewImage, WhiteoutNames};
 use crate::engine::session::docker::long;
-use crate::engine::walk::{secs, size, Walk};
-use crate::engine::{source, EngineError};
+use crate::engine::shown::{secs, size};
+use crate::engine::source::{self, SourceSummary};
+use crate::engine::walk::context::BuildContext;
+use crate::engine::EngineError;
 use crate::plan::Stage;
 use bollard::models::{ImageConfig, ImageInspect};
 use bollard::query_parameters::DownloadFromContainerOptionsBuilder;
@@ -29,15 +35,23 @@ pub(crate) enum Support {
 }
 
 /// The state of written layers in one build.
-pub(crate) struct Direct {
-    pub(crate) support: Support,
+pub(crate) struct WrittenLayers {
+    support: Support,
     /// The build's temporary layer files.
-    pub(crate) dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
-impl Direct {
+/// What a copy of another stage's /app is made from.
+pub(crate) enum AppOf {
+    /// The layers that stage's /app is known to be made of.
+    Layers(Vec<Arc<Layer>>),
+    /// That stage's container.
+    Container(String),
+}
+
+impl WrittenLayers {
     pub(crate) fn new(enabled: bool) -> std::io::Result<Self> {
-        Ok(Direct {
+        Ok(WrittenLayers {
             support: if enabled {
                 Support::Untried
             } else {
@@ -50,18 +64,26 @@ impl Direct {
     }
 }
 
-impl Walk<'_> {
-    /// Whether a step of `stage` that runs no command can be a written layer: the stage has no
+impl WrittenLayers {
+    pub(crate) fn support(&self) -> Support {
+        self.support
+    }
+
+    /// Whether a step of a stage that runs no command can be a written layer: the stage has no
     /// container yet, and the engine has not refused one.
-    pub(crate) fn writes_directly(&self, stage: &str) -> bool {
-        self.direct.support != Support::Refused && !self.containers.contains_key(stage)
+    pub(crate) fn writes_directly(&self, state: &StageState) -> bool {
+        self.support != Support::Refused && !state.has_container()
     }
 
     /// The image `stage` would start a container from now.
-    async fn start_image(&self, stage: &Stage) -> Result<ImageInspect, EngineError> {
-        match self.start_from.get(&stage.name) {
-            None => Ok(self.images[&stage.image].clone()),
-            Some(id) => self
+    async fn start_image(
+        ctx: &BuildContext<'_>,
+        state: &StageState,
+        stage: &Stage,
+    ) -> Result<ImageInspect, EngineError> {
+        match state.start_from() {
+            None => Ok(ctx.image_of(stage).clone()),
+            Some(id) => ctx
                 .docker
                 .inspect_image(id)
                 .await
@@ -69,39 +91,39 @@ impl Walk<'_> {
         }
     }
 
-    fn temporary_layer(&self, what: &str) -> PathBuf {
-        self.direct
-            .dir
-            .path()
-            .join(format!("{what}-{}.tar", self.at))
+    pub(crate) fn temporary_layer(&self, ctx: &BuildContext<'_>, what: &str) -> PathBuf {
+        self.dir.path().join(format!("{what}-{}.tar", ctx.at))
     }
 
     /// Load `layers` (and `config`) over the image `stage` would start from. `Ok(None)`: the
     /// engine refused the first written image, and the caller does the step in a container.
     pub(crate) async fn write_onto(
         &mut self,
+        ctx: &BuildContext<'_>,
+        state: &StageState,
         stage: &Stage,
         layers: Vec<Arc<Layer>>,
         config: Option<ImageConfig>,
         created_by: &str,
     ) -> Result<Option<String>, EngineError> {
-        let mut base = self.start_image(stage).await?;
+        let mut base = Self::start_image(ctx, state, stage).await?;
         let mut layers = layers;
         // A kept layer (a dependency layer's /app) under others: loaded once as an image of its
         // own, found by tag later, so that its bytes are not sent again with every source edit.
         if layers.len() > 1 && !layers[0].temporary {
             let kept = layers.remove(0);
-            match self.kept_base(&base, kept).await? {
+            match self.kept_base(ctx, &base, kept).await? {
                 Some(with_kept) => base = with_kept,
                 None => return Ok(None),
             }
         }
-        self.load_over(&base, layers, config, created_by).await
+        self.load_over(ctx, &base, layers, config, created_by).await
     }
 
     /// `base` with the kept layer on top, found by its tag or loaded and tagged.
     async fn kept_base(
         &mut self,
+        ctx: &BuildContext<'_>,
         base: &ImageInspect,
         kept: Arc<Layer>,
     ) -> Result<Option<ImageInspect>, EngineError> {
@@ -110,23 +132,22 @@ impl Walk<'_> {
         h.update(b"\0");
         h.update(&kept.diff_id);
         let tag = format!(
-            "{}:app-{}",
-            crate::engine::caches::dependency_layers::LAYER_REPOSITORY,
+            "{LAYER_REPOSITORY}:app-{}",
             &hex::encode(h.finalize())[..28]
         );
-        if let Ok(found) = self.docker.inspect_image(&tag).await {
-            crate::engine::caches::layer_store::touch_tag(&self.opts.layer_dir, &tag);
+        if let Ok(found) = ctx.docker.inspect_image(&tag).await {
+            touch_tag(&ctx.opts.layer_dir, &tag);
             return Ok(Some(found));
         }
         let Some(id) = self
-            .load_over(base, vec![kept], None, "a dependency layer's /app")
+            .load_over(ctx, base, vec![kept], None, "a dependency layer's /app")
             .await?
         else {
             return Ok(None);
         };
-        self.tag_layer(&id, &tag).await?;
-        crate::engine::caches::layer_store::touch_tag(&self.opts.layer_dir, &tag);
-        self.docker
+        tag_cache_image(ctx.docker, ctx.cleanup, &id, &tag, ctx.began).await?;
+        touch_tag(&ctx.opts.layer_dir, &tag);
+        ctx.docker
             .inspect_image(&id)
             .await
             .map(Some)
@@ -135,12 +156,13 @@ impl Walk<'_> {
 
     async fn load_over(
         &mut self,
+        ctx: &BuildContext<'_>,
         base: &ImageInspect,
         layers: Vec<Arc<Layer>>,
         config: Option<ImageConfig>,
         created_by: &str,
     ) -> Result<Option<String>, EngineError> {
-        if self.direct.support == Support::Refused {
+        if self.support == Support::Refused {
             return Ok(None);
         }
         let created = match (source::source_date_epoch(), &config) {
@@ -160,7 +182,7 @@ impl Walk<'_> {
         };
         let base_history = match &base.id {
             Some(id) => written::history_of(
-                self.docker.image_history(id).await.unwrap_or_default(),
+                ctx.docker.image_history(id).await.unwrap_or_default(),
                 base.root_fs
                     .as_ref()
                     .and_then(|r| r.layers.as_ref())
@@ -176,15 +198,15 @@ impl Walk<'_> {
             created,
             base_history,
         };
-        match written::load(self.docker, image).await {
+        match written::load(ctx.docker, image).await {
             Ok(id) => {
-                self.direct.support = Support::Works;
-                self.cleanup.add_image(&id);
+                self.support = Support::Works;
+                ctx.cleanup.add_image(&id);
                 Ok(Some(id))
             }
-            Err(EngineError::Docker { source, .. }) if self.direct.support == Support::Untried => {
-                self.direct.support = Support::Refused;
-                self.log.app_runner(format!(
+            Err(EngineError::Docker { source, .. }) if self.support == Support::Untried => {
+                self.support = Support::Refused;
+                ctx.log.app_runner(format!(
                     "This engine does not take written layers ({source}): every step uses a container."
                 ));
                 Ok(None)
@@ -197,18 +219,28 @@ impl Walk<'_> {
     /// starts from it. What the engine refused is returned, to be copied into the container.
     pub(crate) async fn materialize(
         &mut self,
+        ctx: &BuildContext<'_>,
+        state: &mut StageState,
         stage: &Stage,
     ) -> Result<Vec<Arc<Layer>>, EngineError> {
-        let Some(layers) = self.pending.remove(&stage.name).filter(|l| !l.is_empty()) else {
+        let layers = state.take_pending();
+        if layers.is_empty() {
             return Ok(vec![]);
-        };
+        }
         match self
-            .write_onto(stage, layers.clone(), None, "layers of this stage")
+            .write_onto(
+                ctx,
+                state,
+                stage,
+                layers.clone(),
+                None,
+                "layers of this stage",
+            )
             .await?
         {
             Some(id) => {
-                self.cleanup.add_intermediate(&id);
-                self.start_from.insert(stage.name.clone(), id);
+                ctx.cleanup.add_intermediate(&id);
+                state.loaded(id);
                 Ok(vec![])
             }
             None => Ok(layers),
@@ -217,15 +249,16 @@ impl Walk<'_> {
 
     /// The source as a layer over the stage's image, loaded with the stage's next load.
     pub(crate) async fn write_source(
-        &mut self,
-        stage: &Stage,
+        &self,
+        ctx: &BuildContext<'_>,
+        state: &mut StageState,
         path: &str,
-    ) -> Result<(), EngineError> {
+    ) -> Result<SourceSummary, EngineError> {
         let t = Instant::now();
-        let root = self.plan.source_root.clone();
+        let root = ctx.plan.source_root.clone();
         let prefix = path.trim_start_matches('/').to_string();
-        let exclude = self.opts.exclude.clone();
-        let file = self.temporary_layer("source");
+        let exclude = ctx.opts.exclude.clone();
+        let file = self.temporary_layer(ctx, "source");
         let tar_root = root.clone();
         let written = tokio::task::spawn_blocking(move || {
             Layer::write(file, true, |out| {
@@ -238,46 +271,40 @@ impl Walk<'_> {
             source: std::io::Error::other(e),
         })?;
         let (layer, summary) = written.map_err(|source| EngineError::Source { root, source })?;
-        let layer = Arc::new(layer);
-        self.pending
-            .entry(stage.name.clone())
-            .or_default()
-            .push(layer.clone());
+        state.add_source(Arc::new(layer));
         for warning in &summary.warnings {
-            self.log.app_runner(format!("Warning: {warning}."));
+            ctx.log.app_runner(format!("Warning: {warning}."));
         }
-        self.log.app_runner(format!(
+        ctx.log.app_runner(format!(
             "Added the source ({} file{}, {}) to {path} as a layer in {}.",
             summary.files,
             if summary.files == 1 { "" } else { "s" },
             size(summary.bytes),
             secs(t.elapsed())
         ));
-        if let Some(known) = self.app_layers.get_mut(&stage.name) {
-            known.push(layer);
-        }
-        self.source = Some(summary);
-        Ok(())
+        Ok(summary)
     }
 
     /// `path` of stage `from` as layers over `to`'s image, loaded with `to`'s next load: the
     /// layers `from`'s /app is known to be made of, or else an archive of it from `from`'s
-    /// container.
+    /// container. `false`: it cannot be a layer, and the caller copies it with a container.
     pub(crate) async fn write_copy(
-        &mut self,
+        &self,
+        ctx: &BuildContext<'_>,
         from: &Stage,
+        app: AppOf,
         to: &Stage,
+        to_state: &mut StageState,
         path: &str,
     ) -> Result<bool, EngineError> {
         let t = Instant::now();
-        let (layers, how) = match self.known_app(&from.name) {
-            Some(layers) => (layers, "as the layers it is made of"),
-            None => {
-                let container = self.container(from, Need::NoMounts).await?;
-                let file = self.temporary_layer("copy");
-                let (layer, names) = self.archive_of(&container, path, file, true).await?;
+        let (layers, how) = match app {
+            AppOf::Layers(layers) => (layers, "as the layers it is made of"),
+            AppOf::Container(container) => {
+                let file = self.temporary_layer(ctx, "copy");
+                let (layer, names) = archive_of(ctx, &container, path, file, true).await?;
                 if names == WhiteoutNames(true) {
-                    self.log.app_runner(format!(
+                    ctx.log.app_runner(format!(
                         "{path} of the {} stage has names that begin with `.wh.`, which a layer would read as deletions: it is copied with a container instead.",
                         from.name
                     ));
@@ -287,11 +314,8 @@ impl Walk<'_> {
             }
         };
         let what = format!("{path} from the {} stage", from.name);
-        self.pending
-            .entry(to.name.clone())
-            .or_default()
-            .extend(layers);
-        self.log.app_runner(format!(
+        to_state.add_layers(layers);
+        ctx.log.app_runner(format!(
             "Copied {what} into the {} stage ({}) {how} in {}.",
             to.name,
             to.image,
@@ -300,62 +324,20 @@ impl Walk<'_> {
         Ok(true)
     }
 
-    /// The layers `stage`'s /app is made of, when known: the stage has no container, and all of
-    /// its /app came from layers the tool holds (a dependency layer's snapshot, the source).
-    pub(crate) fn known_app(&self, stage: &str) -> Option<Vec<Arc<Layer>>> {
-        if self.containers.contains_key(stage) {
-            return None;
-        }
-        self.app_layers.get(stage).cloned()
-    }
-
-    /// `path` in `container` as a layer tar rooted at `/`, written to `file`; and whether a name
-    /// in it begins with `.wh.` (then it cannot serve as a layer).
-    pub(crate) async fn archive_of(
-        &self,
-        container: &str,
-        path: &str,
-        file: PathBuf,
-        temporary: bool,
-    ) -> Result<(Layer, WhiteoutNames), EngineError> {
-        let options = DownloadFromContainerOptionsBuilder::new()
-            .path(path)
-            .build();
-        let download = long(self.docker)
-            .download_from_container(container, Some(options))
-            .map_err(std::io::Error::other);
-        let reader = tokio_util::io::StreamReader::new(download);
-        let bridge = tokio_util::io::SyncIoBridge::new(reader);
-        let parent = Path::new(path)
-            .parent()
-            .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
-        let written = tokio::task::spawn_blocking(move || {
-            Layer::write(file, temporary, |out| {
-                written::rebase_archive(bridge, &parent, out)
-            })
-        })
-        .await
-        .map_err(|e| EngineError::Source {
-            root: path.into(),
-            source: std::io::Error::other(e),
-        })?;
-        written.map_err(|source| EngineError::Source {
-            root: path.into(),
-            source,
-        })
-    }
-
     /// The stage's image with the plan's config, written over it: the commit of a stage that
     /// never needed a container. `None`: the engine refused it.
     pub(crate) async fn write_commit(
         &mut self,
+        ctx: &BuildContext<'_>,
+        state: &mut StageState,
         stage: &Stage,
+        source: Option<&SourceSummary>,
     ) -> Result<Option<String>, EngineError> {
         let t = Instant::now();
         // The stage's own image's config, not the start image's (a dependency layer was
         // committed from a container, with its idle command and key label), with the plan's over it.
-        let stage_base = self.images[&stage.image].clone();
-        let plan = self.final_config(&stage_base);
+        let stage_base = ctx.image_of(stage).clone();
+        let plan = final_config(ctx, source, &stage_base);
         let mut config = stage_base.config.clone().unwrap_or_default();
         let mut labels = config.labels.take().unwrap_or_default();
         labels.extend(plan.labels.unwrap_or_default());
@@ -366,15 +348,22 @@ impl Walk<'_> {
         config.working_dir = plan.working_dir;
         config.exposed_ports = plan.exposed_ports;
         config.user = plan.user;
-        let layers = self.pending.get(&stage.name).cloned().unwrap_or_default();
+        let layers = state.pending().to_vec();
         let Some(id) = self
-            .write_onto(stage, layers.clone(), Some(config), "the application image")
+            .write_onto(
+                ctx,
+                state,
+                stage,
+                layers.clone(),
+                Some(config),
+                "the application image",
+            )
             .await?
         else {
             return Ok(None);
         };
-        self.pending.remove(&stage.name);
-        self.log.app_runner(format!(
+        state.pending_written();
+        ctx.log.app_runner(format!(
             "Wrote the application image ({} new layer{} and its config) in {}.",
             layers.len(),
             if layers.len() == 1 { "" } else { "s" },
@@ -382,4 +371,40 @@ impl Walk<'_> {
         ));
         Ok(Some(id))
     }
+}
+
+/// `path` in `container` as a layer tar rooted at `/`, written to `file`; and whether a name
+/// in it begins with `.wh.` (then it cannot serve as a layer).
+pub(crate) async fn archive_of(
+    ctx: &BuildContext<'_>,
+    container: &str,
+    path: &str,
+    file: PathBuf,
+    temporary: bool,
+) -> Result<(Layer, WhiteoutNames), EngineError> {
+    let options = DownloadFromContainerOptionsBuilder::new()
+        .path(path)
+        .build();
+    let download = long(ctx.docker)
+        .download_from_container(container, Some(options))
+        .map_err(std::io::Error::other);
+    let reader = tokio_util::io::StreamReader::new(download);
+    let bridge = tokio_util::io::SyncIoBridge::new(reader);
+    let parent = Path::new(path)
+        .parent()
+        .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
+    let written = tokio::task::spawn_blocking(move || {
+        Layer::write(file, temporary, |out| {
+            written::rebase_archive(bridge, &parent, out)
+        })
+    })
+    .await
+    .map_err(|e| EngineError::Source {
+        root: path.into(),
+        source: std::io::Error::other(e),
+    })?;
+    written.map_err(|source| EngineError::Source {
+        root: path.into(),
+        source,
+    })
 }

@@ -1,6 +1,7 @@
 //! The image: layers written without a container, their config, names and tags. Nothing here
 //! starts a container.
 
+pub(crate) mod config;
 pub(crate) mod diff;
 pub(crate) mod direct;
 pub mod name;

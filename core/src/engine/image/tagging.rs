@@ -1,10 +1,11 @@
 //! Naming the built image, and removing the one the name pointed at before when this tool made
 //! it and nothing else uses it (never one a concurrent build just made).
 
+use crate::engine::image::name::ImageName;
+use crate::engine::labels;
 use crate::engine::session::docker::Cleanup;
-use crate::engine::walk::short_id;
-use crate::engine::{EngineError, ImageName};
-use crate::plan::labels;
+use crate::engine::shown::short_id;
+use crate::engine::EngineError;
 use crate::report::log::BuildLog;
 use bollard::models::ImageInspect;
 use bollard::query_parameters::TagImageOptionsBuilder;
@@ -70,6 +71,19 @@ pub(crate) async fn retag_cache(
         }
     }
     Ok(())
+}
+
+/// Tag a cache image this build made or loaded (see [`retag_cache`]): tagged, it is the cache's,
+/// not a leftover of this build.
+pub(crate) async fn tag_cache_image(
+    docker: &Docker,
+    cleanup: &Cleanup,
+    id: &str,
+    tag: &str,
+    began: chrono::DateTime<chrono::FixedOffset>,
+) -> Result<(), EngineError> {
+    cleanup.keep_image(id);
+    retag_cache(docker, id, tag, began).await
 }
 
 fn created(image: &ImageInspect) -> Option<chrono::DateTime<chrono::FixedOffset>> {

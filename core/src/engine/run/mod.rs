@@ -4,8 +4,8 @@
 use crate::engine::containers::exec::OutputLines;
 mod health;
 
+use crate::engine::labels;
 use crate::engine::Session;
-use crate::plan::labels;
 use crate::report::log::{BuildLog, Stream};
 use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
 use bollard::query_parameters::{CreateContainerOptionsBuilder, LogsOptionsBuilder};

@@ -1,5 +1,6 @@
 //! Connecting to the engine, images, and the containers a build creates (and always removes).
 
+use crate::engine::labels;
 use crate::engine::EngineError;
 use crate::report::log::BuildLog;
 use bollard::models::ImageInspect;
@@ -13,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 /// Every container this tool makes is named `apprunner-build-<pid>-<stage>-<n>`, for people to
-/// recognise; sweeping relies on the [`OWNER_LABEL`] label, not on the name.
+/// recognise; sweeping relies on the [`labels::OWNER`] label, not on the name.
 pub(crate) const CONTAINER_PREFIX: &str = "apprunner-build-";
 
 pub(crate) fn container_name(stage: &str) -> String {
@@ -23,11 +24,6 @@ pub(crate) fn container_name(stage: &str) -> String {
     format!("{CONTAINER_PREFIX}{}-{stage}-{n}", std::process::id())
 }
 
-/// The label on every container this tool creates: the process that made it, as
-/// `pid=N start=T place=DIGEST` (see [`Owner`]). A committed image would inherit
-/// it (the engine merges a container's labels into the image), so the final image gets it empty.
-pub(crate) const OWNER_LABEL: &str = "apprunner-build.owner";
-
 /// The labels for a container this process creates.
 pub(crate) fn owner_labels() -> HashMap<String, String> {
     let value = match Owner::of_this_process() {
@@ -35,7 +31,7 @@ pub(crate) fn owner_labels() -> HashMap<String, String> {
         // Without /proc, no owner can be proven gone: such a container is never swept.
         None => format!("pid={}", std::process::id()),
     };
-    HashMap::from([(OWNER_LABEL.to_string(), value)])
+    HashMap::from([(labels::OWNER.to_string(), value)])
 }
 
 /// The process that made a container: its pid and start time (field 22 of `/proc/PID/stat`, which
@@ -457,7 +453,7 @@ impl Cleanup {
     }
 }
 
-/// Remove the containers whose owner (their [`OWNER_LABEL`]) is provably gone: a build or `run`
+/// Remove the containers whose owner (their [`labels::OWNER`]) is provably gone: a build or `run`
 /// killed with SIGKILL, or a machine that crashed. Containers of other pid namespaces, hosts or
 /// boots are left alone, and so is everything when `/proc` hides other processes (then no owner
 /// can be proven gone). A removal that fails is said, with its reason.
@@ -468,7 +464,7 @@ pub(crate) async fn sweep_leftovers(docker: &Docker, log: &BuildLog) {
     if !matches!(start_time(1), Lookup::Started(_)) {
         return;
     }
-    let filters = HashMap::from([("label", vec![OWNER_LABEL])]);
+    let filters = HashMap::from([("label", vec![labels::OWNER])]);
     let options = ListContainersOptionsBuilder::new()
         .all(true)
         .filters(&filters)
@@ -480,7 +476,10 @@ pub(crate) async fn sweep_leftovers(docker: &Docker, log: &BuildLog) {
         let (Some(id), Some(labels)) = (c.id, c.labels) else {
             continue;
         };
-        let Some(owner) = labels.get(OWNER_LABEL).and_then(|v| Owner::parse(v)) else {
+        let Some(owner) = labels
+            .get(crate::engine::labels::OWNER)
+            .and_then(|v| Owner::parse(v))
+        else {
             continue;
         };
         if !owner.gone(&here, start_time) {
