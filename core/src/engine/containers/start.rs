@@ -2,7 +2,8 @@
 //! `run`'s application get theirs: labelled with its owner (so that a sweep can tell when it is
 //! left over), named for people, and registered for the session's cleanup before it starts.
 
-use crate::engine::session::docker::{container_name, owner_labels, Cleanup};
+use crate::engine::session::cleanup::Cleanup;
+use crate::engine::session::owner::{container_name, owner_labels};
 use bollard::models::ContainerCreateBody;
 use bollard::query_parameters::{CreateContainerOptionsBuilder, StartContainerOptions};
 use bollard::Docker;

@@ -3,7 +3,7 @@
 
 use crate::engine::image::name::ImageName;
 use crate::engine::labels;
-use crate::engine::session::docker::Cleanup;
+use crate::engine::session::cleanup::Cleanup;
 use crate::engine::shown::short_id;
 use crate::engine::EngineError;
 use crate::report::log::BuildLog;

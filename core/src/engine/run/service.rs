@@ -29,7 +29,7 @@ pub async fn start(
     // From here on, whatever is logged (the application's output, engine errors) is masked.
     log.mask_secrets(opts.secrets.iter().map(|(_, v)| v.as_str()));
     let docker = session.docker();
-    crate::engine::session::docker::sweep_leftovers(docker, log).await;
+    crate::engine::session::cleanup::sweep_leftovers(docker, log).await;
     warn_if_root(docker, &opts.image, log).await;
     let port_key = format!("{}/tcp", run.port);
     let publish = opts.publish.unwrap_or(Publish {

@@ -1,14 +1,17 @@
 //! An engine session: the connection, everything the session creates, and the signals that end it.
 //! Whatever happens — success, failure, SIGINT, SIGTERM — the session removes its containers.
 
+pub(crate) mod cleanup;
 pub(crate) mod docker;
+pub(crate) mod owner;
 
 use crate::engine::walk::{self as build, BuildOptions, BuiltImage};
 use crate::engine::EngineError;
 use crate::plan::BuildPlan;
 use crate::report::log::BuildLog;
 use bollard::Docker;
-use docker::{connect, Cleanup};
+use cleanup::Cleanup;
+use docker::connect;
 use std::future::Future;
 use std::sync::OnceLock;
 use tokio::sync::watch;

@@ -2,7 +2,7 @@
 //! options, the log, what the session cleans up, the stages' images, and the step being walked.
 //! The walk owns it; the rooms get it by shared reference.
 
-use crate::engine::session::docker::Cleanup;
+use crate::engine::session::cleanup::Cleanup;
 use crate::engine::walk::options::BuildOptions;
 use crate::plan::{BuildPlan, Stage};
 use crate::report::log::BuildLog;
