@@ -3,7 +3,7 @@
 //! from elsewhere, a copy that was cut short). Not an API; hidden from the docs.
 
 use crate::engine::caches::layer_store::{self, Kept};
-use crate::engine::image::written;
+use crate::engine::image::{rebase, written};
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
@@ -18,7 +18,7 @@ pub struct KeptLayers {
     pub deps: Option<String>,
     /// The /app snapshot's diff id, likewise.
     pub app: Option<String>,
-    /// What [`written::read_files`] read of the snapshot, when it was taken.
+    /// What [`rebase::read_files`] read of the snapshot, when it was taken.
     pub files: Option<io::Result<ManifestFiles>>,
     /// Whether the dependency layer's `docker load` archive was written, when it was taken.
     pub archive: Option<io::Result<()>>,
@@ -53,7 +53,7 @@ pub fn read_kept_layers(
     }
     if let layer_store::Found::Layer(app) = layer_store::find(layer_dir, key, Kept::App) {
         found.app = Some(app.diff_id.clone());
-        found.files = Some(written::read_files(&[Arc::new(app)], path, names, cap));
+        found.files = Some(rebase::read_files(&[Arc::new(app)], path, names, cap));
     }
     found
 }

@@ -4,35 +4,27 @@
 //! walk runs the install's commands between [`put_manifests`] and [`DependencyLayers::keep`].
 
 use crate::engine::caches::layer_store::{self as store, changes_layer, CacheKey, Kept};
+use crate::engine::caches::manifests;
 use crate::engine::caches::scope::LAYER_REPOSITORY;
 use crate::engine::containers::exec;
 use crate::engine::containers::mounts::Mounts;
 use crate::engine::containers::stage_state::Stages;
 use crate::engine::containers::stages::{container, Need};
 use crate::engine::image::direct::{archive_of, AppOf, Support, WrittenLayers};
+use crate::engine::image::rebase::WhiteoutNames;
 use crate::engine::image::tagging::tag_cache_image;
-use crate::engine::image::written::{read_files, WhiteoutNames};
 use crate::engine::labels;
 use crate::engine::session::docker::long;
 use crate::engine::shown::secs;
 use crate::engine::walk::context::BuildContext;
 use crate::engine::EngineError;
-use crate::input::files::read_project_bytes;
 use crate::plan::{Stage, Step};
 use bollard::models::{ContainerConfig, ImageConfig};
-use bollard::query_parameters::{
-    CommitContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
-    UploadToContainerOptionsBuilder,
-};
-use futures_util::TryStreamExt;
+use bollard::query_parameters::CommitContainerOptionsBuilder;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::io::Read;
 use std::sync::Arc;
 use std::time::Instant;
-
-/// The most of one manifest that is read.
-const FILE_CAP: u64 = 16 * 1024 * 1024;
 
 /// One install step, its inputs read and keyed.
 pub(crate) struct Install<'p> {
@@ -62,7 +54,7 @@ impl<'p> Install<'p> {
     ) -> Result<Install<'p>, EngineError> {
         let started = Instant::now();
         let from_name = from.as_ref().map(|(name, _)| *name);
-        let contents = install_files(ctx, from, path, files).await?;
+        let contents = manifests::read(ctx, from, path, files).await?;
         let base = ctx.image_of(stage).id.clone().unwrap_or_default();
         let key = layer_key(ctx, &base, path, &contents, runs);
         let tag = format!("{LAYER_REPOSITORY}:{}", &key[..32]);
@@ -306,7 +298,7 @@ pub(crate) async fn put_manifests(
     install: &Install<'_>,
 ) -> Result<(), EngineError> {
     let stage = install.stage;
-    let manifests = manifests_tar(ctx, install.path, &install.contents)?;
+    let manifests = manifests::manifests_tar(ctx, install.path, &install.contents)?;
     let with_mounts = container(ctx, stages, mounts, written, stage, Need::Mounts).await?;
     let (code, said) = exec::feed(
         ctx.docker,
@@ -322,7 +314,7 @@ pub(crate) async fn put_manifests(
             said.trim()
         ));
         let without = container(ctx, stages, mounts, written, stage, Need::NoMounts).await?;
-        upload_tar(ctx, &without, install.path, manifests).await?;
+        manifests::upload_tar(ctx, &without, install.path, manifests).await?;
     }
     Ok(())
 }
@@ -465,65 +457,6 @@ async fn snapshot_app(
     Ok(())
 }
 
-/// Each file's bytes (`None`: absent), from the source or from another stage's `path`.
-async fn install_files(
-    ctx: &BuildContext<'_>,
-    from: Option<(&str, AppOf)>,
-    path: &str,
-    files: &[String],
-) -> Result<Vec<(String, Option<Vec<u8>>)>, EngineError> {
-    let mut out = Vec::new();
-    let Some((from, app)) = from else {
-        for name in files {
-            let bytes =
-                read_project_bytes(&ctx.plan.source_root, name, FILE_CAP).map_err(|refused| {
-                    EngineError::Source {
-                        root: ctx.plan.source_root.clone(),
-                        source: std::io::Error::other(
-                            refused.diagnostic(std::path::Path::new(name)).message,
-                        ),
-                    }
-                })?;
-            out.push((name.clone(), bytes));
-        }
-        return Ok(out);
-    };
-    let container = match app {
-        AppOf::Layers(layers) => {
-            return read_files(&layers, path, files, FILE_CAP).map_err(|source| {
-                EngineError::Source {
-                    root: format!("{path} of the {from} stage").into(),
-                    source,
-                }
-            })
-        }
-        AppOf::Container(container) => container,
-    };
-    for name in files {
-        let full = format!("{}/{name}", path.trim_end_matches('/'));
-        let options = DownloadFromContainerOptionsBuilder::new()
-            .path(&full)
-            .build();
-        let chunks: Result<Vec<_>, _> = ctx
-            .docker
-            .download_from_container(&container, Some(options))
-            .try_collect()
-            .await;
-        let bytes = match chunks {
-            Err(_) => None,
-            Ok(chunks) => {
-                let tar: Vec<u8> = chunks.concat();
-                first_file(&tar).map_err(|e| EngineError::Source {
-                    root: full.clone().into(),
-                    source: e,
-                })?
-            }
-        };
-        out.push((name.clone(), bytes));
-    }
-    Ok(out)
-}
-
 /// sha256 over the tool's version, the project (a layer is never another project's: its
 /// package cache could have fed the install), the stage's image, where the files go and what
 /// they hold, and each command with its phase, directory and env (the plan's: the CA bundle's
@@ -550,89 +483,4 @@ fn layer_key(
         key.run(run);
     }
     key.finish()
-}
-
-/// Copy a tar of files under `path` into the container through the archive API.
-async fn upload_tar(
-    ctx: &BuildContext<'_>,
-    container: &str,
-    path: &str,
-    tar: Vec<u8>,
-) -> Result<(), EngineError> {
-    let options = UploadToContainerOptionsBuilder::new().path("/").build();
-    long(ctx.docker)
-        .upload_to_container(container, Some(options), bollard::body_full(tar.into()))
-        .await
-        .map_err(EngineError::docker(format!(
-            "uploading the dependency manifests to {path}"
-        )))
-}
-
-/// The present files under `path`, as regular files, in a tar rooted at `/`.
-fn manifests_tar(
-    ctx: &BuildContext<'_>,
-    path: &str,
-    contents: &[(String, Option<Vec<u8>>)],
-) -> Result<Vec<u8>, EngineError> {
-    let mut builder = tar::Builder::new(Vec::new());
-    let prefix = path.trim_start_matches('/').trim_end_matches('/');
-    let mut dir = tar::Header::new_gnu();
-    dir.set_entry_type(tar::EntryType::Directory);
-    dir.set_mode(0o755);
-    dir.set_size(0);
-    let io = |e: std::io::Error| EngineError::Source {
-        root: ctx.plan.source_root.clone(),
-        source: e,
-    };
-    builder
-        .append_data(&mut dir, format!("{prefix}/"), std::io::empty())
-        .map_err(io)?;
-    for (name, bytes) in contents {
-        let Some(bytes) = bytes else { continue };
-        // Directories on the way (a requirements file in a subdirectory).
-        let mut at = String::new();
-        for part in name
-            .split('/')
-            .collect::<Vec<_>>()
-            .iter()
-            .rev()
-            .skip(1)
-            .rev()
-        {
-            at = if at.is_empty() {
-                part.to_string()
-            } else {
-                format!("{at}/{part}")
-            };
-            let mut d = dir.clone();
-            builder
-                .append_data(&mut d, format!("{prefix}/{at}/"), std::io::empty())
-                .map_err(io)?;
-        }
-        let mut h = tar::Header::new_gnu();
-        h.set_entry_type(tar::EntryType::Regular);
-        h.set_mode(0o644);
-        h.set_size(bytes.len() as u64);
-        builder
-            .append_data(&mut h, format!("{prefix}/{name}"), bytes.as_slice())
-            .map_err(io)?;
-    }
-    builder.into_inner().map_err(io)
-}
-
-/// The first regular file's bytes in a tar (the engine's archive of one path).
-fn first_file(tar: &[u8]) -> std::io::Result<Option<Vec<u8>>> {
-    let mut archive = tar::Archive::new(tar);
-    let Some(entry) = archive.entries()?.next() else {
-        return Ok(None);
-    };
-    let mut entry = entry?;
-    if !entry.header().entry_type().is_file() {
-        return Err(std::io::Error::other(
-            "a dependency manifest that is not a regular file (a symlink?) in the other stage",
-        ));
-    }
-    let mut bytes = Vec::new();
-    entry.read_to_end(&mut bytes)?;
-    Ok(Some(bytes))
 }

@@ -7,7 +7,8 @@
 
 use crate::engine::caches::layer_seal::{self, Contents, Seal, Unusable};
 use crate::engine::image::diff::{self, Part};
-use crate::engine::image::written::{append_rebased, Layer, WhiteoutNames};
+use crate::engine::image::layer::Layer;
+use crate::engine::image::rebase::{append_rebased, WhiteoutNames};
 use crate::engine::session::docker::long;
 use crate::engine::EngineError;
 use crate::plan::Step;

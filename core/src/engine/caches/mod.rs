@@ -7,6 +7,7 @@ pub mod freshness;
 pub(crate) mod layer_seal;
 pub(crate) mod layer_store;
 pub mod maintenance;
+pub(crate) mod manifests;
 pub mod scope;
 pub(crate) mod source_index;
 pub(crate) mod stage_reuse;

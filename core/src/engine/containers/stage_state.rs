@@ -2,7 +2,7 @@
 //! the layers known to make it up. Every change goes through a method named for the event, so
 //! that what belongs together (a reused state replacing a container, say) changes together.
 
-use crate::engine::image::written::Layer;
+use crate::engine::image::layer::Layer;
 use std::collections::HashMap;
 use std::sync::Arc;
 

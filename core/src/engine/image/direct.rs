@@ -8,8 +8,10 @@ use crate::engine::caches::layer_store::touch_tag;
 use crate::engine::caches::scope::LAYER_REPOSITORY;
 use crate::engine::containers::stage_state::StageState;
 use crate::engine::image::config::final_config;
+use crate::engine::image::layer::Layer;
+use crate::engine::image::rebase::{rebase_archive, WhiteoutNames};
 use crate::engine::image::tagging::tag_cache_image;
-use crate::engine::image::written::{self, Layer, NewImage, WhiteoutNames};
+use crate::engine::image::written::{self, NewImage};
 use crate::engine::session::docker::long;
 use crate::engine::shown::{secs, size};
 use crate::engine::source::{self, SourceSummary};
@@ -394,9 +396,7 @@ pub(crate) async fn archive_of(
         .parent()
         .map_or_else(|| PathBuf::from("/"), Path::to_path_buf);
     let written = tokio::task::spawn_blocking(move || {
-        Layer::write(file, temporary, |out| {
-            written::rebase_archive(bridge, &parent, out)
-        })
+        Layer::write(file, temporary, |out| rebase_archive(bridge, &parent, out))
     })
     .await
     .map_err(|e| EngineError::Source {

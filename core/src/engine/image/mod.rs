@@ -4,6 +4,8 @@
 pub(crate) mod config;
 pub(crate) mod diff;
 pub(crate) mod direct;
+pub(crate) mod layer;
 pub mod name;
+pub(crate) mod rebase;
 pub(crate) mod tagging;
 pub(crate) mod written;

@@ -9,6 +9,7 @@
 //! containerd image store, may) are detected by the first load, and the build goes on with
 //! containers; the log says which path was taken.
 
+use crate::engine::image::layer::Layer;
 use crate::engine::session::docker::long;
 use crate::engine::EngineError;
 use bollard::models::{ImageConfig, ImageHistoryResponseItem, ImageInspect};
@@ -16,101 +17,9 @@ use bollard::query_parameters::ImportImageOptionsBuilder;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
 use std::sync::Arc;
-
-/// An uncompressed layer tar on disk, with its digest (the engine's diff id) and size.
-#[derive(Debug)]
-pub(crate) struct Layer {
-    pub(crate) path: PathBuf,
-    pub(crate) diff_id: String,
-    pub(crate) size: u64,
-    /// Removed with the layer: a build's own temporary layers (not the layer cache's files).
-    pub(crate) temporary: bool,
-    /// The file as it was verified (a kept layer's): read from this, never from the path again,
-    /// which a concurrent build may have renamed another file onto.
-    pub(crate) pinned: Option<File>,
-}
-
-impl Drop for Layer {
-    fn drop(&mut self) {
-        if self.temporary {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
-}
-
-/// A writer that hashes and counts what passes through it.
-pub(crate) struct Hashing<W> {
-    inner: W,
-    hash: Sha256,
-    size: u64,
-}
-
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hash.update(&buf[..n]);
-        self.size += n as u64;
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-impl Layer {
-    /// Write a layer tar to `path` with `fill`, which gets the writer and returns what it wants
-    /// to report. `temporary` layers are removed when dropped.
-    pub(crate) fn write<T>(
-        path: PathBuf,
-        temporary: bool,
-        fill: impl FnOnce(&mut Hashing<BufWriter<File>>) -> io::Result<T>,
-    ) -> io::Result<(Layer, T)> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let file = File::create(&path)?;
-        let mut out = Hashing {
-            inner: BufWriter::with_capacity(256 * 1024, file),
-            hash: Sha256::new(),
-            size: 0,
-        };
-        let filled = fill(&mut out);
-        let layer = Layer {
-            path,
-            diff_id: format!("sha256:{}", hex::encode(out.hash.clone().finalize())),
-            size: out.size,
-            temporary,
-            pinned: None,
-        };
-        let value = filled?;
-        out.flush()?;
-        Ok((layer, value))
-    }
-
-    /// A kept layer file, verified to hold `diff_id` ([`crate::engine::caches::layer_seal::verify`]) through
-    /// `file`, which it is read from from now on.
-    pub(crate) fn verified(path: PathBuf, diff_id: String, size: u64, file: File) -> Layer {
-        Layer {
-            path,
-            diff_id,
-            size,
-            temporary: false,
-            pinned: Some(file),
-        }
-    }
-
-    /// The layer's bytes from the start: the verified file, else the path.
-    pub(crate) fn open(&self) -> io::Result<File> {
-        match &self.pinned {
-            Some(file) => crate::engine::caches::layer_seal::pinned_reader(file),
-            None => File::open(&self.path),
-        }
-    }
-}
 
 /// What a written image is made of.
 pub(crate) struct NewImage<'a> {
@@ -331,137 +240,12 @@ fn append<W: Write, R: Read>(
     tar.append_data(&mut h, name, data)
 }
 
-/// Copy a tar of `path` as the engine archives it (entries named from the path's last component)
-/// into a layer tar rooted at `/`: every name gets the path's parent in front.
-pub(crate) fn rebase_archive<R: Read, W: Write>(
-    archive: R,
-    parent: &Path,
-    out: &mut W,
-) -> io::Result<WhiteoutNames> {
-    let mut builder = tar::Builder::new(out);
-    let names = append_rebased(&mut builder, archive, parent, None)?;
-    builder.into_inner()?.flush()?;
-    Ok(names)
-}
-
-/// Whether some file written into a layer has a name that begins with `.wh.`: a layer cannot
-/// hold it (the engine reads it as the deletion of a lower file), so it is copied with a
-/// container instead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[must_use]
-pub(crate) struct WhiteoutNames(pub(crate) bool);
-
-/// [`rebase_archive`] into an open layer tar; times clamped to `SOURCE_DATE_EPOCH` when set.
-/// With `keep` (absolute paths), only the entries at or under one of them are written.
-pub(crate) fn append_rebased<R: Read, W: Write>(
-    builder: &mut tar::Builder<W>,
-    archive: R,
-    parent: &Path,
-    keep: Option<&[String]>,
-) -> io::Result<WhiteoutNames> {
-    let mut whiteout_names = false;
-    let keep: Option<Vec<String>> = keep.map(|k| {
-        k.iter()
-            .map(|p| p.trim_start_matches('/').to_string())
-            .collect()
-    });
-    let prefix = parent
-        .to_string_lossy()
-        .trim_start_matches('/')
-        .trim_end_matches('/')
-        .to_string();
-    let epoch = crate::engine::source::source_date_epoch();
-    let mut input = tar::Archive::new(archive);
-    builder.follow_symlinks(false);
-    for entry in input.entries()? {
-        let mut entry = entry?;
-        let mut header = entry.header().clone();
-        if let (Some(epoch), Ok(mtime)) = (epoch, header.mtime()) {
-            header.set_mtime(mtime.min(epoch));
-        }
-        let name = entry.path()?.to_string_lossy().into_owned();
-        let full = if prefix.is_empty() {
-            name
-        } else {
-            format!("{prefix}/{name}")
-        };
-        if let Some(keep) = &keep {
-            let path = full.trim_end_matches('/');
-            let kept = keep
-                .iter()
-                .any(|k| path == k || path.starts_with(&format!("{k}/")));
-            if !kept {
-                continue;
-            }
-        }
-        whiteout_names |= full
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .is_some_and(|n| n.starts_with(".wh."));
-        let link = entry.link_name()?.map(|l| l.to_string_lossy().into_owned());
-        match (header.entry_type(), link) {
-            (tar::EntryType::Link, Some(target)) => {
-                // A hard link names another entry of the same archive: it moves with it.
-                let target = if prefix.is_empty() {
-                    target
-                } else {
-                    format!("{prefix}/{target}")
-                };
-                builder.append_link(&mut header, &full, &target)?;
-            }
-            (tar::EntryType::Symlink, Some(target)) => {
-                builder.append_link(&mut header, &full, &target)?;
-            }
-            _ => {
-                builder.append_data(&mut header, &full, &mut entry)?;
-            }
-        }
-    }
-    Ok(WhiteoutNames(whiteout_names))
-}
-
-/// The bytes of each of `names` (relative to `path`) in the topmost of `layers` that has it.
-pub(crate) fn read_files(
-    layers: &[Arc<Layer>],
-    path: &str,
-    names: &[String],
-    cap: u64,
-) -> io::Result<Vec<(String, Option<Vec<u8>>)>> {
-    let prefix = path.trim_start_matches('/').trim_end_matches('/');
-    let mut found: Vec<(String, Option<Vec<u8>>)> =
-        names.iter().map(|n| (n.clone(), None)).collect();
-    for layer in layers {
-        let mut archive = tar::Archive::new(layer.open()?);
-        for entry in archive.entries()? {
-            let mut entry = entry?;
-            let name = entry.path()?.to_string_lossy().into_owned();
-            let Some(rel) = name
-                .trim_start_matches("./")
-                .strip_prefix(prefix)
-                .and_then(|r| r.strip_prefix('/'))
-            else {
-                continue;
-            };
-            if let Some(slot) = found.iter_mut().find(|(n, _)| n == rel) {
-                if !entry.header().entry_type().is_file() {
-                    return Err(io::Error::other(format!(
-                        "{path}/{rel} is not a regular file (a symlink?)"
-                    )));
-                }
-                let mut bytes = Vec::new();
-                (&mut entry).take(cap).read_to_end(&mut bytes)?;
-                slot.1 = Some(bytes);
-            }
-        }
-    }
-    Ok(found)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::image::rebase::{read_files, rebase_archive, WhiteoutNames};
     use bollard::models::ImageInspectRootFs;
+    use std::path::Path;
 
     fn base() -> ImageInspect {
         ImageInspect {
