@@ -414,8 +414,8 @@ fn blank(text: &str) -> String {
                 }
                 j += 1;
             }
-            for k in i..j.min(chars.len()) {
-                out.push(if chars[k] == '\n' { '\n' } else { ' ' });
+            for &k in &chars[i..j.min(chars.len())] {
+                out.push(if k == '\n' { '\n' } else { ' ' });
             }
             i = j;
         } else if c == '"' {

@@ -281,7 +281,7 @@ impl DependencyLayers {
                 )),
             }
         }
-        stages.of_mut(stage).from_dependency_layer(id, app);
+        stages.of_mut(stage).starts_from_dependency_layer(id, app);
     }
 }
 

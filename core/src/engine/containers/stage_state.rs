@@ -129,7 +129,7 @@ impl StageState {
 
     /// The stage starts from a dependency layer found (or made earlier in this build); with its
     /// /app's snapshot, when the layer is over the source and the snapshot is on disk.
-    pub(crate) fn from_dependency_layer(&mut self, image: String, app: Option<Arc<Layer>>) {
+    pub(crate) fn starts_from_dependency_layer(&mut self, image: String, app: Option<Arc<Layer>>) {
         self.start_from = Some(image);
         if let Some(app) = app {
             self.app_layers = Some(vec![app]);
