@@ -2,6 +2,7 @@
 
 mod support;
 
+use std::path::Path;
 use std::process::Command;
 use support::{example, shipped_cli, signal};
 
@@ -61,7 +62,14 @@ fn plan_prints_a_human_view_and_json() {
     assert_eq!(plan["runtime"]["name"], "python311");
     assert_eq!(plan["runtime"]["version"], "3.11.14");
     assert_eq!(plan["runtime"]["build_process"], "revised");
-    assert_eq!(plan["format"], 1);
+    assert_eq!(plan["format"], 2);
+    // The example is in this repository's work tree (when it is one): what git ignores is left
+    // out, as App Runner builds the committed tree.
+    let in_git = Path::new(env!("CARGO_MANIFEST_DIR")).join(".git").exists();
+    assert_eq!(
+        plan["leaves_out_git_ignored"].as_bool().unwrap_or(false),
+        in_git
+    );
     assert_eq!(plan["stages"][0]["name"], "build");
     assert_eq!(plan["stages"][1]["name"], "runtime");
     // Dependency layers are on by default: the pre-run install runs over requirements.txt alone

@@ -6,6 +6,7 @@
 //! - [`resolve`]: the runtime catalog; requested → resolved versions;
 //! - [`plan`]: a pure value listing every stage and step of the build;
 //! - [`engine`]: walks the plan against a Docker Engine through bollard;
+//! - [`output`]: the built image as a value, written where `--output` says;
 //! - [`report`]: what every step reports with — located diagnostics and their codes, exit codes,
 //!   the build log — and the rendering of diagnostics. Each step's error messages live beside its
 //!   error type (`resolve::messages`, `engine::messages`).
@@ -16,8 +17,8 @@
 #![allow(clippy::result_large_err)]
 
 pub mod engine;
-pub mod image;
 pub mod input;
+pub mod output;
 pub mod plan;
 pub mod project;
 pub mod report;

@@ -57,7 +57,13 @@ fuzz_target!(|data: &[u8]| {
     let _ = layers::split(&files, &["pip install -r requirements.txt"], Tree::Source);
 
     let mut archive = Vec::new();
-    let Ok(_summary) = source::write_tar(root, "app", &rules, &[], &mut archive) else {
+    let Ok(_summary) = source::write_tar(
+        root,
+        "app",
+        source::SourceFilter::new(root, rules.clone(), false),
+        &[],
+        &mut archive,
+    ) else {
         return;
     };
     let mut read = tar::Archive::new(&archive[..]);

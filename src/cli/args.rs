@@ -3,9 +3,9 @@
 
 use apprunner_build::engine::run::{HealthCheck, HealthProtocol, Publish};
 use apprunner_build::engine::{CommandTimeout, Cpus, Limits, Memory};
-use apprunner_build::image::Output;
 use apprunner_build::input::config::{ApiSettings, EnvVar};
 use apprunner_build::input::{ConfigurationSource, InputArgs};
+use apprunner_build::output::Output;
 use apprunner_build::plan::user::RunAs;
 use apprunner_build::project::ProjectArgs;
 use apprunner_build::report::codes;

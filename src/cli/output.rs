@@ -3,7 +3,7 @@
 
 use super::CliError;
 use apprunner_build::engine::{BuiltImage, Session};
-use apprunner_build::image::{self, ExportError, Output};
+use apprunner_build::output::{self, ExportError, Output};
 use apprunner_build::report::codes;
 use apprunner_build::report::diagnostic::{Diagnostic, Location};
 use apprunner_build::report::log::BuildLog;
@@ -18,7 +18,7 @@ pub(crate) async fn export(
 ) -> Result<Vec<(&'static str, String)>, CliError> {
     let started = Instant::now();
     let reference = built.name.to_string();
-    let written = image::export(session.docker(), &built.id, &reference, output)
+    let written = output::export(session.docker(), &built.id, &reference, output)
         .await
         .map_err(|e| failed(log, e))?;
     let Some(written) = written else {

@@ -2,8 +2,8 @@
 //! private: what a build reads of a layer directory it did not write itself (a CI cache restored
 //! from elsewhere, a copy that was cut short). Not an API; hidden from the docs.
 
-use super::layer_store::{self, Kept};
-use super::written;
+use crate::engine::caches::layer_store::{self, Kept};
+use crate::engine::image::{rebase, written};
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
@@ -18,7 +18,7 @@ pub struct KeptLayers {
     pub deps: Option<String>,
     /// The /app snapshot's diff id, likewise.
     pub app: Option<String>,
-    /// What [`written::read_files`] read of the snapshot, when it was taken.
+    /// What [`rebase::read_files`] read of the snapshot, when it was taken.
     pub files: Option<io::Result<ManifestFiles>>,
     /// Whether the dependency layer's `docker load` archive was written, when it was taken.
     pub archive: Option<io::Result<()>>,
@@ -53,7 +53,7 @@ pub fn read_kept_layers(
     }
     if let layer_store::Found::Layer(app) = layer_store::find(layer_dir, key, Kept::App) {
         found.app = Some(app.diff_id.clone());
-        found.files = Some(written::read_files(&[Arc::new(app)], path, names, cap));
+        found.files = Some(rebase::read_files(&[Arc::new(app)], path, names, cap));
     }
     found
 }
@@ -70,7 +70,8 @@ fn seal_as_if_written_here(layer_dir: &Path, key: &str, kind: Kept) {
         return;
     };
     let digest = format!("sha256:{}", hex::encode(Sha256::digest(&bytes)));
-    let seal = super::layer_seal::Seal::new(key, kind.name(), &digest, bytes.len() as u64);
+    let seal =
+        crate::engine::caches::layer_seal::Seal::new(key, kind.name(), &digest, bytes.len() as u64);
     let _ = std::fs::write(
         seal_path,
         serde_json::to_vec(&seal).expect("a seal serializes"),

@@ -1,8 +1,8 @@
 //! The messages of the engine's and `run`'s errors: App Runner's failure line with its code, what
 //! to do about it, the exit code, and the lines that say why a run failed.
 
-use super::run::{RunError, Tail};
-use super::EngineError;
+use crate::engine::run::{RunError, Tail};
+use crate::engine::EngineError;
 use crate::report::codes;
 use crate::report::exit;
 

@@ -2,39 +2,31 @@
 //! bollard, in a [`Session`] that owns the containers it makes. It never shells out to the
 //! `docker` CLI, and decides nothing App Runner-specific: the plan says every step.
 
-mod build;
-pub mod cache;
+// Rooms, each along what it does: the walk orchestrates the others.
 pub mod caches;
-pub mod confine;
-mod diff;
-mod direct;
-mod docker;
-
-mod exec;
+pub mod containers;
 // For the fuzz targets only: see the module's documentation.
 #[doc(hidden)]
 pub mod fuzzing;
-mod health;
-mod image_name;
-mod layer_seal;
-mod layer_store;
-pub mod layers;
+pub mod image;
+pub mod labels;
 pub mod messages;
 pub mod run;
-mod session;
+pub mod session;
+mod shown;
 pub mod source;
-mod source_index;
-mod stage_cache;
-mod stages;
-mod tagging;
-mod tooling;
-mod written;
+mod walk;
 
-pub use build::{default_cache_dir, BuildOptions, BuiltImage};
-pub use confine::{CommandTimeout, Cpus, Limits, Memory};
-pub use image_name::ImageName;
+// The public paths from before the rooms, kept stable for the command line and the tests.
+pub use caches::dependency_layers as layers;
+pub use caches::freshness as cache;
+pub use caches::scope::{cache_volume, CACHE_VOLUME};
+pub use containers::confine;
+pub use containers::confine::{CommandTimeout, Cpus, Limits, Memory};
+pub use containers::mounts::CA_PATH;
+pub use image::name::ImageName;
 pub use session::Session;
-pub use tooling::{cache_volume, CACHE_VOLUME, CA_PATH};
+pub use walk::{default_cache_dir, BuildOptions, BuiltImage};
 
 use crate::plan::{PhaseName, PlanError};
 use std::fmt;

@@ -119,8 +119,13 @@ fn git_dir(top: &Path) -> Option<PathBuf> {
     if dot_git.is_dir() {
         return Some(dot_git);
     }
-    let bytes = crate::input::files::read_project_bytes(top, ".git", 4096).ok()??;
-    let text = String::from_utf8(bytes).ok()?;
+    // A few lines at most: `gitdir: PATH`.
+    let mut text = String::new();
+    std::io::Read::read_to_string(
+        &mut std::io::Read::take(std::fs::File::open(&dot_git).ok()?, 4096),
+        &mut text,
+    )
+    .ok()?;
     let target = text.trim().strip_prefix("gitdir:")?.trim();
     Some(top.join(target))
 }

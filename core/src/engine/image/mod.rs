@@ -1,0 +1,11 @@
+//! The image: layers written without a container, their config, names and tags. Nothing here
+//! starts a container.
+
+pub(crate) mod config;
+pub(crate) mod diff;
+pub(crate) mod direct;
+pub(crate) mod layer;
+pub mod name;
+pub(crate) mod rebase;
+pub(crate) mod tagging;
+pub(crate) mod written;
