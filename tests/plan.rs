@@ -515,3 +515,57 @@ fn dependency_layers_keep_the_plain_order_where_the_copy_would_overwrite() {
     );
     assert_eq!(layered.unlayered(), plain);
 }
+
+/// Issue 19: in a git work tree, a file git ignores is absent to detection as it is to App Runner
+/// (a git-ignored lockfile does not make the install `npm ci`), and the plan says what it leaves
+/// out; `--include-git-ignored` sees everything.
+#[test]
+fn in_a_git_work_tree_git_ignored_files_are_absent_to_the_plan() {
+    let dir = project_dir(&[
+        (
+            "package.json",
+            br#"{"name":"x","version":"1.0.0","scripts":{"start":"node server.js"}}"#,
+        ),
+        (
+            "package-lock.json",
+            br#"{"lockfileVersion":3,"packages":{}}"#,
+        ),
+        (".gitignore", b"package-lock.json\n"),
+        ("server.js", b""),
+    ]);
+    let init = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .arg(dir.path())
+        .status()
+        .expect("git is installed");
+    assert!(init.success());
+    let load_with = |include_git_ignored| {
+        support::load_args(apprunner_build::project::ProjectArgs {
+            dir: dir.path().to_path_buf(),
+            include_git_ignored,
+            ..Default::default()
+        })
+        .plan
+        .expect("a plan")
+    };
+    let installs = |plan: &BuildPlan| {
+        plan.steps
+            .iter()
+            .filter_map(|s| match s {
+                Step::Run { command, .. } => Some(command.clone()),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let plan = load_with(false);
+    assert!(plan.leaves_out_git_ignored);
+    assert_eq!(installs(&plan), ["npm install"]);
+    assert!(
+        plan::render(&plan).contains("  left out:    what git ignores"),
+        "{}",
+        plan::render(&plan)
+    );
+    let plan = load_with(true);
+    assert!(!plan.leaves_out_git_ignored);
+    assert_eq!(installs(&plan), ["npm ci"]);
+}

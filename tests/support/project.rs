@@ -23,9 +23,12 @@ pub fn project_dir(files: &[(&str, &[u8])]) -> tempfile::TempDir {
 }
 
 /// Load a project the way `apprunner-build validate DIR` does, with paths shown relative to DIR.
+/// Git's rules are not applied: a fixture is the same plan whether or not the tests run from a
+/// git checkout (the tests of git's rules make work trees of their own).
 pub fn load(dir: &Path) -> Loaded {
     load_args(ProjectArgs {
         dir: dir.to_path_buf(),
+        include_git_ignored: true,
         ..Default::default()
     })
 }

@@ -21,6 +21,12 @@ fn header(o: &mut String, plan: &BuildPlan) {
         (None, false) => "none: derived from the project's files".into(),
     };
     let _ = writeln!(o, "Source:        {}", shown(&plan.source_root));
+    if plan.leaves_out_git_ignored {
+        let _ = writeln!(
+            o,
+            "  left out:    what git ignores, as App Runner builds only the committed tree (--include-git-ignored builds it)"
+        );
+    }
     let _ = writeln!(o, "Configuration: {configuration}");
     for d in &plan.decisions {
         let _ = writeln!(o, "  {}: `{}` — from {}", d.setting, d.value, d.origin);

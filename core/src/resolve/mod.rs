@@ -3,5 +3,7 @@
 
 pub mod catalog;
 mod messages;
+pub mod resolution;
 pub mod runtime;
+mod wheel_fit;
 pub mod wheels;
