@@ -19,23 +19,6 @@ fn small_app() -> tempfile::TempDir {
     ])
 }
 
-/// `build` with `args`: its stdout and stderr, after asserting success.
-fn build(dir: &Path, tag: &str, args: &[&str]) -> String {
-    let out = cli()
-        .args(["build", "-t", tag])
-        .args(args)
-        .arg(dir)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{text}");
-    text
-}
-
 fn json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
@@ -102,7 +85,7 @@ async fn an_oci_layout_is_read_by_skopeo_and_the_same_each_time() {
     let _image = ImageGuard::new(&tag);
     let out = tempfile::tempdir().unwrap();
     let first = out.path().join("layout");
-    let log = build(
+    let log = build_with(
         app.path(),
         &tag,
         &["--output", &format!("type=oci,dest={}", first.display())],
@@ -131,7 +114,7 @@ async fn an_oci_layout_is_read_by_skopeo_and_the_same_each_time() {
 
     // Up to date: nothing is built, and the same image is written again, byte for byte.
     let second = out.path().join("again");
-    build(
+    build_with(
         app.path(),
         &tag,
         &["--output", &format!("type=oci,dest={}", second.display())],
@@ -140,7 +123,7 @@ async fn an_oci_layout_is_read_by_skopeo_and_the_same_each_time() {
 
     // A tar of the layout, which skopeo reads as an oci-archive.
     let archive = out.path().join("layout.tar");
-    build(
+    build_with(
         app.path(),
         &tag,
         &["--output", &format!("type=oci,dest={}", archive.display())],
@@ -160,7 +143,7 @@ async fn a_docker_archive_loads_back_as_the_same_image() {
     let _image = ImageGuard::new(&tag);
     let out = tempfile::tempdir().unwrap();
     let archive = out.path().join("image.tar");
-    let log = build(
+    let log = build_with(
         app.path(),
         &tag,
         &[
@@ -217,9 +200,9 @@ async fn an_output_never_overwrites_what_is_not_an_earlier_output() {
 
     let layout = out.path().join("layout");
     let arg = format!("type=oci,dest={}", layout.display());
-    build(app.path(), &tag, &["--output", &arg]);
+    build_with(app.path(), &tag, &["--output", &arg]);
     std::fs::write(layout.join("blobs/sha256/stale"), "x").unwrap();
-    build(app.path(), &tag, &["--output", &arg]);
+    build_with(app.path(), &tag, &["--output", &arg]);
     assert!(!layout.join("blobs/sha256/stale").exists());
     check_layout(&layout);
     let left: Vec<_> = std::fs::read_dir(out.path())

@@ -170,23 +170,6 @@ async fn a_secrets_file_inside_the_source_stays_out_of_the_image() {
     assert!(!contents.contains("do-not-ship-me"), "{contents}");
 }
 
-/// `build -t TAG ARGS DIR` through the CLI: its output, after asserting success.
-fn cli_build(dir: &std::path::Path, tag: &str, args: &[&str]) -> String {
-    let out = cli()
-        .args(["build", "-t", tag])
-        .args(args)
-        .arg(dir)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{text}");
-    text
-}
-
 /// Issue 19: App Runner builds the committed tree, so in a git work tree what git ignores (a
 /// `.env` holding a secret, a local `.venv`) never reaches /app, and the log says what was left
 /// out; an edit of such a file leaves the image up to date; `--include-git-ignored` takes it.
@@ -213,7 +196,7 @@ async fn git_ignored_files_stay_out_of_the_image_as_app_runner_never_sees_them()
     let tag = format!("apprunner-build-test/git-ignored:{}", std::process::id());
     let _image = ImageGuard::new(&tag);
 
-    let log = cli_build(app.path(), &tag, &[]);
+    let log = build_with(app.path(), &tag, &[]);
     assert!(
         log.contains(
             "Left out 2 entries that git ignores, as App Runner builds only the committed tree: .env, .venv (--include-git-ignored builds them)."
@@ -232,10 +215,10 @@ async fn git_ignored_files_stay_out_of_the_image_as_app_runner_never_sees_them()
 
     // The up-to-date check sees the same files: an edit git ignores changes nothing.
     std::fs::write(app.path().join(".env"), "DB_PASSWORD=changed\n").unwrap();
-    let log = cli_build(app.path(), &tag, &[]);
+    let log = build_with(app.path(), &tag, &[]);
     assert!(log.contains("is up to date"), "{log}");
 
-    let log = cli_build(app.path(), &tag, &["--include-git-ignored"]);
+    let log = build_with(app.path(), &tag, &["--include-git-ignored"]);
     assert!(!log.contains("that git ignores"), "{log}");
     let listing = output_of(&docker, &tag, "cat /app/.env; ls /app/.venv/bin").await;
     assert!(

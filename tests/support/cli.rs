@@ -38,8 +38,24 @@ pub fn run_cmd(args: &[&str]) -> Command {
 
 /// `apprunner-build build -t TAG DIR`, which must succeed: for tests that time or probe only the run.
 pub fn build_tagged(dir: &Path, tag: &str) {
-    let built = cli().args(["build", "-t", tag]).arg(dir).output().unwrap();
-    assert!(built.status.success(), "{built:?}");
+    build_with(dir, tag, &[]);
+}
+
+/// `build -t TAG ARGS DIR`: its stdout and stderr, after asserting that it succeeded.
+pub fn build_with(dir: &Path, tag: &str, args: &[&str]) -> String {
+    let out = cli()
+        .args(["build", "-t", tag])
+        .args(args)
+        .arg(dir)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    text
 }
 
 /// A child process stopped (SIGINT, then SIGKILL 2 s later) if the test fails before it is, so a
