@@ -10,6 +10,10 @@ use support::*;
 use tokio::net::{UnixListener, UnixStream};
 use tokio::task::AbortHandle;
 
+/// Every build sweeps what killed builds left, whoever they were: these tests kill builds and
+/// check that the next build sweeps and says so, so they run one at a time.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A relay from a socket of its own to the engine's: what a build talks to, and can lose.
 struct Relay {
     path: PathBuf,
@@ -124,6 +128,7 @@ async fn build_cli_with(
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn a_lost_engine_connection_is_named_and_the_next_build_sweeps_up() {
+    let _one_at_a_time = ONE_AT_A_TIME.lock().await;
     let docker = docker().await;
     let app = write_app(&[(
         "apprunner.yaml",
@@ -205,6 +210,7 @@ impl Drop for SmallDisk {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn a_full_cache_disk_is_a_warning_not_a_failed_build() {
+    let _one_at_a_time = ONE_AT_A_TIME.lock().await;
     let docker = docker().await;
     let disk = SmallDisk::mount("64k");
     let app = copy_app(&app_fixture("py-requirements"), &[]);
@@ -257,6 +263,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn eight_builds_at_once_keep_their_images_logs_and_caches_apart() {
+    let _one_at_a_time = ONE_AT_A_TIME.lock().await;
     let docker = docker().await;
     let small: Vec<tempfile::TempDir> = (0..6)
         .map(|i| {
@@ -390,6 +397,7 @@ const PHASES: [(&str, &str); 4] = [
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn sigint_and_sigterm_in_each_phase_leave_nothing() {
+    let _one_at_a_time = ONE_AT_A_TIME.lock().await;
     let docker = docker().await;
     for (phase, marker) in PHASES {
         for signal in ["-INT", "-TERM"] {
@@ -420,6 +428,7 @@ async fn sigint_and_sigterm_in_each_phase_leave_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn sigkill_in_each_phase_is_swept_by_the_next_build() {
+    let _one_at_a_time = ONE_AT_A_TIME.lock().await;
     let docker = docker().await;
     let quick = write_app(&[(
         "apprunner.yaml",
@@ -514,6 +523,7 @@ fn app_on_a_hanging_registry() -> (tempfile::TempDir, String) {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn sigint_and_sigterm_during_a_pull_leave_nothing() {
+    let _one_at_a_time = ONE_AT_A_TIME.lock().await;
     let docker = docker().await;
     for signal in ["-INT", "-TERM"] {
         let (app, image) = app_on_a_hanging_registry();
@@ -549,6 +559,7 @@ async fn sigint_and_sigterm_during_a_pull_leave_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn sigkill_during_a_pull_leaves_nothing_for_the_next_build() {
+    let _one_at_a_time = ONE_AT_A_TIME.lock().await;
     let docker = docker().await;
     let (app, image) = app_on_a_hanging_registry();
     let catalog = app.path().join("catalog.toml");
@@ -621,6 +632,7 @@ const INSTALL_MARKER: &str = "[AppRunner] Executing 'build' command: npm install
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn sigint_and_sigterm_during_a_dependency_install_leave_nothing() {
+    let _one_at_a_time = ONE_AT_A_TIME.lock().await;
     let docker = docker().await;
     for signal in ["-INT", "-TERM"] {
         let app = app_with_a_hanging_install(&docker).await;
@@ -656,6 +668,7 @@ async fn sigint_and_sigterm_during_a_dependency_install_leave_nothing() {
 #[tokio::test(flavor = "multi_thread")]
 #[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
 async fn sigkill_during_a_dependency_install_is_swept_by_the_next_build() {
+    let _one_at_a_time = ONE_AT_A_TIME.lock().await;
     let docker = docker().await;
     let app = app_with_a_hanging_install(&docker).await;
     let tag = format!("apprunner-build-test/install-killed:{}", std::process::id());

@@ -195,6 +195,9 @@ async fn cache(action: args::CacheAction, cache_dir: Option<PathBuf>) -> Result<
                 println!("removed {tag}");
             }
             println!("{} dependency layer(s) removed", layers.len());
+            for line in session.prune_work_images().await {
+                println!("{line}");
+            }
         }
     }
     Ok(exit::OK)

@@ -164,6 +164,12 @@ impl Session {
             .collect()
     }
 
+    /// Remove the names of images on the way that builds killed since left (a build sweeps them
+    /// only after it finds such a build's containers); a line for each.
+    pub async fn prune_work_images(&self) -> Vec<String> {
+        crate::engine::session::cleanup::prune_work_images(self.docker()).await
+    }
+
     /// Remove the dependency layers no build used for [`LAYER_UNUSED_FOR`] (every one with
     /// `all`): their files in `layer_dir` and their cache images (an image a container uses is
     /// kept). Returns the tags removed.
