@@ -569,3 +569,34 @@ fn in_a_git_work_tree_git_ignored_files_are_absent_to_the_plan() {
     assert!(!plan.leaves_out_git_ignored);
     assert_eq!(installs(&plan), ["npm ci"]);
 }
+
+/// Issue 19: a directory's listing, as detection reads it, leaves out what git ignores too.
+#[test]
+fn a_listing_in_a_git_work_tree_leaves_out_what_git_ignores() {
+    let dir = project_dir(&[
+        ("server.py", b""),
+        ("scratch.py", b""),
+        (".gitignore", b"scratch.py\n"),
+    ]);
+    let init = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .arg(dir.path())
+        .status()
+        .expect("git is installed");
+    assert!(init.success());
+    let mut files = apprunner_build::input::files::ProjectFiles::new(dir.path(), dir.path());
+    let names = |files: &apprunner_build::input::files::ProjectFiles| {
+        files
+            .entries("")
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(&files),
+        [".git", ".gitignore", "scratch.py", "server.py"]
+    );
+    files.leave_out_git_ignored();
+    assert_eq!(names(&files), [".git", ".gitignore", "server.py"]);
+    assert!(!files.is_file("scratch.py"));
+}

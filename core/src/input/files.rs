@@ -136,6 +136,27 @@ impl ProjectFiles {
         !self.git_ignores(&name) && self.root.join(name).is_dir()
     }
 
+    /// The entries of the directory `dir` (from the root; "" for the root itself), by name, each
+    /// with its type (a symlink as a symlink, never followed); what git ignores is not among
+    /// them. A directory that cannot be listed has none.
+    pub fn entries(&self, dir: &str) -> Vec<(String, fs::FileType)> {
+        let Ok(listing) = fs::read_dir(self.root.join(dir)) else {
+            return vec![];
+        };
+        let mut entries: Vec<(String, fs::FileType)> = listing
+            .flatten()
+            .filter_map(|e| {
+                Some((
+                    e.file_name().to_string_lossy().into_owned(),
+                    e.file_type().ok()?,
+                ))
+            })
+            .filter(|(name, _)| !self.git_ignores(Path::new(dir).join(name)))
+            .collect();
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries
+    }
+
     /// Whether anything is at `name` (a symlink to nothing too): only looked at, never read.
     pub fn exists(&self, name: &str) -> bool {
         !self.git_ignores(name) && fs::symlink_metadata(self.root.join(name)).is_ok()

@@ -106,11 +106,13 @@ pub(super) fn dependencies(
 
 /// The Django project package: the directory beside manage.py that holds wsgi.py.
 pub(super) fn django_package(project: &ProjectFiles) -> Option<String> {
-    let mut packages: Vec<String> = std::fs::read_dir(project.root())
-        .ok()?
-        .flatten()
-        .filter(|e| e.path().join("wsgi.py").is_file() || e.path().join("asgi.py").is_file())
-        .map(|e| e.file_name().to_string_lossy().to_string())
+    let mut packages: Vec<String> = project
+        .entries("")
+        .into_iter()
+        .map(|(name, _)| name)
+        .filter(|name| {
+            project.is_file(format!("{name}/wsgi.py")) || project.is_file(format!("{name}/asgi.py"))
+        })
         .collect();
     packages.sort();
     packages.into_iter().next()

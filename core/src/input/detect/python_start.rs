@@ -350,12 +350,10 @@ const ROOT_FILES_READ: usize = 64;
 /// The `.py` files at the root with an app (object, factory, or `app = <a call>`) and a
 /// `__main__` block that serves on $PORT, by name.
 fn root_servers(project: &ProjectFiles) -> Vec<(String, PyFile)> {
-    let Ok(entries) = std::fs::read_dir(project.root()) else {
-        return vec![];
-    };
-    let mut names: Vec<String> = entries
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
+    let mut names: Vec<String> = project
+        .entries("")
+        .into_iter()
+        .map(|(name, _)| name)
         .filter(|n| n.ends_with(".py"))
         .collect();
     if names.len() > ROOT_FILES_READ {
@@ -386,10 +384,10 @@ fn streamlit_app(
     manifest: &str,
 ) -> Option<(String, Origin)> {
     deps.iter().find(|d| d.name == "streamlit")?;
-    let mut names: Vec<String> = std::fs::read_dir(project.root())
-        .ok()?
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
+    let mut names: Vec<String> = project
+        .entries("")
+        .into_iter()
+        .map(|(name, _)| name)
         .filter(|n| n.ends_with(".py"))
         .collect();
     if names.len() > ROOT_FILES_READ {

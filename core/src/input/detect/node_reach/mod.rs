@@ -172,24 +172,17 @@ const TOOL_CONFIGS: &[&str] = &[
 ];
 
 fn collect(project: &ProjectFiles, dir: &str, files: &mut Vec<String>, truncated: &mut bool) {
-    let Ok(entries) = std::fs::read_dir(project.root().join(dir)) else {
-        return;
-    };
-    for entry in entries.flatten() {
+    for (name, kind) in project.entries(dir) {
         if files.len() >= MAX_FILES {
             *truncated = true;
             return;
         }
-        let name = entry.file_name().to_string_lossy().to_string();
         let rel = if dir.is_empty() {
             name.clone()
         } else {
             format!("{dir}/{name}")
         };
         // A symlink is not followed: it may lead out of the project or round in a circle.
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
         if kind.is_dir() {
             if !name.starts_with('.') && !SKIPPED_DIRS.contains(&name.as_str()) {
                 collect(project, &rel, files, truncated);
