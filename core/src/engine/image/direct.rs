@@ -283,7 +283,7 @@ impl WrittenLayers {
         let dir = ctx.opts.layer_dir.with_file_name("oci-manifests");
         let manifest = oci_layout::base_manifest(ctx.docker, image.base, &dir).await?;
         let name = crate::engine::session::owner::work_name();
-        let id = oci_layout::load(ctx.docker, image, &manifest, &name).await?;
+        let id = oci_layout::load(ctx.docker, image, &manifest, &name, &dir).await?;
         ctx.cleanup.add_intermediate(&name);
         Ok(id)
     }

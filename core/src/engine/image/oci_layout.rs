@@ -150,18 +150,24 @@ pub(crate) async fn base_manifest(
             "it holds no manifest that lists the image's layers",
         ))
     })?;
-    // Kept for the next build; a build that cannot keep it reads the archive again next time.
-    if std::fs::create_dir_all(dir).is_ok() {
-        for (digest, bytes) in &path {
-            if let Some(hex) = hex_of(digest) {
-                let partial = dir.join(format!(".{hex}.{}", std::process::id()));
-                if std::fs::write(&partial, bytes).is_ok() {
-                    let _ = std::fs::rename(&partial, dir.join(hex));
-                }
+    keep(dir, &path);
+    Ok(path.into_iter().last().map(|(_, b)| b).unwrap_or_default())
+}
+
+/// Keep `blobs` in `dir` by digest, for the next build; a build that cannot keep them reads the
+/// engine's archive again next time.
+fn keep(dir: &Path, blobs: &[(String, Vec<u8>)]) {
+    if std::fs::create_dir_all(dir).is_err() {
+        return;
+    }
+    for (digest, bytes) in blobs {
+        if let Some(hex) = hex_of(digest) {
+            let partial = dir.join(format!(".{hex}.{}", std::process::id()));
+            if std::fs::write(&partial, bytes).is_ok() {
+                let _ = std::fs::rename(&partial, dir.join(hex));
             }
         }
     }
-    Ok(path.into_iter().last().map(|(_, b)| b).unwrap_or_default())
 }
 
 /// The new image's manifest: the base's, its config replaced and the new layers added
@@ -261,18 +267,21 @@ fn append<W: Write, R: Read>(
 }
 
 /// Load `image` into the engine as an OCI image layout over `base_manifest`, named `name`; its
-/// id (on the containerd store, the manifest's digest).
+/// id (on the containerd store, the manifest's digest). Its manifest is kept in `dir`: an image
+/// written over this one needs no archive of it.
 pub(crate) async fn load(
     docker: &bollard::Docker,
     image: NewImage<'_>,
     base_manifest: &[u8],
     name: &str,
+    dir: &Path,
 ) -> Result<String, EngineError> {
     let (config, _) = written::image_config(&image);
     let layers = image.layers.clone();
     let manifest = manifest(base_manifest, &config, &layers);
     let id = digest_of(&manifest);
     let name = name.to_string();
+    let kept = manifest.clone();
     written::import(docker, move |out| {
         write_archive(out, &name, &manifest, &config, &layers)
     })
@@ -283,6 +292,7 @@ pub(crate) async fn load(
         .map_err(EngineError::docker(
         "finding the image a written layer made (the engine took the OCI layout but not the image)",
     ))?;
+    keep(dir, &[(id.clone(), kept)]);
     Ok(id)
 }
 
