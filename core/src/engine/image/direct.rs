@@ -91,6 +91,12 @@ impl WrittenLayers {
         self.support
     }
 
+    /// Whether written images go to this engine as OCI image layouts (the containerd image
+    /// store).
+    pub(crate) fn as_oci(&self) -> bool {
+        self.oci && self.support == Support::Works
+    }
+
     /// Whether a step of a stage that runs no command can be a written layer: the stage has no
     /// container yet, and the engine has not refused one.
     pub(crate) fn writes_directly(&self, state: &StageState) -> bool {
