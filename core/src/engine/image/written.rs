@@ -5,9 +5,10 @@
 //! one here, against 0.55 s for a container's create, start, commit and remove).
 //!
 //! The image id is the digest of the config this module writes: the same layers and config give
-//! the same image every time. Engines that refuse such an archive (Podman, or Docker with the
-//! containerd image store, may) are detected by the first load, and the build goes on with
-//! containers; the log says which path was taken.
+//! the same image every time. Engines that refuse such an archive are detected by the first
+//! load: Docker with the containerd image store then takes the same image as an OCI image layout
+//! ([`crate::engine::image::oci_layout`]); an engine that refuses both (Podman) builds with
+//! containers. The log says which path was taken.
 
 use crate::engine::image::layer::Layer;
 use crate::engine::session::docker::long;
