@@ -190,7 +190,10 @@ impl DependencyLayers {
                 }
             }
         }
-        install.written = ctx.opts.export_layers && written.support() == Support::Works;
+        // On the containerd image store a commit is slow (0.7–1 s here) and its manifest can only
+        // be learned from an archive of the whole image (4–5 s): the install is written there.
+        install.written =
+            (ctx.opts.export_layers || written.as_oci()) && written.support() == Support::Works;
         Ok(())
     }
 

@@ -9,6 +9,7 @@ use crate::engine::caches::scope::LAYER_REPOSITORY;
 use crate::engine::containers::stage_state::StageState;
 use crate::engine::image::config::final_config;
 use crate::engine::image::layer::Layer;
+use crate::engine::image::oci_layout;
 use crate::engine::image::rebase::{rebase_archive, WhiteoutNames};
 use crate::engine::image::tagging::tag_cache_image;
 use crate::engine::image::written::{self, NewImage};
@@ -36,9 +37,27 @@ pub(crate) enum Support {
     Refused,
 }
 
+/// A first written image bigger than this asks the engine which image store it has before it is
+/// sent, rather than being sent in the form the store may refuse and then again.
+const ASK_FIRST: u64 = 8 * 1024 * 1024;
+
+/// Whether the engine keeps images in the containerd image store (`docker info`'s driver
+/// status says `driver-type: io.containerd.snapshotter.v1`).
+async fn containerd_store(docker: &bollard::Docker) -> bool {
+    docker.info().await.is_ok_and(|info| {
+        info.driver_status.unwrap_or_default().iter().any(|pair| {
+            pair.first().is_some_and(|k| k == "driver-type")
+                && pair.get(1).is_some_and(|v| v.contains("containerd"))
+        })
+    })
+}
+
 /// The state of written layers in one build.
 pub(crate) struct WrittenLayers {
     support: Support,
+    /// The engine takes written images as OCI image layouts over the base's manifest (the
+    /// containerd image store), not as `docker load` archives.
+    oci: bool,
     /// The build's temporary layer files.
     dir: tempfile::TempDir,
 }
@@ -59,6 +78,7 @@ impl WrittenLayers {
             } else {
                 Support::Refused
             },
+            oci: false,
             dir: tempfile::Builder::new()
                 .prefix("apprunner-build-layers-")
                 .tempdir()?,
@@ -69,6 +89,12 @@ impl WrittenLayers {
 impl WrittenLayers {
     pub(crate) fn support(&self) -> Support {
         self.support
+    }
+
+    /// Whether written images go to this engine as OCI image layouts (the containerd image
+    /// store).
+    pub(crate) fn as_oci(&self) -> bool {
+        self.oci && self.support == Support::Works
     }
 
     /// Whether a step of a stage that runs no command can be a written layer: the stage has no
@@ -200,21 +226,72 @@ impl WrittenLayers {
             created,
             base_history,
         };
-        match written::load(ctx.docker, image).await {
-            Ok(id) => {
-                self.support = Support::Works;
-                ctx.cleanup.add_image(&id);
-                Ok(Some(id))
-            }
-            Err(EngineError::Docker { source, .. }) if self.support == Support::Untried => {
-                self.support = Support::Refused;
-                ctx.log.app_runner(format!(
-                    "This engine does not take written layers ({source}): every step uses a container."
-                ));
-                Ok(None)
-            }
-            Err(e) => Err(e),
+        let first = self.support == Support::Untried;
+        if first && image.layers.iter().map(|l| l.size).sum::<u64>() > ASK_FIRST {
+            // Not sent twice to an engine that would refuse the first form.
+            self.oci = containerd_store(ctx.docker).await;
         }
+        let loaded = if self.oci {
+            self.load_oci(ctx, image.clone()).await
+        } else {
+            written::load(ctx.docker, image.clone()).await
+        };
+        let id = match loaded {
+            Ok(id) => id,
+            Err(e) if first => {
+                let refused = match e {
+                    EngineError::Docker { source, .. } => source.to_string(),
+                    other => other.to_string(),
+                };
+                let other_form = if self.oci {
+                    None
+                } else {
+                    self.oci = true;
+                    Some(self.load_oci(ctx, image).await)
+                };
+                match other_form {
+                    Some(Ok(id)) => id,
+                    Some(Err(e)) => {
+                        self.support = Support::Refused;
+                        ctx.log.app_runner(format!(
+                            "This engine does not take written layers ({refused}; as an OCI image layout: {e}): every step uses a container."
+                        ));
+                        return Ok(None);
+                    }
+                    None => {
+                        self.support = Support::Refused;
+                        ctx.log.app_runner(format!(
+                            "This engine does not take written layers ({refused}): every step uses a container."
+                        ));
+                        return Ok(None);
+                    }
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        if first && self.oci {
+            ctx.log.app_runner(
+                "This engine keeps images in the containerd image store: written layers are loaded as OCI image layouts.",
+            );
+        }
+        self.support = Support::Works;
+        ctx.cleanup.add_image(&id);
+        Ok(Some(id))
+    }
+
+    /// [`oci_layout::load`] over the base's manifest (learned once per base image), named while
+    /// used.
+    async fn load_oci(
+        &self,
+        ctx: &BuildContext<'_>,
+        image: NewImage<'_>,
+    ) -> Result<String, EngineError> {
+        let dir = ctx.opts.layer_dir.with_file_name("oci-manifests");
+        let manifest = oci_layout::base_manifest(ctx.docker, image.base, &dir).await?;
+        let name = crate::engine::session::owner::work_name();
+        let id = oci_layout::load(ctx.docker, image, &manifest, &name, &dir).await?;
+        ctx.cleanup.add_intermediate(&name);
+        Ok(id)
     }
 
     /// Load the layers added to `stage` since its image was last loaded, before a container

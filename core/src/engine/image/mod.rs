@@ -6,6 +6,7 @@ pub(crate) mod diff;
 pub(crate) mod direct;
 pub(crate) mod layer;
 pub mod name;
+pub(crate) mod oci_layout;
 pub(crate) mod rebase;
 pub(crate) mod tagging;
 pub(crate) mod written;

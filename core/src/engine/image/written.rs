@@ -5,9 +5,10 @@
 //! one here, against 0.55 s for a container's create, start, commit and remove).
 //!
 //! The image id is the digest of the config this module writes: the same layers and config give
-//! the same image every time. Engines that refuse such an archive (Podman, or Docker with the
-//! containerd image store, may) are detected by the first load, and the build goes on with
-//! containers; the log says which path was taken.
+//! the same image every time. Engines that refuse such an archive are detected by the first
+//! load: Docker with the containerd image store then takes the same image as an OCI image layout
+//! ([`crate::engine::image::oci_layout`]); an engine that refuses both (Podman) builds with
+//! containers. The log says which path was taken.
 
 use crate::engine::image::layer::Layer;
 use crate::engine::session::docker::long;
@@ -22,6 +23,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// What a written image is made of.
+#[derive(Clone)]
 pub(crate) struct NewImage<'a> {
     /// The image the new one extends: its config and layers are kept.
     pub(crate) base: &'a ImageInspect,
@@ -123,7 +125,7 @@ fn drop_nulls(value: &mut Value) {
     }
 }
 
-/// Load `image` into the engine; its id.
+/// Load `image` into the engine as a `docker load` archive; its id.
 pub(crate) async fn load(
     docker: &bollard::Docker,
     image: NewImage<'_>,
@@ -136,27 +138,53 @@ pub(crate) async fn load(
         .and_then(|r| r.layers.clone())
         .unwrap_or_default();
     let layers = image.layers.clone();
-    let (reader, writer) = tokio::io::duplex(256 * 1024);
-    let bridge = tokio_util::io::SyncIoBridge::new(writer);
     let config_name = format!("{}.json", id.trim_start_matches("sha256:"));
+    let said = import(docker, move |out| {
+        write_archive(out, &config_name, &config, &base_layers, &layers)
+    })
+    .await?;
+    if said
+        .iter()
+        .any(|s| s.trim() == format!("Loaded image ID: {id}"))
+    {
+        return Ok(id);
+    }
+    // The engine said nothing of the id the config's digest gives: it must know the image by it.
+    docker
+        .inspect_image(&id)
+        .await
+        .map_err(EngineError::docker(
+        "finding the image a written layer made (the engine took the archive but not the image)",
+    ))?;
+    Ok(id)
+}
+
+/// Send the archive `write` writes to the engine's `docker load`; what the engine said.
+pub(crate) async fn import(
+    docker: &bollard::Docker,
+    write: impl FnOnce(&mut tokio_util::io::SyncIoBridge<tokio::io::DuplexStream>) -> io::Result<()>
+        + Send
+        + 'static,
+) -> Result<Vec<String>, EngineError> {
+    let (reader, writer) = tokio::io::duplex(256 * 1024);
+    let mut bridge = tokio_util::io::SyncIoBridge::new(writer);
     let writer_task = tokio::task::spawn_blocking(move || {
-        write_archive(bridge, &config_name, &config, &base_layers, &layers)
+        let written = write(&mut bridge);
+        // The end of the archive: the engine reads to it.
+        drop(bridge);
+        written
     });
     let body = bollard::body_try_stream(tokio_util::io::ReaderStream::new(reader));
     let options = ImportImageOptionsBuilder::new().quiet(true).build();
     let mut answers = long(docker).import_image(options, body, None);
     let mut failed = None;
-    let mut loaded = false;
+    let mut said = Vec::new();
     while let Some(answer) = answers.next().await {
         match answer {
             Err(e) => {
                 failed.get_or_insert(e);
             }
-            Ok(info) => {
-                loaded |= info
-                    .stream
-                    .is_some_and(|s| s.trim() == format!("Loaded image ID: {id}"));
-            }
+            Ok(info) => said.extend(info.stream),
         }
     }
     let written = writer_task.await.map_err(|e| EngineError::Source {
@@ -173,17 +201,7 @@ pub(crate) async fn load(
         root: PathBuf::from("(layer archive)"),
         source,
     })?;
-    if loaded {
-        return Ok(id);
-    }
-    // The engine said nothing of the id the config's digest gives: it must know the image by it.
-    docker
-        .inspect_image(&id)
-        .await
-        .map_err(EngineError::docker(
-        "finding the image a written layer made (the engine took the archive but not the image)",
-    ))?;
-    Ok(id)
+    Ok(said)
 }
 
 /// The `docker load` archive: the config, a manifest naming a path for every layer, and the
