@@ -185,12 +185,16 @@ pub fn text(out: &Output) -> String {
 }
 
 /// The image's `/app`: every path with its type, mode, owner, size and link target, then every
-/// regular file's sha256.
+/// regular file's sha256. Compiled bytecode (`.pyc`) is hashed without its 16-byte header: the
+/// header records the source file's modification time, which is when pip installed it.
 pub async fn app_tree(docker: &Docker, image: &str) -> String {
     output_of(
         docker,
         image,
-        "cd /app && find . -printf '%y %m %u:%g %s %p %l\\n' | LC_ALL=C sort && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum",
+        "cd /app && find . -printf '%y %m %u:%g %s %p %l\\n' | LC_ALL=C sort \
+         && find . -type f ! -name '*.pyc' -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum \
+         && find . -type f -name '*.pyc' | LC_ALL=C sort | while IFS= read -r f; do \
+         printf '%s  %s (after its header)\\n' \"$(tail -c +17 \"$f\" | sha256sum | cut -d' ' -f1)\" \"$f\"; done",
     )
     .await
 }

@@ -104,7 +104,7 @@ async fn an_engine_restart_mid_build_is_named_and_the_next_build_sweeps_up() {
     assert!(out.status.success(), "{said}");
     if !left.is_empty() {
         assert!(
-            text.contains(&format!(
+            said.contains(&format!(
                 "Removed a container left by an earlier, interrupted build or run (process {pid} is gone)"
             )),
             "{said}"
