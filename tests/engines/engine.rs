@@ -74,7 +74,7 @@ pub async fn engine(which: Which) -> Option<Engine> {
                     "{var} is unset: the {} engine did not start (scripts/test.sh starts it with scripts/start-engine26.sh and prints why it could not)",
                     which.label()
                 );
-                if std::env::var("CI").is_ok_and(|v| !v.is_empty()) {
+                if std::env::var("CI").is_ok_and(|v| !["", "0", "false"].contains(&v.as_str())) {
                     panic!("{why}; CI runs every engine's tests");
                 }
                 eprintln!("skipped: {why}");

@@ -110,5 +110,8 @@ async fn an_engine_restart_mid_build_is_named_and_the_next_build_sweeps_up() {
             "{said}"
         );
     }
-    assert_eq!(containers_of(&engine.docker, pid).await, Vec::<String>::new());
+    assert_eq!(
+        containers_of(&engine.docker, pid).await,
+        Vec::<String>::new()
+    );
 }
