@@ -5,7 +5,7 @@
 #   scripts/start-engine26.sh [classic|containerd]
 # classic (the default) keeps images in overlay2; containerd switches on the containerd image store
 # (daemon.json {"features": {"containerd-snapshotter": true}}), the default of new Docker installs.
-# Does nothing when the engine already answers. Loads the fixture runtime images (scripts/fixture-images.sh)
+# When the engine already answers, only loads the images it lacks. Loads the fixture runtime images (scripts/fixture-images.sh)
 # that it lacks from the main engine. The last line printed is the engine's DOCKER_HOST:
 #   DOCKER_HOST=$(scripts/start-engine26.sh containerd | tail -n 1)
 # ENGINE26_IMAGES="IMAGE ..." loads these instead of the catalog's (empty: none); ENGINE26_SHARE="DIR ..."
@@ -35,7 +35,23 @@ tarball=$cache/trixie-docker26.tar
 export DEBIAN_FRONTEND=noninteractive
 
 ping() { curl -fsS --max-time 2 --unix-socket "$sock" http://engine26/_ping >/dev/null 2>&1; }
+# The fixture runtime images, from the main engine, where this one lacks them.
+load_images() {
+  if [ -n "${ENGINE26_IMAGES+set}" ]; then
+    images=$ENGINE26_IMAGES
+  else
+    catalog=$cache/test-catalog.toml
+    [ -s "$catalog" ] || catalog=$(scripts/fixture-images.sh | tail -n 1)
+    images=$(grep -o 'image = "[^"]*"' "$catalog" | cut -d'"' -f2 | sort -u)
+  fi
+  for image in $images; do
+    DOCKER_HOST=$host docker image inspect "$image" >/dev/null 2>&1 && continue
+    echo "engine26: loading $image" >&2
+    docker save "$image" | DOCKER_HOST=$host docker load >/dev/null
+  done
+}
 if ping; then
+  load_images
   echo "$host"
   exit 0
 fi
@@ -77,7 +93,7 @@ alive() { [ -s "$run/$mode.pid" ] && [ "$(ps -o stat= -p "$(cat "$run/$mode.pid"
   [ "$(ps -o stat= -p "$(cat "$run/$mode.pid")" | cut -c1)" != Z ]; }
 for _ in $(seq 1 10); do # still starting, or going away
   alive || break
-  if ping; then echo "$host"; exit 0; fi
+  if ping; then load_images; echo "$host"; exit 0; fi
   sleep 1
 done
 if alive; then
@@ -152,17 +168,5 @@ if ! ping; then
   exit 1
 fi
 
-# The fixture runtime images, from the main engine, where this one lacks them.
-if [ -n "${ENGINE26_IMAGES+set}" ]; then
-  images=$ENGINE26_IMAGES
-else
-  catalog=$cache/test-catalog.toml
-  [ -s "$catalog" ] || catalog=$(scripts/fixture-images.sh | tail -n 1)
-  images=$(grep -o 'image = "[^"]*"' "$catalog" | cut -d'"' -f2 | sort -u)
-fi
-for image in $images; do
-  DOCKER_HOST=$host docker image inspect "$image" >/dev/null 2>&1 && continue
-  echo "engine26: loading $image" >&2
-  docker save "$image" | DOCKER_HOST=$host docker load >/dev/null
-done
+load_images
 echo "$host"

@@ -10,6 +10,28 @@ scripts/start-registry.sh
 command -v skopeo >/dev/null 2>&1 || { apt-get update -qq; apt-get install -y -qq skopeo >/dev/null; }
 catalog=$(scripts/fixture-images.sh | tail -n 1)
 export APPRUNNER_TEST_CATALOG="$catalog"
+# The second engines (tests/engines/): Docker 26 with classic overlay2 and with the containerd image
+# store, beside the main one, with the fixture images the tests build on (python 3.11, Node.js 22;
+# ENGINE26_IMAGES overrides). Their DOCKER_HOST values go to the tests as
+# APPRUNNER_TEST_ENGINE26_CLASSIC and APPRUNNER_TEST_ENGINE26_CONTAINERD. One that does not start is
+# stopped (what a killed one left) and started once more; if it still does not, the reason is
+# printed and its variable stays unset: its tests then say so, and fail where CI is set.
+export ENGINE26_IMAGES=${ENGINE26_IMAGES-$(grep -o 'image = "apprunner-test/\(python:3\.11\|node:22[^"]*\)"' "$catalog" | cut -d'"' -f2 | sort -u | tr '\n' ' ')}
+for mode in classic containerd; do
+  var=APPRUNNER_TEST_ENGINE26_$(echo "$mode" | tr '[:lower:]' '[:upper:]')
+  started=$(date +%s)
+  host=$(scripts/start-engine26.sh "$mode" | tail -n 1) || {
+    echo "engine26 ($mode) did not start: stopping what is left of it and trying once more" >&2
+    scripts/stop-engine26.sh "$mode" || true
+    host=$(scripts/start-engine26.sh "$mode" | tail -n 1)
+  } || host=""
+  if [ -n "$host" ]; then
+    export "$var=$host"
+    echo "engine26 ($mode): $host ($(($(date +%s) - started)) s)" >&2
+  else
+    echo "engine26 ($mode) did not start (its log: /tmp/apprunner-build-engine26-$mode.log): $var is unset" >&2
+  fi
+done
 out=$(mktemp)
 status=0
 # Arguments go to cargo test; any after a `--` go to the test binaries, after --include-ignored
