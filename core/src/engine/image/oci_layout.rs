@@ -10,7 +10,7 @@
 //! kept blob is checked against its name when read.
 
 use crate::engine::image::layer::Layer;
-use crate::engine::image::written::{self, NewImage};
+use crate::engine::image::written::{self, append, NewImage};
 use crate::engine::EngineError;
 use bollard::models::ImageInspect;
 use futures_util::TryStreamExt;
@@ -250,20 +250,6 @@ fn full_name(name: &str) -> String {
         (false, true) => format!("docker.io/{name}"),
         (false, false) => format!("docker.io/library/{name}"),
     }
-}
-
-fn append<W: Write, R: Read>(
-    tar: &mut tar::Builder<W>,
-    name: &str,
-    size: u64,
-    data: R,
-) -> io::Result<()> {
-    let mut h = tar::Header::new_gnu();
-    h.set_entry_type(tar::EntryType::Regular);
-    h.set_mode(0o644);
-    h.set_size(size);
-    h.set_mtime(0);
-    tar.append_data(&mut h, name, data)
 }
 
 /// Load `image` into the engine as an OCI image layout over `base_manifest`, named `name`; its

@@ -244,7 +244,8 @@ pub(crate) fn write_archive<W: Write>(
     tar.into_inner()?.flush()
 }
 
-fn append<W: Write, R: Read>(
+/// A regular file of an archive for the engine: mode 0644, time 0.
+pub(super) fn append<W: Write, R: Read>(
     tar: &mut tar::Builder<W>,
     name: &str,
     size: u64,
