@@ -247,18 +247,7 @@ impl DependencyLayers {
                 return Ok(false);
             }
         };
-        let config = layer_config(ctx, stage, key);
-        let Some(id) = written
-            .write_onto(
-                ctx,
-                stages.of(&stage.name),
-                stage,
-                vec![Arc::new(layer)],
-                Some(config),
-                "dependencies",
-            )
-            .await?
-        else {
+        let Some(id) = write_dependencies(ctx, written, stages, stage, layer, key).await? else {
             return Ok(false);
         };
         tag_cache_image(ctx.docker, ctx.cleanup, &id, tag, ctx.began).await?;
@@ -370,16 +359,7 @@ async fn install_written(
     if install.from.is_none() {
         snapshot_app(ctx, stages, &stage.name, container, install.path, key).await?;
     }
-    let config = layer_config(ctx, stage, key);
-    let id = written
-        .write_onto(
-            ctx,
-            stages.of(&stage.name),
-            stage,
-            vec![Arc::new(layer)],
-            Some(config),
-            "dependencies",
-        )
+    let id = write_dependencies(ctx, written, stages, stage, layer, key)
         .await?
         .expect("the engine took a written image before this one");
     Ok(id)
@@ -424,6 +404,29 @@ async fn commit_install(
         .await?;
     }
     Ok(id)
+}
+
+/// The install's `layer` written over the stage's image, labelled with its `key`; the image's id,
+/// or none when the engine refuses written images.
+async fn write_dependencies(
+    ctx: &BuildContext<'_>,
+    written: &mut WrittenLayers,
+    stages: &Stages,
+    stage: &Stage,
+    layer: crate::engine::image::layer::Layer,
+    key: &str,
+) -> Result<Option<String>, EngineError> {
+    let config = layer_config(ctx, stage, key);
+    written
+        .write_onto(
+            ctx,
+            stages.of(&stage.name),
+            stage,
+            vec![Arc::new(layer)],
+            Some(config),
+            "dependencies",
+        )
+        .await
 }
 
 /// The stage image's config with the layer's key as a label: how the layer is found again.
