@@ -1,6 +1,7 @@
-//! `build --output`: the image written from the engine as an OCI image layout (a directory, or a
-//! tar of one) or a `docker load` archive. Layouts are read back by Debian's skopeo and by a check
-//! of our own; an archive is loaded back into the engine. Run with scripts/test.sh.
+//! `build --output`: the image written as an OCI image layout (a directory, or a tar of one) or a
+//! `docker load` archive, from the build's own files over the base's layers, or read whole from
+//! the engine. Layouts are read back by Debian's skopeo and by a check of our own; an archive is
+//! loaded back into the engine. Run with scripts/test.sh.
 
 mod support;
 
@@ -94,6 +95,10 @@ async fn an_oci_layout_is_read_by_skopeo_and_the_same_each_time() {
         log.contains("[AppRunner] Wrote the image as an OCI image layout to"),
         "{log}"
     );
+    assert!(
+        log.contains("from the engine, 1 written layer and the config from this build's files"),
+        "a built image is written from the build's files over the base's layers: {log}"
+    );
     let digest = check_layout(&first);
     assert!(log.contains(&format!("manifest {digest}")), "{log}");
 
@@ -112,12 +117,17 @@ async fn an_oci_layout_is_read_by_skopeo_and_the_same_each_time() {
     );
     assert_eq!(manifest["config"]["digest"], image.id.unwrap().as_str());
 
-    // Up to date: nothing is built, and the same image is written again, byte for byte.
+    // Up to date: nothing is built, and the same image, read whole from the engine this time, is
+    // written again byte for byte.
     let second = out.path().join("again");
-    build_with(
+    let log = build_with(
         app.path(),
         &tag,
         &["--output", &format!("type=oci,dest={}", second.display())],
+    );
+    assert!(
+        log.contains("read whole from the engine's archive"),
+        "{log}"
     );
     assert_eq!(check_layout(&second), digest);
 
@@ -152,6 +162,7 @@ async fn a_docker_archive_loads_back_as_the_same_image() {
         ],
     );
     assert!(log.contains("a docker-archive (for docker load)"), "{log}");
+    assert!(log.contains("from this build's files"), "{log}");
     let id = docker.inspect_image(&tag).await.unwrap().id.unwrap();
     remove_named(&docker, &tag).await;
     assert!(docker.inspect_image(&tag).await.is_err());
@@ -166,6 +177,41 @@ async fn a_docker_archive_loads_back_as_the_same_image() {
         step.unwrap();
     }
     assert_eq!(docker.inspect_image(&tag).await.unwrap().id.unwrap(), id);
+}
+
+/// An image whose last step ran in a container (here `pre-run`) has a layer and a config only
+/// the engine has: it is read whole from the engine, and the log says why.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn an_image_with_a_committed_layer_is_read_whole_from_the_engine() {
+    let docker = docker().await;
+    let app = write_app(&[
+        (
+            "apprunner.yaml",
+            "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo built > built.txt\nrun:\n  pre-run:\n    - echo ready > ready.txt\n  command: node -e 1\n",
+        ),
+        ("index.js", "console.log('hi')\n"),
+    ]);
+    let tag = format!("apprunner-build-test/committed:{}", std::process::id());
+    let _image = ImageGuard::new(&tag);
+    let out = tempfile::tempdir().unwrap();
+    let layout = out.path().join("layout");
+    let log = build_with(
+        app.path(),
+        &tag,
+        &["--output", &format!("type=oci,dest={}", layout.display())],
+    );
+    assert!(
+        log.contains("read whole from the engine's archive: the engine wrote the image's config"),
+        "{log}"
+    );
+    check_layout(&layout);
+    let config = skopeo(&["inspect", "--config", &format!("oci:{}", layout.display())]);
+    let image = docker.inspect_image(&tag).await.unwrap();
+    assert_eq!(
+        config["rootfs"]["diff_ids"],
+        serde_json::json!(image.root_fs.unwrap().layers.unwrap())
+    );
 }
 
 /// A destination that holds something other than an earlier layout is left as it is, and the

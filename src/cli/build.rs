@@ -7,6 +7,7 @@ use super::session::{
 };
 use super::CliError;
 use apprunner_build::engine;
+use apprunner_build::output::Output;
 use apprunner_build::plan::BuildPlan;
 use apprunner_build::report::diagnostic::Diagnostic;
 use apprunner_build::report::diagnostic::Diagnostics;
@@ -54,7 +55,17 @@ pub(crate) async fn build_command(plan: BuildPlan, opts: &BuildOpts) -> Result<u
     };
     let session = connect(&log).await?;
     let exclude = local_files_in_source(&plan, &opts.run_args, &log);
-    let built = build_image(&session, &plan, name, &opts.image, exclude, &log).await?;
+    let written_out = opts.output.as_ref().is_some_and(|o| *o != Output::Docker);
+    let built = build_image(
+        &session,
+        &plan,
+        name,
+        &opts.image,
+        exclude,
+        written_out,
+        &log,
+    )
+    .await?;
     let written = match &opts.output {
         Some(output) => super::output::export(&session, &built, output, &log).await?,
         None => vec![],

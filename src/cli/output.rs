@@ -3,7 +3,7 @@
 
 use super::CliError;
 use apprunner_build::engine::{BuiltImage, Session};
-use apprunner_build::output::{self, ExportError, Output};
+use apprunner_build::output::{self, ExportError, Origin, Output};
 use apprunner_build::report::codes;
 use apprunner_build::report::diagnostic::{Diagnostic, Location};
 use apprunner_build::report::log::BuildLog;
@@ -17,8 +17,7 @@ pub(crate) async fn export(
     log: &BuildLog,
 ) -> Result<Vec<(&'static str, String)>, CliError> {
     let started = Instant::now();
-    let reference = built.name.to_string();
-    let written = output::export(session.docker(), &built.id, &reference, output)
+    let written = output::export(session.docker(), built, output)
         .await
         .map_err(|e| failed(log, e))?;
     let Some(written) = written else {
@@ -33,8 +32,17 @@ pub(crate) async fn export(
         .as_deref()
         .map(|d| format!(", manifest {d}"))
         .unwrap_or_default();
+    let from = match (&written.whole_from_engine, &written.image) {
+        (Some(why), _) => format!("read whole from the engine's archive: {why}"),
+        (None, Some(image)) => format!(
+            "the base's {} from the engine, {} and the config from this build's files",
+            layers(image.count(Origin::Base), "layer"),
+            layers(image.count(Origin::Written), "written layer")
+        ),
+        (None, None) => "from the engine's archive".to_string(),
+    };
     log.app_runner(format!(
-        "Wrote the image as {what} to {} ({:.1} MB{digest}) in {:.1} s.",
+        "Wrote the image as {what} to {} ({:.1} MB{digest}) in {:.1} s: {from}.",
         written.dest.display(),
         written.bytes as f64 / 1e6,
         started.elapsed().as_secs_f64()
@@ -44,6 +52,10 @@ pub(crate) async fn export(
         fields.push(("manifest_digest", digest));
     }
     Ok(fields)
+}
+
+fn layers(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 fn failed(log: &BuildLog, e: ExportError) -> CliError {

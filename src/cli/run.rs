@@ -43,7 +43,8 @@ pub(crate) async fn run_command(
             let session = connect(&log).await?;
             // Builds only when the image is missing or stale.
             let exclude = local_files_in_source(&plan, &opts.run_args, &log);
-            let built = build_image(&session, &plan, name, &opts.image, exclude, &log).await?;
+            let built =
+                build_image(&session, &plan, name, &opts.image, exclude, false, &log).await?;
             let image = built.name.to_string();
             run_image(&session, &image, &config, &local, &opts.run_args, &log).await
         }

@@ -96,13 +96,15 @@ pub(crate) fn local_files_in_source(
 }
 
 /// Build in the session, leaving out `exclude` (paths relative to the source root); its
-/// containers are removed whatever happens.
+/// containers are removed whatever happens. An image `written_out` (`--output`) gets its
+/// dependency installs as layers the tool writes, so that the export takes them from its files.
 pub(crate) async fn build_image(
     session: &Session,
     plan: &BuildPlan,
     name: ImageName,
     opts: &ImageOpts,
     exclude: Vec<PathBuf>,
+    written_out: bool,
     log: &BuildLog,
 ) -> Result<BuiltImage, CliError> {
     let options = BuildOptions {
@@ -113,7 +115,9 @@ pub(crate) async fn build_image(
         package_cache: !opts.no_cache,
         layer_cache: !opts.no_cache,
         write_layers: true,
-        export_layers: opts.cache_dir.is_some() || std::env::var_os("SOURCE_DATE_EPOCH").is_some(),
+        export_layers: written_out
+            || opts.cache_dir.is_some()
+            || std::env::var_os("SOURCE_DATE_EPOCH").is_some(),
         layer_dir: opts
             .cache_dir
             .clone()

@@ -27,10 +27,39 @@ pub(super) fn write(
     let as_tar = dest.extension().is_some_and(|e| e == "tar");
     check_replaceable(dest, as_tar)?;
     let staging = staging_dir(dest)?;
+    let image = read_into(reader, &staging.path().join("blobs/sha256"))?;
+    finish(staging, image, dest, reference, Form::Layout { as_tar })
+}
+
+/// What a staging directory of blobs becomes.
+#[derive(Clone, Copy)]
+pub(super) enum Form {
+    /// An OCI image layout: a directory, or a tar of one.
+    Layout { as_tar: bool },
+    /// A tar of an OCI image layout with Docker's `manifest.json` beside it, as Docker 25 and
+    /// later save: `docker load` (20.10 too) and `skopeo` (`docker-archive:`) read it.
+    DockerArchive,
+}
+
+/// The index, manifest and `oci-layout` for `image`, whose blobs are in `staging`'s
+/// `blobs/sha256`, and the whole moved to `dest` in its form.
+pub(super) fn finish(
+    staging: tempfile::TempDir,
+    image: ImageValue,
+    dest: &Path,
+    reference: &str,
+    form: Form,
+) -> Result<Exported, ExportError> {
     let root = staging.path();
-    let image = read_into(reader, &root.join("blobs/sha256"))?;
     let manifest_digest = write_index(root, &image, reference)?;
     let bytes = image.config.size + image.layers.iter().map(|l| l.blob.size).sum::<u64>();
+    let as_tar = match form {
+        Form::Layout { as_tar } => as_tar,
+        Form::DockerArchive => {
+            write_docker_manifest(root, &image, reference)?;
+            true
+        }
+    };
     if as_tar {
         let partial = partial_file(dest);
         tar_layout(root, &partial).map_err(|source| {
@@ -49,10 +78,28 @@ pub(super) fn write(
     }
     Ok(Exported {
         dest: dest.to_path_buf(),
-        manifest_digest: Some(manifest_digest),
+        manifest_digest: matches!(form, Form::Layout { .. }).then_some(manifest_digest),
         image: Some(image),
         bytes,
+        whole_from_engine: None,
     })
+}
+
+/// Docker's `manifest.json`: the config, the name and the layers, as paths in the archive.
+fn write_docker_manifest(
+    root: &Path,
+    image: &ImageValue,
+    reference: &str,
+) -> Result<(), ExportError> {
+    let path = |b: &super::Blob| format!("blobs/sha256/{}", b.digest.trim_start_matches("sha256:"));
+    let manifest = serde_json::json!([{
+        "Config": path(&image.config),
+        "RepoTags": [reference],
+        "Layers": image.layers.iter().map(|l| path(&l.blob)).collect::<Vec<_>>(),
+    }]);
+    let at = root.join("manifest.json");
+    std::fs::write(&at, manifest.to_string())
+        .map_err(|source| ExportError::Write { path: at, source })
 }
 
 /// The engine's archive as it comes, at `dest`.
@@ -87,6 +134,7 @@ pub(super) fn write_archive(
         manifest_digest: None,
         image: None,
         bytes,
+        whole_from_engine: None,
     })
 }
 
@@ -146,7 +194,7 @@ fn copy(reader: &mut impl Read, out: &mut std::fs::File) -> Result<u64, ExportEr
 
 /// An existing output is replaced only when it is what an export writes: a file for a file
 /// output, and for a directory an OCI layout or an empty directory. Anything else is the user's.
-fn check_replaceable(dest: &Path, as_file: bool) -> Result<(), ExportError> {
+pub(super) fn check_replaceable(dest: &Path, as_file: bool) -> Result<(), ExportError> {
     let Ok(meta) = std::fs::symlink_metadata(dest) else {
         return Ok(());
     };
@@ -168,7 +216,7 @@ fn check_replaceable(dest: &Path, as_file: bool) -> Result<(), ExportError> {
 
 /// A directory beside `dest` (same file system, so that it can be renamed into place), removed
 /// unless kept.
-fn staging_dir(dest: &Path) -> Result<tempfile::TempDir, ExportError> {
+pub(super) fn staging_dir(dest: &Path) -> Result<tempfile::TempDir, ExportError> {
     let parent = parent_of(dest);
     std::fs::create_dir_all(&parent).map_err(|source| ExportError::Write {
         path: parent.clone(),
@@ -300,6 +348,9 @@ fn tar_layout(root: &Path, out: &Path) -> io::Result<()> {
     let file = std::fs::File::create(out)?;
     let mut tar = tar::Builder::new(io::BufWriter::new(file));
     let mut names = vec!["oci-layout".to_string(), "index.json".to_string()];
+    if root.join("manifest.json").is_file() {
+        names.push("manifest.json".to_string());
+    }
     let mut blobs: Vec<String> = std::fs::read_dir(root.join("blobs/sha256"))?
         .map(|e| e.map(|e| format!("blobs/sha256/{}", e.file_name().to_string_lossy())))
         .collect::<io::Result<_>>()?;

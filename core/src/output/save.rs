@@ -3,14 +3,14 @@
 //! digests, and the [`ImageValue`] its `manifest.json` names. Every blob is hashed as it streams
 //! to its file; an uncompressed layer whose digest is not its diff id is refused.
 
-use super::{Blob, ExportError, ImageValue, Layer};
+use super::{Blob, ExportError, ImageValue, Layer, Origin};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::path::{Component, Path, PathBuf};
 
 pub(super) const CONFIG_MEDIA_TYPE: &str = "application/vnd.oci.image.config.v1+json";
-const LAYER_TAR: &str = "application/vnd.oci.image.layer.v1.tar";
+pub(super) const LAYER_TAR: &str = "application/vnd.oci.image.layer.v1.tar";
 const LAYER_GZIP: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 const LAYER_ZSTD: &str = "application/vnd.oci.image.layer.v1.tar+zstd";
 /// The most of `manifest.json` or of a config that is read: both are small.
@@ -120,9 +120,11 @@ pub(super) fn read_into(reader: impl Read, blobs: &Path) -> Result<ImageValue, E
                 media_type,
             },
             diff_id,
+            origin: Origin::Committed,
         });
     }
     let image = ImageValue {
+        base: None,
         config: Blob {
             digest: format!("sha256:{config_hex}"),
             size: config_size,
@@ -188,7 +190,11 @@ fn read_json<T: serde::de::DeserializeOwned>(
 }
 
 /// Stream `entry` to `blobs/HEX`, hashing it on the way: its hex digest and size.
-fn write_blob(entry: &mut impl Read, blobs: &Path, n: usize) -> Result<(String, u64), ExportError> {
+pub(super) fn write_blob(
+    entry: &mut impl Read,
+    blobs: &Path,
+    n: usize,
+) -> Result<(String, u64), ExportError> {
     let partial = blobs.join(format!(".partial-{n}"));
     let write_error = |source| ExportError::Write {
         path: partial.clone(),
@@ -226,7 +232,7 @@ fn media_type(path: &Path) -> io::Result<&'static str> {
     })
 }
 
-fn remove_unused(blobs: &Path, image: &ImageValue) -> io::Result<()> {
+pub(super) fn remove_unused(blobs: &Path, image: &ImageValue) -> io::Result<()> {
     let used: Vec<&str> = std::iter::once(&image.config)
         .chain(image.layers.iter().map(|l| &l.blob))
         .map(|b| b.digest.trim_start_matches("sha256:"))

@@ -102,6 +102,7 @@ impl DependencyLayers {
             ctx.log.app_runner(format!(
                 "Dependencies from this build's {tag} (the same install, on the same image) in the {stage} stage."
             ));
+            written.may_be_kept(&ctx.opts.layer_dir, key);
             self.reuse_layer(ctx, stages, stage, id, key, over_source);
             return Ok(true);
         }
@@ -117,6 +118,7 @@ impl DependencyLayers {
                         "Dependencies from cache ({unchanged}): {} in the {stage} stage.",
                         tag
                     ));
+                    written.may_be_kept(&ctx.opts.layer_dir, key);
                     self.reuse_layer(
                         ctx,
                         stages,

@@ -8,6 +8,7 @@ use crate::engine::caches::layer_store::touch_tag;
 use crate::engine::caches::scope::LAYER_REPOSITORY;
 use crate::engine::containers::stage_state::StageState;
 use crate::engine::image::config::final_config;
+use crate::engine::image::held::HeldLayers;
 use crate::engine::image::layer::Layer;
 use crate::engine::image::oci_layout;
 use crate::engine::image::rebase::{rebase_archive, WhiteoutNames};
@@ -60,6 +61,8 @@ pub(crate) struct WrittenLayers {
     oci: bool,
     /// The build's temporary layer files.
     dir: tempfile::TempDir,
+    /// Every image loaded so far: its config and layers, for writing the image out.
+    held: HeldLayers,
 }
 
 /// What a copy of another stage's /app is made from.
@@ -82,7 +85,20 @@ impl WrittenLayers {
             dir: tempfile::Builder::new()
                 .prefix("apprunner-build-layers-")
                 .tempdir()?,
+            held: HeldLayers::default(),
         })
+    }
+
+    /// A dependency layer taken from the engine: see [`HeldLayers::may_be_kept`].
+    pub(crate) fn may_be_kept(&mut self, layer_dir: &Path, key: &str) {
+        self.held.may_be_kept(layer_dir, key);
+    }
+
+    /// The layers and configs this build wrote, with the directory of its own layer files.
+    pub(crate) fn into_held(self) -> HeldLayers {
+        let mut held = self.held;
+        held.keep_dir(self.dir);
+        held
     }
 }
 
@@ -226,6 +242,8 @@ impl WrittenLayers {
             created,
             base_history,
         };
+        let (config_bytes, config_id) = written::image_config(&image);
+        let new_layers = image.layers.clone();
         let first = self.support == Support::Untried;
         if first && image.layers.iter().map(|l| l.size).sum::<u64>() > ASK_FIRST {
             // Not sent twice to an engine that would refuse the first form.
@@ -275,6 +293,9 @@ impl WrittenLayers {
             );
         }
         self.support = Support::Works;
+        if id == config_id {
+            self.held.add(&id, config_bytes, &new_layers);
+        }
         ctx.cleanup.add_image(&id);
         Ok(Some(id))
     }

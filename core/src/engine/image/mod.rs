@@ -4,6 +4,7 @@
 pub(crate) mod config;
 pub(crate) mod diff;
 pub(crate) mod direct;
+pub mod held;
 pub(crate) mod layer;
 pub mod name;
 pub(crate) mod oci_layout;

@@ -18,6 +18,7 @@ use crate::engine::containers::mounts::Mounts;
 use crate::engine::containers::stage_state::Stages;
 use crate::engine::containers::stages::{self, container, Need};
 use crate::engine::image::direct::{AppOf, WrittenLayers};
+use crate::engine::image::held::HeldLayers;
 use crate::engine::image::tagging::tag;
 use crate::engine::session::cleanup::{sweep_leftovers, Cleanup};
 use crate::engine::session::docker::ensure_image;
@@ -157,7 +158,21 @@ pub(crate) async fn build(
         total,
         commands: walk.command_time,
         source: walk.source.unwrap_or_default(),
+        base: application_base(plan),
+        held: walk.written.into_held(),
     })
+}
+
+/// The image of the stage the plan commits: the base of the built image.
+fn application_base(plan: &BuildPlan) -> String {
+    plan.steps
+        .iter()
+        .find_map(|s| match s {
+            Step::Commit { stage } => plan.stages.iter().find(|st| &st.name == stage),
+            _ => None,
+        })
+        .map(|s| s.image.clone())
+        .unwrap_or_default()
 }
 
 /// The existing image, when it is what this plan would build from the current source.
@@ -189,6 +204,8 @@ async fn up_to_date(
                 total: started.elapsed(),
                 commands: Duration::ZERO,
                 source: summary,
+                base: application_base(plan),
+                held: HeldLayers::default(),
             }))
         }
         Freshness::Stale(why) => {

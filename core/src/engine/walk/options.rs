@@ -1,6 +1,7 @@
 //! What a build is asked to do beyond the plan (the command line's options), and what it made.
 
 use crate::engine::containers::confine::Limits;
+use crate::engine::image::held::HeldLayers;
 use crate::engine::image::name::ImageName;
 use crate::engine::source::SourceSummary;
 use std::path::PathBuf;
@@ -58,4 +59,8 @@ pub struct BuiltImage {
     /// Time spent in the user's commands; the rest is the engine's overhead.
     pub commands: Duration,
     pub source: SourceSummary,
+    /// The image the application stage starts from (the plan's reference).
+    pub base: String,
+    /// The layers and configs this build wrote: an export takes them from these files.
+    pub held: HeldLayers,
 }
