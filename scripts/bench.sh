@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# apprunner-build against `docker build` (a well-layered Dockerfile on the same base image), in one run:
-# medians of RUNS builds (default 3) for a cold build (--no-cache for both), no change, a source edit (one
-# line of the entry file) and a dependency edit (one package added), the ratio ours/docker, and the image
-# sizes; then apprunner-build's peak RSS and wall time on a generated 500 MB, 100,000-file source tree and
-# the time it takes to decide that tree is up to date. Prints figures; asserts nothing.
+# apprunner-build against `docker build` (a well-layered Dockerfile on the same base image) with the legacy
+# builder and with BuildKit (`docker buildx build --load`: the engine's own BuildKit through trixie's
+# docker-buildx, scripts/buildx.sh), in one run: medians of RUNS builds (default 3) for a cold build
+# (--no-cache for all), no change, a source edit (one line of the entry file) and a dependency edit (one
+# package added), the ratios ours/legacy and ours/BuildKit, and the image sizes; then apprunner-build's
+# peak RSS and wall time on a generated 500 MB, 100,000-file source tree and the time it takes to decide that tree is up to date. Prints figures; asserts nothing.
 #
 #   RUNS=3 scripts/bench.sh          # BENCH_CACHE (default /var/cache/apprunner-build-bench) keeps the tree
+#   APPS="python311" TREE=0 scripts/bench.sh   # some apps only, and no tree
 #
 # The apps:
 #   python3   the App Runner guide's Python example (server.py, requirements.txt: pyramid), original build,
@@ -28,6 +30,7 @@ scripts/start-dockerd.sh
 fixture_catalog=$(scripts/fixture-images.sh | tail -n 1)
 cargo build --release --locked -q
 bin=$repo/target/release/apprunner-build
+buildx_config=$(scripts/buildx.sh)
 
 work=$(mktemp -d /tmp/apprunner-build-bench.XXXXXX)
 log=$cache/last-run.log # kept after the run
@@ -83,8 +86,15 @@ ours() { # ours APP [--no-cache]
 theirs() { # theirs APP [--no-cache]
   local app=$1
   shift
-  run "docker $app" docker build -q -t "bench-$app-docker" "$@" "$work/$app"
+  run "docker $app" env DOCKER_BUILDKIT=0 docker build -q -t "bench-$app-docker" "$@" "$work/$app"
   docker image inspect -f '{{.Id}}' "bench-$app-docker" >>"$ids"
+}
+buildkit() { # buildkit APP [--no-cache]
+  local app=$1
+  shift
+  run "buildkit $app" env DOCKER_CONFIG="$buildx_config" docker buildx build -q --load -t "bench-$app-bk" "$@" \
+    "$work/$app"
+  docker image inspect -f '{{.Id}}' "bench-$app-bk" >>"$ids"
 }
 declare -A t # t[app|case|tool] = the times, one a line
 timed() { # timed KEY CMD...: appends CMD's wall time to t[KEY]
@@ -122,7 +132,7 @@ setup() {
     echo "ENV PORT=8080 APP_PORT=8080 PYTHONUNBUFFERED=1"
     echo "CMD [\"/bin/sh\", \"-c\", \"$7\"]"
   } >"$work/$app/Dockerfile"
-  tags+=("bench-$app" "bench-$app-docker")
+  tags+=("bench-$app" "bench-$app-docker" "bench-$app-bk")
 }
 restore() { # the app's files as they were before any edit
   local app=$1 f
@@ -191,7 +201,7 @@ edit_source() { # edit_source APP N: the entry file plus one new line
   local app=$1 file=$work/$1/app/${entry[$1]} mark='#'
   [ "$app" = nodejs22 ] && mark='//'
   cp "$work/$app/base/${entry[$app]}" "$file"
-  echo "$mark bench edit $nonce-$2" >>"$file"
+  echo "$mark bench edit $nonce-$app-$2" >>"$file"
 }
 edit_deps() { # edit_deps APP N: one package added (and a mark that makes the manifest new to docker's cache)
   local app=$1 dir=$work/$1/app
@@ -200,11 +210,11 @@ edit_deps() { # edit_deps APP N: one package added (and a mark that makes the ma
     sed -i "s/\"private\": true,/\"private\": true,\n  \"description\": \"bench edit $nonce-$2\",/" "$dir/package.json"
   else
     cp "$work/$app/base/requirements.txt" "$dir/requirements.txt"
-    printf 'six==1.16.0\n# bench edit %s-%s\n' "$nonce" "$2" >>"$dir/requirements.txt"
+    printf 'six==1.16.0\n# bench edit %s-%s\n' "$nonce-$app" "$2" >>"$dir/requirements.txt"
   fi
 }
 
-apps=(python3 python311 nodejs22)
+read -r -a apps <<<"${APPS:-python3 python311 nodejs22}"
 cases=(cold "no change" "source edit" "dependency edit")
 echo "bench: $runs runs of each case; load average at start: $(cut -d' ' -f1-3 /proc/loadavg); log: $log" >&2
 for app in "${apps[@]}"; do
@@ -212,28 +222,35 @@ for app in "${apps[@]}"; do
   for i in $(seq 1 "$runs"); do
     timed "$app|cold|ours" ours "$app" --no-cache
     timed "$app|cold|docker" theirs "$app" --no-cache
+    timed "$app|cold|buildkit" buildkit "$app" --no-cache
   done
-  ours "$app" # settle both on the current state (docker: the cache after --no-cache builds)
+  ours "$app" # settle all on the current state (docker: the cache after --no-cache builds)
   theirs "$app"
+  buildkit "$app"
   for i in $(seq 1 "$runs"); do
     timed "$app|no change|ours" ours "$app"
     timed "$app|no change|docker" theirs "$app"
+    timed "$app|no change|buildkit" buildkit "$app"
   done
   for i in $(seq 1 "$runs"); do
     edit_source "$app" "$i"
     timed "$app|source edit|ours" ours "$app"
     timed "$app|source edit|docker" theirs "$app"
+    timed "$app|source edit|buildkit" buildkit "$app"
   done
   restore "$app"
   ours "$app"
   theirs "$app"
+  buildkit "$app"
   for i in $(seq 1 "$runs"); do
     edit_deps "$app" "$i"
     timed "$app|dependency edit|ours" ours "$app"
     timed "$app|dependency edit|docker" theirs "$app"
+    timed "$app|dependency edit|buildkit" buildkit "$app"
     restore "$app" # back to the state before the edit, so each timed build adds the package anew
     ours "$app"
     theirs "$app"
+    buildkit "$app"
   done
 done
 
@@ -241,10 +258,11 @@ done
 declare -A size
 mb() { echo "scale=0; $(docker image inspect -f '{{.Size}}' "$1") / 1000000" | bc; }
 for app in "${apps[@]}"; do
-  size[$app]="$(mb "bench-$app") MB vs $(mb "bench-$app-docker") MB"
+  size[$app]="$(mb "bench-$app") MB vs $(mb "bench-$app-docker") MB (legacy) and $(mb "bench-$app-bk") MB (BuildKit)"
 done
-for app in "${apps[@]}"; do docker rmi -f "bench-$app" "bench-$app-docker" >/dev/null 2>&1 || true; done
+for app in "${apps[@]}"; do docker rmi -f "bench-$app" "bench-$app-docker" "bench-$app-bk" >/dev/null 2>&1 || true; done
 
+if [ "${TREE:-1}" = 1 ]; then
 # The large tree: 500 MB in 100,000 files (plus an apprunner.yaml), generated once and cached.
 tree=$cache/tree-500mb-100k
 if [ ! -e "$tree/.complete" ]; then
@@ -287,32 +305,38 @@ for i in $(seq 1 "$runs"); do
   tree_build "tree|no change"
 done
 docker rmi -f bench-tree >/dev/null 2>&1 || true
+fi
 
 # The report.
 med() { printf '%s' "${t[$1]}" | median; }
 runs_of() { printf '%s' "${t[$1]}" | awk '{printf "%s%.2f", (NR > 1 ? " " : ""), $1}'; }
 ratio() { echo "scale=2; $1 / $2" | bc | sed 's/^\./0./'; }
 echo
-echo "apprunner-build vs docker build (classic builder, $(docker version --format '{{.Server.Version}}')), medians of $runs,"
+echo "apprunner-build vs docker build, with the legacy builder and with BuildKit (the engine's, through docker-buildx"
+echo "$(DOCKER_CONFIG=$buildx_config docker buildx version | awk '{print $2}')), Docker $(docker version --format '{{.Server.Version}}'), medians of $runs,"
 echo "wall seconds. Figures are noisy: 2 cores shared with other builds (load average now $(cut -d' ' -f1-3 /proc/loadavg))."
 echo "python3 is a stand-in: the fixture image apprunner-test/python:3.11 labelled 3.8.20 in a catalog overlay."
 echo "The Dockerfile: FROM the same image, WORKDIR /app, COPY the CA bundle to /tmp, COPY the manifests, RUN the"
 echo "install (pip --no-cache-dir; npm ci && npm cache clean --force), COPY . ., RUN any other build command."
 echo "apprunner-build keeps package caches in a volume (not with --no-cache); docker has none. Each run's times: $log."
 echo
-printf '%-10s %-16s %9s %9s %7s\n' app case ours docker ratio
+printf '%-10s %-16s %9s %9s %9s %7s %7s\n' app case ours legacy buildkit /legacy /bk
 for app in "${apps[@]}"; do
   for c in "${cases[@]}"; do
     o=$(med "$app|$c|ours")
     d=$(med "$app|$c|docker")
-    printf '%-10s %-16s %8.2fs %8.2fs %6sx\n' "$app" "$c" "$o" "$d" "$(ratio "$o" "$d")"
-    echo "runs: $app, $c: ours $(runs_of "$app|$c|ours"); docker $(runs_of "$app|$c|docker")" >>"$log"
+    b=$(med "$app|$c|buildkit")
+    printf '%-10s %-16s %8.2fs %8.2fs %8.2fs %6sx %6sx\n' "$app" "$c" "$o" "$d" "$b" "$(ratio "$o" "$d")" \
+      "$(ratio "$o" "$b")"
+    echo "runs: $app, $c: ours $(runs_of "$app|$c|ours"); legacy $(runs_of "$app|$c|docker");" \
+      "buildkit $(runs_of "$app|$c|buildkit")" >>"$log"
   done
 done
 echo
-echo "image sizes (ours vs docker):"
+echo "image sizes (ours vs docker build):"
 for app in "${apps[@]}"; do printf '  %-10s %s\n' "$app" "${size[$app]}"; done
 echo
+[ "${TREE:-1}" = 1 ] || exit 0
 max() { sort -n | tail -n 1; }
 echo "generated tree: $tree_files files, $tree_mb MB (python311, build \`echo built\`), medians of $runs:"
 printf '  build --no-cache: %.2f s wall (runs: %s), peak RSS %s MB (max over the runs)\n' "$(med "tree|cold")" \
