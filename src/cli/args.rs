@@ -90,6 +90,10 @@ pub struct BuildOpts {
     /// The default, `type=docker`, leaves it in the engine only.
     #[arg(long, value_name = "type=TYPE[,dest=PATH]", value_parser = parse_output)]
     pub output: Option<Output>,
+    /// Push the image to its registry after the build (the name's registry: `-t
+    /// 127.0.0.1:5000/app`), with the credentials `docker login` or a credential helper gives.
+    #[arg(long)]
+    pub push: bool,
     /// Start the image after the build, as `apprunner-build run` does.
     #[arg(long)]
     pub run: bool,

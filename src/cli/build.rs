@@ -66,10 +66,13 @@ pub(crate) async fn build_command(plan: BuildPlan, opts: &BuildOpts) -> Result<u
         &log,
     )
     .await?;
-    let written = match &opts.output {
+    let mut written = match &opts.output {
         Some(output) => super::output::export(&session, &built, output, &log).await?,
         None => vec![],
     };
+    if opts.push {
+        written.extend(super::push::push(&session, &built, &log).await?);
+    }
     match local {
         Some(local) => {
             let run_config = engine::run::ImageRunConfig::from_plan(&plan);

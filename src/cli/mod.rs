@@ -4,6 +4,7 @@ pub mod args;
 mod build;
 mod local;
 mod output;
+mod push;
 mod run;
 mod runtimes;
 mod session;

@@ -7,8 +7,10 @@
 //!
 //! Blobs are streamed to their files and hashed on the way: an image is never held in memory.
 
+pub mod credentials;
 mod layout;
 mod model;
+pub mod push;
 mod save;
 mod spec;
 

@@ -123,3 +123,4 @@ pub const PLAN_FILE_UNREADABLE: Code = Code("AR703");
 pub const PLAN_SOURCE_ELSEWHERE: Code = Code("AR704");
 pub const OUTPUT_INVALID: Code = Code("AR705");
 pub const OUTPUT_NOT_WRITTEN: Code = Code("AR706");
+pub const NOT_PUSHED: Code = Code("AR707");

@@ -15,6 +15,8 @@ pub const ENGINE_FAILED: u8 = 4;
 pub const APP_EXITED: u8 = 5;
 /// `run`: the application did not pass its health check.
 pub const APP_UNHEALTHY: u8 = 6;
+/// `build --push`: the image was built (and stays in the engine) but not pushed.
+pub const PUSH_FAILED: u8 = 7;
 /// Stopped by SIGINT or SIGTERM, after removing the containers (128 + SIGINT, as shells report).
 pub const INTERRUPTED: u8 = 130;
 
@@ -27,5 +29,6 @@ pub const ALL: &[(&str, u8)] = &[
     ("ENGINE_FAILED", ENGINE_FAILED),
     ("APP_EXITED", APP_EXITED),
     ("APP_UNHEALTHY", APP_UNHEALTHY),
+    ("PUSH_FAILED", PUSH_FAILED),
     ("INTERRUPTED", INTERRUPTED),
 ];
