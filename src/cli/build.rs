@@ -52,7 +52,7 @@ pub(crate) async fn build_command(plan: BuildPlan, opts: &BuildOpts) -> Result<u
     } else {
         None
     };
-    let session = connect(&log).await?;
+    let session = connect(&log, true).await?;
     let exclude = local_files_in_source(&plan, &opts.run_args, &log);
     let built = build_image(&session, &plan, name, &opts.image, exclude, &log).await?;
     let written = match &opts.output {
