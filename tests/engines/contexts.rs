@@ -43,7 +43,9 @@ fn first_line(config: &Path, context: Option<&str>) -> String {
         "reached the engine: {}",
         text(&out)
     );
-    stdout.lines().next().unwrap_or_default().to_string()
+    let first = stdout.lines().next().unwrap_or_default();
+    // After the time stamp.
+    first[first.find("[AppRunner]").unwrap_or(0)..].to_string()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -96,7 +98,7 @@ async fn the_current_context_and_docker_context() {
         .unwrap();
     let all = text(&out);
     assert!(
-        all.contains("context \"gone\": context not found") && all.contains("[AR515]"),
+        all.contains("Context \"gone\": context not found") && all.contains("[AR515]"),
         "{all}"
     );
     assert!(!all.contains("Docker Engine"), "{all}");

@@ -145,7 +145,7 @@ fn tls_config(tls: &TlsFiles) -> Result<rustls::ClientConfig, EngineError> {
         .with_safe_default_protocol_versions()
         .map_err(|e| EngineError::Settings(format!("TLS: {e}")))?
         .with_root_certificates(roots);
-    match (&tls.cert, &tls.key) {
+    let mut config = match (&tls.cert, &tls.key) {
         (Some(cert), Some(key)) => {
             let chain = CertificateDer::pem_file_iter(cert)
                 .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
@@ -154,10 +154,15 @@ fn tls_config(tls: &TlsFiles) -> Result<rustls::ClientConfig, EngineError> {
                 PrivateKeyDer::from_pem_file(key).map_err(|e| unusable(key, pem_problem(e)))?;
             builder
                 .with_client_auth_cert(chain, private)
-                .map_err(|e| unusable(key, e.to_string()))
+                .map_err(|e| unusable(key, e.to_string()))?
         }
-        _ => Ok(builder.with_no_client_auth()),
-    }
+        _ => builder.with_no_client_auth(),
+    };
+    // No session resumption, as the CLI's Go client (no ClientSessionCache): each call is a new
+    // connection, and a server with client verification may refuse a resumed one (OpenSSL's
+    // "session id context uninitialized").
+    config.resumption = rustls::client::Resumption::disabled();
+    Ok(config)
 }
 
 #[cfg(test)]
