@@ -5,6 +5,7 @@
 use crate::engine::*;
 use crate::support::*;
 use apprunner_build::report::exit;
+use sha2::Digest;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -175,6 +176,44 @@ async fn a_tls_engine_with_client_certificates() {
         "{stdout}"
     );
     assert!(stdout.contains("[Build] over-tls"), "{stdout}");
+
+    // The same engine as a Docker context with its TLS files, where `docker context create`
+    // keeps them.
+    let config = tempfile::tempdir().unwrap();
+    let id: String = sha2::Sha256::digest(b"remote")
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let meta = config.path().join("contexts/meta").join(&id);
+    let tls = config.path().join("contexts/tls").join(&id).join("docker");
+    std::fs::create_dir_all(&meta).unwrap();
+    std::fs::create_dir_all(&tls).unwrap();
+    let json = serde_json::json!({"Name": "remote", "Metadata": {}, "Endpoints": {"docker": {"Host": host}}});
+    std::fs::write(meta.join("meta.json"), json.to_string()).unwrap();
+    for f in ["ca.pem", "cert.pem", "key.pem"] {
+        std::fs::copy(certs.path().join(f), tls.join(f)).unwrap();
+    }
+    let out = cli()
+        .args(["run", "apprunner-build-test/no-such-image:1"])
+        .env_remove("DOCKER_HOST")
+        .env_remove("DOCKER_TLS_VERIFY")
+        .env("DOCKER_CONFIG", config.path())
+        .env("DOCKER_CONTEXT", "remote")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("[AR601]"),
+        "reached the engine: {}",
+        text(&out)
+    );
+    let first = stdout.lines().next().unwrap();
+    assert_eq!(
+        &first[first.find("[AppRunner]").unwrap_or(0)..],
+        format!(
+            "[AppRunner] Docker Engine {version} at {host} (context remote, DOCKER_CONTEXT, TLS)"
+        )
+    );
 
     // Only the CA: no client certificate is sent, and the engine's front refuses the connection.
     let ca_only = tempfile::tempdir().unwrap();
