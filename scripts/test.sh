@@ -8,6 +8,8 @@ scripts/start-dockerd.sh
 scripts/start-registry.sh
 # skopeo reads the OCI layouts `build --output` writes (tests/output.rs).
 command -v skopeo >/dev/null 2>&1 || { apt-get update -qq; apt-get install -y -qq skopeo >/dev/null; }
+# socat is the TLS front (client certificates verified) before the engine in tests/engines/tls.rs.
+command -v socat >/dev/null 2>&1 || { apt-get update -qq; apt-get install -y -qq socat >/dev/null; }
 catalog=$(scripts/fixture-images.sh | tail -n 1)
 export APPRUNNER_TEST_CATALOG="$catalog"
 # The second engines (tests/engines/): Docker 26 with classic overlay2 and with the containerd image

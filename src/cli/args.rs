@@ -25,6 +25,11 @@ pub struct Cli {
     #[arg(long, global = true, env = CATALOG_ENV, value_name = "FILE")]
     pub catalog: Option<PathBuf>,
 
+    /// Log every engine call with its duration, and how the engine was found, on stderr (as
+    /// RUST_LOG=apprunner_build=debug). Never a request's body, credentials or secret values.
+    #[arg(long, global = true)]
+    pub debug: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }

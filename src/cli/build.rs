@@ -53,7 +53,7 @@ pub(crate) async fn build_command(plan: BuildPlan, opts: &BuildOpts) -> Result<u
     } else {
         None
     };
-    let session = connect(&log).await?;
+    let session = connect(&log, true).await?;
     let exclude = local_files_in_source(&plan, &opts.run_args, &log);
     let written_out = opts.output.as_ref().is_some_and(|o| *o != Output::Docker);
     let built = build_image(

@@ -60,6 +60,7 @@ impl CliError {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    debug_output(cli.debug);
     // `plan --json` is read by scripts: its failures are JSON on stdout too.
     let json_errors = matches!(cli.command, Command::Plan { json: true, .. });
     match run(cli) {
@@ -146,7 +147,7 @@ async fn cache(action: args::CacheAction, cache_dir: Option<PathBuf>) -> Result<
         None,
     )
     .expect("a log without a file opens");
-    let session = session::connect(&log).await?;
+    let session = session::connect(&log, false).await?;
     let failed = |e| session::report_failure(&log, &e);
     match action {
         args::CacheAction::Ls => {
@@ -289,6 +290,30 @@ fn read_plan(file: &std::path::Path, dir: &std::path::Path) -> Result<BuildPlan,
     }
     plan.source_root = dir.to_path_buf();
     Ok(plan)
+}
+
+/// `--debug`, or `RUST_LOG`: the library's debug lines on stderr. Only this tool's own lines are
+/// shown, whatever `RUST_LOG` says: other crates' debug output (bollard's) holds request bodies,
+/// and a body carries build.env values and registry credentials.
+fn debug_output(debug: bool) {
+    use tracing_subscriber::prelude::*;
+    let from_env = std::env::var("RUST_LOG").ok().filter(|v| !v.is_empty());
+    if !debug && from_env.is_none() {
+        return;
+    }
+    let mut filter = tracing_subscriber::EnvFilter::new(from_env.unwrap_or_default());
+    if debug {
+        filter = filter.add_directive("apprunner_build=debug".parse().expect("a valid directive"));
+    }
+    let ours = tracing_subscriber::filter::filter_fn(|m| m.target().starts_with("apprunner_build"));
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(filter)
+                .with_filter(ours),
+        )
+        .init();
 }
 
 fn tokio_runtime() -> tokio::runtime::Runtime {

@@ -40,7 +40,7 @@ pub(crate) async fn run_command(
                 .map_err(|e| report_run_failure(&log, &e, &opts.run_args))?;
             let name = image_name(&plan, opts.image.tag.as_deref())
                 .map_err(|e| report_failure(&log, &e))?;
-            let session = connect(&log).await?;
+            let session = connect(&log, true).await?;
             // Builds only when the image is missing or stale.
             let exclude = local_files_in_source(&plan, &opts.run_args, &log);
             let built =
@@ -55,7 +55,7 @@ pub(crate) async fn run_command(
                     format!("--user makes a directory's build run as that user; {image} is an image, and runs as it was built: build it with apprunner-build build DIR --user NAME"),
                 ))));
             }
-            let session = connect(&log).await?;
+            let session = connect(&log, true).await?;
             let config = run::image_run_config(session.docker(), image)
                 .await
                 .map_err(|e| report_run_failure(&log, &e, &opts.run_args))?;

@@ -50,10 +50,22 @@ pub(crate) fn report_failure(log: &BuildLog, e: &EngineError) -> CliError {
     CliError::Reported(messages::engine_exit_code(e))
 }
 
-pub(crate) async fn connect(log: &BuildLog) -> Result<Session, CliError> {
-    Session::connect()
+/// Connect, and say first which engine this is and how it was found. `cache ls` and `prune`
+/// print a listing, not a log: there it is said only with `--debug`.
+pub(crate) async fn connect(log: &BuildLog, announce: bool) -> Result<Session, CliError> {
+    let session = Session::connect()
         .await
-        .map_err(|e| report_failure(log, &e))
+        .map_err(|e| report_failure(log, &e))?;
+    let engine = session.engine();
+    if announce {
+        log.app_runner(&engine.line);
+        for note in &engine.notes {
+            log.app_runner(note);
+        }
+    } else {
+        tracing::debug!("{}", engine.line);
+    }
+    Ok(session)
 }
 
 /// The image name for a source directory when none is given: the directory's name.

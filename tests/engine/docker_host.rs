@@ -153,29 +153,6 @@ async fn docker_host_over_tcp() {
     assert!(stdout.contains("[Build] over-tcp"), "{stdout}");
 }
 
-/// Needs neither an engine nor the fixture images (the shipped catalog, and the refusal comes before
-/// any connection), so a plain `cargo test` runs it.
-#[test]
-fn tls_to_the_engine_is_refused_plainly() {
-    let app = write_app(&[(
-        "apprunner.yaml",
-        "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo x\nrun:\n  command: x\n",
-    )]);
-    let out = shipped_cli()
-        .args(["build", "-t", "x"])
-        .arg(app.path())
-        .env("DOCKER_HOST", "tcp://127.0.0.1:2376")
-        .env("DOCKER_TLS_VERIFY", "1")
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(exit::ENGINE_FAILED.into()));
-    assert!(
-        stdout.contains("TLS connections to the engine are not supported yet"),
-        "{stdout}"
-    );
-}
-
 /// Issue 9: a DOCKER_HOST this tool cannot use is refused by name, never replaced by the local
 /// socket.
 #[test]
@@ -212,4 +189,70 @@ fn unsupported_docker_hosts_are_refused_by_name() {
         );
         assert!(!stdout.contains("Starting to build"), "{host}: {stdout}");
     }
+}
+
+/// `--debug` logs every engine call with its duration on stderr, and never a build.env value:
+/// bodies (exec and container env) are not logged, nor query values.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn debug_logs_engine_calls_with_durations_and_no_secrets() {
+    let _image = ImageGuard::new("apprunner-build-test/debug:1");
+    let secret = "s3cret-build-env-value-7f3a";
+    let app = write_app(&[(
+        "apprunner.yaml",
+        &format!("version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - test -n \"$API_TOKEN\" && echo token-present\n  env:\n    - name: API_TOKEN\n      value: {secret}\nrun:\n  command: sleep 1000\n"),
+    )]);
+    let build = |debug: bool| {
+        let mut c = cli();
+        c.args(["build", "--no-cache", "-t", "apprunner-build-test/debug:1"])
+            .arg(app.path())
+            .env_remove("RUST_LOG");
+        if debug {
+            c.arg("--debug");
+        }
+        c.output().unwrap()
+    };
+    let out = build(true);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.contains("[Build] token-present"), "{stdout}");
+    // One line per call: the method, the path, the query's names (not values), the status, the time.
+    let calls: Vec<&str> = stderr
+        .lines()
+        .filter(|l| {
+            l.contains(" DEBUG ") && (l.contains(": engine GET /") || l.contains(": engine POST /"))
+        })
+        .collect();
+    for expected in [
+        "/version status=200 took=",
+        "/containers/create?name",
+        "/exec status=201 took=",
+    ] {
+        assert!(
+            calls.iter().any(|l| l.contains(expected)),
+            "{expected}: {stderr}"
+        );
+    }
+    assert!(
+        calls
+            .iter()
+            .all(|l| l.contains(" took=") && l.contains(" status=") || l.contains(" error=")),
+        "{calls:#?}"
+    );
+    assert!(calls.len() > 10, "every call: {calls:#?}");
+    assert!(
+        stderr.contains("engine: unix://"),
+        "how it was found: {stderr}"
+    );
+    assert!(
+        !stdout.contains(secret) && !stderr.contains(secret),
+        "the build.env value is never printed: {stdout}{stderr}"
+    );
+    // Without --debug (and RUST_LOG), none of it.
+    let out = build(false);
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(" DEBUG "));
 }

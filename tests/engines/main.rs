@@ -8,11 +8,17 @@
 //! config. `restart`: the engine restarts mid-build (on Docker 26 classic, which only these tests
 //! use): the build says so, and the next build sweeps what it left.
 //!
+//! `tls`: the machine's engine behind a TLS front that verifies client certificates
+//! (`DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`). `contexts`: Docker contexts (`currentContext`,
+//! `DOCKER_CONTEXT`) pointing at Docker 26 and at the machine's engine.
+//!
 //! Run with scripts/test.sh; `scripts/test.sh --test engines -- two_builds::` runs one topic.
 
 #[path = "../support/mod.rs"]
 mod support;
 
+mod contexts;
 mod engine;
 mod restart;
+mod tls;
 mod two_builds;

@@ -78,6 +78,7 @@ pub fn engine_code(e: &EngineError) -> codes::Code {
         EngineError::Plan(_) => codes::INVALID_PLAN,
         EngineError::Interrupted => codes::INTERRUPTED,
         EngineError::Unsupported(_) => codes::ENGINE_UNSUPPORTED,
+        EngineError::Settings(_) => codes::ENGINE_SETTINGS,
     }
 }
 
@@ -104,7 +105,8 @@ pub fn engine_exit_code(e: &EngineError) -> u8 {
         EngineError::Connect { .. }
         | EngineError::Pull { .. }
         | EngineError::Docker { .. }
-        | EngineError::Unsupported(_) => exit::ENGINE_FAILED,
+        | EngineError::Unsupported(_)
+        | EngineError::Settings(_) => exit::ENGINE_FAILED,
         EngineError::Source { .. } | EngineError::Plan(_) => exit::INVALID_INPUT,
         EngineError::CaBundle { .. } | EngineError::InvalidImageName(_) => exit::USAGE,
         EngineError::Interrupted => exit::INTERRUPTED,
@@ -124,12 +126,14 @@ pub fn run_exit_code(e: &RunError) -> u8 {
     }
 }
 
+/// What to do when no engine answers.
+pub(crate) const CONNECT_HELP: &str = "start a Docker engine (on Debian: apt-get install docker.io, then dockerd), or point DOCKER_HOST at one (unix:// or tcp://)";
+
 /// What to do about an engine error, when there is something to say.
 pub fn engine_help(e: &EngineError) -> Option<String> {
     match e {
-        EngineError::Connect { .. } => Some(
-            "start a Docker engine (on Debian: apt-get install docker.io, then dockerd), or point DOCKER_HOST at one (unix:// or tcp://)".into(),
-        ),
+        EngineError::Connect { help: Some(help), .. } => Some(help.clone()),
+        EngineError::Connect { .. } => Some(CONNECT_HELP.into()),
         EngineError::Docker { source, .. } if connection_lost(source) => Some(
             "the engine stopped, restarted or dropped the connection: check that it runs (`docker info`); the containers this build could not remove are removed by the next build".into(),
         ),

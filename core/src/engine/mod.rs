@@ -52,10 +52,16 @@ impl fmt::Display for CommandOf {
 /// What can go wrong while building; [`crate::report::errors`] writes the messages.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("cannot reach the Docker engine at {host}: {source}")]
+    /// `host` says how the engine was found: `tcp://h:2376 (DOCKER_HOST, TLS)`.
+    #[error(
+        "cannot reach the Docker engine at {host}: {}",
+        crate::report::errors::chain(source)
+    )]
     Connect {
         host: String,
         source: bollard::errors::Error,
+        /// What to do, when the failure says more than "no engine there".
+        help: Option<String>,
     },
     #[error("cannot pull {image}: {reason}")]
     Pull { image: String, reason: String },
@@ -117,6 +123,9 @@ pub enum EngineError {
     Interrupted,
     #[error("{0}")]
     Unsupported(String),
+    /// The engine's settings cannot be used: a context that does not exist, a missing `ca.pem`.
+    #[error("{0}")]
+    Settings(String),
 }
 
 impl EngineError {

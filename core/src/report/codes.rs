@@ -106,6 +106,7 @@ pub const HOST_NETWORK: Code = Code("AR511");
 pub const COMMAND_TIMED_OUT: Code = Code("AR512");
 pub const COMMAND_OUT_OF_MEMORY: Code = Code("AR513");
 pub const SETUP_FAILED: Code = Code("AR514");
+pub const ENGINE_SETTINGS: Code = Code("AR515");
 
 pub const MISSING_SECRETS: Code = Code("AR600");
 pub const NO_SUCH_IMAGE: Code = Code("AR601");

@@ -6,6 +6,21 @@
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Diagnostics, Location, Severity};
 
+/// An error and its causes, joined: `client error (Connect): received fatal alert: …`. A cause
+/// its parent already quotes is left out.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut said = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !said.contains(&text) {
+            said = format!("{said}: {text}");
+        }
+        cause = c.source();
+    }
+    said
+}
+
 /// Render one diagnostic, compiler style.
 pub fn render(d: &Diagnostic) -> String {
     let label = match d.severity {

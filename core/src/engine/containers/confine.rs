@@ -243,19 +243,21 @@ pub(crate) fn host_config(
     }
 }
 
-/// Where the engine listens on this machine: `DOCKER_HOST`'s unix socket, and the default
-/// sockets of Docker and Podman, as given and with symlinks resolved.
+/// Where the engine listens on this machine: the socket the engine was found at (`DOCKER_HOST`,
+/// a context, the rootless one), and the default sockets of Docker and Podman, as given and with
+/// symlinks resolved.
 pub fn engine_sockets() -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = vec![
         "/var/run/docker.sock".into(),
         "/run/docker.sock".into(),
         "/run/podman/podman.sock".into(),
     ];
-    if let Some(path) = std::env::var("DOCKER_HOST")
-        .ok()
-        .and_then(|h| h.strip_prefix("unix://").map(PathBuf::from))
-    {
-        paths.push(path);
+    use crate::engine::session::discover::{self, Endpoint};
+    if let Ok(Endpoint::Unix(path)) = discover::from_environment().map(|f| f.endpoint) {
+        paths.push(path.into());
+    }
+    if let Some(dir) = std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+        paths.push(PathBuf::from(dir).join("docker.sock"));
     }
     let resolved: Vec<PathBuf> = paths
         .iter()

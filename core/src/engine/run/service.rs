@@ -114,7 +114,10 @@ pub async fn start(
     ));
     // Probe the container itself where the engine is local (as App Runner probes the instance);
     // through the published port otherwise.
-    let local = std::env::var("DOCKER_HOST").map_or(true, |h| h.starts_with("unix://"));
+    let local = !matches!(
+        crate::engine::session::discover::from_environment().map(|f| f.endpoint),
+        Ok(crate::engine::session::discover::Endpoint::Tcp(_))
+    );
     let probe_addr = match container_ip.and_then(|ip| ip.parse::<std::net::IpAddr>().ok()) {
         Some(ip) if local => std::net::SocketAddr::new(ip, run.port),
         _ if publish.ip.is_unspecified() => {

@@ -1,5 +1,7 @@
 //! Connecting to the engine, and pulling the images a build starts from.
 
+use super::discover::{self, Endpoint, Found};
+use super::transport;
 use crate::engine::EngineError;
 use crate::report::log::BuildLog;
 use bollard::models::ImageInspect;
@@ -8,116 +10,70 @@ use bollard::Docker;
 use futures_util::StreamExt;
 use std::collections::HashMap;
 
-/// Seconds a plain request may take (request and response headers).
-const REQUEST_TIMEOUT: u64 = 120;
-
-/// Where the engine listens, from `DOCKER_HOST`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Endpoint {
-    /// A unix socket's path.
-    Unix(String),
-    /// Plain HTTP to `host:port`, as bollard wants it: `http://host:port`.
-    Tcp(String),
+/// The engine a session talks to, for the log: its first line, and warnings found on the way.
+#[derive(Debug, Clone, Default)]
+pub struct EngineFound {
+    /// `Docker Engine 20.10.24 at unix:///var/run/docker.sock (default socket)`.
+    pub line: String,
+    pub notes: Vec<String>,
 }
 
-const DEFAULT_SOCKET: &str = "/var/run/docker.sock";
-const SUPPORTED: &str = "supported: unix:///path/to/docker.sock and tcp://HOST:PORT";
-
-/// What `DOCKER_HOST` names, or why it cannot be used. Empty means the local socket; as with the
-/// docker CLI, `HOST:PORT` without a scheme means tcp. Anything else is refused by name rather
-/// than silently building on the local socket: `ssh://`, `npipe://`, `fd://`, TLS, a tcp URL with
-/// a path or query.
-pub(crate) fn endpoint(host: &str) -> Result<Endpoint, String> {
-    if host.is_empty() {
-        return Ok(Endpoint::Unix(DEFAULT_SOCKET.into()));
-    }
-    let (scheme, rest) = host.split_once("://").unwrap_or(("tcp", host));
-    match scheme {
-        "unix" => {
-            if rest.starts_with('/') && rest.len() > 1 {
-                Ok(Endpoint::Unix(rest.to_string()))
-            } else {
-                Err(format!(
-                    "DOCKER_HOST={host}: a unix:// address needs an absolute socket path, e.g. unix://{DEFAULT_SOCKET}"
-                ))
-            }
-        }
-        "tcp" | "http" => {
-            let (authority, path) = match rest.find(['/', '?', '#']) {
-                Some(i) => (&rest[..i], &rest[i..]),
-                None => (rest, ""),
-            };
-            if !path.is_empty() && path != "/" {
-                return Err(format!(
-                    "DOCKER_HOST={host}: a path or query (`{path}`) after the address is not supported ({SUPPORTED})"
-                ));
-            }
-            let valid = !authority.is_empty()
-                && authority
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || ".-_:[]".contains(c));
-            if !valid {
-                return Err(format!(
-                    "DOCKER_HOST={host} is not an engine address ({SUPPORTED})"
-                ));
-            }
-            let port = match authority.rsplit_once(']') {
-                Some((_, after)) => after.strip_prefix(':'),
-                None => authority.split_once(':').map(|(_, p)| p),
-            };
-            match port {
-                None => Ok(Endpoint::Tcp(format!("http://{authority}:2375"))),
-                Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
-                    Ok(Endpoint::Tcp(format!("http://{authority}")))
-                }
-                Some(p) => Err(format!(
-                    "DOCKER_HOST={host}: `{p}` is not a port number ({SUPPORTED})"
-                )),
-            }
-        }
-        "https" => Err(format!(
-            "DOCKER_HOST={host}: TLS connections to the engine are not supported yet ({SUPPORTED})"
-        )),
-        "ssh" => Err(format!(
-            "DOCKER_HOST={host}: ssh:// connections to the engine are not supported ({SUPPORTED}); forward the remote socket instead, e.g. ssh -L /tmp/docker.sock:{DEFAULT_SOCKET} HOST, then DOCKER_HOST=unix:///tmp/docker.sock"
-        )),
-        other => Err(format!(
-            "DOCKER_HOST={host}: {other}:// connections to the engine are not supported ({SUPPORTED})"
-        )),
-    }
-}
-
-/// Connect to the engine named by `DOCKER_HOST` (unix:// or tcp://), or the local socket.
-pub(crate) async fn connect() -> Result<Docker, EngineError> {
-    let host = std::env::var("DOCKER_HOST").unwrap_or_default();
-    let shown = if host.is_empty() {
-        format!("unix://{DEFAULT_SOCKET}")
-    } else {
-        host.clone()
-    };
-    if std::env::var("DOCKER_TLS_VERIFY").is_ok_and(|v| !v.is_empty() && v != "0") {
-        return Err(EngineError::Unsupported(format!(
-            "DOCKER_TLS_VERIFY is set for {shown}: TLS connections to the engine are not supported yet; use a unix socket or an SSH tunnel to one"
-        )));
-    }
-    let endpoint = endpoint(&host).map_err(EngineError::Unsupported)?;
-    let fail = |source| EngineError::Connect {
-        host: shown.clone(),
-        source,
-    };
-    let docker = match &endpoint {
-        Endpoint::Unix(path) => {
-            Docker::connect_with_unix(path, REQUEST_TIMEOUT, bollard::API_DEFAULT_VERSION)
-        }
-        Endpoint::Tcp(url) => {
-            Docker::connect_with_http(url, REQUEST_TIMEOUT, bollard::API_DEFAULT_VERSION)
-        }
-    }
-    .map_err(fail)?;
+/// Connect to the engine the docker CLI would use (see `discover`), and say which it is.
+pub(crate) async fn connect() -> Result<(Docker, EngineFound), EngineError> {
+    let found = discover::from_environment()?;
+    tracing::debug!("engine: {}", found.described());
+    let fail = |source| connect_error(&found, source);
     // A 20.10 engine refuses bollard's newer default API version; agree on one both speak.
-    let docker = docker.negotiate_version().await.map_err(fail)?;
-    docker.ping().await.map_err(fail)?;
-    Ok(docker)
+    let docker = transport::client(&found)?
+        .negotiate_version()
+        .await
+        .map_err(fail)?;
+    let version = docker.version().await.map_err(fail)?;
+    // Docker names its server component "Engine"; Podman answers "Podman Engine".
+    let product = match version.components.as_deref().and_then(|c| c.first()) {
+        Some(c) if c.name != "Engine" && !c.name.is_empty() => c.name.clone(),
+        _ => "Docker Engine".to_string(),
+    };
+    let line = format!(
+        "{product} {} at {}",
+        version.version.as_deref().unwrap_or("(version unknown)"),
+        found.described()
+    );
+    Ok((
+        docker,
+        EngineFound {
+            line,
+            notes: found.notes,
+        },
+    ))
+}
+
+/// The connection error, with what to do about it when the failure says something: a TLS
+/// engine that wants a client certificate, or one whose certificate is not signed by ca.pem.
+fn connect_error(found: &Found, source: bollard::errors::Error) -> EngineError {
+    let said = crate::report::errors::chain(&source);
+    let help = match &found.tls {
+        Some(tls) if tls.cert.is_none() && said.contains("alert") => Some(format!(
+            "the engine refused the TLS connection, and no client certificate was sent: {} has no cert.pem and key.pem (the engine's CA signs them; DOCKER_CERT_PATH names the directory)",
+            tls.dir.display()
+        )),
+        Some(tls) if said.contains("UnknownIssuer") || said.contains("invalid peer certificate") => {
+            Some(format!(
+                "the engine's certificate is not signed by {}: use the engine's CA there",
+                tls.ca.as_ref().unwrap_or(&tls.dir).display()
+            ))
+        }
+        None if matches!(found.endpoint, Endpoint::Tcp(_)) => Some(format!(
+            "{}; an engine that speaks TLS (port 2376) needs DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH (the directory of ca.pem, cert.pem and key.pem)",
+            crate::engine::messages::CONNECT_HELP
+        )),
+        _ => None,
+    };
+    EngineError::Connect {
+        host: found.described(),
+        source,
+        help,
+    }
 }
 
 /// The same client with a long timeout: uploads, copies and commits answer only when done.
@@ -183,60 +139,4 @@ pub(crate) async fn ensure_image(
             image: image.to_string(),
             reason: e.to_string(),
         })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{endpoint, Endpoint};
-
-    #[test]
-    fn docker_host_is_parsed_and_the_unsupported_refused_by_name() {
-        let unix = |p: &str| Ok(Endpoint::Unix(p.into()));
-        let tcp = |u: &str| Ok(Endpoint::Tcp(u.into()));
-        assert_eq!(endpoint(""), unix("/var/run/docker.sock"));
-        assert_eq!(
-            endpoint("unix:///run/user/1000/docker.sock"),
-            unix("/run/user/1000/docker.sock")
-        );
-        assert_eq!(endpoint("tcp://10.0.0.5:2375"), tcp("http://10.0.0.5:2375"));
-        assert_eq!(
-            endpoint("tcp://engine.local:2375/"),
-            tcp("http://engine.local:2375")
-        );
-        assert_eq!(endpoint("tcp://engine"), tcp("http://engine:2375"));
-        assert_eq!(endpoint("tcp://[::1]:2375"), tcp("http://[::1]:2375"));
-        assert_eq!(endpoint("127.0.0.1:2375"), tcp("http://127.0.0.1:2375"));
-        for (host, says) in [
-            (
-                "ssh://me@builder",
-                "ssh:// connections to the engine are not supported",
-            ),
-            (
-                "npipe:////./pipe/docker_engine",
-                "npipe:// connections to the engine are not supported",
-            ),
-            ("fd://", "fd:// connections to the engine are not supported"),
-            (
-                "https://h:2376",
-                "TLS connections to the engine are not supported",
-            ),
-            ("tcp://h:2375/path", "a path or query (`/path`)"),
-            ("tcp://h:2375?x=1", "a path or query (`?x=1`)"),
-            ("tcp://h:port", "`port` is not a port number"),
-            ("tcp://", "is not an engine address"),
-            ("not a host", "is not an engine address"),
-            ("unix://", "needs an absolute socket path"),
-            ("unix://relative.sock", "needs an absolute socket path"),
-        ] {
-            let e = endpoint(host).expect_err(host);
-            assert!(e.contains(says), "{host}: {e}");
-            assert!(e.starts_with(&format!("DOCKER_HOST={host}")), "{e}");
-            if !host.starts_with("unix") {
-                assert!(
-                    e.contains("unix://") && e.contains("tcp://"),
-                    "names what is supported: {e}"
-                );
-            }
-        }
-    }
 }

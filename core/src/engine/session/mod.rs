@@ -2,8 +2,11 @@
 //! Whatever happens — success, failure, SIGINT, SIGTERM — the session removes its containers.
 
 pub(crate) mod cleanup;
+pub(crate) mod discover;
 pub(crate) mod docker;
+mod docker_config;
 pub(crate) mod owner;
+mod transport;
 
 use crate::engine::walk::{self as build, BuildOptions, BuiltImage};
 use crate::engine::EngineError;
@@ -12,12 +15,15 @@ use crate::report::log::BuildLog;
 use bollard::Docker;
 use cleanup::Cleanup;
 use docker::connect;
+pub use docker::EngineFound;
 use std::future::Future;
 use std::sync::OnceLock;
 use tokio::sync::watch;
 
 pub struct Session {
     docker: Docker,
+    /// Which engine, and how it was found; empty for a connection made elsewhere.
+    engine: EngineFound,
     cleanup: Cleanup,
     /// Whether SIGINT or SIGTERM has come, from the first interruptible step on: a signal that
     /// arrives between two steps is kept for the next one, never lost.
@@ -25,18 +31,29 @@ pub struct Session {
 }
 
 impl Session {
-    /// Connect to the engine `DOCKER_HOST` names, or the local socket.
+    /// Connect to the engine the docker CLI would use: `DOCKER_HOST`, `DOCKER_CONTEXT`, the
+    /// current context, the default socket (or the rootless one).
     pub async fn connect() -> Result<Self, EngineError> {
-        Ok(Self::with_docker(connect().await?))
+        let (docker, engine) = connect().await?;
+        Ok(Self {
+            engine,
+            ..Self::with_docker(docker)
+        })
     }
 
     /// A session on a connection made elsewhere.
     pub fn with_docker(docker: Docker) -> Self {
         Self {
             docker,
+            engine: EngineFound::default(),
             cleanup: Cleanup::default(),
             signals: OnceLock::new(),
         }
+    }
+
+    /// The engine, for the log's first line.
+    pub fn engine(&self) -> &EngineFound {
+        &self.engine
     }
 
     pub fn docker(&self) -> &Docker {
