@@ -30,6 +30,8 @@ pub enum CliError {
     Usage(Box<Diagnostic>),
     /// Already reported in the build log (App Runner's failure line); the exit code says what.
     Reported(u8),
+    /// Logged, with a diagnostic still to print, and its own exit code (a failed push).
+    Failed(Box<Diagnostic>, u8),
 }
 
 impl CliError {
@@ -38,7 +40,7 @@ impl CliError {
     fn json(&self) -> String {
         let diagnostics: Vec<serde_json::Value> = match self {
             CliError::Input(found) => found.iter().map(log::diagnostic_value).collect(),
-            CliError::Usage(d) => vec![log::diagnostic_value(d)],
+            CliError::Usage(d) | CliError::Failed(d, _) => vec![log::diagnostic_value(d)],
             CliError::Reported(_) => vec![],
         };
         let value = serde_json::json!({
@@ -53,7 +55,7 @@ impl CliError {
         match self {
             CliError::Input(_) => exit::INVALID_INPUT,
             CliError::Usage(_) => exit::USAGE,
-            CliError::Reported(code) => *code,
+            CliError::Reported(code) | CliError::Failed(_, code) => *code,
         }
     }
 }
@@ -68,7 +70,7 @@ pub fn main() -> ExitCode {
         Err(e) => {
             match &e {
                 CliError::Input(found) => build::eprint_diagnostics(found),
-                CliError::Usage(d) => build::eprint_diagnostic(d),
+                CliError::Usage(d) | CliError::Failed(d, _) => build::eprint_diagnostic(d),
                 CliError::Reported(_) => {}
             }
             if json_errors {

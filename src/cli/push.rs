@@ -52,6 +52,5 @@ fn failed(log: &BuildLog, e: PushError) -> CliError {
     let d = Diagnostic::error(codes::NOT_PUSHED, e.to_string()).with_help(
         "the image is in the engine under its name; `docker login` to the registry (or a credHelpers entry) gives the credentials, and `build --push` again pushes it without building",
     );
-    super::build::eprint_diagnostic(&d);
-    CliError::Reported(exit::PUSH_FAILED)
+    CliError::Failed(Box::new(d), exit::PUSH_FAILED)
 }

@@ -5,6 +5,7 @@
 //! through the `docker_credential` crate, so `docker login` and `docker-credential-ecr-login` both
 //! just work. Which source was used is kept apart from the secret, so that errors can name it.
 
+use crate::engine::session::docker_config;
 use bollard::auth::DockerCredentials;
 use docker_credential::{CredentialRetrievalError, DockerCredential};
 use std::collections::HashMap;
@@ -95,11 +96,7 @@ pub fn registry_of(repository: &str) -> String {
 
 /// The docker CLI's config file: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
 pub fn config_path() -> Option<PathBuf> {
-    std::env::var_os("DOCKER_CONFIG")
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker")))
-        .map(|dir| dir.join("config.json"))
+    docker_config::dir(&|name| std::env::var(name).ok()).map(|dir| dir.join("config.json"))
 }
 
 /// The credentials for `registry`.

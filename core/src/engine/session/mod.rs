@@ -4,7 +4,7 @@
 pub(crate) mod cleanup;
 pub(crate) mod discover;
 pub(crate) mod docker;
-mod docker_config;
+pub(crate) mod docker_config;
 pub(crate) mod owner;
 mod transport;
 
