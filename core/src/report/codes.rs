@@ -52,6 +52,7 @@ pub const NOT_AN_APPRUNNER_FILE: Code = Code("AR135");
 pub const SECOND_CONFIG_FILE: Code = Code("AR136");
 pub const NUL_IN_VALUE: Code = Code("AR137");
 pub const SOURCE_DIRECTORY_OUTSIDE: Code = Code("AR138");
+pub const YAML_INVISIBLE_CHARACTER: Code = Code("AR139");
 
 pub const UNKNOWN_RUNTIME: Code = Code("AR200");
 pub const UNSUPPORTED_RUNTIME: Code = Code("AR201");
