@@ -17,6 +17,14 @@ fn no_break_spaces_in_indentation() {
     insta::assert_snapshot!(check(&[("apprunner.yaml", yaml)]));
 }
 
+/// A version python3 does not offer must not hide what is wrong whatever the version: `pre-run`
+/// with the original build, the end of support, the plan's warnings.
+#[test]
+fn an_unresolved_version_does_not_stop_the_other_checks() {
+    let yaml = "version: 1.0\nruntime: python3\nbuild:\n  commands:\n    pre-build:\n      - yum install -y postgresql-devel\n    build:\n      - pip install -r requirements.txt\nrun:\n  runtime-version: 3.11\n  pre-run:\n    - python manage.py migrate\n  command: gunicorn -b 0.0.0.0:8080 app.wsgi\n";
+    insta::assert_snapshot!(check(&[("apprunner.yaml", yaml)]));
+}
+
 /// An empty `build` phase is a missing one.
 #[test]
 fn an_empty_build_phase() {
