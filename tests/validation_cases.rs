@@ -10,6 +10,21 @@ fn check(files: &[(&str, &str)]) -> String {
     report(&load(write_app(files).path()))
 }
 
+/// A case's heading in a snapshot of several: the lines it is about.
+fn labelled(lines: &str) -> String {
+    let lines: Vec<String> = lines.lines().map(|l| format!("## {}", l.trim_end())).collect();
+    lines.join("\n")
+}
+
+/// A report, or that there is none.
+fn shown(report: &str) -> String {
+    if report.trim().is_empty() {
+        "(no message)\n".to_string()
+    } else {
+        report.to_string()
+    }
+}
+
 /// Pasted from a web page: indented with no-break spaces (U+00A0), which look like spaces.
 #[test]
 fn no_break_spaces_in_indentation() {
@@ -50,4 +65,30 @@ fn no_build_section_and_no_build_phase_have_one_severity() {
         check(&[("apprunner.yaml", no_section)]),
         check(&[("apprunner.yaml", no_phase)])
     ));
+}
+
+/// `uv venv .venv` then `uv pip install`: uv installs into the `.venv` it finds in /app.
+#[test]
+fn installs_into_a_venv_under_app_are_not_outside_app() {
+    let yaml = |commands: &str, env: &str| {
+        format!("version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n{commands}{env}run:\n  command: .venv/bin/python3 app.py\n")
+    };
+    let cases = [
+        yaml("      - pip3 install uv\n      - uv venv .venv\n      - uv pip install -r requirements.txt\n", ""),
+        yaml("      - python3 -m venv venv\n      - venv/bin/pip install -r requirements.txt\n", ""),
+        yaml("      - uv pip install --python /app/.venv/bin/python -r requirements.txt\n", ""),
+        yaml("      - pip3 install --target ./packages -r requirements.txt\n      - pip3 install --prefix=/app/local flask\n", ""),
+        yaml("      - uv pip install -r requirements.txt\n", "  env:\n    - name: VIRTUAL_ENV\n      value: /app/.venv\n"),
+        // Still outside /app: the warning stays.
+        yaml("      - uv pip install --system -r requirements.txt\n      - pip3 install --prefix /usr/local flask\n", ""),
+    ];
+    let reports: Vec<String> = cases
+        .iter()
+        .map(|yaml| {
+            let build = &yaml[yaml.find("    build:\n").unwrap()..yaml.find("run:").unwrap()];
+            let report = check(&[("apprunner.yaml", yaml), ("app.py", "")]);
+            format!("{}\n{}", labelled(build), shown(&report))
+        })
+        .collect();
+    insta::assert_snapshot!(reports.join("\n"));
 }
