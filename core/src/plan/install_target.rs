@@ -107,7 +107,10 @@ impl Installs {
     /// A virtualenv created at `dir` (`None`: the tool's default, `.venv`).
     fn created(&mut self, dir: Option<&str>) {
         let dir = dir.unwrap_or(".venv");
-        if matches!(dir.trim_end_matches('/'), ".venv" | "./.venv" | "/app/.venv") {
+        if matches!(
+            dir.trim_end_matches('/'),
+            ".venv" | "./.venv" | "/app/.venv"
+        ) {
             self.dot_venv = true;
         }
     }

@@ -44,8 +44,13 @@ fn installs_outside_app(plan: &BuildPlan, source: Option<&SourceText>) -> Vec<Di
     let mut installs = None;
     let build_commands = plan.steps.iter().filter_map(|s| match s {
         Step::Run {
-            phase, command, env, ..
-        } if matches!(phase, PhaseName::PreBuild | PhaseName::Build) => Some((*phase, command, env)),
+            phase,
+            command,
+            env,
+            ..
+        } if matches!(phase, PhaseName::PreBuild | PhaseName::Build) => {
+            Some((*phase, command, env))
+        }
         _ => None,
     });
     for (phase, command, env) in build_commands {
@@ -55,7 +60,12 @@ fn installs_outside_app(plan: &BuildPlan, source: Option<&SourceText>) -> Vec<Di
         let python = installs.outside_app(command);
         let npm_global = (words.contains(&"npm") || words.contains(&"yarn"))
             && (words.contains(&"-g") || words.contains(&"--global") || words.contains(&"global"))
-            && !build_tools_only(&words[words.iter().position(|w| *w == "install" || *w == "add").map_or(words.len(), |i| i + 1)..]);
+            && !build_tools_only(
+                &words[words
+                    .iter()
+                    .position(|w| *w == "install" || *w == "add")
+                    .map_or(words.len(), |i| i + 1)..],
+            );
         let what = match python {
             Some(tool) => format!("{tool} installs packages outside /app"),
             None if npm_global => "a global npm/yarn install writes outside /app".to_string(),

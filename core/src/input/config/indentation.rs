@@ -28,7 +28,10 @@ const INVISIBLE: &[(char, &str)] = &[
 ];
 
 fn invisible(c: char) -> Option<&'static str> {
-    INVISIBLE.iter().find(|(i, _)| *i == c).map(|(_, name)| *name)
+    INVISIBLE
+        .iter()
+        .find(|(i, _)| *i == c)
+        .map(|(_, name)| *name)
 }
 
 /// Every line whose indentation holds a tab (AR106) or an invisible space (AR139); an invisible

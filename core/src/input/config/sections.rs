@@ -1,6 +1,8 @@
 //! The `build:` and `run:` sections of apprunner.yaml: commands, env, network, secrets.
 
-use super::yaml::{describe, is_null, Walker, BUILD_KEYS, COMMAND_KEYS, NOTHING_TO_BUILD, RUN_KEYS};
+use super::yaml::{
+    describe, is_null, Walker, BUILD_KEYS, COMMAND_KEYS, NOTHING_TO_BUILD, RUN_KEYS,
+};
 use super::{BuildSection, RunSection, DEFAULT_PORT};
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location};
@@ -10,7 +12,11 @@ impl Walker<'_> {
     pub(super) fn build(&mut self, node: &Node, key: Option<Location>) -> Option<BuildSection> {
         if let Node::Scalar(s) = node {
             if is_null(s) {
-                self.no_build_commands("`build` is empty", self.empty_loc(s.span()), &BuildSection::default());
+                self.no_build_commands(
+                    "`build` is empty",
+                    self.empty_loc(s.span()),
+                    &BuildSection::default(),
+                );
                 return Some(BuildSection::default());
             }
         }
@@ -32,7 +38,11 @@ impl Walker<'_> {
                 );
             }
             Some(Node::Scalar(s)) if is_null(s) => {
-                self.no_build_commands("`build.commands` is empty", self.empty_loc(s.span()), &BuildSection::default());
+                self.no_build_commands(
+                    "`build.commands` is empty",
+                    self.empty_loc(s.span()),
+                    &BuildSection::default(),
+                );
             }
             Some(n) => {
                 let commands_key = self.key_loc_of(map, "commands");
@@ -59,10 +69,21 @@ impl Walker<'_> {
                         // An empty or null phase builds as little as a missing one: said alike.
                         let empty = match phase {
                             None => Some(("`build.commands` has no `build` phase", commands_key)),
-                            Some(Node::Scalar(s)) if is_null(s) => Some(("`build.commands.build` is empty", self.key_loc_of(cmds, "build"))),
-                            Some(Node::Sequence(seq)) if seq.is_empty() => Some(("`build.commands.build` is an empty list", self.key_loc_of(cmds, "build"))),
+                            Some(Node::Scalar(s)) if is_null(s) => Some((
+                                "`build.commands.build` is empty",
+                                self.key_loc_of(cmds, "build"),
+                            )),
+                            Some(Node::Sequence(seq)) if seq.is_empty() => Some((
+                                "`build.commands.build` is an empty list",
+                                self.key_loc_of(cmds, "build"),
+                            )),
                             Some(b) => {
-                                section.build = self.command_list(Some(b), "build.commands.build").unwrap_or_else(|| { ok = false; vec![] });
+                                section.build = self
+                                    .command_list(Some(b), "build.commands.build")
+                                    .unwrap_or_else(|| {
+                                        ok = false;
+                                        vec![]
+                                    });
                                 None
                             }
                         };
@@ -73,7 +94,9 @@ impl Walker<'_> {
                     None => ok = false,
                 }
             }
-            None => self.no_build_commands("`build` has no `commands`", key, &BuildSection::default()),
+            None => {
+                self.no_build_commands("`build` has no `commands`", key, &BuildSection::default())
+            }
         }
         if let Some(env) = map.get_node("env") {
             match self.env_list(env, "build.env", None) {
@@ -91,7 +114,12 @@ impl Walker<'_> {
     /// nodejs12 service), and its API's build command (`CodeConfigurationValues.BuildCommand`) is
     /// optional. Whether it builds a file with no `build` section at all is not known: no real
     /// file shows it either way, so it gets the severity of the case that is known.
-    pub(super) fn no_build_commands(&mut self, what: &str, at: Option<Location>, others: &BuildSection) {
+    pub(super) fn no_build_commands(
+        &mut self,
+        what: &str,
+        at: Option<Location>,
+        others: &BuildSection,
+    ) {
         let runs = match (others.pre_build.is_empty(), others.post_build.is_empty()) {
             (true, true) => "the build runs no commands",
             (false, true) => "only pre-build runs",
