@@ -12,7 +12,10 @@ fn check(files: &[(&str, &str)]) -> String {
 
 /// A case's heading in a snapshot of several: the lines it is about.
 fn labelled(lines: &str) -> String {
-    let lines: Vec<String> = lines.lines().map(|l| format!("## {}", l.trim_end())).collect();
+    let lines: Vec<String> = lines
+        .lines()
+        .map(|l| format!("## {}", l.trim_end()))
+        .collect();
     lines.join("\n")
 }
 
@@ -91,4 +94,23 @@ fn installs_into_a_venv_under_app_are_not_outside_app() {
         })
         .collect();
     insta::assert_snapshot!(reports.join("\n"));
+}
+
+/// Streamlit's `setup.sh` writes `port = $PORT` into its config: the start command binds $PORT.
+#[test]
+fn a_port_set_by_a_script_the_start_command_runs() {
+    let yaml = "version: 1.0\nruntime: python3\nbuild:\n  commands:\n    build:\n      - pip install -r requirements.txt\nrun:\n  command: sh setup.sh && streamlit run app.py\n";
+    let setup = "mkdir -p ~/.streamlit/\necho \"\\\n[server]\\n\\\nheadless = true\\n\\\nport = $PORT\\n\\\nenableCORS = false\\n\\\n\" > ~/.streamlit/config.toml\n";
+    let with_script = check(&[("apprunner.yaml", yaml), ("setup.sh", setup)]);
+    let literal = check(&[
+        ("apprunner.yaml", yaml),
+        ("setup.sh", &setup.replace("$PORT", "8501")),
+    ]);
+    let without_script = check(&[("apprunner.yaml", yaml)]);
+    insta::assert_snapshot!(format!(
+        "## setup.sh writes `port = $PORT`\n{}\n## setup.sh writes `port = 8501`\n{}\n## no setup.sh in the repository\n{}",
+        shown(&with_script),
+        shown(&literal),
+        shown(&without_script)
+    ));
 }

@@ -9,6 +9,7 @@ mod lint;
 mod make;
 pub mod ports;
 mod render;
+mod start_scripts;
 pub mod user;
 
 pub use lint::lint;

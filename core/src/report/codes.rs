@@ -91,6 +91,7 @@ pub const AMAZON_LINUX_TOOL: Code = Code("AR402");
 pub const PYTHON311_BARE_NAME: Code = Code("AR403");
 pub const PORT_NOT_SERVICE_PORT: Code = Code("AR404");
 pub const LISTENS_ON_LOCALHOST: Code = Code("AR405");
+pub const PORT_UNDETERMINED: Code = Code("AR406");
 
 pub const ENGINE_UNREACHABLE: Code = Code("AR500");
 pub const PULL_FAILED: Code = Code("AR501");
