@@ -70,36 +70,32 @@ impl Installs {
             if words.first() == Some(&"sudo") {
                 words.remove(0);
             }
-            match words.as_slice() {
+            let lost = match words.as_slice() {
                 ["source" | ".", script, ..] if script.ends_with("/bin/activate") => {
                     scope.activated = Some(script.trim_end_matches("/bin/activate").to_string());
+                    None
                 }
-                ["uv", "venv", args @ ..] => {
-                    self.created(first_operand(args, &["--python", "-p", "--prompt"]))
-                }
-                ["virtualenv", args @ ..] => {
-                    self.created(first_operand(args, &["--python", "-p", "--prompt"]))
+                ["uv", "venv", args @ ..] | ["virtualenv", args @ ..] => {
+                    self.created(first_operand(args, &["--python", "-p", "--prompt"]));
+                    None
                 }
                 [py, "-m", "venv" | "virtualenv", args @ ..] if is_program(py, "python") => {
-                    self.created(first_operand(args, &["--prompt"]))
+                    self.created(first_operand(args, &["--prompt"]));
+                    None
                 }
                 ["uv", "pip", "install", args @ ..] => {
-                    if !build_tools_only(args) && !self.uv_into_app(args, &local) {
-                        outside = outside.or(Some("uv"));
-                    }
+                    (!build_tools_only(args) && !self.uv_into_app(args, &local)).then_some("uv")
                 }
-                [pip, "install", args @ ..] if is_program(pip, "pip") => {
-                    if !build_tools_only(args) && !self.pip_into_app(pip, args, &local) {
-                        outside = outside.or(Some("pip"));
-                    }
-                }
+                [pip, "install", args @ ..] if is_program(pip, "pip") => (!build_tools_only(args)
+                    && !self.pip_into_app(pip, args, &local))
+                .then_some("pip"),
                 [py, "-m", "pip", "install", args @ ..] if is_program(py, "python") => {
-                    if !build_tools_only(args) && !self.pip_into_app(py, args, &local) {
-                        outside = outside.or(Some("pip"));
-                    }
+                    (!build_tools_only(args) && !self.pip_into_app(py, args, &local))
+                        .then_some("pip")
                 }
-                _ => {}
-            }
+                _ => None,
+            };
+            outside = outside.or(lost);
         }
         outside
     }
@@ -308,6 +304,7 @@ mod tests {
             &["python -m pip install flask"],
             &["uv pip install -r requirements.txt"],
             &["uv venv venv", "uv pip install flask"],
+            &["virtualenv venv", "uv pip install flask"],
             &["uv venv .venv", "uv pip install --system flask"],
             &["uv pip install --python 3.12 flask"],
             &["pip3 install --prefix /usr/local flask"],
