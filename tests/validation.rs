@@ -762,7 +762,7 @@ fn health_check_and_nothing_to_build_hints() {
     );
     assert!(out.contains("--health-check tcp"), "{out}");
     assert!(
-        out.contains("missing required key `build`") && out.contains("- echo \"no build\""),
+        out.contains("warning[AR116]: no `build` section") && out.contains("- echo \"no build\""),
         "{out}"
     );
 }

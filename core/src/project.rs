@@ -6,7 +6,7 @@ use crate::plan::{self, BuildPlan};
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::resolve::catalog::{BuildProcess, Catalog};
-use crate::resolve::runtime::{self, Resolution, ResolveError, RuntimeChoice};
+use crate::resolve::runtime::{self, Resolution, ResolveError, ResolvedRuntime, RuntimeChoice};
 use std::path::{Component, Path, PathBuf};
 
 /// What the user pointed us at.
@@ -138,24 +138,33 @@ pub fn load(args: &ProjectArgs, catalog: &Catalog, today: chrono::NaiveDate) -> 
             None
         }
     };
-    let resolution = resolve(catalog, &input, today, &mut diagnostics);
-    if let Some(resolution) = &resolution {
-        input.settle(&resolution.runtime);
+    // Errors of the input itself stop the checks below; a version that cannot be resolved does
+    // not: what they need of the runtime (its name, its build process) is known without it.
+    let input_ok = !diagnostics.has_errors();
+    let (resolution, checked) = resolve(catalog, &input, today, &mut diagnostics);
+    if let Some(runtime) = &checked {
+        input.settle(runtime);
+        if let Some(at) = &input.pre_run_at {
+            if runtime.build_process == BuildProcess::Original {
+                diagnostics.push(pre_run_on_original(&runtime.name, at.clone()));
+            }
+        }
     }
     let mut plan = None;
-    if let (Some(settings), Some(resolution), Some(excludes)) =
-        (&input.settings, resolution, excludes)
+    if let (Some(settings), Some(runtime), Some(excludes), true) =
+        (&input.settings, checked, excludes, input_ok)
     {
-        if !diagnostics.has_errors() {
-            let mut p = plan::make_plan(root, excludes, settings, resolution.runtime);
-            p.leaves_out_git_ignored = files.leaves_out_git_ignored();
-            p.decisions = input.decisions;
-            if let Some(user) = &args.user {
-                plan::user::apply(&mut p, user);
-            }
-            diagnostics
-                .0
-                .extend(plan::lint(&p, settings.source(), Some(&files)));
+        let mut p = plan::make_plan(root, excludes, settings, runtime);
+        p.leaves_out_git_ignored = files.leaves_out_git_ignored();
+        p.decisions = input.decisions;
+        if let Some(user) = &args.user {
+            plan::user::apply(&mut p, user);
+        }
+        diagnostics
+            .0
+            .extend(plan::lint(&p, settings.source(), Some(&files)));
+        // A plan made over a stand-in version, or with errors, is only for the checks.
+        if resolution.is_some() && !diagnostics.has_errors() {
             if args.dependency_layers {
                 plan::layers::apply(&mut p, &files);
             }
@@ -168,14 +177,19 @@ pub fn load(args: &ProjectArgs, catalog: &Catalog, today: chrono::NaiveDate) -> 
     }
 }
 
-/// The runtime the input asks for, under every version request; with its remarks or errors.
+/// The runtime the input asks for, under every version request, with its remarks or errors;
+/// and the runtime the other checks use: the resolved one, or when only the version fails, the
+/// named runtime's latest version as a stand-in (what they read of it, its name and build
+/// process, is the same for every version).
 fn resolve(
     catalog: &Catalog,
     input: &Input,
     today: chrono::NaiveDate,
     diagnostics: &mut Diagnostics,
-) -> Option<Resolution> {
-    let choice = input.runtime.as_ref()?;
+) -> (Option<Resolution>, Option<ResolvedRuntime>) {
+    let Some(choice) = input.runtime.as_ref() else {
+        return (None, None);
+    };
     match runtime::resolve_choice(
         catalog,
         choice,
@@ -185,14 +199,29 @@ fn resolve(
     ) {
         Ok(resolution) => {
             diagnostics.0.extend(resolution.remarks.iter().cloned());
-            if let Some(at) = &input.pre_run_at {
-                if resolution.runtime.build_process == BuildProcess::Original {
-                    diagnostics.push(pre_run_on_original(&resolution.runtime.name, at.clone()));
-                }
-            }
-            Some(resolution)
+            let runtime = resolution.runtime.clone();
+            (Some(resolution), Some(runtime))
         }
         Err(e) => {
+            // The named runtime without the version requests: its remarks about the runtime
+            // itself (end of support, not App Runner's, a respelt name) hold for any version.
+            let stand_in = match choice {
+                RuntimeChoice::Named(_) => {
+                    runtime::resolve_choice(catalog, choice, &[], None, today).ok()
+                }
+                RuntimeChoice::BestOf { .. } => None,
+            };
+            let stand_in = stand_in.map(|r| {
+                diagnostics.0.extend(r.remarks.into_iter().filter(|d| {
+                    [
+                        codes::END_OF_SUPPORT,
+                        codes::NOT_APP_RUNNER_RUNTIME,
+                        codes::RUNTIME_SPELLING,
+                    ]
+                    .contains(&d.code)
+                }));
+                r.runtime
+            });
             // A version the named runtime lacks: the runtime itself is one of the two sides.
             let named_at = match (&e, choice) {
                 (ResolveError::VersionNotOffered { .. }, RuntimeChoice::Named(name)) => name
@@ -206,7 +235,7 @@ fn resolve(
                 d = d.with_note(format!("the runtime is set to {name} at {at}"));
             }
             diagnostics.push(d);
-            None
+            (None, stand_in)
         }
     }
 }

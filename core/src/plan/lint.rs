@@ -1,6 +1,7 @@
 //! Warnings about the plan's commands: what works differently, or not at all, under App Runner's
 //! build than it seems — each located in apprunner.yaml when the command is written there.
 
+use super::install_target::{build_tools_only, Installs};
 use super::{BuildPlan, PhaseName, Step};
 use crate::input::files::ProjectFiles;
 use crate::report::codes;
@@ -40,35 +41,35 @@ fn installs_outside_app(plan: &BuildPlan, source: Option<&SourceText>) -> Vec<Di
         return vec![];
     }
     let mut found = Vec::new();
+    let mut installs = None;
     let build_commands = plan.steps.iter().filter_map(|s| match s {
-        Step::Run { phase, command, .. }
-            if matches!(phase, PhaseName::PreBuild | PhaseName::Build) =>
-        {
-            Some((*phase, command))
+        Step::Run {
+            phase,
+            command,
+            env,
+            ..
+        } if matches!(phase, PhaseName::PreBuild | PhaseName::Build) => {
+            Some((*phase, command, env))
         }
         _ => None,
     });
-    for (phase, command) in build_commands {
+    for (phase, command, env) in build_commands {
+        // In the order they run, so that a virtualenv made by one is known to the next.
+        let installs = installs.get_or_insert_with(|| Installs::new(env));
         let words: Vec<&str> = command.split_whitespace().collect();
-        let pip = words
-            .windows(2)
-            .any(|w| w[0].ends_with("pip") || w[0].ends_with("pip3"))
-            && words.contains(&"install")
-            && !installs_only_build_tools(&words);
-        let pip_into_app = ["--target", "-t", "--prefix", "--root"]
-            .iter()
-            .any(|f| words.iter().any(|w| w.starts_with(f)))
-            || command.contains("venv")
-            || command.contains("/app");
+        let python = installs.outside_app(command);
         let npm_global = (words.contains(&"npm") || words.contains(&"yarn"))
             && (words.contains(&"-g") || words.contains(&"--global") || words.contains(&"global"))
-            && !installs_only_build_tools(&words);
-        let what = if pip && !pip_into_app {
-            "pip installs packages outside /app"
-        } else if npm_global {
-            "a global npm/yarn install writes outside /app"
-        } else {
-            continue;
+            && !build_tools_only(
+                &words[words
+                    .iter()
+                    .position(|w| *w == "install" || *w == "add")
+                    .map_or(words.len(), |i| i + 1)..],
+            );
+        let what = match python {
+            Some(tool) => format!("{tool} installs packages outside /app"),
+            None if npm_global => "a global npm/yarn install writes outside /app".to_string(),
+            None => continue,
         };
         found.push(
             Diagnostic::warning(codes::INSTALL_OUTSIDE_APP, format!("'{phase}' command `{command}`: {what}"))
@@ -77,7 +78,7 @@ fn installs_outside_app(plan: &BuildPlan, source: Option<&SourceText>) -> Vec<Di
                     "{} uses App Runner's revised build: only /app is copied into the runtime image, so this has no effect at run time",
                     plan.runtime.name
                 ))
-                .with_help(if pip {
+                .with_help(if python.is_some() {
                     "install in `run.pre-run` instead, or into /app (`pip install --target ./packages -r requirements.txt` with PYTHONPATH, or a venv under /app)"
                 } else {
                     "install locally (without -g) so the packages land in /app/node_modules, or install in `run.pre-run`"
@@ -85,31 +86,6 @@ fn installs_outside_app(plan: &BuildPlan, source: Option<&SourceText>) -> Vec<Di
         );
     }
     found
-}
-
-/// `pip install poetry`, `npm install -g pnpm@9` and the like: package managers the build itself
-/// uses, not needed at run time.
-fn installs_only_build_tools(words: &[&str]) -> bool {
-    const TOOLS: &[&str] = &[
-        "pipenv",
-        "poetry",
-        "uv",
-        "pip",
-        "setuptools",
-        "wheel",
-        "npm",
-        "pnpm",
-        "yarn",
-        "corepack",
-    ];
-    let after = words.iter().skip_while(|w| **w != "install").skip(1);
-    let packages: Vec<&&str> = after.filter(|w| !w.starts_with('-')).collect();
-    !packages.is_empty()
-        && packages.iter().all(|p| {
-            TOOLS
-                .iter()
-                .any(|t| p.split(['=', '<', '>', '~', '@']).next() == Some(t))
-        })
 }
 
 /// Original build: App Runner runs the build commands a second time, in the runtime image and

@@ -2,12 +2,14 @@
 //! configuration. Computing it touches no engine; the engine walks it in order and decides nothing
 //! App Runner-specific. `plan` prints it, `plan --json` saves it, `build --plan FILE` builds it.
 
+mod install_target;
 mod installs;
 pub mod layers;
 mod lint;
 mod make;
 pub mod ports;
 mod render;
+mod start_scripts;
 pub mod user;
 
 pub use lint::lint;

@@ -4,6 +4,7 @@
 //! Pure: reads the start command, and where cheap the entry file it names (`node server.js`,
 //! `python app.py`) or package.json's start script; never runs anything.
 
+use super::start_scripts;
 use crate::input::files::ProjectFiles;
 use crate::report::codes;
 use crate::report::diagnostic::Diagnostic;
@@ -19,6 +20,9 @@ struct Seen {
     localhost: bool,
     /// e.g. "`--bind 0.0.0.0:8000` in the start command", "`app.listen(3000)` in server.js line 12".
     what: String,
+    /// A server's default port, which its config file or environment can change: the server's
+    /// name and the flag that sets the port (`streamlit run`, `--server.port`).
+    default_of: Option<(&'static str, &'static str)>,
 }
 
 /// Warnings for a start command that listens on a port other than `port` (the service port:
@@ -30,10 +34,13 @@ pub fn port_warnings(
     files: Option<&ProjectFiles>,
 ) -> Vec<Diagnostic> {
     let mut seen = from_command(start_command, "the start command");
+    let mut out = Vec::new();
+    if seen.iter().any(|s| s.default_of.is_some()) {
+        out.extend(through_scripts(start_command, port, files, &mut seen));
+    }
     if let (true, Some(files)) = (seen.is_empty(), files) {
         seen = from_entry_file(start_command, files);
     }
-    let mut out = Vec::new();
     if let Some(s) = seen.iter().find(|s| s.port.is_some_and(|p| p != port)) {
         let other = s.port.unwrap_or_default();
         out.push(
@@ -65,6 +72,72 @@ pub fn port_warnings(
     out
 }
 
+/// A server on its default port after the scripts the start command runs (Streamlit's
+/// `setup.sh`): one that passes $PORT on sets the port, one with a literal port sets that one.
+/// When a script cannot be read, the port is not known: a note says so, rather than a mismatch.
+fn through_scripts(
+    command: &str,
+    port: u16,
+    files: Option<&ProjectFiles>,
+    seen: &mut [Seen],
+) -> Option<Diagnostic> {
+    let mut unread = None;
+    for script in start_scripts::run_by(command) {
+        let text = match files.filter(|_| !script.starts_with('/')) {
+            Some(files) => match files.text(&script, MAX_ENTRY_FILE) {
+                Ok(Some(text)) => text,
+                Ok(None) => {
+                    unread.get_or_insert((script, "which is not in the repository"));
+                    continue;
+                }
+                Err(_) => {
+                    unread.get_or_insert((script, "which could not be read"));
+                    continue;
+                }
+            },
+            None => {
+                unread.get_or_insert((script, "which is not a file of the repository"));
+                continue;
+            }
+        };
+        let defaults = seen.iter_mut().filter(|s| s.default_of.is_some());
+        if start_scripts::reads_port(&text) {
+            for s in defaults {
+                s.port = None;
+                s.default_of = None;
+            }
+            return None;
+        }
+        if let Some((line, literal, snippet)) = start_scripts::literal_port(&text) {
+            for s in defaults {
+                s.port = Some(literal);
+                s.what =
+                    format!("`{snippet}` in {script} line {line}, which the start command runs");
+                s.default_of = None;
+            }
+            return None;
+        }
+    }
+    let (script, why) = unread?;
+    let s = seen
+        .iter_mut()
+        .find(|s| s.default_of.is_some() && s.port.is_some_and(|p| p != port))?;
+    let ((server, flag), default) = (s.default_of?, s.port?);
+    s.port = None;
+    Some(
+        Diagnostic::note(
+            codes::PORT_UNDETERMINED,
+            format!("the port the application listens on could not be determined: the start command runs {script}, {why}"),
+        )
+        .with_note(format!(
+            "`{server}` listens on {default} by default, and {script} may change that (a config file, an environment variable); App Runner sends requests and health checks to port {port}"
+        ))
+        .with_help(format!(
+            "give the port in the start command, so that it is known here too: `{server} … {flag} $PORT`"
+        )),
+    )
+}
+
 /// Ports and hosts a command line sets, or its server's defaults.
 fn from_command(command: &str, where_: &str) -> Vec<Seen> {
     let words: Vec<String> = command
@@ -92,6 +165,7 @@ fn from_command(command: &str, where_: &str) -> Vec<Seen> {
             port_given |= port.is_some() || value.contains('$');
             host_given = true;
             seen.push(Seen {
+                default_of: None,
                 port,
                 localhost: is_localhost(host),
                 what: format!("`{text}` in {where_}"),
@@ -103,6 +177,7 @@ fn from_command(command: &str, where_: &str) -> Vec<Seen> {
             port_given |= port.is_some() || value.contains('$');
             if port.is_some() {
                 seen.push(Seen {
+                    default_of: None,
                     port,
                     localhost: is_localhost(host),
                     what: format!("`{text}` in {where_}"),
@@ -112,6 +187,7 @@ fn from_command(command: &str, where_: &str) -> Vec<Seen> {
             host_given = true;
             if is_localhost(&value) {
                 seen.push(Seen {
+                    default_of: None,
                     port: None,
                     localhost: true,
                     what: format!("`{text}` in {where_}"),
@@ -131,9 +207,10 @@ fn from_command(command: &str, where_: &str) -> Vec<Seen> {
             .iter()
             .any(|w| w == name || w.ends_with(&format!("/{name}")))
     };
-    let default = |server: &str, port: u16, localhost: bool| Seen {
+    let default = |server: &'static str, port: u16, localhost: bool, flag: &'static str| Seen {
         port: Some(port),
         localhost,
+        default_of: Some((server, flag)),
         what: format!(
             "`{server}` in {where_}, which listens on {} by default",
             if localhost {
@@ -149,6 +226,7 @@ fn from_command(command: &str, where_: &str) -> Vec<Seen> {
             "flask run",
             5000,
             !host_given && !command.contains("FLASK_RUN_HOST"),
+            "--port",
         );
         if port_given {
             d.port = None;
@@ -158,7 +236,7 @@ fn from_command(command: &str, where_: &str) -> Vec<Seen> {
         }
     }
     if program("uvicorn") && !command.contains("UVICORN_") {
-        let mut d = default("uvicorn", 8000, !host_given);
+        let mut d = default("uvicorn", 8000, !host_given, "--port");
         if port_given {
             d.port = None;
         }
@@ -167,19 +245,23 @@ fn from_command(command: &str, where_: &str) -> Vec<Seen> {
         }
     }
     if program("streamlit") && has("run") && !port_given {
-        seen.push(default("streamlit run", 8501, false));
+        seen.push(default("streamlit run", 8501, false, "--server.port"));
     }
     if has("runserver") {
         match after("runserver").filter(|a| !a.starts_with('-')) {
             Some(address) => {
                 let (host, port) = split_address(address);
                 seen.push(Seen {
+                    default_of: None,
                     port,
                     localhost: host.is_empty() || is_localhost(host),
                     what: format!("`runserver {address}` in {where_}"),
                 });
             }
-            None => seen.push(default("manage.py runserver", 8000, true)),
+            None => seen.push(Seen {
+                default_of: None,
+                ..default("manage.py runserver", 8000, true, "")
+            }),
         }
     }
     if has("http.server") {
@@ -187,6 +269,7 @@ fn from_command(command: &str, where_: &str) -> Vec<Seen> {
             .and_then(|p| p.parse().ok())
             .unwrap_or(8000);
         seen.push(Seen {
+            default_of: None,
             port: Some(port),
             localhost: false,
             what: format!("`http.server` in {where_}"),
@@ -279,6 +362,7 @@ fn from_entry_file_only(command: &str, files: &ProjectFiles) -> Vec<Seen> {
             if let Ok(port) = digits.parse::<u16>() {
                 let snippet = code.trim();
                 return vec![Seen {
+                    default_of: None,
                     port: Some(port),
                     localhost: false,
                     what: format!("`{snippet}` in {file} line {}", n + 1),
@@ -288,6 +372,7 @@ fn from_entry_file_only(command: &str, files: &ProjectFiles) -> Vec<Seen> {
         // Flask's app.run() without a port: 5000 on 127.0.0.1.
         if python && code.contains("app.run(") && !code.contains("port") && text.contains("flask") {
             return vec![Seen {
+                default_of: None,
                 port: Some(5000),
                 localhost: !code.contains("0.0.0.0"),
                 what: format!(

@@ -29,7 +29,7 @@ pub const UNKNOWN_KEY: Code = Code("AR112");
 pub const MISSING_KEY: Code = Code("AR113");
 pub const WRONG_TYPE: Code = Code("AR114");
 pub const UNSUPPORTED_VERSION: Code = Code("AR115");
-pub const NO_BUILD_PHASE: Code = Code("AR116");
+pub const NO_BUILD_COMMANDS: Code = Code("AR116");
 pub const COMMAND_READ_AS_MAPPING: Code = Code("AR117");
 pub const EMPTY_VALUE: Code = Code("AR118");
 pub const MISSING_FIELD: Code = Code("AR119");
@@ -52,6 +52,7 @@ pub const NOT_AN_APPRUNNER_FILE: Code = Code("AR135");
 pub const SECOND_CONFIG_FILE: Code = Code("AR136");
 pub const NUL_IN_VALUE: Code = Code("AR137");
 pub const SOURCE_DIRECTORY_OUTSIDE: Code = Code("AR138");
+pub const YAML_INVISIBLE_CHARACTER: Code = Code("AR139");
 
 pub const UNKNOWN_RUNTIME: Code = Code("AR200");
 pub const UNSUPPORTED_RUNTIME: Code = Code("AR201");
@@ -90,6 +91,7 @@ pub const AMAZON_LINUX_TOOL: Code = Code("AR402");
 pub const PYTHON311_BARE_NAME: Code = Code("AR403");
 pub const PORT_NOT_SERVICE_PORT: Code = Code("AR404");
 pub const LISTENS_ON_LOCALHOST: Code = Code("AR405");
+pub const PORT_UNDETERMINED: Code = Code("AR406");
 
 pub const ENGINE_UNREACHABLE: Code = Code("AR500");
 pub const PULL_FAILED: Code = Code("AR501");

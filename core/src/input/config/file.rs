@@ -153,7 +153,7 @@ pub fn read(project: &ProjectFiles, name: &str, shown: &Path) -> Result<ConfigFi
 }
 
 /// The checks [`read`] makes of a configuration file's bytes once they are read (shown to the
-/// user as `shown`): encoding, BOM, emptiness and tab indentation. The YAML itself is
+/// user as `shown`): encoding, BOM, emptiness and indentation (tabs, invisible spaces). The YAML itself is
 /// [`super::parse`]'s. Public so that the bytes can be checked without a file (the fuzz targets).
 pub fn from_bytes(bytes: Vec<u8>, shown: &Path) -> Result<ConfigFile, Diagnostics> {
     let fail = |d: Diagnostic| Err(Diagnostics(vec![d]));
@@ -199,10 +199,10 @@ pub fn from_bytes(bytes: Vec<u8>, shown: &Path) -> Result<ConfigFile, Diagnostic
                 .with_note("minimal example:\n  version: 1.0\n  runtime: python311\n  build:\n    commands:\n      build:\n        - pip install -r requirements.txt\n  run:\n    command: python server.py"),
         );
     }
-    let tabs = tab_indentation(&source);
+    let indentation = super::indentation::check(&source);
     // A Dockerfile's tabs are not the problem: parsing says what the file is.
-    if tabs.has_errors() && super::foreign::dockerfile(&source).is_none() {
-        return Err(tabs);
+    if indentation.has_errors() && super::foreign::dockerfile(&source).is_none() {
+        return Err(indentation);
     }
     let mut found = Diagnostics::default();
     if bom {
@@ -214,34 +214,4 @@ pub fn from_bytes(bytes: Vec<u8>, shown: &Path) -> Result<ConfigFile, Diagnostic
         );
     }
     Ok(ConfigFile { source, found })
-}
-
-/// YAML forbids tabs in indentation; the parser's own message for them is cryptic, so say it plainly.
-fn tab_indentation(source: &SourceText) -> Diagnostics {
-    let mut all = Diagnostics::default();
-    for (i, line) in source.text.split('\n').enumerate() {
-        let indent: String = line
-            .chars()
-            .take_while(|c| *c == ' ' || *c == '\t')
-            .collect();
-        if let Some(col) = indent.chars().position(|c| c == '\t') {
-            if line.trim().is_empty() {
-                continue;
-            }
-            all.push(
-                Diagnostic::error(codes::YAML_TAB, "tab character in indentation")
-                    .at(Location::at(
-                        source,
-                        Position {
-                            line: i + 1,
-                            column: col + 1,
-                        },
-                        1,
-                    ))
-                    .with_note("YAML allows only spaces for indentation")
-                    .with_help("replace the tab with spaces, consistent with the lines around it"),
-            );
-        }
-    }
-    all
 }

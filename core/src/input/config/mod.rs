@@ -6,6 +6,7 @@
 mod file;
 mod flags;
 mod foreign;
+mod indentation;
 mod secrets;
 mod sections;
 mod syntax;

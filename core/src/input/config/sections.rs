@@ -1,6 +1,8 @@
 //! The `build:` and `run:` sections of apprunner.yaml: commands, env, network, secrets.
 
-use super::yaml::{describe, is_null, Walker, BUILD_KEYS, COMMAND_KEYS, RUN_KEYS};
+use super::yaml::{
+    describe, is_null, Walker, BUILD_KEYS, COMMAND_KEYS, NOTHING_TO_BUILD, RUN_KEYS,
+};
 use super::{BuildSection, RunSection, DEFAULT_PORT};
 use crate::report::codes;
 use crate::report::diagnostic::{Diagnostic, Location};
@@ -8,6 +10,16 @@ use marked_yaml::types::{MarkedSequenceNode, Node};
 
 impl Walker<'_> {
     pub(super) fn build(&mut self, node: &Node, key: Option<Location>) -> Option<BuildSection> {
+        if let Node::Scalar(s) = node {
+            if is_null(s) {
+                self.no_build_commands(
+                    "`build` is empty",
+                    self.empty_loc(s.span()),
+                    &BuildSection::default(),
+                );
+                return Some(BuildSection::default());
+            }
+        }
         let map = self.expect_mapping(
             node,
             "build",
@@ -23,6 +35,13 @@ impl Walker<'_> {
                     Diagnostic::error(codes::WRONG_TYPE, "`build.commands` must be a mapping of phases, but it is a list")
                         .at_opt(self.loc(seq.span(), None))
                         .with_help("put the commands under a phase:\n  build:\n    commands:\n      build:\n        - pip install -r requirements.txt"),
+                );
+            }
+            Some(Node::Scalar(s)) if is_null(s) => {
+                self.no_build_commands(
+                    "`build.commands` is empty",
+                    self.empty_loc(s.span()),
+                    &BuildSection::default(),
                 );
             }
             Some(n) => {
@@ -46,27 +65,37 @@ impl Walker<'_> {
                                 ok = false;
                                 vec![]
                             });
-                        match cmds.get_node("build") {
-                            Some(b) => section.build = self.command_list(Some(b), "build.commands.build").unwrap_or_else(|| { ok = false; vec![] }),
-                            // App Runner's reference calls `build` required, yet files with only
-                            // pre-build/post-build deploy; say so without failing them.
-                            None if !section.pre_build.is_empty() || !section.post_build.is_empty() => self.err(
-                                Diagnostic::warning(codes::NO_BUILD_PHASE, "`build.commands` has no `build` phase; only the other phases will run")
-                                    .at_opt(commands_key)
-                                    .with_help("App Runner's reference lists `build` as required: add `build:` with your build commands"),
-                            ),
-                            None => {
-                                ok = false;
-                                self.missing("build.commands.build", commands_key, "add `build:` with the list of commands that build your application");
+                        let phase = cmds.get_node("build");
+                        // An empty or null phase builds as little as a missing one: said alike.
+                        let empty = match phase {
+                            None => Some(("`build.commands` has no `build` phase", commands_key)),
+                            Some(Node::Scalar(s)) if is_null(s) => Some((
+                                "`build.commands.build` is empty",
+                                self.key_loc_of(cmds, "build"),
+                            )),
+                            Some(Node::Sequence(seq)) if seq.is_empty() => Some((
+                                "`build.commands.build` is an empty list",
+                                self.key_loc_of(cmds, "build"),
+                            )),
+                            Some(b) => {
+                                section.build = self
+                                    .command_list(Some(b), "build.commands.build")
+                                    .unwrap_or_else(|| {
+                                        ok = false;
+                                        vec![]
+                                    });
+                                None
                             }
+                        };
+                        if let Some((what, at)) = empty {
+                            self.no_build_commands(what, at, &section);
                         }
                     }
                     None => ok = false,
                 }
             }
             None => {
-                ok = false;
-                self.missing("build.commands", key, "add `commands:` → `build:` with the list of commands that build your application");
+                self.no_build_commands("`build` has no `commands`", key, &BuildSection::default())
             }
         }
         if let Some(env) = map.get_node("env") {
@@ -76,6 +105,33 @@ impl Walker<'_> {
             }
         }
         ok.then_some(section)
+    }
+
+    /// No `build` phase to run, however it is written (no `build` section, no `commands`, no
+    /// `build` phase, or one that is null or an empty list). One rule, one severity: a warning.
+    /// App Runner's guide marks `build.commands.build` "Required", but App Runner is known to
+    /// build a file that has pre-build and no `build` phase (conformance file 049, a deployed
+    /// nodejs12 service), and its API's build command (`CodeConfigurationValues.BuildCommand`) is
+    /// optional. Whether it builds a file with no `build` section at all is not known: no real
+    /// file shows it either way, so it gets the severity of the case that is known.
+    pub(super) fn no_build_commands(
+        &mut self,
+        what: &str,
+        at: Option<Location>,
+        others: &BuildSection,
+    ) {
+        let runs = match (others.pre_build.is_empty(), others.post_build.is_empty()) {
+            (true, true) => "the build runs no commands",
+            (false, true) => "only pre-build runs",
+            (true, false) => "only post-build runs",
+            (false, false) => "only pre-build and post-build run",
+        };
+        self.err(
+            Diagnostic::warning(codes::NO_BUILD_COMMANDS, format!("{what}: {runs}"))
+                .at_opt(at.or_else(|| Some(Location::file(&self.src.path))))
+                .with_note("App Runner's guide marks the `build` phase as required, yet App Runner builds files without one: a warning, not an error")
+                .with_help(format!("add the `build` phase (`build:` → `commands:` → `build:`) with the commands that build your application; {NOTHING_TO_BUILD}")),
+        );
     }
 
     /// A list of shell commands. `None` node: absent (fine). Returns None when anything is wrong.

@@ -439,13 +439,13 @@ impl Walker<'_> {
                 }
                 n => self.scalar(n, "runtime"),
             });
-        let build = self
-            .required(
-                map,
-                "build",
-                &format!("add a `build:` section with `commands:` → `build:` (a list of commands); {NOTHING_TO_BUILD}"),
-            )
-            .and_then(|n| self.build(n, self.key_loc_of(map, "build")));
+        let build = match map.get_node("build") {
+            Some(n) => self.build(n, self.key_loc_of(map, "build")),
+            None => {
+                self.no_build_commands("no `build` section", None, &super::BuildSection::default());
+                Some(super::BuildSection::default())
+            }
+        };
         let run = self
             .required(
                 map,
