@@ -592,22 +592,6 @@ async fn sigkill_during_a_pull_leaves_nothing_for_the_next_build() {
     assert_eq!(code, Some(0), "{lines:#?}");
 }
 
-/// The engine's default bridge as seen from a build container: where a host server is reached.
-async fn bridge_gateway(docker: &bollard::Docker) -> String {
-    let bridge = docker
-        .inspect_network(
-            "bridge",
-            None::<bollard::query_parameters::InspectNetworkOptions>,
-        )
-        .await
-        .unwrap();
-    bridge
-        .ipam
-        .and_then(|ipam| ipam.config)
-        .and_then(|configs| configs.into_iter().find_map(|c| c.gateway))
-        .expect("the bridge network has a gateway")
-}
-
 /// A Node app whose dependency-layer install waits on a package registry that never answers.
 async fn app_with_a_hanging_install(docker: &bollard::Docker) -> tempfile::TempDir {
     let gateway = bridge_gateway(docker).await;

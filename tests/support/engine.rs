@@ -324,3 +324,19 @@ pub async fn image_tree(docker: &bollard::Docker, image: &str) -> String {
     )
     .await
 }
+
+/// The engine's default bridge as seen from a build container: where a host server is reached.
+pub async fn bridge_gateway(docker: &bollard::Docker) -> String {
+    let bridge = docker
+        .inspect_network(
+            "bridge",
+            None::<bollard::query_parameters::InspectNetworkOptions>,
+        )
+        .await
+        .unwrap();
+    bridge
+        .ipam
+        .and_then(|ipam| ipam.config)
+        .and_then(|configs| configs.into_iter().find_map(|c| c.gateway))
+        .expect("the bridge network has a gateway")
+}

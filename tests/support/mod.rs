@@ -3,8 +3,8 @@
 //! child process (`cli`), signals to it (`interrupt`), HTTP to what it serves (`http`), JSON it
 //! prints (`json`), and, for the tests that need a real Docker engine with the fixture runtime
 //! images, builds (`engine`), containers and images that are cleaned up even when a test panics
-//! (`containers`), confined containers as they start (`confine`) and what an image's export holds
-//! (`export`).
+//! (`containers`), confined containers as they start (`confine`), what an image's export holds
+//! (`export`) and registries to push to (`registry`).
 //!
 //! The engine tests are `#[ignore]`d so that a plain `cargo test` passes on a machine without an
 //! engine; `scripts/test.sh` runs them with `--include-ignored`.
@@ -24,10 +24,11 @@ mod interrupt;
 mod json;
 mod plans;
 mod project;
+mod registry;
 
 // Every test binary uses part of these: what one leaves unused is no unused import either.
 #[allow(unused_imports)]
 pub use self::{
     cli::*, confine::*, containers::*, engine::*, export::*, http::*, interrupt::*, json::*,
-    plans::*, project::*,
+    plans::*, project::*, registry::*,
 };
