@@ -455,3 +455,70 @@ fn a_saved_plan_with_a_damaged_exclude_rule_is_refused() {
         "{stderr}"
     );
 }
+
+/// The image says where it came from: the git remote without its credentials, the commit (with
+/// `-dirty` once a tracked file changes), the app's version, and `SOURCE_DATE_EPOCH` as its time.
+#[test]
+fn plan_labels_the_image_with_its_source_revision_and_version() {
+    let dir = support::project_dir(&[
+        (
+            "apprunner.yaml",
+            &b"version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - echo hi\nrun:\n  command: node index.js\n"[..],
+        ),
+        ("package.json", &br#"{"name": "app", "version": "1.4.2"}"#[..]),
+        ("index.js", &b"console.log(1)\n"[..]),
+    ]);
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir.path())
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .expect("git is installed");
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    git(&["init", "-q"]);
+    git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://me:ghp_t0ken@github.com/org/app.git",
+    ]);
+    git(&["add", "."]);
+    git(&["commit", "-q", "-m", "first"]);
+    let head = git(&["rev-parse", "HEAD"]);
+    let labels = |epoch: Option<&str>| {
+        let mut c = shipped_cli();
+        c.args(["plan", "--json"]).arg(dir.path());
+        match epoch {
+            Some(e) => c.env("SOURCE_DATE_EPOCH", e),
+            None => c.env_remove("SOURCE_DATE_EPOCH"),
+        };
+        let out = c.output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        plan["image"]["labels"].clone()
+    };
+    let clean = labels(Some("1700000000"));
+    assert_eq!(
+        clean["org.opencontainers.image.source"],
+        "https://github.com/org/app.git"
+    );
+    assert_eq!(clean["org.opencontainers.image.revision"], head.as_str());
+    assert_eq!(clean["org.opencontainers.image.version"], "1.4.2");
+    assert_eq!(
+        clean["org.opencontainers.image.created"],
+        "2023-11-14T22:13:20Z"
+    );
+    assert!(!clean.to_string().contains("ghp_t0ken"));
+
+    std::fs::write(dir.path().join("index.js"), "console.log(2)\n").unwrap();
+    let dirty = labels(None);
+    assert_eq!(
+        dirty["org.opencontainers.image.revision"],
+        format!("{head}-dirty").as_str()
+    );
+    assert!(dirty.get("org.opencontainers.image.created").is_none());
+}

@@ -279,3 +279,96 @@ fn a_malformed_output_is_refused_before_building() {
         );
     }
 }
+
+/// `--metadata-file`, `--iidfile` and `--quiet`: the file follows the README's schema, every step
+/// is recorded with its time and, for the install, its cache decision (a miss, then a hit after a
+/// source edit); the id file and the quiet stdout hold the image id.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+async fn metadata_iidfile_and_quiet_record_what_was_built() {
+    let docker = docker().await;
+    let app = write_app(&[
+        (
+            "apprunner.yaml",
+            "version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\n      - npm install\n  env:\n    - name: NPM_TOKEN\n      value: build-env-value-not-recorded\nrun:\n  command: node index.js\n",
+        ),
+        ("package.json", r#"{"name": "meta", "version": "2.0.1"}"#),
+        ("index.js", "console.log('hi')\n"),
+    ]);
+    let tag = format!("apprunner-build-test/metadata:{}", std::process::id());
+    let _image = ImageGuard::new(&tag);
+    let out = tempfile::tempdir().unwrap();
+    let (meta, iid) = (out.path().join("meta.json"), out.path().join("iid"));
+    let build = |quiet: bool| {
+        let mut c = cli();
+        c.args([
+            "build",
+            "-t",
+            &tag,
+            "--ca-bundle",
+            "/etc/ssl/certs/ca-certificates.crt",
+        ])
+        .arg("--metadata-file")
+        .arg(&meta)
+        .arg("--iidfile")
+        .arg(&iid);
+        if quiet {
+            c.arg("--quiet");
+        }
+        let done = c.arg(app.path()).output().unwrap();
+        assert!(done.status.success(), "{done:?}");
+        String::from_utf8_lossy(&done.stdout).into_owned()
+    };
+    build(false);
+    let first = json(&meta);
+    let id = docker.inspect_image(&tag).await.unwrap().id.unwrap();
+    assert_eq!(std::fs::read_to_string(&iid).unwrap(), id);
+    let keys: Vec<&str> = first
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "format", "image", "output", "pushed", "runtime", "seconds", "steps", "tags", "tool",
+            "warnings"
+        ]
+    );
+    assert_eq!(first["format"], 1);
+    assert_eq!(first["image"]["id"], id.as_str());
+    assert_eq!(first["image"]["up_to_date"], false);
+    assert_eq!(
+        first["image"]["labels"]["org.opencontainers.image.version"],
+        "2.0.1"
+    );
+    assert_eq!(first["runtime"]["name"], "nodejs22");
+    assert_eq!(first["tool"]["name"], "apprunner-build");
+    let steps = first["steps"].as_array().unwrap();
+    assert!(steps.iter().all(|s| s["step"].is_string()
+        && s["stage"].is_string()
+        && s["seconds"].as_f64().is_some()));
+    let install = |m: &serde_json::Value| {
+        m["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["step"] == "install")
+            .cloned()
+            .unwrap_or_else(|| panic!("an install step: {m}"))
+    };
+    assert_eq!(install(&first)["cache"]["decision"], "miss", "{first}");
+    assert!(!first.to_string().contains("build-env-value-not-recorded"));
+
+    std::fs::write(app.path().join("index.js"), "console.log('edited')\n").unwrap();
+    let stdout = build(true);
+    let second = json(&meta);
+    let id = docker.inspect_image(&tag).await.unwrap().id.unwrap();
+    assert_eq!(stdout.trim(), id, "--quiet prints the id alone");
+    assert_eq!(install(&second)["cache"]["decision"], "hit", "{second}");
+    assert!(install(&second)["cache"]["from"]
+        .as_str()
+        .unwrap()
+        .contains("apprunner-build-cache/deps:"));
+}

@@ -156,6 +156,7 @@ pub fn load(args: &ProjectArgs, catalog: &Catalog, today: chrono::NaiveDate) -> 
     {
         let mut p = plan::make_plan(root, excludes, settings, runtime);
         p.leaves_out_git_ignored = files.leaves_out_git_ignored();
+        p.image.labels.extend(input::source_facts::labels(&files));
         p.decisions = input.decisions;
         if let Some(user) = &args.user {
             plan::user::apply(&mut p, user);

@@ -99,6 +99,17 @@ pub struct BuildOpts {
     /// 127.0.0.1:5000/app`), with the credentials `docker login` or a credential helper gives.
     #[arg(long)]
     pub push: bool,
+    /// Write what was built, as JSON, to FILE: the image, its tags and pushed digests, every step
+    /// with its time and cache decision, the runtime and the warnings (the README has the schema).
+    #[arg(long, value_name = "FILE")]
+    pub metadata_file: Option<PathBuf>,
+    /// Write the image id to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub iidfile: Option<PathBuf>,
+    /// Print only the pushed digest (with --push) or the image id on stdout, and no build log
+    /// (--log-file still gets it; failures still print their diagnostic on stderr).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
     /// Start the image after the build, as `apprunner-build run` does.
     #[arg(long)]
     pub run: bool,

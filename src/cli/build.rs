@@ -2,6 +2,7 @@
 
 use super::args::BuildOpts;
 use super::local::LocalValues;
+use super::metadata;
 use super::session::{
     build_image, connect, image_name, local_files_in_source, open_log, report_failure,
 };
@@ -43,8 +44,15 @@ pub(crate) fn eprint_diagnostics(found: &Diagnostics) {
     }
 }
 
-pub(crate) async fn build_command(plan: BuildPlan, opts: &BuildOpts) -> Result<u8, CliError> {
-    let log = open_log(&opts.image)?;
+pub(crate) async fn build_command(
+    plan: BuildPlan,
+    warnings: &Diagnostics,
+    opts: &BuildOpts,
+) -> Result<u8, CliError> {
+    let mut log = open_log(&opts.image)?;
+    if opts.quiet {
+        log = log.without_terminal();
+    }
     let name =
         image_name(&plan, opts.image.tag.as_deref()).map_err(|e| report_failure(&log, &e))?;
     // With --run, local values are checked before anything is built.
@@ -72,6 +80,19 @@ pub(crate) async fn build_command(plan: BuildPlan, opts: &BuildOpts) -> Result<u
     };
     if opts.push {
         written.extend(super::push::push(&session, &built, &log).await?);
+    }
+    if let Some(path) = &opts.iidfile {
+        metadata::write(path, &built.id, "the image id file (--iidfile)")?;
+    }
+    if let Some(path) = &opts.metadata_file {
+        let value = metadata::value(&plan, &built, warnings, &written);
+        let text = serde_json::to_string_pretty(&value).expect("JSON values serialize") + "\n";
+        metadata::write(path, &text, "the metadata file (--metadata-file)")?;
+    }
+    if opts.quiet {
+        // What a script captures: the registry's digest when pushed, else the engine's id.
+        let pushed = written.iter().find(|(k, _)| *k == "pushed_digest");
+        println!("{}", pushed.map_or(built.id.as_str(), |(_, d)| d.as_str()));
     }
     match local {
         Some(local) => {

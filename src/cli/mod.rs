@@ -3,6 +3,7 @@
 pub mod args;
 mod build;
 mod local;
+mod metadata;
 mod output;
 mod push;
 mod run;
@@ -116,11 +117,11 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
             Ok(exit::OK)
         }
         Command::Build(opts) => {
-            let plan = match &opts.plan {
-                Some(file) => read_plan(file, &opts.project.dir)?,
-                None => load(&opts.project, &catalog, today)?,
+            let (plan, warnings) = match &opts.plan {
+                Some(file) => (read_plan(file, &opts.project.dir)?, Diagnostics::default()),
+                None => load_keeping(&opts.project.project_args(), &catalog, today)?,
             };
-            tokio_runtime().block_on(build::build_command(plan, &opts))
+            tokio_runtime().block_on(build::build_command(plan, &warnings, &opts))
         }
         Command::Run(opts) => tokio_runtime().block_on(run::run_command(&opts, &catalog, today)),
         Command::Cache { action, cache_dir } => tokio_runtime().block_on(cache(action, cache_dir)),
@@ -221,11 +222,20 @@ pub(crate) fn load_project(
     catalog: &Catalog,
     today: chrono::NaiveDate,
 ) -> Result<BuildPlan, CliError> {
+    load_keeping(args, catalog, today).map(|(plan, _)| plan)
+}
+
+/// The plan, with the warnings printed and kept (for `--metadata-file`).
+fn load_keeping(
+    args: &project::ProjectArgs,
+    catalog: &Catalog,
+    today: chrono::NaiveDate,
+) -> Result<(BuildPlan, Diagnostics), CliError> {
     let loaded = project::load(args, catalog, today);
     match loaded.plan {
         Some(plan) => {
             build::eprint_diagnostics(&loaded.diagnostics);
-            Ok(plan)
+            Ok((plan, loaded.diagnostics))
         }
         None => Err(CliError::Input(loaded.diagnostics)),
     }

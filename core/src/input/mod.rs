@@ -12,6 +12,7 @@ pub mod files;
 pub mod git_ignore;
 pub mod origin;
 pub mod package_json;
+pub mod source_facts;
 pub mod version;
 pub mod version_text;
 

@@ -177,6 +177,19 @@ impl Step {
             | Step::Commit { stage } => stage,
         }
     }
+
+    /// The step's kind, as the plan's JSON names it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Step::CopySource { .. } => "copy-source",
+            Step::CopyFromStage { .. } => "copy-from-stage",
+            Step::Run { .. } => "run",
+            Step::Announce { .. } => "announce",
+            Step::Install { .. } => "install",
+            Step::Setup { .. } => "setup",
+            Step::Commit { .. } => "commit",
+        }
+    }
 }
 
 /// A variable in the final image's environment.

@@ -17,6 +17,7 @@ use crate::engine::labels;
 use crate::engine::session::docker::long;
 use crate::engine::shown::secs;
 use crate::engine::walk::context::BuildContext;
+use crate::engine::walk::record::CacheDecision;
 use crate::engine::EngineError;
 use crate::plan::{Stage, Step};
 use bollard::models::{ContainerConfig, ImageConfig};
@@ -88,7 +89,7 @@ impl DependencyLayers {
         stages: &mut Stages,
         written: &mut WrittenLayers,
         install: &Install<'_>,
-    ) -> Result<bool, EngineError> {
+    ) -> Result<CacheDecision, EngineError> {
         let stage = &install.stage.name;
         let (key, tag) = (&install.key, &install.tag);
         let fresh = !stages.of(stage).has_container();
@@ -104,7 +105,9 @@ impl DependencyLayers {
             ));
             written.may_be_kept(&ctx.opts.layer_dir, key);
             self.reuse_layer(ctx, stages, stage, id, key, over_source);
-            return Ok(true);
+            return Ok(CacheDecision::Hit {
+                from: format!("this build's {tag}"),
+            });
         }
         if fresh && ctx.opts.layer_cache {
             if let Ok(found) = ctx.docker.inspect_image(tag).await {
@@ -127,7 +130,9 @@ impl DependencyLayers {
                         key,
                         over_source,
                     );
-                    return Ok(true);
+                    return Ok(CacheDecision::Hit {
+                        from: format!("the engine's {tag}"),
+                    });
                 }
             }
         }
@@ -140,9 +145,24 @@ impl DependencyLayers {
             ctx.log.app_runner(format!(
                 "Dependencies from the cache directory ({unchanged}): {tag} in the {stage} stage."
             ));
-            return Ok(true);
+            return Ok(CacheDecision::Hit {
+                from: format!("the cache directory's {tag}"),
+            });
         }
-        Ok(false)
+        Ok(CacheDecision::Miss {
+            why: if !ctx.opts.layer_cache {
+                "--no-cache".to_string()
+            } else if !fresh {
+                "the stage already has a container (an earlier step ran a command)".to_string()
+            } else {
+                let inputs = if install.files.is_empty() {
+                    "the commands".to_string()
+                } else {
+                    format!("{} and the commands", install.files.join(", "))
+                };
+                format!("no layer has this key: {inputs}, on this image, are new to the engine and the cache directory")
+            },
+        })
     }
 
     /// Say the install runs, and decide how its result is kept: written as a layer of the

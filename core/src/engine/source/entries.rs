@@ -231,5 +231,5 @@ pub(super) fn mtime(meta: &fs::Metadata) -> u64 {
 
 /// `SOURCE_DATE_EPOCH`, when set to a number of seconds.
 pub(crate) fn source_date_epoch() -> Option<u64> {
-    std::env::var("SOURCE_DATE_EPOCH").ok()?.trim().parse().ok()
+    crate::input::source_facts::source_date_epoch()
 }

@@ -6,8 +6,10 @@
 
 pub(crate) mod context;
 pub(crate) mod options;
+pub mod record;
 
 pub use options::{default_cache_dir, BuildOptions, BuiltImage};
+use record::{CacheDecision, StepRecord};
 
 use crate::engine::caches::dependency_layers::{put_manifests, DependencyLayers, Install};
 use crate::engine::caches::freshness::{freshness, Freshness};
@@ -45,6 +47,9 @@ struct Walk<'a> {
     source: Option<SourceSummary>,
     committed: Option<String>,
     command_time: Duration,
+    /// What each top-level step did; the step being walked adds its cache decision.
+    records: Vec<StepRecord>,
+    cache_decision: Option<CacheDecision>,
 }
 
 pub(crate) async fn build(
@@ -97,6 +102,8 @@ pub(crate) async fn build(
         source: None,
         committed: None,
         command_time: Duration::ZERO,
+        records: Vec::new(),
+        cache_decision: None,
     };
     walk.pull_images().await?;
     let mut i = 0;
@@ -107,15 +114,36 @@ pub(crate) async fn build(
             .reuse_stage(&walk.ctx, &mut walk.stages, walk.written.support(), i)
             .await?;
         if reused > 0 {
-            for step in &plan.steps[i..i + reused] {
+            for (n, step) in plan.steps[i..i + reused].iter().enumerate() {
                 if let Step::Announce { message, .. } = step {
                     log.app_runner(message);
                 }
+                walk.records.push(StepRecord {
+                    index: i + n,
+                    step: step.kind(),
+                    stage: step.stage().to_string(),
+                    seconds: 0.0,
+                    exit_code: None,
+                    cache: Some(CacheDecision::Hit {
+                        from: "the stage's kept state (the same image and commands)".into(),
+                    }),
+                });
             }
             i += reused;
             continue;
         }
+        let step_started = Instant::now();
         walk.step(&plan.steps[i]).await?;
+        let step = &plan.steps[i];
+        walk.records.push(StepRecord {
+            index: i,
+            step: step.kind(),
+            stage: step.stage().to_string(),
+            seconds: step_started.elapsed().as_secs_f64(),
+            // A command that exits non-zero fails the build: every one recorded exited 0.
+            exit_code: matches!(step, Step::Run { .. } | Step::Setup { .. }).then_some(0),
+            cache: walk.cache_decision.take(),
+        });
         walk.reuse.keep_stage(&walk.ctx, &walk.stages, i).await?;
         i += 1;
     }
@@ -160,6 +188,8 @@ pub(crate) async fn build(
         source: walk.source.unwrap_or_default(),
         base: application_base(plan),
         held: walk.written.into_held(),
+        up_to_date: false,
+        steps: walk.records,
     })
 }
 
@@ -206,6 +236,8 @@ async fn up_to_date(
                 source: summary,
                 base: application_base(plan),
                 held: HeldLayers::default(),
+                up_to_date: true,
+                steps: vec![],
             }))
         }
         Freshness::Stale(why) => {
@@ -447,11 +479,13 @@ impl<'a> Walk<'a> {
             Some(name) => Some((name, self.app_of(self.stage_of(name)).await?)),
         };
         let mut install = Install::read(&self.ctx, stage, from, path, files, runs).await?;
-        if self
+        let decision = self
             .dependencies
             .reuse(&self.ctx, &mut self.stages, &mut self.written, &install)
-            .await?
-        {
+            .await?;
+        let hit = matches!(decision, CacheDecision::Hit { .. });
+        self.cache_decision = Some(decision);
+        if hit {
             return Ok(());
         }
         self.dependencies

@@ -63,4 +63,8 @@ pub struct BuiltImage {
     pub base: String,
     /// The layers and configs this build wrote: an export takes them from these files.
     pub held: HeldLayers,
+    /// The existing image was already what this build would make: nothing was built.
+    pub up_to_date: bool,
+    /// What each step did (none when the image was up to date).
+    pub steps: Vec<super::record::StepRecord>,
 }

@@ -84,6 +84,12 @@ impl BuildLog {
         }
     }
 
+    /// Nothing to the terminal (`build --quiet`): only the log file, if any, gets the lines.
+    pub fn without_terminal(self) -> Self {
+        self.lock().terminal = None;
+        self
+    }
+
     /// Also echo to stderr (tests that want to see progress).
     pub fn echo_to_stderr(self) -> Self {
         self.lock().terminal = Some(Box::new(std::io::stderr()));
