@@ -28,9 +28,25 @@ pub(crate) async fn run(
     prefix: &str,
     log: &BuildLog,
 ) -> Result<i64, EngineError> {
+    // A build with a fixed time gives its commands that time too: Python then writes hash-based
+    // `.pyc` files, and other tools their fixed timestamps (reproducible-builds.org's convention).
+    let epoch = crate::engine::source::source_date_epoch()
+        .filter(|_| {
+            !shell
+                .env
+                .iter()
+                .any(|v| v.starts_with("SOURCE_DATE_EPOCH="))
+        })
+        .map(|e| format!("SOURCE_DATE_EPOCH={e}"));
+    let env: Vec<&str> = shell
+        .env
+        .iter()
+        .map(String::as_str)
+        .chain(epoch.as_deref())
+        .collect();
     let options = CreateExecOptions {
         cmd: Some(vec!["/bin/sh", "-c", shell.command]),
-        env: Some(shell.env.iter().map(String::as_str).collect()),
+        env: Some(env),
         working_dir: Some(shell.workdir),
         user: shell.user,
         attach_stdout: Some(true),

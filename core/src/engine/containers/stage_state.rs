@@ -12,6 +12,8 @@ pub(crate) struct Slot {
     pub(crate) id: String,
     /// Whether it has the build's mounts (CA bundle, package cache).
     pub(crate) mounted: bool,
+    /// The image it was created from: its changes are over this image.
+    pub(crate) image: String,
 }
 
 /// One stage's state.

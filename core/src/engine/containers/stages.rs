@@ -140,6 +140,7 @@ pub(crate) async fn container(
         Slot {
             id: id.clone(),
             mounted,
+            image: image.clone(),
         },
         from_start && refused.is_empty(),
     );

@@ -12,6 +12,21 @@ use std::io::{self, Write};
 /// points in the container's layer when a file is copied in).
 const NOT_IMAGE: &[&str] = &["/dev", "/proc", "/sys"];
 
+/// What varies from one run of the same commands to the next and nothing in the image reads:
+/// package managers' download caches, logs and run records (npm writes request times into its
+/// cache index and a metrics file on every run; pip's cache keeps download times), and /tmp. Left
+/// out of a layer written for a reproducible build (`SOURCE_DATE_EPOCH`), where they would make
+/// every build's digest new (`rebase::append_rebased` leaves them out as it writes).
+pub(crate) const VARYING: &[&str] = &[
+    "/root/.npm/_cacache",
+    "/root/.npm/_logs",
+    "/root/.npm/anonymous-cli-metrics.json",
+    "/root/.npm/_update-notifier-last-checked",
+    "/root/.cache/pip",
+    "/usr/local/share/.cache/yarn",
+    "/tmp",
+];
+
 /// What to write for one change.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Part {

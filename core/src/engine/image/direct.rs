@@ -315,6 +315,52 @@ impl WrittenLayers {
         Ok(id)
     }
 
+    /// The application image from the stage's container, as a layer the tool writes of the
+    /// container's changes over the image it was created from, with the final config: sorted
+    /// entries and clamped times, where a commit would keep the times the commands left. Used
+    /// when the build's time is fixed (`SOURCE_DATE_EPOCH`), so that the image is reproducible.
+    pub(crate) async fn write_container_commit(
+        &mut self,
+        ctx: &BuildContext<'_>,
+        stage: &Stage,
+        container: &str,
+        created_from: &str,
+        source: Option<&SourceSummary>,
+    ) -> Result<Option<String>, EngineError> {
+        if self.support == Support::Refused {
+            return Ok(None);
+        }
+        let t = Instant::now();
+        let at = self.dir.path().join(format!("container-{}.tar", ctx.at));
+        let mut layer =
+            crate::engine::caches::layer_store::changes_layer(ctx.docker, container, at).await?;
+        layer.temporary = true;
+        let base = ctx
+            .docker
+            .inspect_image(created_from)
+            .await
+            .map_err(EngineError::docker(format!("inspecting {created_from}")))?;
+        let config = application_config(ctx, stage, source);
+        let Some(id) = self
+            .load_over(
+                ctx,
+                &base,
+                vec![Arc::new(layer)],
+                Some(config),
+                "the application image",
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        ctx.log.app_runner(format!(
+            "Wrote the application image from the {} stage's container (its changes as a layer, times clamped to SOURCE_DATE_EPOCH) in {}.",
+            stage.name,
+            secs(t.elapsed())
+        ));
+        Ok(Some(id))
+    }
+
     /// Load the layers added to `stage` since its image was last loaded, before a container
     /// starts from it. What the engine refused is returned, to be copied into the container.
     pub(crate) async fn materialize(
@@ -441,20 +487,7 @@ impl WrittenLayers {
         source: Option<&SourceSummary>,
     ) -> Result<Option<String>, EngineError> {
         let t = Instant::now();
-        // The stage's own image's config, not the start image's (a dependency layer was
-        // committed from a container, with its idle command and key label), with the plan's over it.
-        let stage_base = ctx.image_of(stage).clone();
-        let plan = final_config(ctx, source, &stage_base);
-        let mut config = stage_base.config.clone().unwrap_or_default();
-        let mut labels = config.labels.take().unwrap_or_default();
-        labels.extend(plan.labels.unwrap_or_default());
-        config.labels = Some(labels);
-        config.cmd = plan.cmd;
-        config.entrypoint = plan.entrypoint;
-        config.env = plan.env;
-        config.working_dir = plan.working_dir;
-        config.exposed_ports = plan.exposed_ports;
-        config.user = plan.user;
+        let config = application_config(ctx, stage, source);
         let layers = state.pending().to_vec();
         let Some(id) = self
             .write_onto(
@@ -512,4 +545,27 @@ pub(crate) async fn archive_of(
         root: path.into(),
         source,
     })
+}
+
+/// The application image's config: the stage's own image's (not the start image's: a
+/// dependency layer was committed from a container, with its idle command and key label), with
+/// the plan's over it.
+fn application_config(
+    ctx: &BuildContext<'_>,
+    stage: &Stage,
+    source: Option<&SourceSummary>,
+) -> ImageConfig {
+    let stage_base = ctx.image_of(stage).clone();
+    let plan = final_config(ctx, source, &stage_base);
+    let mut config = stage_base.config.clone().unwrap_or_default();
+    let mut labels = config.labels.take().unwrap_or_default();
+    labels.extend(plan.labels.unwrap_or_default());
+    config.labels = Some(labels);
+    config.cmd = plan.cmd;
+    config.entrypoint = plan.entrypoint;
+    config.env = plan.env;
+    config.working_dir = plan.working_dir;
+    config.exposed_ports = plan.exposed_ports;
+    config.user = plan.user;
+    config
 }

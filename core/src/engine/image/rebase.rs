@@ -60,6 +60,17 @@ pub(crate) fn append_rebased<R: Read, W: Write>(
         } else {
             format!("{prefix}/{name}")
         };
+        // A reproducible build leaves out what varies between runs (`diff::VARYING`); a /tmp
+        // of the container's own is kept, empty.
+        if epoch.is_some() {
+            let path = format!("/{}", full.trim_end_matches('/'));
+            if crate::engine::image::diff::VARYING
+                .iter()
+                .any(|v| path.starts_with(&format!("{v}/")) || (path == *v && *v != "/tmp"))
+            {
+                continue;
+            }
+        }
         if let Some(keep) = &keep {
             let path = full.trim_end_matches('/');
             let kept = keep

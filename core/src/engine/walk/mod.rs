@@ -25,7 +25,7 @@ use crate::engine::image::tagging::tag;
 use crate::engine::session::cleanup::{sweep_leftovers, Cleanup};
 use crate::engine::session::docker::ensure_image;
 use crate::engine::shown::{secs, short_id, size};
-use crate::engine::source::SourceSummary;
+use crate::engine::source::{self, SourceSummary};
 use crate::engine::EngineError;
 use crate::input::config::EnvVar;
 use crate::plan::{BuildPlan, PhaseName, Stage, Step};
@@ -344,6 +344,28 @@ impl<'a> Walk<'a> {
                     }
                 }
                 let container = self.container_for_change(stage, Need::Any).await?;
+                if source::source_date_epoch().is_some() {
+                    let created_from = self
+                        .stages
+                        .of(&stage.name)
+                        .container()
+                        .map(|slot| slot.image.clone())
+                        .expect("the stage has its container");
+                    if let Some(id) = self
+                        .written
+                        .write_container_commit(
+                            &self.ctx,
+                            stage,
+                            &container,
+                            &created_from,
+                            self.source.as_ref(),
+                        )
+                        .await?
+                    {
+                        self.committed = Some(id);
+                        return Ok(());
+                    }
+                }
                 let base = self.ctx.image_of(stage).clone();
                 let id = stages::commit(
                     &self.ctx,
