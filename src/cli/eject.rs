@@ -88,7 +88,7 @@ pub fn eject(plan: &BuildPlan, opts: &EjectOpts) -> Result<u8, CliError> {
     } else {
         // Docker reads .dockerignore (and the CA copy) only from the build context's root.
         println!(
-            "Docker reads .dockerignore from the build context's root: move the files into {} and run `docker build -t NAME {}` there.",
+            "Docker reads .dockerignore only from the build context's root: move both files into {}, then `docker build -t NAME {}`.",
             plan.source_root.display(),
             plan.source_root.display()
         );

@@ -293,3 +293,49 @@ fn the_command_writes_both_files_and_replaces_none_without_force() {
         written
     );
 }
+
+#[test]
+fn in_a_git_work_tree_the_dockerignore_lists_what_git_ignores() {
+    let dir = write_app(&[
+        ("apprunner.yaml", MINIMAL),
+        ("requirements.txt", "flask\n"),
+        ("server.py", "print(1)\n"),
+        (".gitignore", ".env\nnode_modules/\n*.pyc\n"),
+        (".env", "SECRET=1\n"),
+        ("node_modules/x/index.js", "\n"),
+        ("pkg/__pycache__/a.pyc", "\n"),
+    ]);
+    let init = std::process::Command::new("git")
+        .args(["init", "-q"])
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(init.success());
+    let out = shipped_cli()
+        .args(["plan", "--dockerfile"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("3 git-ignored entries listed"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let ignore = std::fs::read_to_string(dir.path().join(".dockerignore")).unwrap();
+    let listed: Vec<&str> = ignore
+        .lines()
+        .skip_while(|l| !l.starts_with("# What git ignored"))
+        .filter(|l| l.starts_with('/'))
+        .take(3)
+        .collect();
+    assert_eq!(
+        listed,
+        ["/.env", "/node_modules", "/pkg/__pycache__/a.pyc"],
+        "{ignore}"
+    );
+}

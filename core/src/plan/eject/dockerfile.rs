@@ -495,7 +495,7 @@ fn phase_comment(phase: PhaseName) -> String {
         PhaseName::PostBuild => {
             "post-build commands: after /app was copied out of this stage, so nothing it does reaches the image".into()
         }
-        PhaseName::PreRun => "pre-run commands: in the runtime stage, over /app".into(),
+        PhaseName::PreRun => "pre-run commands, in the runtime stage".into(),
     }
 }
 
