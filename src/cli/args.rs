@@ -43,8 +43,10 @@ pub enum Command {
         #[command(flatten)]
         project: ProjectOpts,
         /// Print the plan as JSON (`build --plan FILE` builds it).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "dockerfile")]
         json: bool,
+        #[command(flatten)]
+        eject: EjectOpts,
     },
     /// Build the application into a container image through the Docker Engine API.
     Build(Box<BuildOpts>),
@@ -65,6 +67,26 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `plan --dockerfile`: leaving apprunner-build.
+#[derive(Debug, Args, Clone)]
+pub struct EjectOpts {
+    /// Write a Dockerfile and a .dockerignore that build what the plan builds (into the source
+    /// directory, the build context, unless --output-dir says otherwise).
+    #[arg(long)]
+    pub dockerfile: bool,
+    /// Where the Dockerfile and .dockerignore go (default: the source directory). Docker reads
+    /// .dockerignore only from the build context's root.
+    #[arg(long, value_name = "DIR", requires = "dockerfile")]
+    pub output_dir: Option<PathBuf>,
+    /// Replace a Dockerfile or .dockerignore that is already there.
+    #[arg(long, requires = "dockerfile")]
+    pub force: bool,
+    /// Copy this CA bundle beside the Dockerfile for install steps to trust (a TLS-intercepting
+    /// proxy), as `build --ca-bundle` does; the Dockerfile says where it ends up.
+    #[arg(long, value_name = "FILE", requires = "dockerfile")]
+    pub ca_bundle: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

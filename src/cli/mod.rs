@@ -2,6 +2,7 @@
 
 pub mod args;
 mod build;
+mod eject;
 mod local;
 mod metadata;
 mod output;
@@ -106,8 +107,15 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
             );
             Ok(exit::OK)
         }
-        Command::Plan { project, json } => {
+        Command::Plan {
+            project,
+            json,
+            eject,
+        } => {
             let plan = load(&project, &catalog, today)?;
+            if eject.dockerfile {
+                return eject::eject(&plan, &eject);
+            }
             let out = if json {
                 serde_json::to_string_pretty(&plan).expect("a plan always serializes") + "\n"
             } else {

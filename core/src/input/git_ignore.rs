@@ -56,6 +56,36 @@ impl GitIgnore {
         })
     }
 
+    /// Every entry under the source root that git ignores, as paths from the root, sorted; an
+    /// ignored directory is one entry (git does not look inside it). `.git` is not walked.
+    /// `plan --dockerfile` writes them into `.dockerignore`: Docker reads no `.gitignore`.
+    pub fn ignored_entries(&mut self) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut dirs = vec![self.root.clone()];
+        while let Some(dir) = dirs.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                if entry.file_name() == ".git" {
+                    continue;
+                }
+                let path = entry.path();
+                // A symlink to a directory is a link in the copy, not a directory to enter.
+                let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
+                if self.ignored(&path, is_dir) {
+                    if let Ok(rel) = path.strip_prefix(&self.root) {
+                        found.push(rel.to_string_lossy().into_owned());
+                    }
+                } else if is_dir {
+                    dirs.push(path);
+                }
+            }
+        }
+        found.sort();
+        found
+    }
+
     /// Whether git ignores `relative` (a path under the source root), or a directory it is in.
     pub fn ignores(&mut self, relative: &Path) -> bool {
         let mut path = self.root.clone();

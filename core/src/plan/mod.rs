@@ -2,6 +2,7 @@
 //! configuration. Computing it touches no engine; the engine walks it in order and decides nothing
 //! App Runner-specific. `plan` prints it, `plan --json` saves it, `build --plan FILE` builds it.
 
+pub mod eject;
 mod install_target;
 mod installs;
 pub mod layers;

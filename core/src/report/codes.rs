@@ -1,7 +1,7 @@
 //! Every message's stable code, shown as `error[AR112]` so that people can search for it; the
 //! README lists them all (a test checks). AR1xx: apprunner.yaml and the settings; AR2xx: runtimes
 //! and versions; AR3xx: a project's own files (detection); AR4xx: plan warnings; AR5xx: the build;
-//! AR6xx: `run`; AR7xx: the command line and the files it names.
+//! AR6xx: `run`; AR7xx: the command line and the files it names; AR8xx: `plan --dockerfile`.
 
 /// A message's code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -127,3 +127,7 @@ pub const PLAN_SOURCE_ELSEWHERE: Code = Code("AR704");
 pub const OUTPUT_INVALID: Code = Code("AR705");
 pub const OUTPUT_NOT_WRITTEN: Code = Code("AR706");
 pub const NOT_PUSHED: Code = Code("AR707");
+
+pub const EJECT_WOULD_REPLACE: Code = Code("AR800");
+pub const EJECT_CANNOT_EXPRESS: Code = Code("AR801");
+pub const EJECT_NOT_WRITTEN: Code = Code("AR802");
