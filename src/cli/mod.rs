@@ -2,6 +2,7 @@
 
 pub mod args;
 mod build;
+mod export;
 mod local;
 mod output;
 mod push;
@@ -124,6 +125,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         }
         Command::Run(opts) => tokio_runtime().block_on(run::run_command(&opts, &catalog, today)),
         Command::Cache { action, cache_dir } => tokio_runtime().block_on(cache(action, cache_dir)),
+        Command::Export(opts) => export::export_command(&opts, &catalog, today),
         Command::Runtimes { json } => {
             if json {
                 let list: Vec<_> = catalog.runtimes.values().collect();
