@@ -17,7 +17,7 @@ pub fn export(service: &Service, mut diagnostics: Diagnostics) -> Exported {
     )];
     if !service.secrets.is_empty() {
         let how = format!(
-            "kubectl create secret generic {secret} --from-env-file=secrets.env (secrets.env: one NAME=VALUE line per key below, the file `apprunner-build run --secrets-file` reads)"
+            "kubectl create secret generic {secret} --from-env-file=secrets.env (secrets.env: one NAME=VALUE line per key listed, the file `apprunner-build run --secrets-file` reads)"
         );
         let sources: Vec<String> = service
             .secrets
