@@ -54,7 +54,13 @@ fn settings(service: &str) -> Vec<&'static str> {
 
 fn export(target: &str, service: &str, extra: &[&str]) -> Output {
     shipped_cli()
-        .args(["export", target, &format!("{GUIDE}/{service}"), "--image", IMAGE])
+        .args([
+            "export",
+            target,
+            &format!("{GUIDE}/{service}"),
+            "--image",
+            IMAGE,
+        ])
         .args(settings(service))
         .args(extra)
         .output()
@@ -117,7 +123,11 @@ fn an_output_directory_gets_the_files_and_the_notes() {
         .map(|f| std::fs::read_to_string(out_dir.join(f)).unwrap())
         .collect();
     assert!(files[0].contains("secretKeyRef") && files[0].contains("kubectl create secret"));
-    assert!(files[2].contains("[AR802]") && files[2].contains("[AR804]"), "{}", files[2]);
+    assert!(
+        files[2].contains("[AR802]") && files[2].contains("[AR804]"),
+        "{}",
+        files[2]
+    );
     // The printed form is the files, joined.
     let printed = export("kubernetes", "with-secrets", &[]);
     assert_eq!(
@@ -127,7 +137,11 @@ fn an_output_directory_gets_the_files_and_the_notes() {
     // A file where the directory should be: AR806, exit 2.
     let blocked = dir.path().join("file");
     std::fs::write(&blocked, "").unwrap();
-    let out = export("ecs", "python-minimal", &["--output-dir", blocked.to_str().unwrap()]);
+    let out = export(
+        "ecs",
+        "python-minimal",
+        &["--output-dir", blocked.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("error[AR806]"));
 }
@@ -176,7 +190,14 @@ fn every_export_passes_its_platforms_schema() {
         .collect();
     runs.push((
         "nodejs-extended".into(),
-        vec!["--health-check", "http:/", "--cpu", "4096", "--memory", "2048"],
+        vec![
+            "--health-check",
+            "http:/",
+            "--cpu",
+            "4096",
+            "--memory",
+            "2048",
+        ],
     ));
     for (i, (service, extra)) in runs.iter().enumerate() {
         for target in TARGETS {
@@ -188,7 +209,10 @@ fn every_export_passes_its_platforms_schema() {
             let checked = validate(&python, target, &dir);
             let said = shown(&checked);
             assert_eq!(checked.status.code(), Some(0), "{service} {target}: {said}");
-            eprintln!("{service} {target}:\n{}", String::from_utf8_lossy(&checked.stdout));
+            eprintln!(
+                "{service} {target}:\n{}",
+                String::from_utf8_lossy(&checked.stdout)
+            );
         }
     }
 }
@@ -199,21 +223,45 @@ fn the_schema_checks_catch_a_wrong_field() {
     let tmp = tempfile::tempdir().unwrap();
     // One mistake per file, each of a kind the schema knows: an unknown field, a wrong type.
     let breaks: [(&str, &str, &str, &str); 4] = [
-        ("ecs", "task-definition.json", "\"essential\": true", "\"essential\": \"yes\""),
-        ("ecs", "express-gateway-service.json", "\"serviceName\"", "\"service\""),
+        (
+            "ecs",
+            "task-definition.json",
+            "\"essential\": true",
+            "\"essential\": \"yes\"",
+        ),
+        (
+            "ecs",
+            "express-gateway-service.json",
+            "\"serviceName\"",
+            "\"service\"",
+        ),
         ("kubernetes", "deployment.yaml", "workingDir:", "workDir:"),
-        ("cloudrun", "service.yaml", "containerPort: 8000", "containerPort: \"8000\""),
+        (
+            "cloudrun",
+            "service.yaml",
+            "containerPort: 8000",
+            "containerPort: \"8000\"",
+        ),
     ];
     for (target, file, from, to) in breaks {
         let dir = tmp.path().join(format!("{target}-{file}"));
-        let out = export(target, "with-secrets", &["--output-dir", dir.to_str().unwrap()]);
+        let out = export(
+            target,
+            "with-secrets",
+            &["--output-dir", dir.to_str().unwrap()],
+        );
         assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
         let path = dir.join(file);
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains(from), "{file} has no {from}");
         std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
         let checked = validate(&python, target, &dir);
-        assert_eq!(checked.status.code(), Some(1), "{file}: {}", shown(&checked));
+        assert_eq!(
+            checked.status.code(),
+            Some(1),
+            "{file}: {}",
+            shown(&checked)
+        );
         assert!(String::from_utf8_lossy(&checked.stderr).contains(&format!("invalid: {file}")));
     }
 }

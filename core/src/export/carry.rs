@@ -50,7 +50,9 @@ pub fn placeholder(field: &str, placeholder: &str, flag: &str, why: &str) -> Dia
         format!("`{field}` is the placeholder `{placeholder}`"),
     )
     .with_note(why.to_string())
-    .with_help(format!("pass {flag} ARN, or replace the placeholder before using the file"))
+    .with_help(format!(
+        "pass {flag} ARN, or replace the placeholder before using the file"
+    ))
 }
 
 /// A part of the health check the target holds differently.
@@ -62,7 +64,9 @@ pub fn health_changed(message: impl Into<String>, note: impl Into<String>) -> Di
 pub fn size_rounded(asked: &str, got: &str, target: &str) -> Diagnostic {
     Diagnostic::warning(
         codes::EXPORT_SIZE_ROUNDED,
-        format!("{asked} is not a {target} size: the output asks for {got}, the smallest that holds it"),
+        format!(
+            "{asked} is not a {target} size: the output asks for {got}, the smallest that holds it"
+        ),
     )
     .with_help("pass --cpu and --memory of a size the target offers to choose another")
 }

@@ -26,7 +26,13 @@ pub fn export(service: &Service, mut diagnostics: Diagnostics) -> Exported {
         let sources: Vec<String> = service
             .secrets
             .iter()
-            .map(|s| format!("Secret Manager secret {} ← {}", secret_id(&s.name), s.value_from))
+            .map(|s| {
+                format!(
+                    "Secret Manager secret {} ← {}",
+                    secret_id(&s.name),
+                    s.value_from
+                )
+            })
             .collect();
         comment.push("Before deploying: create these Secret Manager secrets, whose values this file never holds:".into());
         comment.push(format!("  {how}"));

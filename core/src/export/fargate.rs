@@ -125,7 +125,10 @@ mod tests {
         for &cpu in APP_RUNNER_CPU {
             for &memory in APP_RUNNER_MEMORY {
                 let got = fargate_size(Size { cpu, memory });
-                assert!(got.cpu >= cpu && got.memory >= memory, "{cpu}/{memory}: {got:?}");
+                assert!(
+                    got.cpu >= cpu && got.memory >= memory,
+                    "{cpu}/{memory}: {got:?}"
+                );
             }
         }
     }
@@ -133,15 +136,50 @@ mod tests {
     #[test]
     fn app_runner_combinations_are_exact_and_others_round_up() {
         // App Runner's own combinations are all Fargate sizes.
-        for (cpu, memory) in [(256, 512), (256, 1024), (512, 1024), (1024, 2048), (1024, 3072), (2048, 6144), (4096, 12288)] {
+        for (cpu, memory) in [
+            (256, 512),
+            (256, 1024),
+            (512, 1024),
+            (1024, 2048),
+            (1024, 3072),
+            (2048, 6144),
+            (4096, 12288),
+        ] {
             let want = Size { cpu, memory };
             assert_eq!(fargate_size(want), want);
         }
         // 1 vCPU with 0.5 GB: Fargate's 1 vCPU starts at 2 GB.
-        assert_eq!(fargate_size(Size { cpu: 1024, memory: 512 }), Size { cpu: 1024, memory: 2048 });
+        assert_eq!(
+            fargate_size(Size {
+                cpu: 1024,
+                memory: 512
+            }),
+            Size {
+                cpu: 1024,
+                memory: 2048
+            }
+        );
         // 0.25 vCPU with 4 GB: 0.25 vCPU stops at 2 GB, so the CPU goes up.
-        assert_eq!(fargate_size(Size { cpu: 256, memory: 4096 }), Size { cpu: 512, memory: 4096 });
+        assert_eq!(
+            fargate_size(Size {
+                cpu: 256,
+                memory: 4096
+            }),
+            Size {
+                cpu: 512,
+                memory: 4096
+            }
+        );
         // 4 vCPU with 2 GB: Fargate's 4 vCPU starts at 8 GB.
-        assert_eq!(fargate_size(Size { cpu: 4096, memory: 2048 }), Size { cpu: 4096, memory: 8192 });
+        assert_eq!(
+            fargate_size(Size {
+                cpu: 4096,
+                memory: 2048
+            }),
+            Size {
+                cpu: 4096,
+                memory: 8192
+            }
+        );
     }
 }

@@ -156,7 +156,7 @@ fn service_manifest(service: &Service) -> Value {
 
 /// CPU units as a Kubernetes quantity: `1`, `250m`.
 pub fn cpu_quantity(units: u32) -> String {
-    if units % 1024 == 0 {
+    if units.is_multiple_of(1024) {
         (units / 1024).to_string()
     } else {
         format!("{}m", units as u64 * 1000 / 1024)
@@ -165,7 +165,7 @@ pub fn cpu_quantity(units: u32) -> String {
 
 /// MiB as a Kubernetes quantity: `2Gi`, `512Mi`.
 pub fn memory_quantity(mib: u32) -> String {
-    if mib % 1024 == 0 {
+    if mib.is_multiple_of(1024) {
         format!("{}Gi", mib / 1024)
     } else {
         format!("{mib}Mi")

@@ -111,7 +111,9 @@ impl Service {
             runtime: runtime.to_string(),
             size: Size {
                 cpu: settings.cpu.unwrap_or(fargate::APP_RUNNER_DEFAULT.cpu),
-                memory: settings.memory.unwrap_or(fargate::APP_RUNNER_DEFAULT.memory),
+                memory: settings
+                    .memory
+                    .unwrap_or(fargate::APP_RUNNER_DEFAULT.memory),
             },
             health: settings.health.clone(),
             instance_role: settings.instance_role.clone(),

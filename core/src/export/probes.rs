@@ -43,8 +43,14 @@ mod tests {
     #[test]
     fn checks_use_the_runtime_interpreter() {
         let tcp = shell_check("python311", &HealthProtocol::Tcp, 8080);
-        assert!(tcp.starts_with("python3 -c") && tcp.contains("8080"), "{tcp}");
+        assert!(
+            tcp.starts_with("python3 -c") && tcp.contains("8080"),
+            "{tcp}"
+        );
         let http = shell_check("nodejs22", &HealthProtocol::Http("/it's".into()), 3000);
-        assert!(http.starts_with("node -e") && http.contains("3000/it%27s"), "{http}");
+        assert!(
+            http.starts_with("node -e") && http.contains("3000/it%27s"),
+            "{http}"
+        );
     }
 }

@@ -31,7 +31,7 @@ fn write_value(out: &mut String, value: &Value, indent: usize) {
                 push_indent(out, indent);
                 out.push('-');
                 match item {
-                    // A mapping's first key goes on the dash's line, as kubectl writes it.
+                    // A mapping's first key goes on the dash's line.
                     Value::Object(map) if !map.is_empty() => {
                         let mut inner = String::new();
                         write_value(&mut inner, item, indent + 2);
@@ -115,9 +115,9 @@ mod tests {
             document(&["made by a test".into()], &v),
             // serde_json's maps are sorted by key.
             "# made by a test\n\
-             args:\n- \"/bin/sh\"\n- \"-c\"\n- \"echo \\\"hi\\\"\\n\"\n\
+             args:\n  - \"/bin/sh\"\n  - \"-c\"\n  - \"echo \\\"hi\\\"\\n\"\n\
              kind: \"Service\"\n\
-             spec:\n  empty: []\n  \"on\": true\n  ports:\n  - name: \"http\"\n    port: 80\n"
+             spec:\n  empty: []\n  \"on\": true\n  ports:\n    - name: \"http\"\n      port: 80\n"
         );
     }
 }
