@@ -265,3 +265,40 @@ fn the_schema_checks_catch_a_wrong_field() {
         assert!(String::from_utf8_lossy(&checked.stderr).contains(&format!("invalid: {file}")));
     }
 }
+
+#[test]
+fn the_api_settings_flags_describe_a_service_without_apprunner_yaml() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = shipped_cli()
+        .current_dir(dir.path())
+        .args(["export", "kubernetes", "--configuration-source", "api"])
+        .args(["--runtime", "nodejs22", "--start-command", "node server.js"])
+        .args(["--port", "3000", "--runtime-env", "NODE_ENV=production"])
+        .args(["--image", IMAGE])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", shown(&out));
+    let yaml = String::from_utf8_lossy(&out.stdout);
+    for want in [
+        "containerPort: 3000",
+        "name: \"NODE_ENV\"\n              value: \"production\"",
+        "- \"node server.js\"",
+    ] {
+        assert!(yaml.contains(want), "{want} not in:\n{yaml}");
+    }
+    // The file-only checks hold for flags too: a start command alone is refused as validate refuses it.
+    let out = shipped_cli()
+        .current_dir(dir.path())
+        .args([
+            "export",
+            "ecs",
+            "--configuration-source",
+            "api",
+            "--start-command",
+            "x",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", shown(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("[AR130]"));
+}
