@@ -105,7 +105,7 @@ fn flag_values_are_checked() {
     let out = export("ecs", "python-minimal", &["--cpu", "3 vCPU"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("[AR800]") && err.contains("3 vCPU"), "{err}");
+    assert!(err.contains("[AR810]") && err.contains("3 vCPU"), "{err}");
 }
 
 #[test]
@@ -124,7 +124,7 @@ fn an_output_directory_gets_the_files_and_the_notes() {
         .collect();
     assert!(files[0].contains("secretKeyRef") && files[0].contains("kubectl create secret"));
     assert!(
-        files[2].contains("[AR802]") && files[2].contains("[AR804]"),
+        files[2].contains("[AR812]") && files[2].contains("[AR814]"),
         "{}",
         files[2]
     );
@@ -134,7 +134,7 @@ fn an_output_directory_gets_the_files_and_the_notes() {
         String::from_utf8_lossy(&printed.stdout),
         format!("{}---\n{}", files[0], files[1])
     );
-    // A file where the directory should be: AR806, exit 2.
+    // A file where the directory should be: AR816, exit 2.
     let blocked = dir.path().join("file");
     std::fs::write(&blocked, "").unwrap();
     let out = export(
@@ -143,7 +143,7 @@ fn an_output_directory_gets_the_files_and_the_notes() {
         &["--output-dir", blocked.to_str().unwrap()],
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("error[AR806]"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error[AR816]"));
 }
 
 /// The venv's python, or `None` (said) when scripts/test.sh did not make it; under CI, a failure.
