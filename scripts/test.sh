@@ -10,6 +10,19 @@ scripts/start-registry.sh
 command -v skopeo >/dev/null 2>&1 || { apt-get update -qq; apt-get install -y -qq skopeo >/dev/null; }
 # socat is the TLS front (client certificates verified) before the engine in tests/engines/tls.rs.
 command -v socat >/dev/null 2>&1 || { apt-get update -qq; apt-get install -y -qq socat >/dev/null; }
+# The platforms' own schemas that `export`'s output is checked against (tests/export.rs, through
+# scripts/validate-export.py): botocore's ECS model, kubernetes-validate, Knative Serving's models.
+# A venv outside the repository, made once and kept; pinned so that a check means the same each run.
+pyvalidators=/var/cache/apprunner-build-fixtures/pyvalidators
+pyvalidator_pins="botocore==1.44.18 kubernetes-validate==1.37.0 cloudcoil-models-knative-serving==1.17.0.1"
+if [ "$(cat "$pyvalidators/pins" 2>/dev/null)" != "$pyvalidator_pins" ]; then
+  rm -rf "$pyvalidators"
+  python3 -m venv "$pyvalidators"
+  # shellcheck disable=SC2086 # one argument per pin
+  "$pyvalidators/bin/pip" install -q $pyvalidator_pins
+  echo "$pyvalidator_pins" >"$pyvalidators/pins"
+fi
+export APPRUNNER_TEST_PYVALIDATORS="$pyvalidators"
 catalog=$(scripts/fixture-images.sh | tail -n 1)
 export APPRUNNER_TEST_CATALOG="$catalog"
 # The second engines (tests/engines/): Docker 26 with classic overlay2 and with the containerd image

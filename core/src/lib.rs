@@ -11,12 +11,14 @@
 //!   the build log — and the rendering of diagnostics. Each step's error messages live beside its
 //!   error type (`resolve::messages`, `engine::messages`).
 //!
-//! [`project`] runs input → resolve → plan for a directory.
+//! [`project`] runs input → resolve → plan for a directory; [`export`] writes the service it
+//! describes in another platform's format.
 
 // Errors carry the located source line they point at; they are built once per run, not in hot paths.
 #![allow(clippy::result_large_err)]
 
 pub mod engine;
+pub mod export;
 pub mod input;
 pub mod output;
 pub mod plan;

@@ -32,6 +32,9 @@ pub struct ProjectArgs {
 #[derive(Debug, Clone, Default)]
 pub struct Loaded {
     pub plan: Option<BuildPlan>,
+    /// The settings the plan was made from, with what a plan leaves out (secrets' references):
+    /// what `export` reads. Set whenever `plan` is.
+    pub config: Option<crate::input::config::AppRunnerConfig>,
     pub diagnostics: Diagnostics,
 }
 
@@ -112,6 +115,7 @@ pub fn load(args: &ProjectArgs, catalog: &Catalog, today: chrono::NaiveDate) -> 
         Err(d) => {
             return Loaded {
                 plan: None,
+                config: None,
                 diagnostics: Diagnostics(vec![d]),
             }
         }
@@ -121,6 +125,7 @@ pub fn load(args: &ProjectArgs, catalog: &Catalog, today: chrono::NaiveDate) -> 
         diagnostics.push(missing_root(&root, args.source_directory.is_some()));
         return Loaded {
             plan: None,
+            config: None,
             diagnostics,
         };
     }
@@ -151,6 +156,7 @@ pub fn load(args: &ProjectArgs, catalog: &Catalog, today: chrono::NaiveDate) -> 
         }
     }
     let mut plan = None;
+    let mut config = None;
     if let (Some(settings), Some(runtime), Some(excludes), true) =
         (&input.settings, checked, excludes, input_ok)
     {
@@ -170,10 +176,12 @@ pub fn load(args: &ProjectArgs, catalog: &Catalog, today: chrono::NaiveDate) -> 
                 plan::layers::apply(&mut p, &files);
             }
             plan = Some(p);
+            config = Some(settings.clone());
         }
     }
     Loaded {
         plan,
+        config,
         diagnostics: diagnostics.sorted(),
     }
 }

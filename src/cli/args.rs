@@ -61,6 +61,11 @@ pub enum Command {
         #[arg(long, value_name = "DIR", global = true)]
         cache_dir: Option<PathBuf>,
     },
+    /// Write the service as apprunner.yaml (or the settings flags) and App Runner's service
+    /// settings describe it, in another platform's format: ECS (a Fargate task definition and an
+    /// Express Mode service), Kubernetes (a Deployment and a Service) or Cloud Run (a Knative
+    /// service). What does not carry over is listed on stderr.
+    Export(Box<ExportOpts>),
     /// List the runtimes and versions in the catalog.
     Runtimes {
         /// Print the catalog as JSON.
@@ -214,25 +219,38 @@ pub struct RunArgs {
     // Checked after parsing, not by clap, whose errors would repeat a value given by mistake.
     #[arg(long = "secret", value_name = "NAME", help_heading = "Running")]
     pub secret: Vec<String>,
+    #[command(flatten)]
+    pub health: HealthArgs,
+}
+
+/// App Runner's health check, as `run` checks it and `export` writes it; App Runner's defaults.
+#[derive(Debug, Args, Clone)]
+pub struct HealthArgs {
     /// `tcp` (App Runner's default), `http` or `http:/path`.
-    #[arg(long, default_value = "tcp", value_name = "PROTOCOL", value_parser = parse_health_check, help_heading = "Running")]
+    #[arg(long, default_value = "tcp", value_name = "PROTOCOL", value_parser = parse_health_check, help_heading = "Health check")]
     pub health_check: HealthProtocol,
     /// Seconds between health checks.
-    #[arg(long, default_value_t = HealthCheck::APP_RUNNER.interval.as_secs(), value_name = "SECONDS", help_heading = "Running")]
+    #[arg(long, default_value_t = HealthCheck::APP_RUNNER.interval.as_secs(), value_name = "SECONDS", help_heading = "Health check")]
     pub health_interval: u64,
     /// Seconds a health check may take.
-    #[arg(long, default_value_t = HealthCheck::APP_RUNNER.timeout.as_secs(), value_name = "SECONDS", help_heading = "Running")]
+    #[arg(long, default_value_t = HealthCheck::APP_RUNNER.timeout.as_secs(), value_name = "SECONDS", help_heading = "Health check")]
     pub health_timeout: u64,
     /// Checks that must pass in a row.
-    #[arg(long, default_value_t = HealthCheck::APP_RUNNER.healthy_threshold, value_name = "N", help_heading = "Running")]
+    #[arg(long, default_value_t = HealthCheck::APP_RUNNER.healthy_threshold, value_name = "N", help_heading = "Health check")]
     pub healthy_threshold: u32,
     /// Checks that must fail in a row before the service is called unhealthy.
-    #[arg(long, default_value_t = HealthCheck::APP_RUNNER.unhealthy_threshold, value_name = "N", help_heading = "Running")]
+    #[arg(long, default_value_t = HealthCheck::APP_RUNNER.unhealthy_threshold, value_name = "N", help_heading = "Health check")]
     pub unhealthy_threshold: u32,
 }
 
 impl RunArgs {
     pub fn health(&self) -> HealthCheck {
+        self.health.check()
+    }
+}
+
+impl HealthArgs {
+    pub fn check(&self) -> HealthCheck {
         HealthCheck {
             protocol: self.health_check.clone(),
             interval: std::time::Duration::from_secs(self.health_interval.max(1)),
@@ -277,6 +295,56 @@ pub struct RunOpts {
 pub enum RunTarget {
     Directory(PathBuf),
     Image(String),
+}
+
+/// `export`'s options: the target, the project, and App Runner's service settings that
+/// apprunner.yaml does not hold.
+#[derive(Debug, Args, Clone)]
+pub struct ExportOpts {
+    /// The platform: `ecs`, `kubernetes` or `cloudrun`.
+    #[arg(value_enum)]
+    pub target: TargetArg,
+    #[command(flatten)]
+    pub project: ProjectOpts,
+    /// The image the service runs, as the target pulls it (REGISTRY/NAME:TAG or @sha256:…).
+    /// Default: the name `build` gives (the directory's), which a warning says to replace.
+    #[arg(long, value_name = "REF", value_parser = parse_export_text, help_heading = "Service settings")]
+    pub image: Option<String>,
+    /// The service's name (default: the directory's), made a DNS label.
+    #[arg(long, value_name = "NAME", value_parser = parse_export_text, help_heading = "Service settings")]
+    pub name: Option<String>,
+    /// App Runner's instance CPU: 256|512|1024|2048|4096, or 0.25|0.5|1|2|4 vCPU (default 1 vCPU).
+    #[arg(long, value_name = "CPU", value_parser = parse_export_cpu, help_heading = "Service settings")]
+    pub cpu: Option<u32>,
+    /// App Runner's instance memory: 512 to 12288 (MiB), or 0.5 to 12 GB (default 2 GB).
+    #[arg(long, value_name = "MEMORY", value_parser = parse_export_memory, help_heading = "Service settings")]
+    pub memory: Option<u32>,
+    /// App Runner's instance role: ECS's taskRoleArn.
+    #[arg(long, value_name = "ARN", value_parser = parse_export_text, help_heading = "Service settings")]
+    pub instance_role: Option<String>,
+    /// ECS: the task execution role (image pulls, logs, secrets); a placeholder without it.
+    #[arg(long, value_name = "ARN", value_parser = parse_export_text, help_heading = "Service settings")]
+    pub execution_role: Option<String>,
+    /// ECS Express Mode: the infrastructure role; a placeholder without it.
+    #[arg(long, value_name = "ARN", value_parser = parse_export_text, help_heading = "Service settings")]
+    pub infrastructure_role: Option<String>,
+    #[command(flatten)]
+    pub health: HealthArgs,
+    /// Write the files into DIR (made when missing) instead of printing them, with NOTES.txt: what
+    /// did not carry over and what to create or fill in.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+}
+
+/// `export`'s target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TargetArg {
+    /// Amazon ECS on Fargate: a task definition and an Express Mode service.
+    Ecs,
+    /// A Kubernetes Deployment and Service.
+    Kubernetes,
+    /// Google Cloud Run: a Knative service.
+    Cloudrun,
 }
 
 #[derive(Debug, Args, Clone)]
@@ -409,6 +477,28 @@ pub fn parse_env_var(text: &str) -> Result<EnvVar, String> {
             codes::LOCAL_VALUE_INVALID
         )),
     }
+}
+
+fn parse_export_cpu(text: &str) -> Result<u32, String> {
+    apprunner_build::export::fargate::parse_cpu(text)
+        .map_err(|e| format!("[{}] {e}", codes::EXPORT_VALUE_INVALID))
+}
+
+fn parse_export_memory(text: &str) -> Result<u32, String> {
+    apprunner_build::export::fargate::parse_memory(text)
+        .map_err(|e| format!("[{}] {e}", codes::EXPORT_VALUE_INVALID))
+}
+
+/// An image reference, a name or an ARN: one word, as the target reads it.
+fn parse_export_text(text: &str) -> Result<String, String> {
+    if text.is_empty() || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "[{}] `{}` is empty or holds a space or a control character",
+            codes::EXPORT_VALUE_INVALID,
+            text.escape_debug()
+        ));
+    }
+    Ok(text.to_string())
 }
 
 fn parse_output(text: &str) -> Result<Output, String> {

@@ -3,6 +3,7 @@
 pub mod args;
 mod build;
 mod eject;
+mod export;
 mod local;
 mod metadata;
 mod output;
@@ -133,6 +134,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         }
         Command::Run(opts) => tokio_runtime().block_on(run::run_command(&opts, &catalog, today)),
         Command::Cache { action, cache_dir } => tokio_runtime().block_on(cache(action, cache_dir)),
+        Command::Export(opts) => export::export_command(&opts, &catalog, today),
         Command::Runtimes { json } => {
             if json {
                 let list: Vec<_> = catalog.runtimes.values().collect();

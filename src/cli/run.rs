@@ -129,7 +129,11 @@ async fn serve(
 }
 
 fn report_run_failure(log: &BuildLog, e: &RunError, args: &RunArgs) -> CliError {
-    for line in messages::run_failure(e, args.unhealthy_threshold, args.health_interval) {
+    for line in messages::run_failure(
+        e,
+        args.health.unhealthy_threshold,
+        args.health.health_interval,
+    ) {
         log.app_runner(line);
     }
     CliError::Reported(messages::run_exit_code(e))

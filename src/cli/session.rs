@@ -70,16 +70,20 @@ pub(crate) async fn connect(log: &BuildLog, announce: bool) -> Result<Session, C
 
 /// The image name for a source directory when none is given: the directory's name.
 pub(crate) fn image_name(plan: &BuildPlan, tag: Option<&str>) -> Result<ImageName, EngineError> {
-    let default_name = plan
-        .source_root
+    ImageName::parse(tag.unwrap_or(&directory_name(plan)))
+}
+
+/// The source directory's name, lowercase: the image's name when none is given, and the
+/// service's in `export`.
+pub(crate) fn directory_name(plan: &BuildPlan) -> String {
+    plan.source_root
         .canonicalize()
         .ok()
         .and_then(|p| {
             p.file_name()
                 .map(|n| n.to_string_lossy().to_ascii_lowercase())
         })
-        .unwrap_or_else(|| "app".into());
-    ImageName::parse(tag.unwrap_or(&default_name))
+        .unwrap_or_else(|| "app".into())
 }
 
 /// Local files that sit in the source tree and must not reach the image: the `--secrets-file`,

@@ -1,7 +1,7 @@
 //! Every message's stable code, shown as `error[AR112]` so that people can search for it; the
 //! README lists them all (a test checks). AR1xx: apprunner.yaml and the settings; AR2xx: runtimes
 //! and versions; AR3xx: a project's own files (detection); AR4xx: plan warnings; AR5xx: the build;
-//! AR6xx: `run`; AR7xx: the command line and the files it names; AR8xx: `plan --dockerfile`.
+//! AR6xx: `run`; AR7xx: the command line and the files it names; AR80x: `plan --dockerfile`; AR81x: `export`.
 
 /// A message's code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -131,3 +131,17 @@ pub const NOT_PUSHED: Code = Code("AR707");
 pub const EJECT_WOULD_REPLACE: Code = Code("AR800");
 pub const EJECT_CANNOT_EXPRESS: Code = Code("AR801");
 pub const EJECT_NOT_WRITTEN: Code = Code("AR802");
+/// `export`: a flag's value that cannot be used (`--cpu`, `--memory`, `--image`, `--name`).
+pub const EXPORT_VALUE_INVALID: Code = Code("AR810");
+/// `export`: CPU and memory raised to the nearest size the target offers (warning).
+pub const EXPORT_SIZE_ROUNDED: Code = Code("AR811");
+/// `export`: an App Runner setting the target has no place for (note).
+pub const EXPORT_NOT_CARRIED: Code = Code("AR812");
+/// `export`: a part of the health check the target holds differently, or not at all (warning).
+pub const EXPORT_HEALTH_CHECK_CHANGED: Code = Code("AR813");
+/// `export`: secrets to create on the target before the service starts (note).
+pub const EXPORT_SECRETS_TO_CREATE: Code = Code("AR814");
+/// `export`: a value the output holds as a placeholder or a local name, to fill in (warning).
+pub const EXPORT_VALUE_TO_FILL: Code = Code("AR815");
+/// `export`: the output directory cannot be written.
+pub const EXPORT_NOT_WRITTEN: Code = Code("AR816");
