@@ -22,77 +22,6 @@ impl Drop for TlsFront {
     }
 }
 
-fn run(dir: &Path, args: &[&str]) {
-    let out = Command::new(args[0])
-        .args(&args[1..])
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{args:?}: {}", text(&out));
-}
-
-/// The CA, the engine's certificate for 127.0.0.1, and the client's (`ca.pem`, `cert.pem`,
-/// `key.pem`, as DOCKER_CERT_PATH holds them).
-fn certificates(dir: &Path) {
-    let req = |key: &str, out: &str, cn: &str| {
-        run(
-            dir,
-            &[
-                "openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", out,
-                "-subj", cn,
-            ],
-        );
-    };
-    run(
-        dir,
-        &[
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca-key.pem",
-            "-out",
-            "ca.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=test-ca",
-        ],
-    );
-    req("server-key.pem", "server.csr", "/CN=127.0.0.1");
-    std::fs::write(dir.join("ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
-    let sign = |csr: &str, out: &str, ext: &str| {
-        run(
-            dir,
-            &[
-                "openssl",
-                "x509",
-                "-req",
-                "-in",
-                csr,
-                "-CA",
-                "ca.pem",
-                "-CAkey",
-                "ca-key.pem",
-                "-CAcreateserial",
-                "-out",
-                out,
-                "-days",
-                "2",
-                "-extfile",
-                ext,
-            ],
-        );
-    };
-    sign("server.csr", "server.pem", "ext");
-    req("key.pem", "client.csr", "/CN=client");
-    std::fs::write(dir.join("cext"), "extendedKeyUsage=clientAuth\n").unwrap();
-    sign("client.csr", "cert.pem", "cext");
-}
-
 /// The TLS front for the engine at `socket`, or `None` (said) without socat, unless CI is set.
 fn tls_front(certs: &Path, socket: &str) -> Option<TlsFront> {
     if Command::new("socat").arg("-V").output().is_err() {
@@ -141,7 +70,7 @@ async fn a_tls_engine_with_client_certificates() {
     };
     let socket = engine.host.strip_prefix("unix://").unwrap().to_string();
     let certs = tempfile::tempdir().unwrap();
-    certificates(certs.path());
+    certificates_for(certs.path(), "127.0.0.1");
     let Some(front) = tls_front(certs.path(), &socket) else {
         return;
     };

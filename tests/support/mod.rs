@@ -4,7 +4,7 @@
 //! prints (`json`), and, for the tests that need a real Docker engine with the fixture runtime
 //! images, builds (`engine`), containers and images that are cleaned up even when a test panics
 //! (`containers`), confined containers as they start (`confine`), what an image's export holds
-//! (`export`) and registries to push to (`registry`).
+//! (`export`), registries to push to (`registry`) and certificates for TLS peers (`tls`).
 //!
 //! The engine tests are `#[ignore]`d so that a plain `cargo test` passes on a machine without an
 //! engine; `scripts/test.sh` runs them with `--include-ignored`.
@@ -25,10 +25,11 @@ mod json;
 mod plans;
 mod project;
 mod registry;
+mod tls;
 
 // Every test binary uses part of these: what one leaves unused is no unused import either.
 #[allow(unused_imports)]
 pub use self::{
     cli::*, confine::*, containers::*, engine::*, export::*, http::*, interrupt::*, json::*,
-    plans::*, project::*, registry::*,
+    plans::*, project::*, registry::*, tls::*,
 };

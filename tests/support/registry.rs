@@ -21,63 +21,7 @@ impl Registry {
     pub fn tls_with_login(host: &str, user: &str, password: &str) -> Registry {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        let openssl = |args: &[&str]| {
-            let out = Command::new("openssl")
-                .args(args)
-                .current_dir(d)
-                .output()
-                .expect("openssl is installed");
-            assert!(
-                out.status.success(),
-                "openssl {args:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
-        openssl(&[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca-key.pem",
-            "-out",
-            "ca.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=apprunner-build test CA",
-        ]);
-        openssl(&[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "server-key.pem",
-            "-out",
-            "server.csr",
-            "-subj",
-            &format!("/CN={host}"),
-        ]);
-        std::fs::write(d.join("ext"), format!("subjectAltName=IP:{host}\n")).unwrap();
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca-key.pem",
-            "-CAcreateserial",
-            "-out",
-            "server.pem",
-            "-days",
-            "2",
-            "-extfile",
-            "ext",
-        ]);
+        super::tls::certificates_for(d, host);
         let hash = bcrypt::hash(password, 4).unwrap();
         std::fs::write(d.join("htpasswd"), format!("{user}:{hash}\n")).unwrap();
         let port = std::net::TcpListener::bind(format!("{host}:0"))
