@@ -166,8 +166,9 @@ pub struct ImageOpts {
     #[arg(long, value_name = "DURATION", value_parser = parse_command_timeout)]
     pub command_timeout: Option<CommandTimeout>,
     /// CA bundle (PEM) mounted read-only into build containers, for TLS-intercepting proxies.
-    /// Never part of the image.
-    #[arg(long, value_name = "FILE")]
+    /// Never part of the image. A CI runner behind such a proxy can set it once for every build
+    /// with APPRUNNER_BUILD_CA_BUNDLE.
+    #[arg(long, value_name = "FILE", env = "APPRUNNER_BUILD_CA_BUNDLE")]
     pub ca_bundle: Option<PathBuf>,
     /// Also write the log to this file.
     #[arg(long, value_name = "PATH")]

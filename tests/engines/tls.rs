@@ -7,57 +7,6 @@ use crate::support::*;
 use apprunner_build::report::exit;
 use sha2::Digest;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-
-/// `socat` relaying TLS on a loopback port to the engine's socket; stopped when dropped.
-struct TlsFront {
-    child: Child,
-    port: u16,
-}
-
-impl Drop for TlsFront {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// The TLS front for the engine at `socket`, or `None` (said) without socat, unless CI is set.
-fn tls_front(certs: &Path, socket: &str) -> Option<TlsFront> {
-    if Command::new("socat").arg("-V").output().is_err() {
-        let why = "socat is not installed (scripts/test.sh installs it)";
-        if std::env::var("CI").is_ok_and(|v| !["", "0", "false"].contains(&v.as_str())) {
-            panic!("{why}; CI runs every engine's tests");
-        }
-        eprintln!("skipped: {why}");
-        return None;
-    }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let cert = |f: &str| certs.join(f).display().to_string();
-    let listen = format!(
-        "openssl-listen:{port},bind=127.0.0.1,reuseaddr,fork,cert={},key={},cafile={},verify=1",
-        cert("server.pem"),
-        cert("server-key.pem"),
-        cert("ca.pem")
-    );
-    let child = Command::new("socat")
-        .args([listen, format!("unix-connect:{socket}")])
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let front = TlsFront { child, port };
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(front);
-        }
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    panic!("socat did not listen on {port}");
-}
 
 /// The build on the TLS engine works, and its log's first line names the engine and the route;
 /// without the client certificate, or without TLS, the engine refuses and the failure says why,
