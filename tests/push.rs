@@ -23,10 +23,13 @@ fn small_app() -> tempfile::TempDir {
     ])
 }
 
-/// `build -t TAG --push DIR` with `config` as DOCKER_CONFIG (and `path_first` ahead on PATH).
+/// `build -t TAG --push DIR` with `config` as DOCKER_CONFIG (and `path_first` ahead on PATH),
+/// writing its provenance statement beside the config.
 fn push(dir: &Path, tag: &str, config: &Path, path_first: Option<&Path>) -> (Output, String) {
     let mut c = cli();
     c.args(["build", "-t", tag, "--push"])
+        .arg("--provenance")
+        .arg(config.join("provenance.json"))
         .arg(dir)
         .env("DOCKER_CONFIG", config);
     if let Some(first) = path_first {
@@ -79,6 +82,32 @@ async fn a_push_sends_only_what_the_registry_lacks() {
         .unwrap();
     let digest = digest_header(&String::from_utf8_lossy(&head.stdout)).expect("pushed");
     assert!(pushed.contains(&format!("({digest})")), "{pushed}");
+
+    // The provenance statement's subject is the pushed manifest.
+    let statement: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(config.path().join("provenance.json")).unwrap())
+            .unwrap();
+    assert_eq!(statement["_type"], "https://in-toto.io/Statement/v1");
+    assert_eq!(statement["predicateType"], "https://slsa.dev/provenance/v1");
+    assert_eq!(statement["subject"][0]["name"], tag.as_str());
+    assert_eq!(
+        format!(
+            "sha256:{}",
+            statement["subject"][0]["digest"]["sha256"]
+                .as_str()
+                .unwrap()
+        ),
+        digest
+    );
+    let dependencies = statement["predicate"]["buildDefinition"]["resolvedDependencies"]
+        .as_array()
+        .unwrap();
+    assert!(
+        dependencies
+            .iter()
+            .any(|d| d["annotations"]["stage"] == "runtime" && d["digest"]["sha256"].is_string()),
+        "the base image by digest: {statement}"
+    );
 
     std::fs::write(app.path().join("index.js"), "console.log('edited')\n").unwrap();
     let (out, log) = push(app.path(), &tag, config.path(), None);

@@ -130,6 +130,10 @@ pub struct BuildOpts {
     /// with its time and cache decision, the runtime and the warnings (the README has the schema).
     #[arg(long, value_name = "FILE")]
     pub metadata_file: Option<PathBuf>,
+    /// Write an in-toto statement with a SLSA v1 provenance predicate for the image to FILE: its
+    /// subject is the pushed digest (else the OCI layout's, else the image id).
+    #[arg(long, value_name = "FILE")]
+    pub provenance: Option<PathBuf>,
     /// Write the image id to FILE.
     #[arg(long, value_name = "FILE")]
     pub iidfile: Option<PathBuf>,

@@ -62,6 +62,7 @@ pub(crate) async fn build_command(
         None
     };
     let session = connect(&log, true).await?;
+    let started = chrono::Utc::now();
     let exclude = local_files_in_source(&plan, &opts.run_args, &log);
     let written_out = opts.output.as_ref().is_some_and(|o| *o != Output::Docker);
     let built = build_image(
@@ -88,6 +89,12 @@ pub(crate) async fn build_command(
         let value = metadata::value(&plan, &built, warnings, &written);
         let text = serde_json::to_string_pretty(&value).expect("JSON values serialize") + "\n";
         metadata::write(path, &text, "the metadata file (--metadata-file)")?;
+    }
+    if let Some(path) = &opts.provenance {
+        let value =
+            super::provenance::statement(&session, &plan, &built, &written, started).await?;
+        let text = serde_json::to_string_pretty(&value).expect("JSON values serialize") + "\n";
+        metadata::write(path, &text, "the provenance statement (--provenance)")?;
     }
     if opts.quiet {
         // What a script captures: the registry's digest when pushed, else the engine's id.

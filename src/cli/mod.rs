@@ -7,6 +7,7 @@ mod export;
 mod local;
 mod metadata;
 mod output;
+mod provenance;
 mod push;
 mod run;
 mod runtimes;
