@@ -29,6 +29,10 @@ pub struct Cli {
     /// RUST_LOG=apprunner_build=debug). Never a request's body, credentials or secret values.
     #[arg(long, global = true)]
     pub debug: bool,
+    /// The build's fixed time, in seconds since 1970 (as SOURCE_DATE_EPOCH, which it sets): image
+    /// times, layer times and build commands' SOURCE_DATE_EPOCH, for reproducible images.
+    #[arg(long, global = true, value_name = "SECONDS")]
+    pub source_date_epoch: Option<u64>,
 
     #[command(subcommand)]
     pub command: Command,

@@ -67,6 +67,11 @@ impl CliError {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     debug_output(cli.debug);
+    if let Some(epoch) = cli.source_date_epoch {
+        // Before any thread starts: every reader of the build's time reads the variable, and build
+        // commands get it from there too.
+        std::env::set_var("SOURCE_DATE_EPOCH", epoch.to_string());
+    }
     // `plan --json` is read by scripts: its failures are JSON on stdout too.
     let json_errors = matches!(cli.command, Command::Plan { json: true, .. });
     match run(cli) {
