@@ -56,7 +56,7 @@ impl<'p> Install<'p> {
         let started = Instant::now();
         let from_name = from.as_ref().map(|(name, _)| *name);
         let contents = manifests::read(ctx, from, path, files).await?;
-        let base = base_content(ctx.image_of(stage));
+        let base = crate::engine::image::config::base_content(ctx.image_of(stage));
         let key = layer_key(ctx, &base, path, &contents, runs);
         let tag = format!("{LAYER_REPOSITORY}:{}", &key[..32]);
         Ok(Install {
@@ -495,35 +495,9 @@ async fn snapshot_app(
     Ok(())
 }
 
-/// What the stage's image is, by content: its layers' diff ids and the config an install sees
-/// (env, working directory, user). The same image has another id in the containerd image store
-/// than in the classic one (the manifest's digest there, the config's here), so a key made of
-/// the id would not carry a `--cache-dir` from one to the other.
-fn base_content(image: &bollard::models::ImageInspect) -> String {
-    let mut h = Sha256::new();
-    let layers = image.root_fs.as_ref().and_then(|r| r.layers.as_ref());
-    for diff_id in layers.into_iter().flatten() {
-        h.update(diff_id.as_bytes());
-        h.update(b"\0");
-    }
-    if let Some(config) = &image.config {
-        for var in config.env.iter().flatten() {
-            h.update(b"env ");
-            h.update(var.as_bytes());
-            h.update(b"\0");
-        }
-        for (name, value) in [("workdir", &config.working_dir), ("user", &config.user)] {
-            h.update(name.as_bytes());
-            h.update(value.as_deref().unwrap_or_default().as_bytes());
-            h.update(b"\0");
-        }
-    }
-    format!("sha256:{}", hex::encode(h.finalize()))
-}
-
 /// sha256 over the tool's version, the project (a layer is never another project's: its
-/// package cache could have fed the install), the stage's image by content ([`base_content`]), where the files go and what
-/// they hold, and each command with its phase, directory and env (the plan's: the CA bundle's
+/// package cache could have fed the install), the stage's image by content
+/// ([`crate::engine::image::config::base_content`]), where the files go and what they hold, and each command with its phase, directory and env (the plan's: the CA bundle's
 /// and the package caches' variables change where tools look, not what they install, and are
 /// left out so that `--no-cache` replaces the same layer).
 fn layer_key(
@@ -551,7 +525,7 @@ fn layer_key(
 
 #[cfg(test)]
 mod tests {
-    use super::base_content;
+    use crate::engine::image::config::base_content;
     use bollard::models::{ImageConfig, ImageInspect, ImageInspectRootFs};
 
     fn image(id: &str, layers: &[&str], env: &[&str]) -> ImageInspect {

@@ -144,11 +144,12 @@ pub async fn freshness(
     };
     let mut bases = Vec::new();
     for stage in &plan.stages {
+        // By content, not by id: the containerd image store gives the same image another id.
         let id = docker
             .inspect_image(&stage.image)
             .await
             .ok()
-            .and_then(|i| i.id)
+            .map(|i| crate::engine::image::config::base_content(&i))
             .unwrap_or_default();
         bases.push(format!("{}={id}", stage.name));
     }

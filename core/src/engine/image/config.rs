@@ -39,8 +39,8 @@ pub(crate) fn final_config(
         .stages
         .iter()
         .map(|s| {
-            let id = ctx.images.get(&s.image).and_then(|i| i.id.clone());
-            format!("{}={}", s.name, id.unwrap_or_default())
+            let content = ctx.images.get(&s.image).map(base_content);
+            format!("{}={}", s.name, content.unwrap_or_default())
         })
         .collect::<Vec<_>>()
         .join(",");
@@ -89,6 +89,33 @@ fn final_env(base: Vec<String>, image: &ImageConfig) -> Vec<String> {
         }
     }
     env.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
+}
+
+/// What the stage's image is, by content: its layers' diff ids and the config an install sees
+/// (env, working directory, user). The same image has another id in the containerd image store
+/// than in the classic one (the manifest's digest there, the config's here), so a key made of
+/// the id would not carry a `--cache-dir` from one to the other.
+pub(crate) fn base_content(image: &bollard::models::ImageInspect) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let layers = image.root_fs.as_ref().and_then(|r| r.layers.as_ref());
+    for diff_id in layers.into_iter().flatten() {
+        h.update(diff_id.as_bytes());
+        h.update(b"\0");
+    }
+    if let Some(config) = &image.config {
+        for var in config.env.iter().flatten() {
+            h.update(b"env ");
+            h.update(var.as_bytes());
+            h.update(b"\0");
+        }
+        for (name, value) in [("workdir", &config.working_dir), ("user", &config.user)] {
+            h.update(name.as_bytes());
+            h.update(value.as_deref().unwrap_or_default().as_bytes());
+            h.update(b"\0");
+        }
+    }
+    format!("sha256:{}", hex::encode(h.finalize()))
 }
 
 #[cfg(test)]

@@ -51,8 +51,8 @@ pub(crate) fn append_rebased<R: Read, W: Write>(
     for entry in input.entries()? {
         let mut entry = entry?;
         let mut header = entry.header().clone();
-        if let (Some(epoch), Ok(mtime)) = (epoch, header.mtime()) {
-            header.set_mtime(mtime.min(epoch));
+        if let Some(epoch) = epoch {
+            header = canonical(&header, epoch)?;
         }
         let name = entry.path()?.to_string_lossy().into_owned();
         let full = if prefix.is_empty() {
@@ -105,6 +105,25 @@ pub(crate) fn append_rebased<R: Read, W: Write>(
         }
     }
     Ok(WhiteoutNames(whiteout_names))
+}
+
+/// `header` as a reproducible build writes it, whichever engine archived the file: a GNU header
+/// of the entry's type, permission bits, numeric owner, size and (device numbers), its time
+/// clamped to `epoch`. Engines differ in the rest for the same file: Docker 20.10 writes owner
+/// names and the file type's bits in the mode, Docker 26 neither, and their header formats differ.
+fn canonical(header: &tar::Header, epoch: u64) -> io::Result<tar::Header> {
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(header.entry_type());
+    h.set_mode(header.mode()? & 0o7777);
+    h.set_uid(header.uid()?);
+    h.set_gid(header.gid()?);
+    h.set_mtime(header.mtime()?.min(epoch));
+    h.set_size(header.size()?);
+    if let (Ok(Some(major)), Ok(Some(minor))) = (header.device_major(), header.device_minor()) {
+        h.set_device_major(major)?;
+        h.set_device_minor(minor)?;
+    }
+    Ok(h)
 }
 
 /// The bytes of each of `names` (relative to `path`) in the topmost of `layers` that has it.
