@@ -12,6 +12,8 @@
 //! (`DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`). `contexts`: Docker contexts (`currentContext`,
 //! `DOCKER_CONTEXT`) pointing at Docker 26 and at the machine's engine.
 //!
+//! `reproducible`: with `SOURCE_DATE_EPOCH`, one source gives one manifest digest on all three.
+//!
 //! Run with scripts/test.sh; `scripts/test.sh --test engines -- two_builds::` runs one topic.
 
 #[path = "../support/mod.rs"]
@@ -19,6 +21,7 @@ mod support;
 
 mod contexts;
 mod engine;
+mod reproducible;
 mod restart;
 mod tls;
 mod two_builds;
