@@ -7,6 +7,7 @@ mod export;
 mod local;
 mod metadata;
 mod output;
+mod sbom;
 mod push;
 mod run;
 mod runtimes;
