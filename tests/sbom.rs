@@ -11,6 +11,9 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use support::*;
 
+/// The machine's CA bundle, for the package registries the builds reach.
+const CA: &str = "/etc/ssl/certs/ca-certificates.crt";
+
 fn json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
@@ -91,7 +94,11 @@ fn the_guide_s_python_example_lists_pyramid_and_the_base_s_dpkg_packages() {
     let _image = ImageGuard::new(&tag);
     let out = tempfile::tempdir().unwrap();
     let dest = out.path().join("sbom.json");
-    let log = build_with(&app, &tag, &["--sbom", dest.to_str().unwrap()]);
+    let log = build_with(
+        &app,
+        &tag,
+        &["--ca-bundle", CA, "--sbom", dest.to_str().unwrap()],
+    );
     assert!(log.contains("[AppRunner] Wrote the SBOM ("), "{log}");
     let sbom = json(&dest);
     assert_eq!(sbom["bomFormat"], "CycloneDX");
@@ -122,7 +129,8 @@ fn the_guide_s_python_example_lists_pyramid_and_the_base_s_dpkg_packages() {
     // A destination that cannot be written: the image is built, the build fails with AR830.
     let bad = out.path().join("missing/sbom.json");
     let failed = cli()
-        .args(["build", "-t", &tag, "--sbom", bad.to_str().unwrap()])
+        .args(["build", "-t", &tag, "--ca-bundle", CA])
+        .args(["--sbom", bad.to_str().unwrap()])
         .arg(&app)
         .output()
         .unwrap();
@@ -170,7 +178,11 @@ fn an_express_app_lists_its_installed_packages_and_not_a_pruned_dev_dependency()
     let _image = ImageGuard::new(&tag);
     let out = tempfile::tempdir().unwrap();
     let dest = out.path().join("sbom.json");
-    let log = build_with(app.path(), &tag, &["--sbom", dest.to_str().unwrap()]);
+    let log = build_with(
+        app.path(),
+        &tag,
+        &["--ca-bundle", CA, "--sbom", dest.to_str().unwrap()],
+    );
     let sbom = json(&dest);
     let libraries = libraries(&sbom);
     assert!(
