@@ -112,7 +112,9 @@ fn the_guide_s_python_example_lists_pyramid_and_the_base_s_dpkg_packages() {
     assert_eq!(pyramid.len(), 1, "{libraries:?}");
     assert_eq!(pyramid[0].0, "pkg:pypi/pyramid@2.0");
     assert!(
-        pyramid[0].1.ends_with("/site-packages/pyramid-2.0.dist-info/METADATA"),
+        pyramid[0]
+            .1
+            .ends_with("/site-packages/pyramid-2.0.dist-info/METADATA"),
         "{pyramid:?}"
     );
     let debs = os_packages(&sbom);
@@ -193,10 +195,15 @@ fn an_express_app_lists_its_installed_packages_and_not_a_pruned_dev_dependency()
         "{libraries:?}"
     );
     assert!(
-        !libraries.iter().any(|(purl, _)| purl.contains("/is-number@")),
+        !libraries
+            .iter()
+            .any(|(purl, _)| purl.contains("/is-number@")),
         "the pruned dev dependency is not listed: {libraries:?}"
     );
-    let listed = libraries.iter().filter(|(p, _)| p.starts_with("pkg:npm/")).count();
+    let listed = libraries
+        .iter()
+        .filter(|(p, _)| p.starts_with("pkg:npm/"))
+        .count();
     assert!(log.contains(&format!("{listed} npm,")), "{log}");
     check_schema(&dest);
 }

@@ -7,10 +7,10 @@ mod export;
 mod local;
 mod metadata;
 mod output;
-mod sbom;
 mod push;
 mod run;
 mod runtimes;
+mod sbom;
 mod session;
 
 use apprunner_build::plan::{self, BuildPlan};

@@ -64,7 +64,9 @@ pub(super) fn document(subject: &Subject, found: &Found) -> Result<Bom, String> 
     };
     let checked = bom.validate_version(SpecVersion::V1_5);
     if checked.has_errors() {
-        return Err(format!("the SBOM does not pass CycloneDX 1.5's rules: {checked:?}"));
+        return Err(format!(
+            "the SBOM does not pass CycloneDX 1.5's rules: {checked:?}"
+        ));
     }
     Ok(bom)
 }
@@ -177,8 +179,18 @@ mod tests {
         let found = Found {
             packages: vec![
                 package(Ecosystem::Python, "Zope.Interface", "6.0+local", "/sp/z"),
-                package(Ecosystem::Npm, "@types/node", "22.0.0", "/app/node_modules/@types/node"),
-                package(Ecosystem::Deb, "libc6", "1:2.36-9+deb12u1", "/var/lib/dpkg/status"),
+                package(
+                    Ecosystem::Npm,
+                    "@types/node",
+                    "22.0.0",
+                    "/app/node_modules/@types/node",
+                ),
+                package(
+                    Ecosystem::Deb,
+                    "libc6",
+                    "1:2.36-9+deb12u1",
+                    "/var/lib/dpkg/status",
+                ),
             ],
             os: Some(OsRelease {
                 id: "debian".into(),
@@ -186,7 +198,14 @@ mod tests {
             }),
             rpm_databases: vec![],
         };
-        let bom = document(&Subject { name: "app:1", id: "sha256:ab" }, &found).unwrap();
+        let bom = document(
+            &Subject {
+                name: "app:1",
+                id: "sha256:ab",
+            },
+            &found,
+        )
+        .unwrap();
         let mut json = Vec::new();
         bom.output_as_json_v1_5(&mut json).unwrap();
         let json: serde_json::Value = serde_json::from_slice(&json).unwrap();

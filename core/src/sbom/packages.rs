@@ -100,9 +100,8 @@ pub(super) fn found(files: &BTreeMap<String, Vec<u8>>) -> Found {
             out.packages.extend(npm(content, &at));
         }
     }
-    out.packages.sort_by(|a, b| {
-        (a.ecosystem, &a.path, &a.name).cmp(&(b.ecosystem, &b.path, &b.name))
-    });
+    out.packages
+        .sort_by(|a, b| (a.ecosystem, &a.path, &a.name).cmp(&(b.ecosystem, &b.path, &b.name)));
     out
 }
 
@@ -158,8 +157,7 @@ fn dpkg(text: &str, path: &str) -> Vec<Package> {
             })
         };
         let installed = field("Status").is_some_and(|s| s.ends_with(" installed"));
-        if let (true, Some(name), Some(version)) = (installed, field("Package"), field("Version"))
-        {
+        if let (true, Some(name), Some(version)) = (installed, field("Package"), field("Version")) {
             out.push(Package {
                 ecosystem: Ecosystem::Deb,
                 name,
@@ -229,18 +227,31 @@ mod tests {
             "app/node_modules/@scope/pkg/package.json",
             r#"{"name": "@scope/pkg", "version": "1.2.3"}"#,
         );
-        put("app/node_modules/nameless/package.json", r#"{"version": "1"}"#);
+        put(
+            "app/node_modules/nameless/package.json",
+            r#"{"version": "1"}"#,
+        );
         put(
             DPKG_STATUS,
             "Package: libc6\nStatus: install ok installed\nArchitecture: amd64\nVersion: 2.36-9\n\nPackage: gone\nStatus: deinstall ok config-files\nVersion: 1\n",
         );
-        put("etc/os-release", "NAME=\"Debian\"\nID=debian\nVERSION_ID=\"12\"\n");
+        put(
+            "etc/os-release",
+            "NAME=\"Debian\"\nID=debian\nVERSION_ID=\"12\"\n",
+        );
         put("var/lib/rpm/Packages", "");
         let found = found(&files);
         let got: Vec<_> = found
             .packages
             .iter()
-            .map(|p| (p.ecosystem, p.name.as_str(), p.version.as_str(), p.path.as_str()))
+            .map(|p| {
+                (
+                    p.ecosystem,
+                    p.name.as_str(),
+                    p.version.as_str(),
+                    p.path.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -251,13 +262,21 @@ mod tests {
                     "1.8.7",
                     "/sp/site-packages/WebOb-1.8.dist-info/METADATA"
                 ),
-                (Ecosystem::Npm, "@scope/pkg", "1.2.3", "/app/node_modules/@scope/pkg"),
+                (
+                    Ecosystem::Npm,
+                    "@scope/pkg",
+                    "1.2.3",
+                    "/app/node_modules/@scope/pkg"
+                ),
                 (Ecosystem::Deb, "libc6", "2.36-9", "/var/lib/dpkg/status"),
             ]
         );
         assert_eq!(found.packages[2].arch.as_deref(), Some("amd64"));
         let os = found.os.unwrap();
-        assert_eq!((os.id.as_str(), os.version_id.as_deref()), ("debian", Some("12")));
+        assert_eq!(
+            (os.id.as_str(), os.version_id.as_deref()),
+            ("debian", Some("12"))
+        );
         assert_eq!(found.rpm_databases, ["/var/lib/rpm/Packages"]);
     }
 }

@@ -222,7 +222,8 @@ mod tests {
         ]);
         let opaque_lower = tar_of(&[("vendor/old-1.dist-info/METADATA", b"old")]);
         // The archive lists the upper layer first: the manifest decides the order.
-        let manifest = r#"[{"Config":"c.json","Layers":["l0/layer.tar","l1/layer.tar","l2/layer.tar"]}]"#;
+        let manifest =
+            r#"[{"Config":"c.json","Layers":["l0/layer.tar","l1/layer.tar","l2/layer.tar"]}]"#;
         let archive = tar_of(&[
             ("l2/layer.tar", &upper),
             ("l0/layer.tar", &base),
