@@ -18,6 +18,9 @@ from cyclonedx.validation.json import JsonStrictValidator
 path = Path(sys.argv[1])
 error = JsonStrictValidator(SchemaVersion.V1_5).validate_str(path.read_text())
 if error is not None:
-    print(f"{path}: {error}", file=sys.stderr)
+    # The jsonschema error's message and where, not its whole schema.
+    detail = getattr(error, "data", error)
+    where = "/".join(str(p) for p in getattr(detail, "absolute_path", []))
+    print(f"{path}: {getattr(detail, 'message', detail)} (at /{where})", file=sys.stderr)
     sys.exit(1)
 print(f"ok: {path} is valid CycloneDX 1.5 JSON")

@@ -207,3 +207,24 @@ fn an_express_app_lists_its_installed_packages_and_not_a_pruned_dev_dependency()
     assert!(log.contains(&format!("{listed} npm,")), "{log}");
     check_schema(&dest);
 }
+
+#[test]
+#[ignore = "needs a Docker engine and the fixture images: run scripts/test.sh"]
+fn an_rpm_database_is_named_as_not_read() {
+    // rpm's databases are found, not read: the build says so (AR831) and still writes the SBOM.
+    let app = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: python311\nbuild:\n  commands:\n    build:\n      - echo built\nrun:\n  pre-run:\n    - mkdir -p /var/lib/rpm && echo not read > /var/lib/rpm/rpmdb.sqlite\n  command: python3 -m http.server 8080\n",
+    )]);
+    let tag = format!("apprunner-build-test/sbom-rpm:{}", std::process::id());
+    let _image = ImageGuard::new(&tag);
+    let out = tempfile::tempdir().unwrap();
+    let dest = out.path().join("sbom.json");
+    let log = build_with(app.path(), &tag, &["--sbom", dest.to_str().unwrap()]);
+    assert!(
+        log.contains("rpm database (/var/lib/rpm/rpmdb.sqlite) is not read")
+            && log.contains("[AR831]"),
+        "{log}"
+    );
+    assert!(dest.is_file());
+}
