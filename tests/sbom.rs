@@ -97,9 +97,20 @@ fn the_guide_s_python_example_lists_pyramid_and_the_base_s_dpkg_packages() {
     let log = build_with(
         &app,
         &tag,
-        &["--ca-bundle", CA, "--sbom", dest.to_str().unwrap()],
+        &[
+            "--ca-bundle",
+            CA,
+            "--sbom",
+            dest.to_str().unwrap(),
+            "--metadata-file",
+            out.path().join("metadata.json").to_str().unwrap(),
+        ],
     );
     assert!(log.contains("[AppRunner] Wrote the SBOM ("), "{log}");
+    assert_eq!(
+        json(&out.path().join("metadata.json"))["sbom"],
+        dest.to_str().unwrap()
+    );
     let sbom = json(&dest);
     assert_eq!(sbom["bomFormat"], "CycloneDX");
     assert_eq!(sbom["specVersion"], "1.5");
