@@ -12,9 +12,10 @@ command -v skopeo >/dev/null 2>&1 || { apt-get update -qq; apt-get install -y -q
 command -v socat >/dev/null 2>&1 || { apt-get update -qq; apt-get install -y -qq socat >/dev/null; }
 # The platforms' own schemas that `export`'s output is checked against (tests/export.rs, through
 # scripts/validate-export.py): botocore's ECS model, kubernetes-validate, Knative Serving's models.
+# CycloneDX 1.5's JSON schema, as cyclonedx-python-lib ships it (tests/sbom.rs, scripts/validate-sbom.py).
 # A venv outside the repository, made once and kept; pinned so that a check means the same each run.
 pyvalidators=/var/cache/apprunner-build-fixtures/pyvalidators
-pyvalidator_pins="botocore==1.44.18 kubernetes-validate==1.37.0 cloudcoil-models-knative-serving==1.17.0.1"
+pyvalidator_pins="botocore==1.44.18 kubernetes-validate==1.37.0 cloudcoil-models-knative-serving==1.17.0.1 cyclonedx-python-lib[json-validation]==11.12.0"
 if [ "$(cat "$pyvalidators/pins" 2>/dev/null)" != "$pyvalidator_pins" ]; then
   rm -rf "$pyvalidators"
   python3 -m venv "$pyvalidators"

@@ -332,8 +332,8 @@ async fn metadata_iidfile_and_quiet_record_what_was_built() {
     assert_eq!(
         keys,
         [
-            "format", "image", "output", "pushed", "runtime", "seconds", "steps", "tags", "tool",
-            "warnings"
+            "format", "image", "output", "pushed", "runtime", "sbom", "seconds", "steps", "tags",
+            "tool", "warnings"
         ]
     );
     assert_eq!(first["format"], 1);

@@ -25,3 +25,4 @@ pub mod plan;
 pub mod project;
 pub mod report;
 pub mod resolve;
+pub mod sbom;

@@ -126,6 +126,10 @@ pub struct BuildOpts {
     /// The default, `type=docker`, leaves it in the engine only.
     #[arg(long, value_name = "type=TYPE[,dest=PATH]", value_parser = parse_output)]
     pub output: Option<Output>,
+    /// Write a CycloneDX 1.5 JSON SBOM of the built image to FILE: its Python distributions, npm
+    /// packages and dpkg packages, read from the image's files.
+    #[arg(long, value_name = "FILE")]
+    pub sbom: Option<PathBuf>,
     /// Push the image to its registry after the build (the name's registry: `-t
     /// 127.0.0.1:5000/app`), with the credentials `docker login` or a credential helper gives.
     #[arg(long)]

@@ -79,6 +79,9 @@ pub(crate) async fn build_command(
         Some(output) => super::output::export(&session, &built, output, &log).await?,
         None => vec![],
     };
+    if let Some(path) = &opts.sbom {
+        written.extend(super::sbom::write(&session, &built, path, &log).await?);
+    }
     if opts.push {
         written.extend(super::push::push(&session, &built, &log).await?);
     }

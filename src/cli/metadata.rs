@@ -14,7 +14,7 @@ use std::path::Path;
 /// The version of this file's schema: a new field keeps it, a changed one raises it.
 pub(crate) const FORMAT: u32 = 1;
 
-/// The record of a successful build. `written` holds what `--output` and `--push` reported.
+/// The record of a successful build. `written` holds what `--output`, `--sbom` and `--push` reported.
 pub(crate) fn value(
     plan: &BuildPlan,
     built: &BuiltImage,
@@ -49,6 +49,7 @@ pub(crate) fn value(
         "tags": [built.name.to_string()],
         "pushed": pushed,
         "output": output,
+        "sbom": field("sbom"),
         "runtime": {
             "name": plan.runtime.name,
             "version": plan.runtime.version.to_string(),

@@ -11,6 +11,7 @@ mod provenance;
 mod push;
 mod run;
 mod runtimes;
+mod sbom;
 mod session;
 
 use apprunner_build::plan::{self, BuildPlan};

@@ -1,7 +1,8 @@
 //! Every message's stable code, shown as `error[AR112]` so that people can search for it; the
 //! README lists them all (a test checks). AR1xx: apprunner.yaml and the settings; AR2xx: runtimes
 //! and versions; AR3xx: a project's own files (detection); AR4xx: plan warnings; AR5xx: the build;
-//! AR6xx: `run`; AR7xx: the command line and the files it names; AR80x: `plan --dockerfile`; AR81x: `export`.
+//! AR6xx: `run`; AR7xx: the command line and the files it names; AR80x: `plan --dockerfile`; AR81x: `export`;
+//! AR83x: `build --sbom`.
 
 /// A message's code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -145,3 +146,7 @@ pub const EXPORT_SECRETS_TO_CREATE: Code = Code("AR814");
 pub const EXPORT_VALUE_TO_FILL: Code = Code("AR815");
 /// `export`: the output directory cannot be written.
 pub const EXPORT_NOT_WRITTEN: Code = Code("AR816");
+/// `build --sbom`: the SBOM could not be made or written (the image was built).
+pub const SBOM_NOT_WRITTEN: Code = Code("AR830");
+/// `build --sbom`: the image has an rpm database, which is not read: its OS packages are not listed (warning).
+pub const SBOM_RPM_NOT_READ: Code = Code("AR831");
