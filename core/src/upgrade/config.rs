@@ -390,7 +390,7 @@ impl Editor<'_, '_> {
             if let Some((_, index, prefix)) = gone.last().filter(|_| total > 0 && gone.len() == total) {
                 let edit = &mut self.out.edits[*index];
                 edit.replacement = format!("{prefix}echo \"no build\"\n");
-                edit.reason = format!("{}; {phase} keeps a command that does nothing", edit.reason);
+                edit.reason = format!("{phase} keeps `echo \"no build\"`: every command of it moved, and App Runner users write this when there is nothing to build");
             }
         }
     }

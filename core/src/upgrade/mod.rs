@@ -87,10 +87,15 @@ impl FileChange {
     pub fn diff(&self) -> String {
         let after = self.after();
         let shown = self.shown.display().to_string();
+        let (a, b) = if self.shown.is_absolute() {
+            (shown.clone(), shown)
+        } else {
+            (format!("a/{shown}"), format!("b/{shown}"))
+        };
         similar::TextDiff::from_lines(&self.before, &after)
             .unified_diff()
             .context_radius(3)
-            .header(&format!("a/{shown}"), &format!("b/{shown}"))
+            .header(&a, &b)
             .to_string()
     }
 
