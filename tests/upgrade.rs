@@ -30,7 +30,12 @@ fn printed(u: &Upgrade) -> String {
         }
     }
     for d in u.diagnostics.iter() {
-        out.push_str(&format!("{}[{}]: {}\n", format!("{:?}", d.severity).to_lowercase(), d.code, d.message));
+        out.push_str(&format!(
+            "{}[{}]: {}\n",
+            format!("{:?}", d.severity).to_lowercase(),
+            d.code,
+            d.message
+        ));
     }
     out
 }
@@ -72,25 +77,40 @@ fn write_keeps_comments_and_quoting_outside_changed_lines() {
     let dir = write_app(&[
         ("apprunner.yaml", COMMENTED),
         ("requirements.txt", "django\n"),
-        ("manage.py", "import django\nif __name__ == \"__main__\":\n    pass\n"),
+        (
+            "manage.py",
+            "import django\nif __name__ == \"__main__\":\n    pass\n",
+        ),
     ]);
     let out = cli()
         .args(["upgrade", "--write"])
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let after = std::fs::read_to_string(dir.path().join("apprunner.yaml")).unwrap();
     insta::assert_snapshot!(after);
     // Every line that no edit touched is there, byte for byte, in the same order.
-    let changed = ["runtime:", "- pip install", "python manage.py collectstatic", "command:"];
+    let changed = [
+        "runtime:",
+        "- pip install",
+        "python manage.py collectstatic",
+        "command:",
+    ];
     let kept: Vec<&str> = COMMENTED
         .lines()
         .filter(|l| !changed.iter().any(|c| l.contains(c)))
         .collect();
     let mut rest = after.lines();
     for line in kept {
-        assert!(rest.any(|l| l == line), "`{line}` is gone or moved:\n{after}");
+        assert!(
+            rest.any(|l| l == line),
+            "`{line}` is gone or moved:\n{after}"
+        );
     }
     let loaded = load(dir.path());
     assert!(loaded.plan.is_some(), "{}", support::report(&loaded));
@@ -98,9 +118,17 @@ fn write_keeps_comments_and_quoting_outside_changed_lines() {
 
 #[test]
 fn nothing_is_written_without_write() {
-    let dir = write_app(&[("apprunner.yaml", PYTHON3_PIP), ("requirements.txt", "flask\n"), ("app.py", "")]);
+    let dir = write_app(&[
+        ("apprunner.yaml", PYTHON3_PIP),
+        ("requirements.txt", "flask\n"),
+        ("app.py", ""),
+    ]);
     let out = cli().arg("upgrade").arg(dir.path()).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("+runtime: python311"));
     let text = std::fs::read_to_string(dir.path().join("apprunner.yaml")).unwrap();
     assert_eq!(text, PYTHON3_PIP);
@@ -109,10 +137,16 @@ fn nothing_is_written_without_write() {
 #[test]
 fn without_apprunner_yaml_the_nvmrc_changes() {
     let dir = write_app(&[
-        ("package.json", "{\n  \"name\": \"app\",\n  \"scripts\": { \"start\": \"node server.js\" }\n}\n"),
+        (
+            "package.json",
+            "{\n  \"name\": \"app\",\n  \"scripts\": { \"start\": \"node server.js\" }\n}\n",
+        ),
         ("package-lock.json", "{\"lockfileVersion\": 3}\n"),
         (".nvmrc", "v16\n"),
-        ("server.js", "require('http').createServer().listen(process.env.PORT)\n"),
+        (
+            "server.js",
+            "require('http').createServer().listen(process.env.PORT)\n",
+        ),
     ]);
     let u = upgrade_dir(dir.path()).unwrap();
     insta::assert_snapshot!(printed(&u));
@@ -120,7 +154,10 @@ fn without_apprunner_yaml_the_nvmrc_changes() {
 
 #[test]
 fn an_invalid_file_gets_its_blocking_diagnostic_and_exit_1() {
-    let dir = write_app(&[("apprunner.yaml", "version: 1.0\nruntime: python3\nrun:\n  comand: python app.py\n")]);
+    let dir = write_app(&[(
+        "apprunner.yaml",
+        "version: 1.0\nruntime: python3\nrun:\n  comand: python app.py\n",
+    )]);
     let out = cli().arg("upgrade").arg(dir.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("AR112"));
@@ -136,7 +173,10 @@ fn old_runtime_cases() -> Vec<(String, String)> {
         .skip(1)
         .filter_map(|l| {
             let cols: Vec<&str> = l.split('\t').collect();
-            let old = matches!(cols.get(2), Some(&("python3" | "nodejs12" | "nodejs14" | "nodejs16" | "nodejs18")));
+            let old = matches!(
+                cols.get(2),
+                Some(&("python3" | "nodejs12" | "nodejs14" | "nodejs16" | "nodejs18"))
+            );
             old.then(|| (cols[0].to_string(), cols[1].to_string()))
         })
         .collect()
@@ -160,11 +200,17 @@ fn conformance_files_on_old_runtimes_upgrade_and_validate() {
                 let loaded = load(after.path());
                 match &loaded.plan {
                     Some(plan) if plan.runtime.name == u.to => upgraded += 1,
-                    _ => failures.push(format!("{id}: upgraded file fails:\n{}\n{}", change.diff(), support::report(&loaded))),
+                    _ => failures.push(format!(
+                        "{id}: upgraded file fails:\n{}\n{}",
+                        change.diff(),
+                        support::report(&loaded)
+                    )),
                 }
             }
             ("invalid", Err(UpgradeError::Input(found))) if found.has_errors() => blocked += 1,
-            (verdict, other) => failures.push(format!("{id} ({verdict}): {:?}", other.map(|u| u.to))),
+            (verdict, other) => {
+                failures.push(format!("{id} ({verdict}): {:?}", other.map(|u| u.to)))
+            }
         }
     }
     eprintln!("conformance: {upgraded} valid upgraded and validated, {blocked} invalid with their blocking diagnostic, of {}", cases.len());

@@ -52,7 +52,12 @@ pub(crate) fn upgrade_command(
             })?;
         }
         if !found.files.is_empty() {
-            eprintln!("upgraded {} → {}: {} file(s) written", found.from, found.to, found.files.len());
+            eprintln!(
+                "upgraded {} → {}: {} file(s) written",
+                found.from,
+                found.to,
+                found.files.len()
+            );
         }
     } else if !found.files.is_empty() {
         eprintln!(

@@ -63,7 +63,9 @@ fn installs_outside_app(plan: &BuildPlan, source: Option<&SourceText>) -> Vec<Di
         };
         let what = match lost {
             Some(LostInstall::Python(tool)) => format!("{tool} installs packages outside /app"),
-            Some(LostInstall::NpmGlobal) => "a global npm/yarn install writes outside /app".to_string(),
+            Some(LostInstall::NpmGlobal) => {
+                "a global npm/yarn install writes outside /app".to_string()
+            }
             None => continue,
         };
         found.push(

@@ -66,7 +66,9 @@ pub(super) fn edit(
     }
     let python = to.language == Language::Python;
     let phases = ["pre-build", "build", "post-build"];
-    let commands = root.get_mapping("build").and_then(|b| b.get_mapping("commands"));
+    let commands = root
+        .get_mapping("build")
+        .and_then(|b| b.get_mapping("commands"));
     let mut items: Vec<Item> = Vec::new();
     for phase in phases {
         let list = commands.and_then(|c| c.get_sequence(phase));
@@ -118,7 +120,11 @@ pub(super) fn edit(
             }
         }
         if let Some(run) = run {
-            for node in run.get_sequence("pre-run").into_iter().flat_map(|l| l.iter()) {
+            for node in run
+                .get_sequence("pre-run")
+                .into_iter()
+                .flat_map(|l| l.iter())
+            {
                 if let Some(node) = node.as_scalar() {
                     e.rename(node, text.written(node).as_ref(), "pre-run");
                 }
@@ -167,7 +173,10 @@ impl Editor<'_, '_> {
                     line: m.line(),
                     column: m.column(),
                 },
-                node.as_str().lines().next().map_or(1, |l| l.chars().count()),
+                node.as_str()
+                    .lines()
+                    .next()
+                    .map_or(1, |l| l.chars().count()),
             )
         });
         self.out.diagnostics.push(
@@ -227,7 +236,14 @@ impl Editor<'_, '_> {
                     .find(|k| k.as_str() == "runtime-version")
                     .and_then(|k| k.span().start().map(|m| m.line()));
                 if key_line != Some(line) {
-                    return self.by_hand(node, format!("run.runtime-version `{written}` cannot name a {} version", to.name), "remove it".into());
+                    return self.by_hand(
+                        node,
+                        format!(
+                            "run.runtime-version `{written}` cannot name a {} version",
+                            to.name
+                        ),
+                        "remove it".into(),
+                    );
                 }
                 let reason = format!(
                     "run.runtime-version {written} dropped: {} has no version at that precision, so the latest is used",
@@ -237,7 +253,9 @@ impl Editor<'_, '_> {
             }
             (_, None) => self.by_hand(
                 node,
-                format!("run.runtime-version `{written}` is not written on one line: change it by hand"),
+                format!(
+                    "run.runtime-version `{written}` is not written on one line: change it by hand"
+                ),
                 format!("write a {} version, or remove the key", to.name),
             ),
         }
@@ -251,7 +269,11 @@ impl Editor<'_, '_> {
         let Some(w) = w else {
             return self.by_hand(
                 node,
-                format!("the {what} command `{}` calls {}: rename by hand", node.as_str(), names.join(", ")),
+                format!(
+                    "the {what} command `{}` calls {}: rename by hand",
+                    node.as_str(),
+                    names.join(", ")
+                ),
                 "write `pip3` and `python3`: python311's image has no `pip` or `python`".into(),
             );
         };
@@ -261,7 +283,11 @@ impl Editor<'_, '_> {
         let reason = format!(
             "{} → {}: App Runner's python311 image has only pip3 and python3",
             names.join(", "),
-            names.iter().map(|n| format!("{n}3")).collect::<Vec<_>>().join(", ")
+            names
+                .iter()
+                .map(|n| format!("{n}3"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         self.push(inner..inner + token.len(), renamed, reason);
     }
@@ -305,8 +331,12 @@ impl Editor<'_, '_> {
         let reason = match (needed_by, written.filter(|w| self.text.is_item_line(w))) {
             (None, Some(w)) => {
                 let at = self.text.line_range(self.text.line_of(w.range.start));
-                let reason = format!("`{command}` moved from {} to run.pre-run: {lost}", item.phase);
-                self.deleted.push((item.phase, self.out.edits.len(), indent_of(self.text, w)));
+                let reason = format!(
+                    "`{command}` moved from {} to run.pre-run: {lost}",
+                    item.phase
+                );
+                self.deleted
+                    .push((item.phase, self.out.edits.len(), indent_of(self.text, w)));
                 self.push(at, String::new(), reason.clone());
                 reason
             }
@@ -347,7 +377,10 @@ impl Editor<'_, '_> {
         }
         if let Some(pre_run) = run.get_node("pre-run") {
             let first = pre_run.as_sequence()?.iter().next()?.as_scalar()?;
-            let w = self.text.written(first).filter(|w| self.text.is_item_line(w))?;
+            let w = self
+                .text
+                .written(first)
+                .filter(|w| self.text.is_item_line(w))?;
             let line = self.text.line_range(self.text.line_of(w.range.start));
             return Some(Site {
                 at: line.start,
@@ -387,7 +420,9 @@ impl Editor<'_, '_> {
             let total = items.iter().filter(|i| i.phase == phase).count();
             let gone: Vec<&(&str, usize, String)> =
                 self.deleted.iter().filter(|d| d.0 == phase).collect();
-            if let Some((_, index, prefix)) = gone.last().filter(|_| total > 0 && gone.len() == total) {
+            if let Some((_, index, prefix)) =
+                gone.last().filter(|_| total > 0 && gone.len() == total)
+            {
                 let edit = &mut self.out.edits[*index];
                 edit.replacement = format!("{prefix}echo \"no build\"\n");
                 edit.reason = format!("{phase} keeps `echo \"no build\"`: every command of it moved, and App Runner users write this when there is nothing to build");
@@ -414,5 +449,7 @@ fn plain_safe(command: &str) -> bool {
     !command.contains(": ")
         && !command.contains(" #")
         && !command.contains('\n')
-        && !command.starts_with(['"', '\'', '[', '{', '&', '*', '!', '|', '>', '%', '@', '`', '-', '?', '#'])
+        && !command.starts_with([
+            '"', '\'', '[', '{', '&', '*', '!', '|', '>', '%', '@', '`', '-', '?', '#',
+        ])
 }

@@ -3,8 +3,8 @@
 //! diff (written with `--write`, like the rest).
 
 use super::{at_precision, Edit, FileChange, Upgrade};
-use crate::input::package_json::PackageJson;
 use crate::input::files::ProjectFiles;
+use crate::input::package_json::PackageJson;
 use crate::report::codes;
 use crate::report::diagnostic::Diagnostic;
 use crate::resolve::catalog::{Language, Runtime};
@@ -46,7 +46,11 @@ pub(super) fn check(
     .with_note(format!("{}; {origin}", request.origin));
     match &proposed {
         Some(p) => d = d.with_help(format!("the diff sets engines.node to \"{p}\"")),
-        None => d = d.with_help(format!("change engines.node to a range that allows {version}")),
+        None => {
+            d = d.with_help(format!(
+                "change engines.node to a range that allows {version}"
+            ))
+        }
     }
     upgrade.diagnostics.push(d);
     let Some(proposed) = proposed else {

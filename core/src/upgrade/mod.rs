@@ -163,7 +163,9 @@ pub fn upgrade(
         ));
         return Ok(upgrade);
     }
-    let (root, shown_root) = args.roots().map_err(|d| UpgradeError::Input(Diagnostics(vec![d])))?;
+    let (root, shown_root) = args
+        .roots()
+        .map_err(|d| UpgradeError::Input(Diagnostics(vec![d])))?;
     let files = ProjectFiles::new(&root, &shown_root);
     let new_version;
     if let Some(text) = config.source().map(|s| s.text.to_string()) {
@@ -236,7 +238,12 @@ fn target<'c>(
             let v = |r: &Runtime| r.latest().map(|v| v.version.clone());
             v(a).cmp(&v(b))
         })
-        .ok_or_else(|| refuse(format!("no supported {} runtime in the catalog", from.language)))
+        .ok_or_else(|| {
+            refuse(format!(
+                "no supported {} runtime in the catalog",
+                from.language
+            ))
+        })
 }
 
 /// `version` at the precision of `written` (`3.8` → `3.11`, `16.20.2` → `22.21.1`), when

@@ -2,8 +2,8 @@
 //! one changed: `engines.node` in package.json, `.nvmrc`, `.node-version`, `.python-version` or
 //! `runtime.txt`, the first that the project has, in the order detection reads them.
 
-use super::{at_precision, engines, FileChange, Upgrade};
 use super::Edit;
+use super::{at_precision, engines, FileChange, Upgrade};
 use crate::input::files::ProjectFiles;
 use crate::input::package_json::PackageJson;
 use crate::report::codes;
@@ -14,7 +14,13 @@ use std::path::Path;
 /// The most of a version file that is read.
 const VERSION_FILE_CAP: u64 = 64 * 1024;
 
-pub(super) fn edit(files: &ProjectFiles, root: &Path, from: &Runtime, to: &Runtime, upgrade: &mut Upgrade) {
+pub(super) fn edit(
+    files: &ProjectFiles,
+    root: &Path,
+    from: &Runtime,
+    to: &Runtime,
+    upgrade: &mut Upgrade,
+) {
     let Some(latest) = to.latest().map(|v| v.version.clone()) else {
         return;
     };
@@ -35,7 +41,10 @@ pub(super) fn edit(files: &ProjectFiles, root: &Path, from: &Runtime, to: &Runti
                         edits: vec![Edit {
                             range: at,
                             replacement: proposed.clone(),
-                            reason: format!("engines.node \"{range}\" → \"{proposed}\" ({}): {why}", to.name),
+                            reason: format!(
+                                "engines.node \"{range}\" → \"{proposed}\" ({}): {why}",
+                                to.name
+                            ),
                         }],
                     });
                 }
@@ -61,10 +70,16 @@ pub(super) fn edit(files: &ProjectFiles, root: &Path, from: &Runtime, to: &Runti
             upgrade.diagnostics.push(
                 Diagnostic::warning(
                     codes::UPGRADE_BY_HAND,
-                    format!("{name} holds `{token}`, which upgrade cannot rewrite as a {} version", to.name),
+                    format!(
+                        "{name} holds `{token}`, which upgrade cannot rewrite as a {} version",
+                        to.name
+                    ),
                 )
                 .at(Location::file_line(&shown, 1))
-                .with_help(format!("write {} in it", at_precision("1.2", &latest).unwrap_or_default())),
+                .with_help(format!(
+                    "write {} in it",
+                    at_precision("1.2", &latest).unwrap_or_default()
+                )),
             );
             return;
         };
@@ -92,6 +107,8 @@ pub(super) fn edit(files: &ProjectFiles, root: &Path, from: &Runtime, to: &Runti
 
 /// `v16` → (`v`, `16`); `python-3.8.16` → (`python-`, `3.8.16`).
 fn split_prefix(token: &str) -> (&str, &str) {
-    let at = token.find(|c: char| c.is_ascii_digit()).unwrap_or(token.len());
+    let at = token
+        .find(|c: char| c.is_ascii_digit())
+        .unwrap_or(token.len());
     token.split_at(at)
 }

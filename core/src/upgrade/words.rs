@@ -16,8 +16,8 @@ pub(super) fn command_words(command: &str) -> Vec<(Range<usize>, &str)> {
             continue;
         }
         let is_command = next_is_command;
-        next_is_command = matches!(word, ";" | "&&" | "||" | "|" | "sudo" | "then" | "do")
-            || word.ends_with(';');
+        next_is_command =
+            matches!(word, ";" | "&&" | "||" | "|" | "sudo" | "then" | "do") || word.ends_with(';');
         let bare = word.trim_end_matches(';');
         if is_command && !bare.is_empty() {
             found.push((start..start + bare.len(), bare));
@@ -79,8 +79,12 @@ mod tests {
 
     #[test]
     fn renames_only_programs() {
-        let (out, names) = python3_names("pip install -r requirements.txt && python -m pip list").unwrap();
-        assert_eq!(out, "pip3 install -r requirements.txt && python3 -m pip list");
+        let (out, names) =
+            python3_names("pip install -r requirements.txt && python -m pip list").unwrap();
+        assert_eq!(
+            out,
+            "pip3 install -r requirements.txt && python3 -m pip list"
+        );
         assert_eq!(names, ["pip", "python"]);
         assert!(python3_names("pip3 install x; echo python").is_none());
     }
@@ -89,7 +93,10 @@ mod tests {
     fn later_commands_that_need_packages() {
         assert!(runs_python("python3 manage.py collectstatic"));
         assert!(!runs_python("echo done"));
-        assert!(uses_global_package("pm2 start app.js", "npm install -g pm2@5"));
+        assert!(uses_global_package(
+            "pm2 start app.js",
+            "npm install -g pm2@5"
+        ));
         assert!(!uses_global_package("echo hi", "npm install -g pm2"));
     }
 }
