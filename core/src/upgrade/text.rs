@@ -106,8 +106,8 @@ mod tests {
     #[test]
     fn offsets_and_lines() {
         let t = Text::new("a: 1\nbé: 2\n");
-        assert_eq!(t.offset(2, 5), Some(9));
-        assert_eq!(t.line_of(9), 2);
+        assert_eq!(t.offset(2, 5), Some(10));
+        assert_eq!(t.line_of(10), 2);
         assert_eq!(t.line_range(1), 0..5);
     }
 }
