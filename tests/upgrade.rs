@@ -217,3 +217,31 @@ fn conformance_files_on_old_runtimes_upgrade_and_validate() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
     assert_eq!((upgraded, blocked), (29, 18));
 }
+
+#[test]
+fn strategy_target_installs_under_app_with_pythonpath() {
+    let dir = write_app(&[
+        ("apprunner.yaml", PYTHON3_PIP),
+        ("requirements.txt", "flask\n"),
+        ("app.py", "print('hi')\n"),
+    ]);
+    let args = ProjectArgs {
+        dir: dir.path().to_path_buf(),
+        shown_dir: Some(PathBuf::new()),
+        include_git_ignored: true,
+        ..Default::default()
+    };
+    let options = Options {
+        strategy: upgrade::Strategy::Target,
+        ..Default::default()
+    };
+    let u = upgrade::upgrade(&args, &Catalog::shipped(), today(), &options).unwrap();
+    insta::assert_snapshot!(printed(&u));
+    let after = support::project_dir(&[("apprunner.yaml", u.files[0].after().as_bytes())]);
+    let loaded = load(after.path());
+    let report = support::report(&loaded);
+    assert!(
+        loaded.plan.is_some() && !report.contains("AR400"),
+        "{report}"
+    );
+}

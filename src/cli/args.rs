@@ -349,7 +349,8 @@ pub struct UpgradeOpts {
     #[arg(long, value_name = "RUNTIME")]
     pub to: Option<String>,
     /// Where installs the revised build would lose go: `pre-run` (App Runner's guide), or under
-    /// /app in a `venv` or with pip's `--target` (not done yet: reported, and pre-run used).
+    /// /app: `target` (pip's `--target ./packages`, with PYTHONPATH in run.env); `venv` is not done
+    /// yet (reported, and pre-run used).
     #[arg(long, value_enum, default_value = "pre-run")]
     pub strategy: StrategyArg,
     /// Apply the edits; without it nothing changes on disk.

@@ -5,7 +5,7 @@
 
 use super::text::{Text, Written};
 use super::words::{python3_names, runs_python, uses_global_package};
-use super::{at_precision, newest_matching, Edit, Strategy};
+use super::{at_precision, newest_matching, target, Edit, Strategy};
 use crate::input::config::AppRunnerConfig;
 use crate::plan::lost_installs::{LostInstall, LostInstalls};
 use crate::report::codes;
@@ -84,6 +84,7 @@ pub(super) fn edit(
     }
     let mut moved: Vec<(String, String)> = Vec::new();
     let mut handled = vec![false; items.len()];
+    let mut packages = false;
     if to.build_process == BuildProcess::Revised {
         // Where pre-run lines go is found first: an install is taken out of the build only
         // when it has somewhere to go.
@@ -96,6 +97,11 @@ pub(super) fn edit(
             let Some(kind) = lost.check(items[i].node.as_str()) else {
                 continue;
             };
+            if strategy == Strategy::Target && e.install_in_packages(&items, i, kind, &mut packages)
+            {
+                handled[i] = true;
+                continue;
+            }
             match &site {
                 Some(_) => {
                     moved.push(e.lost_install(&items, i, kind, strategy, python));
@@ -107,6 +113,9 @@ pub(super) fn edit(
                     "move it to run.pre-run by hand".into(),
                 ),
             }
+        }
+        if packages {
+            e.pythonpath(root);
         }
         if let Some(site) = site {
             e.pre_run(site, &moved);
@@ -305,10 +314,11 @@ impl Editor<'_, '_> {
         let item = &items[i];
         let command = item.node.as_str();
         if strategy != Strategy::PreRun {
-            // Rewriting the install and the start command for a venv or --target is not done yet.
+            // A venv needs the start command changed too, which is not done yet; --target that
+            // could not be applied here (not pip, needed later in the build) ends here as well.
             self.by_hand(
                 item.node,
-                format!("`{command}` installs outside /app; --strategy {} is not done by upgrade yet, so it goes to run.pre-run", strategy.name()),
+                format!("`{command}` installs outside /app; --strategy {} is not done for it, so it goes to run.pre-run", strategy.name()),
                 "install under /app by hand (`python3 -m venv /app/.venv`, or `pip3 install --target ./packages` with PYTHONPATH), or keep the default".into(),
             );
         }
@@ -363,6 +373,59 @@ impl Editor<'_, '_> {
             }
         };
         (line, reason)
+    }
+
+    /// `--strategy target`: the install rewritten in place to install under /app; false when it
+    /// cannot be (not a single pip install, or a later build command needs the packages).
+    fn install_in_packages(
+        &mut self,
+        items: &[Item],
+        i: usize,
+        kind: LostInstall,
+        packages: &mut bool,
+    ) -> bool {
+        let item = &items[i];
+        let later = items[i + 1..].iter().any(|l| runs_python(l.node.as_str()));
+        let (LostInstall::Python("pip"), false, Some(w)) = (kind, later, item.written.as_ref())
+        else {
+            return false;
+        };
+        let Some(new) = target::rewrite(self.text, w, item.node.as_str()) else {
+            return false;
+        };
+        let inner = w.range.start + usize::from(w.quote.is_some());
+        let reason = format!(
+            "`{}` installs into {} (`--target {}`): the revised build copies only /app into the runtime image",
+            item.node.as_str(),
+            target::PYTHONPATH,
+            target::DIR
+        );
+        self.push(inner..inner + item.node.as_str().len(), new, reason);
+        *packages = true;
+        true
+    }
+
+    /// `PYTHONPATH=/app/packages` in run.env, for `--strategy target`.
+    fn pythonpath(&mut self, root: &MarkedMappingNode) {
+        let Some((run_key, run)) = root.iter().find(|(k, _)| k.as_str() == "run") else {
+            return;
+        };
+        let Some(run) = run.as_mapping() else {
+            return;
+        };
+        let child_line = run
+            .keys()
+            .filter_map(|k| k.span().start().map(|m| m.line()))
+            .min();
+        let child = child_line.map_or("  ", |l| self.text.indent(l)).to_string();
+        let dash = format!("{child}  - ");
+        match target::pythonpath(self.text, run_key, run, &child, &dash) {
+            Some(edit) => self.out.edits.push(edit),
+            None => {
+                let node = run.get_scalar("command").unwrap_or(run_key);
+                self.by_hand(node, format!("run.env: set PYTHONPATH={} by hand (run.env is not a block list, or sets PYTHONPATH already)", target::PYTHONPATH), "the application imports the packages from there".into());
+            }
+        }
     }
 
     /// Where run.pre-run lines go: before its first item, or after `run:` in a new `pre-run:`.

@@ -6,6 +6,7 @@
 
 mod config;
 mod engines;
+mod target;
 mod text;
 mod version_files;
 mod words;
