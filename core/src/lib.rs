@@ -12,7 +12,8 @@
 //!   error type (`resolve::messages`, `engine::messages`).
 //!
 //! [`project`] runs input → resolve → plan for a directory; [`export`] writes the service it
-//! describes in another platform's format.
+//! describes in another platform's format;
+//! [`upgrade`] moves a project off an end-of-support runtime, as edits to its files.
 
 // Errors carry the located source line they point at; they are built once per run, not in hot paths.
 #![allow(clippy::result_large_err)]
@@ -26,3 +27,4 @@ pub mod project;
 pub mod report;
 pub mod resolve;
 pub mod sbom;
+pub mod upgrade;

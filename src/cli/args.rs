@@ -70,6 +70,10 @@ pub enum Command {
     /// Express Mode service), Kubernetes (a Deployment and a Service) or Cloud Run (a Knative
     /// service). What does not carry over is listed on stderr.
     Export(Box<ExportOpts>),
+    /// Move the project off an end-of-support runtime (python3 → python311, nodejs12–18 →
+    /// nodejs22): prints the edits to apprunner.yaml (or the version file) as a unified diff, each
+    /// with its reason; `--write` applies them.
+    Upgrade(Box<UpgradeOpts>),
     /// List the runtimes and versions in the catalog.
     Runtimes {
         /// Print the catalog as JSON.
@@ -347,6 +351,32 @@ pub struct ExportOpts {
     /// did not carry over and what to create or fill in.
     #[arg(long, value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+}
+
+/// `upgrade`'s options.
+#[derive(Debug, Args, Clone)]
+pub struct UpgradeOpts {
+    #[command(flatten)]
+    pub project: ProjectOpts,
+    /// The runtime to move to (default: the supported App Runner runtime of the same language).
+    #[arg(long, value_name = "RUNTIME")]
+    pub to: Option<String>,
+    /// Where installs the revised build would lose go: `pre-run` (App Runner's guide), or under
+    /// /app: `target` (pip's `--target ./packages`, with PYTHONPATH in run.env); `venv` is not done
+    /// yet (reported, and pre-run used).
+    #[arg(long, value_enum, default_value = "pre-run")]
+    pub strategy: StrategyArg,
+    /// Apply the edits; without it nothing changes on disk.
+    #[arg(long)]
+    pub write: bool,
+}
+
+/// `upgrade --strategy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StrategyArg {
+    PreRun,
+    Venv,
+    Target,
 }
 
 /// `export`'s target.

@@ -13,6 +13,7 @@ mod run;
 mod runtimes;
 mod sbom;
 mod session;
+mod upgrade;
 
 use apprunner_build::plan::{self, BuildPlan};
 use apprunner_build::project;
@@ -142,6 +143,7 @@ pub fn run(cli: Cli) -> Result<u8, CliError> {
         Command::Run(opts) => tokio_runtime().block_on(run::run_command(&opts, &catalog, today)),
         Command::Cache { action, cache_dir } => tokio_runtime().block_on(cache(action, cache_dir)),
         Command::Export(opts) => export::export_command(&opts, &catalog, today),
+        Command::Upgrade(opts) => upgrade::upgrade_command(&opts, &catalog, today),
         Command::Runtimes { json } => {
             if json {
                 let list: Vec<_> = catalog.runtimes.values().collect();

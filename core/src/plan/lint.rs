@@ -1,7 +1,7 @@
 //! Warnings about the plan's commands: what works differently, or not at all, under App Runner's
 //! build than it seems — each located in apprunner.yaml when the command is written there.
 
-use super::install_target::{build_tools_only, Installs};
+use super::lost_installs::{LostInstall, LostInstalls};
 use super::{BuildPlan, PhaseName, Step};
 use crate::input::files::ProjectFiles;
 use crate::report::codes;
@@ -55,20 +55,17 @@ fn installs_outside_app(plan: &BuildPlan, source: Option<&SourceText>) -> Vec<Di
     });
     for (phase, command, env) in build_commands {
         // In the order they run, so that a virtualenv made by one is known to the next.
-        let installs = installs.get_or_insert_with(|| Installs::new(env));
-        let words: Vec<&str> = command.split_whitespace().collect();
-        let python = installs.outside_app(command);
-        let npm_global = (words.contains(&"npm") || words.contains(&"yarn"))
-            && (words.contains(&"-g") || words.contains(&"--global") || words.contains(&"global"))
-            && !build_tools_only(
-                &words[words
-                    .iter()
-                    .position(|w| *w == "install" || *w == "add")
-                    .map_or(words.len(), |i| i + 1)..],
-            );
-        let what = match python {
-            Some(tool) => format!("{tool} installs packages outside /app"),
-            None if npm_global => "a global npm/yarn install writes outside /app".to_string(),
+        let installs = installs.get_or_insert_with(|| LostInstalls::new(env));
+        let lost = installs.check(command);
+        let python = match lost {
+            Some(LostInstall::Python(tool)) => Some(tool),
+            _ => None,
+        };
+        let what = match lost {
+            Some(LostInstall::Python(tool)) => format!("{tool} installs packages outside /app"),
+            Some(LostInstall::NpmGlobal) => {
+                "a global npm/yarn install writes outside /app".to_string()
+            }
             None => continue,
         };
         found.push(

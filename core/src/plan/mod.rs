@@ -7,6 +7,7 @@ mod install_target;
 mod installs;
 pub mod layers;
 mod lint;
+pub mod lost_installs;
 mod make;
 pub mod ports;
 mod render;

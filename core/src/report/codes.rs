@@ -1,8 +1,8 @@
 //! Every message's stable code, shown as `error[AR112]` so that people can search for it; the
 //! README lists them all (a test checks). AR1xx: apprunner.yaml and the settings; AR2xx: runtimes
 //! and versions; AR3xx: a project's own files (detection); AR4xx: plan warnings; AR5xx: the build;
-//! AR6xx: `run`; AR7xx: the command line and the files it names; AR80x: `plan --dockerfile`; AR81x: `export`;
-//! AR83x: `build --sbom`.
+//! AR6xx: `run`; AR7xx: the command line and the files it names; AR80x: `plan --dockerfile`;
+//! AR81x: `export`; AR82x: `upgrade`; AR83x: `build --sbom`.
 
 /// A message's code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -146,6 +146,18 @@ pub const EXPORT_SECRETS_TO_CREATE: Code = Code("AR814");
 pub const EXPORT_VALUE_TO_FILL: Code = Code("AR815");
 /// `export`: the output directory cannot be written.
 pub const EXPORT_NOT_WRITTEN: Code = Code("AR816");
+/// `upgrade`: the project already uses the runtime it would move to (note).
+pub const UPGRADE_NOTHING_TO_DO: Code = Code("AR820");
+/// `upgrade --to`: no such runtime, another language's, or one past end of support too.
+pub const UPGRADE_TARGET_INVALID: Code = Code("AR821");
+/// `upgrade`: `engines.node` in package.json does not allow the new runtime's version (warning;
+/// the diff proposes the edit).
+pub const UPGRADE_ENGINES_CONFLICT: Code = Code("AR822");
+/// `upgrade`: a change with no place the parser located (a block scalar, a flow list): to make
+/// by hand (warning).
+pub const UPGRADE_BY_HAND: Code = Code("AR823");
+/// `upgrade --write`: a file cannot be written.
+pub const UPGRADE_NOT_WRITTEN: Code = Code("AR824");
 /// `build --sbom`: the SBOM could not be made or written (the image was built).
 pub const SBOM_NOT_WRITTEN: Code = Code("AR830");
 /// `build --sbom`: the image has an rpm database, which is not read: its OS packages are not listed (warning).
