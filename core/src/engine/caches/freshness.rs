@@ -149,7 +149,7 @@ pub async fn freshness(
             .inspect_image(&stage.image)
             .await
             .ok()
-            .map(|i| crate::engine::image::config::base_content(&i))
+            .map(|i| crate::engine::image::config::base_identity(&i))
             .unwrap_or_default();
         bases.push(format!("{}={id}", stage.name));
     }

@@ -39,7 +39,7 @@ pub(crate) fn final_config(
         .stages
         .iter()
         .map(|s| {
-            let content = ctx.images.get(&s.image).map(base_content);
+            let content = ctx.images.get(&s.image).map(base_identity);
             format!("{}={}", s.name, content.unwrap_or_default())
         })
         .collect::<Vec<_>>()
@@ -89,6 +89,35 @@ fn final_env(base: Vec<String>, image: &ImageConfig) -> Vec<String> {
         }
     }
     env.into_iter().map(|(k, v)| format!("{k}={v}")).collect()
+}
+
+/// What the stage's image is, for the up-to-date check: [`base_content`] and the rest of its
+/// config that reaches the built image (labels, command, entrypoint, ports), empty and absent
+/// alike. By content, not by id: the containerd image store gives the same image another id,
+/// while an image with other labels or another command over the same files is another base.
+pub(crate) fn base_identity(image: &bollard::models::ImageInspect) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(base_content(image).as_bytes());
+    if let Some(config) = &image.config {
+        let mut labels: Vec<_> = config.labels.iter().flatten().collect();
+        labels.sort();
+        for (k, v) in labels {
+            h.update(format!("\0label {k}={v}").as_bytes());
+        }
+        for arg in config.cmd.iter().flatten() {
+            h.update(format!("\0cmd {arg}").as_bytes());
+        }
+        for arg in config.entrypoint.iter().flatten() {
+            h.update(format!("\0entrypoint {arg}").as_bytes());
+        }
+        let mut ports: Vec<_> = config.exposed_ports.iter().flatten().collect();
+        ports.sort();
+        for port in ports {
+            h.update(format!("\0port {port}").as_bytes());
+        }
+    }
+    format!("sha256:{}", hex::encode(h.finalize()))
 }
 
 /// What the stage's image is, by content: its layers' diff ids and the config an install sees
